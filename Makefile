@@ -1,0 +1,107 @@
+# poolscale: plain GNU Make. One binary; each variant builds in its own
+# directory (build/, build-asan/, build-clang/), so they never mix objects.
+#   make                 build/poolscale (gcc, -O2)
+#   make test            everything CI runs (see scripts/test)
+#   make demo            the whole system on this machine
+#   make SAN=1 BUILD=build-asan    an ASan+UBSan build
+#   make CC=clang BUILD=build-clang
+#   make compile_commands.json     for clang-tidy and clangd
+
+SHELL := /bin/bash
+VERSION := 0.1.0
+BUILD ?= build
+CC ?= cc
+SAN ?=
+PYTHON := /usr/bin/python3
+
+PKGS :=
+CFLAGS_PKG := $(if $(PKGS),$(shell pkg-config --cflags $(PKGS)))
+LIBS_PKG := $(if $(PKGS),$(shell pkg-config --libs $(PKGS)))
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes -Wmissing-prototypes
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DPOOLSCALE_VERSION='"$(VERSION)"' -Isrc $(WARN) -pthread -g
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+OPT := -O1 -fno-omit-frame-pointer $(SANFLAGS)
+else
+SANFLAGS :=
+OPT := -O2
+endif
+ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS_PKG) $(CFLAGS)
+ALL_LDFLAGS := -pthread $(SANFLAGS) $(LDFLAGS)
+LDLIBS := $(LIBS_PKG) -lm
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps test unit system fuzz demo bench clean check-config
+all: $(BUILD)/poolscale
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libpoolscale.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/poolscale: $(BUILD)/src/main.o $(BUILD)/libpoolscale.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpoolscale.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libpoolscale.a \
+		$$(pkg-config --cflags --libs cmocka) $(LDLIBS)
+
+deps:
+	scripts/deps
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+system: $(BUILD)/poolscale
+	POOLSCALE_BIN=$(abspath $(BUILD)/poolscale) $(PYTHON) -m pytest -q tests/system
+
+# libFuzzer targets: clang, instrumented sources compiled in one go.
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p build-fuzz
+	clang $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o $@ $< $(LIB_SRC) $(LDLIBS) $(LIBS_PKG)
+
+fuzz: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do \
+		name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
+		work=$$(mktemp -d); \
+		echo "== $$f for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
+			$$work $$corpus 2>&1 | tail -n 12; \
+		status=$${PIPESTATUS[0]}; rm -rf $$work; \
+		[ $$status -eq 0 ] || { echo "fuzz: $$f failed"; exit 1; }; \
+	done
+
+test:
+	scripts/deps
+	scripts/test
+
+demo:
+	scripts/deps
+	$(MAKE) all
+	scripts/demo
+
+bench:
+	scripts/deps
+	$(MAKE) all
+	bench/app.sh
+
+compile_commands.json: $(LIB_SRC) src/main.c $(UNIT_SRC) $(FUZZ_SRC)
+	scripts/compdb $(CC) "$(BASE_CFLAGS) $(OPT) $(CFLAGS_PKG)" $^ > $@
+
+clean:
+	rm -rf build build-asan build-clang build-fuzz compile_commands.json
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT_BIN:=.d)

@@ -1,0 +1,27 @@
+/* common/net.h: socket addresses and listening sockets. Resolution is
+ * numeric only (plus "localhost"), so nothing here blocks on DNS.
+ * Not here: reading and writing connections (their owners do that). */
+#ifndef POOLSCALE_NET_H
+#define POOLSCALE_NET_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "common/err.h"
+
+struct net_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* "ADDR:PORT", ":PORT" (all IPv4 addresses), "[V6]:PORT", "localhost:PORT". */
+int net_addr_parse(const char *s, struct net_addr *out, struct err *e);
+/* "127.0.0.1:8080" or "[::1]:8080" into dst; returns dst. */
+char *net_addr_format(const struct sockaddr *sa, char *dst, size_t cap);
+/* A non-blocking, close-on-exec listening TCP socket; fd or -1. */
+int net_listen(const struct net_addr *a, int backlog, struct err *e);
+/* The address a socket is bound to, formatted; returns dst. */
+char *net_local_addr(int fd, char *dst, size_t cap);
+void net_set_nodelay(int fd);
+
+#endif

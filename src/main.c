@@ -1,0 +1,52 @@
+/* poolscale: one binary, one subcommand per component. */
+#include <stdio.h>
+#include <string.h>
+
+#include "app/app.h"
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "app", "the deliberately slow web app that runs on every instance", app_main },
+};
+
+static void usage(FILE *f)
+{
+	fputs("Usage: poolscale COMMAND [OPTIONS]\n"
+	    "\n"
+	    "Prometheus-driven autoscaling for pools of servers.\n"
+	    "\n"
+	    "Commands:\n", f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n"
+	    "Options:\n"
+	    "  -h, --help     this text; `poolscale COMMAND --help` for a command's\n"
+	    "  --version      print the version\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("poolscale %s\n", POOLSCALE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "poolscale: unknown command \"%s\" (see poolscale --help)\n", argv[1]);
+	return 2;
+}
