@@ -67,19 +67,27 @@ int buf_appends(struct buf *b, const char *s)
 
 int buf_appendf(struct buf *b, const char *fmt, ...)
 {
+	char small[256], *big;
 	va_list ap;
-	int n;
+	int n, rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
-	if (n < 0 || buf_reserve(b, (size_t)n + 1) == -1)
+	if (n < 0)
+		return -1;
+	if ((size_t)n < sizeof(small))
+		return buf_append(b, small, (size_t)n);
+	/* Rare: format into the heap, so the NUL never counts against max. */
+	big = malloc((size_t)n + 1);
+	if (big == NULL)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	b->len += (size_t)n;
-	return 0;
+	rc = buf_append(b, big, (size_t)n);
+	free(big);
+	return rc;
 }
 
 void buf_consume(struct buf *b, size_t n)

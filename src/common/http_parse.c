@@ -254,16 +254,13 @@ int http_parse_request(const char *buf, size_t len, size_t max_head,
 	memset(r, 0, sizeof(*r));
 	r->content_length = -1;
 	end = http_find_head_end(buf, len, &scanned);
-	if (end == 0) {
-		if ((*status = early_reject(buf, len)) != 0)
-			return HTTP_PARSE_BAD;
-		if (len < max_head)
-			return HTTP_PARSE_MORE;
-		*status = memchr(buf, '\n', len) == NULL ? 414 : 431;
+	if (end == 0 && (*status = early_reject(buf, len)) != 0)
 		return HTTP_PARSE_BAD;
-	}
-	if (end > max_head) {
-		*status = 431;
+	if (end == 0 && len < max_head)
+		return HTTP_PARSE_MORE;
+	if (end == 0 || end > max_head) {
+		/* Too large: blame the request line if it alone does not fit. */
+		*status = memchr(buf, '\n', len < max_head ? len : max_head) == NULL ? 414 : 431;
 		return HTTP_PARSE_BAD;
 	}
 	/* RFC 9112 2.2: empty lines before the request line are ignored. */

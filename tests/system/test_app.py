@@ -1,0 +1,294 @@
+"""`poolscale app` started for real on loopback."""
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import Conn, get, metric, wait_until
+
+PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of a process, from /proc (what the kernel charged it)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / __import__("os").sysconf("SC_CLK_TCK")
+
+
+def test_endpoints_and_status_codes(start_app):
+    a = start_app("--work-ms", "5")
+    r = get(a.addr, "/health")
+    assert (r.status, r.body) == (200, b"OK\n")
+    r = get(a.addr, "/load")
+    assert r.status == 200 and r.body.startswith(b"burned 5.")
+    r = get(a.addr, "/load?ms=12")
+    assert r.status == 200 and r.body.startswith(b"burned 12.")
+    for bad in ("/load?ms=abc", "/load?ms=-1", "/load?ms=10001"):
+        r = get(a.addr, bad)
+        assert r.status == 400, bad
+        assert b"ms must be a number from 0 to 10000" in r.body
+    r = get(a.addr, "/")
+    assert r.status == 200 and b"/load" in r.body
+    r = get(a.addr, "/nope")
+    assert r.status == 404 and r.header("content-type") == "application/json"
+    assert r.body == b'{"error":"not found"}\n'
+    c = Conn(a.addr)
+    r = c.request("POST", "/load", body=b"x")
+    assert r.status == 405 and r.header("allow") == "GET, HEAD"
+    r = c.request("HEAD", "/health")
+    assert r.status == 200 and r.header("content-length") == "3" and r.body == b""
+    r = c.request("GET", "/health")  # the HEAD left nothing behind
+    assert r.body == b"OK\n"
+    c.close()
+    # The metrics port serves /metrics (with node_cpu) and nothing of the app.
+    assert get(a.maddr, "/load").status == 404
+    assert get(a.maddr, "/health").status == 404
+    app_page = get(a.addr, "/metrics")
+    m_page = get(a.maddr, "/metrics")
+    assert app_page.status == m_page.status == 200
+    assert app_page.header("content-type").startswith("text/plain; version=0.0.4")
+    assert b"node_cpu_seconds_total" not in app_page.body
+    text = m_page.body.decode()
+    assert metric(text, "node_cpu_seconds_total", {"cpu": "0", "mode": "idle"}) is not None
+    assert metric(text, "poolscale_app_http_requests_total",
+                  {"path": "/load", "code": "200"}) == 2
+    assert metric(text, "poolscale_app_http_requests_total",
+                  {"path": "/load", "code": "400"}) == 3
+    assert metric(text, "poolscale_app_http_requests_total",
+                  {"path": "other", "code": "404"}) == 1
+    # 2 served, 3 bad ms, the POST (405) and the metrics port's 404.
+    assert metric(text, "poolscale_app_http_request_duration_seconds_count",
+                  {"path": "/load"}) == 7
+    assert metric(text, "poolscale_app_requests_in_flight") == 0
+    assert metric(text, "poolscale_app_state", {"state": "serving"}) == 1
+    for name in ("process_cpu_seconds_total", "process_resident_memory_bytes",
+                 "process_start_time_seconds"):
+        assert metric(text, name) > 0, name
+
+
+def test_promtool_accepts_both_metrics_pages(start_app):
+    a = start_app("--work-ms", "1")
+    get(a.addr, "/load")
+    get(a.addr, "/nope")
+    for addr in (a.addr, a.maddr):
+        page = get(addr, "/metrics").body
+        r = subprocess.run([PROMTOOL, "check", "metrics"], input=page,
+                           capture_output=True, timeout=30)
+        assert r.returncode == 0, (r.stdout + r.stderr).decode()
+
+
+def test_one_load_costs_the_configured_cpu(start_app):
+    a = start_app("--work-ms", "100", "--threads", "1")
+    get(a.addr, "/health")
+    before = proc_cpu_seconds(a.pid)
+    c = Conn(a.addr)
+    n = 10
+    for _ in range(n):
+        assert c.request("GET", "/load").status == 200
+    c.close()
+    used = proc_cpu_seconds(a.pid) - before
+    assert 0.8 * n * 0.1 <= used <= 1.2 * n * 0.1, f"{n} x 100 ms cost {used:.3f} s of CPU"
+
+
+def test_utilisation_query_from_node_cpu(start_app):
+    """The seeds' non-idle / total ratio rises under load and stays in [0, 1]."""
+    a = start_app("--work-ms", "50", "--vcpu", "0.5", "--threads", "1")
+
+    def sample():
+        t = get(a.maddr, "/metrics").body.decode()
+        modes = ("idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user")
+        v = {m: metric(t, "node_cpu_seconds_total", {"cpu": "0", "mode": m}) for m in modes}
+        return sum(v.values()) - v["idle"], sum(v.values())
+
+    b0, t0 = sample()
+    stop = time.monotonic() + 1.0
+    c = Conn(a.addr)
+    while time.monotonic() < stop:
+        c.request("GET", "/load")
+    c.close()
+    b1, t1 = sample()
+    util = (b1 - b0) / (t1 - t0)
+    # One worker burning back to back uses a whole core: twice the 0.5 allotment.
+    assert util == pytest.approx(1.0, abs=0.05)
+    b2, t2 = sample()
+    assert t2 >= t1 and b2 >= b1  # counters never go down
+
+
+def test_boot_delay_503_then_200(start_app):
+    t0 = time.monotonic()
+    a = start_app("--boot-delay", "1.5s")
+    r = get(a.addr, "/health")
+    assert (r.status, r.body) == (503, b"booting\n")
+    assert get(a.addr, "/load").status == 503
+    assert metric(get(a.maddr, "/metrics").body.decode(), "poolscale_app_state",
+                  {"state": "booting"}) == 1
+    wait_until(lambda: get(a.addr, "/health").status == 200, "health 200", timeout=10)
+    assert time.monotonic() - t0 >= 1.4
+    assert get(a.addr, "/load").status == 200
+
+
+def test_sigterm_finishes_requests_in_flight(start_app):
+    a = start_app("--work-ms", "400", "--threads", "4")
+    results = []
+
+    def one():
+        c = Conn(a.addr)
+        try:
+            r = c.request("GET", "/load")
+            results.append(r.status)
+        except Exception as e:  # noqa: BLE001 - recorded, asserted below
+            results.append(repr(e))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=one) for _ in range(6)]
+    for t in threads:
+        t.start()
+    wait_until(lambda: metric(get(a.maddr, "/metrics").body.decode(),
+                              "poolscale_app_requests_in_flight") == 6,
+               "6 requests in flight")
+    a.signal(signal.SIGTERM)
+
+    def refused():
+        try:
+            socket.create_connection(a.addr, timeout=1).close()
+            return False
+        except ConnectionRefusedError:
+            return True
+    wait_until(refused, "app port closed after SIGTERM")
+    for t in threads:
+        t.join(15)
+    assert results == [200] * 6
+    assert a.wait_exit(10) == 0
+    assert "msg=draining" in a.logtext() and "msg=stopped" in a.logtext()
+
+
+def test_sigterm_with_idle_keepalive_exits_promptly(start_app):
+    a = start_app()
+    c = Conn(a.addr)
+    assert c.request("GET", "/health").status == 200
+    t0 = time.monotonic()
+    a.signal(signal.SIGINT)
+    assert a.wait_exit(5) == 0
+    assert time.monotonic() - t0 < 2
+    assert c.closed_by_peer()
+
+
+def raw_exchange(addr, raw):
+    c = Conn(addr)
+    c.send(raw)
+    r = c.read()
+    closed = c.closed_by_peer()
+    c.close()
+    return r, closed
+
+
+@pytest.mark.parametrize("name,raw,status", [
+    ("garbage", b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 400),
+    ("no_host", b"GET /health HTTP/1.1\r\n\r\n", 400),
+    ("bad_header", b"GET /health HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n", 400),
+    ("http2", b"GET /health HTTP/2.0\r\nHost: a\r\n\r\n", 505),
+    ("long_uri", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 414),
+    ("big_headers", b"GET /health HTTP/1.1\r\nHost: a\r\nX: " + b"b" * 9000 + b"\r\n\r\n", 431),
+    ("big_body", b"POST /load HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000\r\n\r\n", 413),
+    ("smuggling", b"POST /load HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n", 400),
+    ("gzip_te", b"POST /load HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_malformed_requests_rejected_and_server_goes_on(start_app, name, raw, status):
+    a = start_app()
+    r, closed = raw_exchange(a.addr, raw)
+    assert r.status == status, name
+    assert r.header("connection") == "close" and closed
+    assert r.header("content-type") == "application/json" and b'"error"' in r.body
+    assert get(a.addr, "/health").status == 200
+
+
+def test_keepalive_closed_after_max_requests(start_app):
+    a = start_app("--max-requests-per-conn", "3")
+    c = Conn(a.addr)
+    r1 = c.request("GET", "/health")
+    r2 = c.request("GET", "/health")
+    assert r1.header("connection") is None and r2.header("connection") is None
+    r3 = c.request("GET", "/health")
+    assert r3.status == 200 and r3.header("connection") == "close"
+    assert c.closed_by_peer()
+    c.close()
+
+
+def test_pipelined_and_chunked_requests_answered_in_order(start_app):
+    a = start_app("--work-ms", "1")
+    c = Conn(a.addr)
+    c.send(b"GET /load?ms=2 HTTP/1.1\r\nHost: a\r\n\r\n"
+           b"GET /health HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"3\r\nabc\r\n0\r\n\r\n"
+           b"GET /nope HTTP/1.1\r\nHost: a\r\n\r\n")
+    statuses = [c.read().status for _ in range(3)]
+    assert statuses == [200, 200, 404]
+    c.close()
+
+
+def test_http10_closes_unless_keepalive(start_app):
+    a = start_app()
+    c = Conn(a.addr)
+    c.send(b"GET /health HTTP/1.0\r\n\r\n")
+    assert c.read().header("connection") == "close"
+    assert c.closed_by_peer()
+    c = Conn(a.addr)
+    c.send(b"GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    assert c.read().header("connection") == "keep-alive"
+    c.send(b"GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    assert c.read().status == 200
+
+
+def test_idle_and_slow_clients_time_out(start_app):
+    a = start_app("--idle-timeout", "500ms", "--read-timeout", "500ms")
+    idle = Conn(a.addr)
+    assert idle.request("GET", "/health").status == 200
+    t0 = time.monotonic()
+    assert idle.closed_by_peer(timeout=5)
+    assert 0.4 <= time.monotonic() - t0 < 2.0
+    slow = Conn(a.addr)
+    slow.send(b"GET /health HTTP/1.1\r\nHo")
+    r = slow.read()
+    assert r.status == 408 and slow.closed_by_peer()
+    assert get(a.addr, "/health").status == 200
+
+
+def test_expect_continue(start_app):
+    a = start_app()
+    c = Conn(a.addr)
+    c.send(b"POST /health HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+           b"Expect: 100-continue\r\n\r\n")
+    r = c.read()
+    assert r.status == 100
+    c.send(b"body")
+    assert c.read().status == 405
+
+
+def test_bad_flags_exit_2(tmp_path):
+    from conftest import BIN
+    r = subprocess.run([BIN, "app", "--vcpu", "zero"], capture_output=True, timeout=10)
+    assert r.returncode == 2
+    assert b"--vcpu" in r.stderr
+    r = subprocess.run([BIN, "app", "--help"], capture_output=True, timeout=10)
+    assert r.returncode == 0 and b"--boot-delay" in r.stdout
+    r = subprocess.run([BIN, "--version"], capture_output=True, timeout=10)
+    assert r.returncode == 0 and r.stdout.startswith(b"poolscale ")
+    r = subprocess.run([BIN, "nope"], capture_output=True, timeout=10)
+    assert r.returncode == 2
+
+
+def test_port_in_use_is_a_clear_error(start_app, tmp_path):
+    from conftest import BIN
+    a = start_app()
+    r = subprocess.run([BIN, "app", "--listen", f"127.0.0.1:{a.addr[1]}",
+                        "--metrics-listen", "off"], capture_output=True, timeout=10)
+    assert r.returncode == 1
+    assert b"Address already in use" in r.stderr
