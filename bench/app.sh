@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Requests/s and p99 of `poolscale app`'s GET /health against nginx serving
+# a static 3-byte page, both on loopback, both with one serving thread
+# (app --io-threads 1, nginx worker_processes 1) and the same keep-alive
+# limit (1000 requests per connection); nginx caches the open file.
+# wrk, keep-alive, three runs each, medians. The last line is app_vs_nginx_rps=X.XX (app over nginx).
+# Env: DURATION (s, default 5), CONNS (default 50), RUNS (default 3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-50}
+RUNS=${RUNS:-3}
+BIN=${POOLSCALE_BIN:-build/poolscale}
+for tool in wrk nginx; do
+	command -v "$tool" >/dev/null || { echo "bench/app.sh: $tool is missing (run scripts/deps)" >&2; exit 1; }
+done
+[ -x "$BIN" ] || { echo "bench/app.sh: $BIN is missing (run make)" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_http() {	# url: wait up to 5 s for a 200
+	for _ in $(seq 100); do
+		curl -fs -o /dev/null "$1" && return 0
+		sleep 0.05
+	done
+	echo "bench/app.sh: $1 did not come up" >&2
+	return 1
+}
+
+# wrk's output -> "rps p99_ms"
+measure() {
+	wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$1" > "$work/wrk.out"
+	awk '
+		/Requests\/sec:/ { rps = $2 }
+		/^ +99%/ { v = $2
+			if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 }
+			else if (v ~ /ms$/) { sub(/ms$/, "", v) }
+			else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 }
+			p99 = v }
+		END { printf "%.0f %.3f\n", rps, p99 }' "$work/wrk.out"
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# nginx: a static page, one worker, logs off.
+nginx_port=$(free_port)
+mkdir -p "$work/html"
+printf 'OK\n' > "$work/html/health"
+cat > "$work/nginx.conf" <<CONF
+$( [ "$(id -u)" -eq 0 ] && echo "user root;" )
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $work/body;
+	proxy_temp_path $work/proxy;
+	fastcgi_temp_path $work/fastcgi;
+	uwsgi_temp_path $work/uwsgi;
+	scgi_temp_path $work/scgi;
+	keepalive_requests 1000;
+	server {
+		listen 127.0.0.1:$nginx_port;
+		root $work/html;
+		open_file_cache max=16 inactive=60s;
+		location = /health { default_type text/plain; }
+	}
+}
+CONF
+nginx -c "$work/nginx.conf" -e "$work/nginx-error.log" &
+pids+=($!)
+
+app_port=$(free_port)
+"$BIN" app --listen "127.0.0.1:$app_port" --metrics-listen off --io-threads 1 \
+	--max-requests-per-conn 1000 --log-level warn &
+pids+=($!)
+
+wait_http "http://127.0.0.1:$nginx_port/health"
+wait_http "http://127.0.0.1:$app_port/health"
+
+echo "GET /health, wrk -t1 -c$CONNS -d${DURATION}s, $RUNS runs each, $(nproc) CPUs"
+for name in nginx app; do
+	port=nginx_port
+	[ "$name" = app ] && port=app_port
+	url="http://127.0.0.1:${!port}/health"
+	: > "$work/$name.runs"
+	for i in $(seq "$RUNS"); do
+		m=$(measure "$url")
+		echo "$m" >> "$work/$name.runs"
+		printf '  %-6s run %d: %8s req/s  p99 %s ms\n' "$name" "$i" ${m% *} ${m#* }
+	done
+done
+nginx_rps=$(cut -d' ' -f1 "$work/nginx.runs" | median)
+nginx_p99=$(cut -d' ' -f2 "$work/nginx.runs" | median)
+app_rps=$(cut -d' ' -f1 "$work/app.runs" | median)
+app_p99=$(cut -d' ' -f2 "$work/app.runs" | median)
+printf 'median nginx: %s req/s, p99 %s ms\n' "$nginx_rps" "$nginx_p99"
+printf 'median app:   %s req/s, p99 %s ms\n' "$app_rps" "$app_p99"
+awk -v a="$app_p99" -v n="$nginx_p99" 'BEGIN { printf "app_vs_nginx_p99=%.2f\n", a / n }'
+awk -v a="$app_rps" -v n="$nginx_rps" 'BEGIN { printf "app_vs_nginx_rps=%.2f\n", a / n }'
