@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "cli/cli.h"
+#include "controller/cmd.h"
 
 struct command {
 	const char *name;
@@ -11,7 +13,12 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "controller", "keeps the pool at its size, publishes it, serves the API", controller_main },
 	{ "app", "the deliberately slow web app that runs on every instance", app_main },
+	{ "status", "show a running controller's pool", cli_status_main },
+	{ "scale", "set a running controller's desired size", cli_scale_main },
+	{ "events", "show a running controller's recent events", cli_events_main },
+	{ "pool", "pool destroy: stop every instance and clear the state", cli_pool_main },
 };
 
 static void usage(FILE *f)

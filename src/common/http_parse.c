@@ -293,6 +293,47 @@ int http_parse_request(const char *buf, size_t len, size_t max_head,
 	return (int)end;
 }
 
+int http_parse_response(const char *buf, size_t len, size_t max_head,
+    struct http_response_head *r)
+{
+	size_t scanned = 0, end, pos = 0;
+	struct slice line;
+
+	memset(r, 0, sizeof(*r));
+	r->content_length = -1;
+	end = http_find_head_end(buf, len, &scanned);
+	if (end == 0)
+		return len < max_head ? HTTP_PARSE_MORE : HTTP_PARSE_BAD;
+	if (end > max_head || !next_line(buf, end, &pos, &line))
+		return HTTP_PARSE_BAD;
+	/* "HTTP/1.x NNN reason" */
+	if (line.len < 12 || memcmp(line.p, "HTTP/1.", 7) != 0 || line.p[8] != ' ' ||
+	    line.p[9] < '1' || line.p[9] > '5' || line.p[10] < '0' || line.p[10] > '9' ||
+	    line.p[11] < '0' || line.p[11] > '9' || (line.len > 12 && line.p[12] != ' '))
+		return HTTP_PARSE_BAD;
+	r->status = (line.p[9] - '0') * 100 + (line.p[10] - '0') * 10 + (line.p[11] - '0');
+	while (next_line(buf, end, &pos, &line) && line.len > 0) {
+		struct http_header *h;
+
+		if (r->nheaders == HTTP_MAX_HEADERS)
+			return HTTP_PARSE_BAD;
+		h = &r->headers[r->nheaders];
+		if (parse_header_line(line, h) != 0)
+			return HTTP_PARSE_BAD;
+		r->nheaders++;
+		if (slice_eq_nocase(h->name, "content-length")) {
+			if (parse_content_length(h->value, &r->content_length) != 0)
+				return HTTP_PARSE_BAD;
+		} else if (slice_eq_nocase(h->name, "transfer-encoding")) {
+			if (!slice_eq_nocase(h->value, "chunked"))
+				return HTTP_PARSE_BAD;
+			r->chunked = true;
+		}
+	}
+	r->head_len = end;
+	return (int)end;
+}
+
 const struct http_header *http_header_find(const struct http_request *r, const char *name)
 {
 	for (size_t i = 0; i < r->nheaders; i++)

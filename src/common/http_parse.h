@@ -77,6 +77,20 @@ enum {
  * HTTP_PARSE_BAD or HTTP_CHUNKED_TOO_BIG. */
 int64_t http_chunked_decode(struct http_chunked *d, char *buf, size_t len, size_t max_body);
 
+struct http_response_head {
+	int status;
+	int64_t content_length;	/* -1 when absent */
+	bool chunked;
+	size_t head_len;
+	size_t nheaders;
+	struct http_header headers[HTTP_MAX_HEADERS];
+};
+
+/* Parses a response head at the start of buf[0..len): head_len (> 0),
+ * HTTP_PARSE_MORE, or HTTP_PARSE_BAD. */
+int http_parse_response(const char *buf, size_t len, size_t max_head,
+    struct http_response_head *resp);
+
 /* "OK", "Not Found", ...; "Unknown" for codes it does not know. */
 const char *http_status_text(int status);
 

@@ -1,0 +1,355 @@
+#include "cli/cli.h"
+
+#include <curl/curl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/fileio.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "controller/cmd.h"
+#include "controller/controller.h"
+#include "provider/local.h"
+
+#define CLI_DEFAULT_API "http://127.0.0.1:9900"
+
+struct cli_opts {
+	const char *api;
+	const char *token_file;
+	bool json;
+	char token[256];
+};
+
+static void api_usage(FILE *f, const char *cmd, const char *args, const char *what)
+{
+	fprintf(f,
+	    "Usage: poolscale %s %s[--api URL] [--token-file FILE] [--json]\n"
+	    "\n%s\n\n"
+	    "  --api URL          the controller's API (default $POOLSCALE_API or "
+	    CLI_DEFAULT_API ")\n"
+	    "  --token-file FILE  bearer token (default $POOLSCALE_API_TOKEN)\n"
+	    "  --json             print the API's JSON as it is\n", cmd, args, what);
+}
+
+/* 0, 1 after --help, 2 on bad usage; leftover arguments start at *rest. */
+static int parse_api_opts(int argc, char **argv, struct cli_opts *o, int *rest,
+    const char *cmd, const char *args, const char *what)
+{
+	static const struct option opts[] = {
+		{ "api", required_argument, NULL, 'a' },
+		{ "token-file", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *env;
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	o->api = getenv("POOLSCALE_API") ? getenv("POOLSCALE_API") : CLI_DEFAULT_API;
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'a': o->api = optarg; break;
+		case 't': o->token_file = optarg; break;
+		case 'j': o->json = true; break;
+		case 'h': api_usage(stdout, cmd, args, what); return 1;
+		default:
+			fprintf(stderr, "poolscale %s: bad option %s (see --help)\n", cmd,
+			    argv[optind - 1]);
+			return 2;
+		}
+	}
+	*rest = optind;
+	if (o->token_file) {
+		struct buf b;
+		struct err e;
+
+		buf_init(&b, sizeof(o->token) - 1);
+		if (file_read_all(o->token_file, &b, NULL, &e) == -1) {
+			fprintf(stderr, "poolscale %s: --token-file: %s\n", cmd, e.msg);
+			buf_fini(&b);
+			return 2;
+		}
+		while (b.len > 0 && (b.p[b.len - 1] == '\n' || b.p[b.len - 1] == ' '))
+			b.len--;
+		memcpy(o->token, b.p ? b.p : "", b.len);
+		o->token[b.len] = '\0';
+		buf_fini(&b);
+	} else if ((env = getenv("POOLSCALE_API_TOKEN")) != NULL) {
+		snprintf(o->token, sizeof(o->token), "%s", env);
+	}
+	return 0;
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *ctx)
+{
+	return buf_append(ctx, p, size * n) == 0 ? size * n : 0;
+}
+
+/* Performs one request; *status is the HTTP status or 0 when unreachable,
+ * which is reported on stderr unless cmd is NULL. */
+static int call(const struct cli_opts *o, const char *method, const char *path,
+    const char *body, long *status, struct buf *out, const char *cmd)
+{
+	char url[1024], auth[300];
+	struct curl_slist *h = NULL;
+	CURLcode rc;
+	CURL *c;
+
+	snprintf(url, sizeof(url), "%s%s", o->api, path);
+	c = curl_easy_init();
+	if (c == NULL)
+		return -1;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	if (o->token[0]) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", o->token);
+		h = curl_slist_append(h, auth);
+	}
+	if (body) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	rc = curl_easy_perform(c);
+	*status = 0;
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	else if (cmd != NULL)
+		fprintf(stderr, "poolscale %s: %s: %s\n", cmd, o->api, curl_easy_strerror(rc));
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+/* Prints an API error and returns the exit code: 2 for 400, 1 otherwise. */
+static int api_error(const char *cmd, long status, const struct buf *b)
+{
+	json_t *v = json_loadb(b->p ? b->p : "", b->len, 0, NULL);
+	const char *msg = json_string_value(json_object_get(v, "error"));
+
+	fprintf(stderr, "poolscale %s: HTTP %ld: %s\n", cmd, status, msg ? msg : "(no detail)");
+	json_decref(v);
+	return status == 400 ? 2 : 1;
+}
+
+static int get_json(const struct cli_opts *o, const char *path, const char *cmd,
+    json_t **out, struct buf *b)
+{
+	long status;
+
+	if (call(o, "GET", path, NULL, &status, b, cmd) == -1)
+		return 1;
+	if (status != 200)
+		return api_error(cmd, status, b);
+	if (o->json) {
+		fwrite(b->p, 1, b->len, stdout);
+		putchar('\n');
+		return -1;	/* printed */
+	}
+	*out = json_loadb(b->p, b->len, 0, NULL);
+	if (*out == NULL) {
+		fprintf(stderr, "poolscale %s: the API's answer is not JSON\n", cmd);
+		return 1;
+	}
+	return 0;
+}
+
+int cli_status_main(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct buf b;
+	json_t *v = NULL, *m;
+	size_t i;
+	int rest, rc;
+
+	rc = parse_api_opts(argc, argv, &o, &rest, "status", "",
+	    "Shows the pool: sizes, members with state, address and age, last decision.");
+	if (rc != 0)
+		return rc == 1 ? 0 : rc;
+	buf_init(&b, 4 << 20);
+	rc = get_json(&o, "/api/v1/status", "status", &v, &b);
+	buf_fini(&b);
+	if (rc != 0)
+		return rc == -1 ? 0 : rc;
+	printf("pool %s (%s): desired %lld, min %lld, max %lld%s\n",
+	    json_string_value(json_object_get(v, "pool")),
+	    json_string_value(json_object_get(v, "provider")),
+	    json_integer_value(json_object_get(v, "desired")),
+	    json_integer_value(json_object_get(v, "min")),
+	    json_integer_value(json_object_get(v, "max")),
+	    json_is_true(json_object_get(v, "dry_run")) ? " [dry run]" : "");
+	printf("%-10s %-16s %-9s %8s %6s\n", "ID", "ADDRESS", "STATE", "AGE", "FAILS");
+	json_array_foreach(json_object_get(v, "members"), i, m)
+		printf("%-10s %-16s %-9s %7llds %6lld\n",
+		    json_string_value(json_object_get(m, "id")),
+		    json_string_value(json_object_get(m, "address")),
+		    json_string_value(json_object_get(m, "state")),
+		    json_integer_value(json_object_get(m, "age_s")),
+		    json_integer_value(json_object_get(m, "health_fails")));
+	printf("last decision: %s\n",
+	    json_string_value(json_object_get(json_object_get(v, "last_decision"), "reason")));
+	json_decref(v);
+	return 0;
+}
+
+int cli_events_main(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct buf b;
+	json_t *v = NULL, *ev;
+	size_t i;
+	int rest, rc;
+
+	rc = parse_api_opts(argc, argv, &o, &rest, "events", "",
+	    "Shows the controller's recent decisions and actions, oldest first.");
+	if (rc != 0)
+		return rc == 1 ? 0 : rc;
+	buf_init(&b, 4 << 20);
+	rc = get_json(&o, "/api/v1/events", "events", &v, &b);
+	buf_fini(&b);
+	if (rc != 0)
+		return rc == -1 ? 0 : rc;
+	json_array_foreach(json_object_get(v, "events"), i, ev) {
+		time_t t = (time_t)json_real_value(json_object_get(ev, "time"));
+		struct tm tm;
+		char ts[32];
+
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		printf("%s  %-13s %s\n", ts, json_string_value(json_object_get(ev, "kind")),
+		    json_string_value(json_object_get(ev, "message")));
+	}
+	json_decref(v);
+	return 0;
+}
+
+int cli_scale_main(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct buf b;
+	char body[64], *end;
+	long status, n;
+	int rest, rc;
+
+	rc = parse_api_opts(argc, argv, &o, &rest, "scale", "N ",
+	    "Sets the pool's desired size to N (absolute; within [min, max]).");
+	if (rc != 0)
+		return rc == 1 ? 0 : rc;
+	if (rest != argc - 1) {
+		fprintf(stderr, "poolscale scale: give the size, as in: poolscale scale 3\n");
+		return 2;
+	}
+	n = strtol(argv[rest], &end, 10);
+	if (*argv[rest] == '\0' || *end != '\0' || n < 0 || n > 100000) {
+		fprintf(stderr, "poolscale scale: \"%s\" is not a size\n", argv[rest]);
+		return 2;
+	}
+	snprintf(body, sizeof(body), "{\"size\": %ld}", n);
+	buf_init(&b, 1 << 16);
+	if (call(&o, "PUT", "/api/v1/pool/size", body, &status, &b, "scale") == -1) {
+		buf_fini(&b);
+		return 1;
+	}
+	if (status != 200) {
+		rc = api_error("scale", status, &b);
+		buf_fini(&b);
+		return rc;
+	}
+	if (o.json) {
+		fwrite(b.p, 1, b.len, stdout);
+		putchar('\n');
+	} else {
+		printf("desired size set to %ld\n", n);
+	}
+	buf_fini(&b);
+	return 0;
+}
+
+static void pool_usage(FILE *f)
+{
+	fputs("Usage: poolscale pool destroy --config FILE\n"
+	    "\n"
+	    "Stops every instance of the pool the configuration describes and clears\n"
+	    "its state: the local cloud's \"terraform destroy\". Stop the controller\n"
+	    "first, or it starts the pool again.\n", f);
+}
+
+int cli_pool_main(int argc, char **argv)
+{
+	struct ctl_cfg *cfg;
+	struct provider p;
+	struct err e;
+	const char *file = NULL;
+	char lock[1200];
+	int rc, lock_fd = -1;
+
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		pool_usage(stdout);
+		return 0;
+	}
+	if (argc == 4 && strcmp(argv[1], "destroy") == 0 && strcmp(argv[2], "--config") == 0)
+		file = argv[3];
+	else if (argc == 3 && strcmp(argv[1], "destroy") == 0 &&
+	    strncmp(argv[2], "--config=", 9) == 0)
+		file = argv[2] + 9;
+	if (file == NULL) {
+		pool_usage(stderr);
+		return 2;
+	}
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL)
+		return 1;
+	rc = ctl_load_config(file, NULL, NULL, NULL, false, cfg);
+	if (rc != 0)
+		goto out;
+	log_setup("pool", LOG_INFO);
+	rc = 1;
+	ctl_lock_path(cfg, lock, sizeof(lock));
+	if (file_mkdirs(cfg->state_dir, &e) == -1 || (lock_fd = file_lock(lock, &e)) == -1) {
+		fprintf(stderr, "poolscale pool destroy: %s (is the controller running? stop "
+		    "it first, or it starts the pool again)\n", e.msg);
+		goto out;
+	}
+	ctl_self_binary(cfg);
+	if (prov_local_new(&cfg->local, &p, &e) == -1) {
+		fprintf(stderr, "poolscale pool destroy: %s\n", e.msg);
+		goto out;
+	}
+	if (p.ops->destroy(p.impl, &e) == -1)
+		fprintf(stderr, "poolscale pool destroy: %s\n", e.msg);
+	else
+		rc = 0;
+	p.ops->free(p.impl);
+	if (rc == 0) {
+		char path[1200];
+
+		snprintf(path, sizeof(path), "%s/controller.json", cfg->state_dir);
+		remove(path);
+		for (int i = 0; i < cfg->nsets; i++) {
+			snprintf(path, sizeof(path), "%s/targets-%s.json", cfg->sd_dir,
+			    cfg->sets[i].name);
+			if (file_write_atomic(path, "[]", 2, &e) == -1)
+				fprintf(stderr, "poolscale pool destroy: %s\n", e.msg);
+		}
+		printf("pool %s destroyed\n", cfg->pool);
+	}
+out:
+	if (lock_fd != -1)
+		close(lock_fd);
+	ctl_cfg_fini(cfg);
+	free(cfg);
+	return rc;
+}

@@ -1,0 +1,65 @@
+/* common/yamlcfg.h: reading a YAML config file into typed values, with every
+ * error reported as "FILE:LINE: key: message" and collected (not only the
+ * first). A component walks its mappings with ymap_*, reads scalars with
+ * ycfg_* (each range-checked), and calls ymap_done() to report unknown keys.
+ * Nothing outside the config loaders sees YAML. */
+#ifndef POOLSCALE_YAMLCFG_H
+#define POOLSCALE_YAMLCFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <yaml.h>
+
+#include "common/buf.h"
+
+#define YMAP_MAX_KEYS 64
+
+struct ycfg {
+	yaml_document_t doc;
+	bool loaded;
+	const char *file;
+	unsigned nerrors;
+	struct buf errors;	/* one "file:line: message\n" per error */
+};
+
+/* Reads and parses file. On a syntax error or I/O failure the error is
+ * recorded and the root is NULL. Always pair with ycfg_fini(). */
+void ycfg_load(struct ycfg *c, const char *file);
+/* For tests: parses a string as if it were the file `name`. */
+void ycfg_load_string(struct ycfg *c, const char *name, const char *text);
+void ycfg_fini(struct ycfg *c);
+yaml_node_t *ycfg_root(struct ycfg *c);
+/* Records "file:line: msg" for node (NULL: line 1). */
+void ycfg_error(struct ycfg *c, const yaml_node_t *node, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+struct ymap {
+	struct ycfg *c;
+	yaml_node_t *node;
+	char path[128];		/* "provider.local", for messages */
+	bool used[YMAP_MAX_KEYS];
+};
+
+/* false (and an error recorded) when node is not a mapping. NULL node: an
+ * empty mapping, so absent sections take their defaults. */
+bool ymap_init(struct ymap *m, struct ycfg *c, yaml_node_t *node, const char *path);
+/* The value of key, or NULL when absent; marks the key known. */
+yaml_node_t *ymap_get(struct ymap *m, const char *key);
+/* Reports every key nobody asked for. */
+void ymap_done(struct ymap *m);
+/* "path.key" for messages, into dst. */
+const char *ymap_key_path(const struct ymap *m, const char *key, char *dst, size_t cap);
+
+/* Typed reads of m's key; absent keys leave *out unchanged and return true.
+ * A wrong value records an error and returns false. */
+bool ycfg_int(struct ymap *m, const char *key, int64_t min, int64_t max, int64_t *out);
+bool ycfg_double(struct ymap *m, const char *key, double min, double max, double *out);
+bool ycfg_duration(struct ymap *m, const char *key, int64_t min_ms, int64_t max_ms,
+    int64_t *out_ms);
+bool ycfg_bool(struct ymap *m, const char *key, bool *out);
+bool ycfg_string(struct ymap *m, const char *key, char *dst, size_t cap);
+/* The scalar text of node, or NULL (error recorded) when not a scalar. */
+const char *ycfg_scalar(struct ycfg *c, yaml_node_t *node, const char *what);
+
+#endif

@@ -1,0 +1,207 @@
+/* The controller's HTTP API. */
+#include "controller/api.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+
+#define JSON "application/json"
+
+static void reply_json(struct http_conn *conn, int status, json_t *v)
+{
+	char *text = json_dumps(v, JSON_COMPACT);
+
+	json_decref(v);
+	if (text == NULL) {
+		http_respond_error(conn, 500, "out of memory");
+		return;
+	}
+	http_respond(conn, status, JSON, NULL, text, strlen(text));
+	free(text);
+}
+
+/* An error whose message may need JSON escaping (it quotes user input). */
+static void reply_error(struct http_conn *conn, int status, const char *msg)
+{
+	reply_json(conn, status, json_pack("{s:s}", "error", msg));
+}
+
+/* Constant time in the token's content, so a guess learns nothing from timing. */
+static bool token_matches(const char *want, struct slice got)
+{
+	size_t n = strlen(want);
+	unsigned diff = got.len != n;
+
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned)(unsigned char)want[i] ^
+		    (unsigned)(unsigned char)(i < got.len ? got.p[i] : 0);
+	return diff == 0;
+}
+
+static bool authorized(const struct controller *c, const struct http_request *req)
+{
+	const struct http_header *h;
+	struct slice v;
+
+	if (c->cfg->token[0] == '\0')
+		return true;
+	h = http_header_find(req, "authorization");
+	if (h == NULL || h->value.len < 7 || strncasecmp(h->value.p, "Bearer ", 7) != 0)
+		return false;
+	v = (struct slice){ h->value.p + 7, h->value.len - 7 };
+	return token_matches(c->cfg->token, v);
+}
+
+static json_t *member_json(const struct controller *c, const struct cmember *m)
+{
+	int64_t now = clock_wall_unix_ms() / 1000;
+
+	(void)c;
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "id", m->id, "address", m->address,
+	    "state", member_state_name(m->state), "created", (json_int_t)m->created_unix_s,
+	    "age_s", (json_int_t)(now - m->created_unix_s), "health_fails", m->fails);
+}
+
+static void status(struct controller *c, struct http_conn *conn)
+{
+	json_t *members = json_array(), *v;
+
+	for (size_t i = 0; i < c->n; i++)
+		json_array_append_new(members, member_json(c, &c->m[i]));
+	v = json_pack("{s:s, s:s, s:i, s:i, s:i, s:b, s:o, s:{s:s, s:f}}",
+	    "pool", c->cfg->pool, "provider", c->cfg->provider, "min", c->cfg->min,
+	    "max", c->cfg->max, "desired", c->desired, "dry_run", c->cfg->dry_run,
+	    "members", members, "last_decision", "reason", c->last_decision,
+	    "time", (double)c->last_decision_unix_ms / 1000.0);
+	reply_json(conn, 200, v);
+}
+
+static void put_size(struct controller *c, struct http_conn *conn, struct slice body)
+{
+	json_error_t je;
+	json_t *root, *size;
+	char msg[192];
+	struct err e;
+	int prev = c->desired;
+	json_int_t n;
+
+	root = json_loadb(body.p, body.len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL) {
+		snprintf(msg, sizeof(msg), "body is not JSON: %s", je.text);
+		reply_error(conn, 400, msg);
+		return;
+	}
+	size = json_object_get(root, "size");
+	if (!json_is_object(root) || json_object_size(root) != 1 || !json_is_integer(size)) {
+		json_decref(root);
+		reply_error(conn, 400, "expected {\"size\": N} with a whole number N");
+		return;
+	}
+	n = json_integer_value(size);
+	json_decref(root);
+	if (n < c->cfg->min || n > c->cfg->max) {
+		snprintf(msg, sizeof(msg), "size %lld is outside [min, max] = [%d, %d]",
+		    (long long)n, c->cfg->min, c->cfg->max);
+		reply_error(conn, 400, msg);
+		return;
+	}
+	if (ctl_set_desired(c, (int)n, "api", &e) == -1) {
+		reply_error(conn, 500, e.msg);
+		return;
+	}
+	reply_json(conn, 200, json_pack("{s:i, s:i}", "previous", prev, "desired", c->desired));
+}
+
+static void sd(struct controller *c, struct http_conn *conn, const struct http_request *req)
+{
+	struct slice v;
+	char set[40], msg[96];
+	char *json;
+
+	if (!http_query_param(req->query, "set", &v) || v.len == 0 || v.len >= sizeof(set)) {
+		reply_error(conn, 400, "give the target set: /api/v1/sd?set=NAME");
+		return;
+	}
+	memcpy(set, v.p, v.len);
+	set[v.len] = '\0';
+	json = ctl_sd_json(c, set);
+	if (json == NULL) {
+		snprintf(msg, sizeof(msg), "no target set named \"%s\"", set);
+		reply_error(conn, 404, msg);
+		return;
+	}
+	http_respond(conn, 200, JSON, NULL, json, strlen(json));
+	free(json);
+}
+
+struct route {
+	const char *path;
+	const char *method;	/* GET routes also answer HEAD */
+};
+
+static const struct route routes[] = {
+	{ "/api/v1/status", "GET" },
+	{ "/api/v1/pool/size", "PUT" },
+	{ "/api/v1/events", "GET" },
+	{ "/api/v1/sd", "GET" },
+	{ "/metrics", "GET" },
+	{ "/-/healthy", "GET" },
+	{ "/-/ready", "GET" },
+};
+
+enum http_handled ctl_api_handle(void *ctx, struct http_conn *conn,
+    const struct http_request *req, struct slice body)
+{
+	struct controller *c = ctx;
+	const struct route *r = NULL;
+	bool head_ok;
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (slice_eq(req->path, routes[i].path))
+			r = &routes[i];
+	if (r == NULL) {
+		http_respond_error(conn, 404, "not found");
+		return HTTP_HANDLED_DONE;
+	}
+	if (!authorized(c, req)) {
+		static const char msg[] = "{\"error\":\"missing or wrong bearer token\"}\n";
+
+		http_respond(conn, 401, JSON, "WWW-Authenticate: Bearer\r\n", msg, sizeof(msg) - 1);
+		return HTTP_HANDLED_DONE;
+	}
+	head_ok = strcmp(r->method, "GET") == 0 && slice_eq(req->method, "HEAD");
+	if (!slice_eq(req->method, r->method) && !head_ok) {
+		char allow[64], msg[] = "{\"error\":\"method not allowed\"}\n";
+
+		snprintf(allow, sizeof(allow), "Allow: %s%s\r\n", r->method,
+		    strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
+		http_respond(conn, 405, JSON, allow, msg, sizeof(msg) - 1);
+		return HTTP_HANDLED_DONE;
+	}
+	if (slice_eq(req->path, "/api/v1/status")) {
+		status(c, conn);
+	} else if (slice_eq(req->path, "/api/v1/pool/size")) {
+		put_size(c, conn, body);
+	} else if (slice_eq(req->path, "/api/v1/events")) {
+		reply_json(conn, 200, events_json(&c->events));
+	} else if (slice_eq(req->path, "/api/v1/sd")) {
+		sd(c, conn, req);
+	} else if (slice_eq(req->path, "/metrics")) {
+		struct buf b;
+
+		buf_init(&b, 1 << 20);
+		ctl_metrics_render(c, &b);
+		http_respond(conn, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.p, b.len);
+		buf_fini(&b);
+	} else if (slice_eq(req->path, "/-/healthy")) {
+		http_respond(conn, 200, "text/plain; charset=utf-8", NULL, "Healthy\n", 8);
+	} else if (c->ready) {
+		http_respond(conn, 200, "text/plain; charset=utf-8", NULL, "Ready\n", 6);
+	} else {
+		http_respond(conn, 503, "text/plain; charset=utf-8", NULL, "Not ready\n", 10);
+	}
+	return HTTP_HANDLED_DONE;
+}

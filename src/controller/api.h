@@ -1,0 +1,20 @@
+/* controller/api.h: the controller's HTTP API on its event loop: status,
+ * pool size, events, http_sd, metrics, health and readiness, behind an
+ * optional bearer token. Bad input is a 4xx with a JSON error and changes
+ * nothing. Not here: what the controller does (controller/controller.h). */
+#ifndef POOLSCALE_CONTROLLER_API_H
+#define POOLSCALE_CONTROLLER_API_H
+
+#include "common/http_server.h"
+#include "controller/controller.h"
+
+/* The handler for http_server; ctx is the struct controller. */
+enum http_handled ctl_api_handle(void *ctx, struct http_conn *conn,
+    const struct http_request *req, struct slice body);
+/* Request counters by route and status (http_server's done hook). */
+void ctl_api_done(void *ctx, int tag, const struct http_request *req, int status,
+    int64_t dur_ns);
+/* The controller's /metrics page. */
+void ctl_metrics_render(struct controller *c, struct buf *b);
+
+#endif

@@ -1,0 +1,17 @@
+/* controller/cmd.h: the `poolscale controller` command, and the config
+ * loading it shares with `poolscale pool destroy`. */
+#ifndef POOLSCALE_CONTROLLER_CMD_H
+#define POOLSCALE_CONTROLLER_CMD_H
+
+#include <stdbool.h>
+
+#include "controller/config.h"
+
+int controller_main(int argc, char **argv);
+/* Loads file, applies the overrides (NULL: none), prints every error to
+ * stderr. 0, or 2 when the configuration is not valid. */
+int ctl_load_config(const char *file, const char *listen, const char *state_dir,
+    const char *log_level, bool dry_run, struct ctl_cfg *cfg);
+void ctl_self_binary(struct ctl_cfg *cfg);
+
+#endif

@@ -1,0 +1,386 @@
+#include "controller/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "common/net.h"
+#include "common/yamlcfg.h"
+
+#define DAY_MS 86400000
+
+static void defaults(struct ctl_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->pool, sizeof(c->pool), "web");
+	c->min = 1;
+	c->max = 5;
+	c->initial = -1;		/* min */
+	c->interval_ms = 60000;		/* the seeds' webhook interval */
+	snprintf(c->state_dir, sizeof(c->state_dir), "poolscale-state");
+	c->log_level = LOG_INFO;
+	snprintf(c->health_path, sizeof(c->health_path), "/health");
+	c->health_interval_ms = 2000;
+	c->health_timeout_ms = 1000;
+	c->boot_timeout_ms = 300000;
+	c->health_fails = 3;
+	c->drain_timeout_ms = 30000;
+	c->kill_grace_ms = 10000;
+	snprintf(c->provider, sizeof(c->provider), "local");
+	snprintf(c->local.address_base, sizeof(c->local.address_base), "127.0.1.1");
+	c->local.max_instances = 64;
+	c->local.app_port = 8080;
+	c->local.metrics_port = 9100;
+	c->local.vcpu = 0.25;
+	c->local.work_ms = 50;
+	snprintf(c->api_listen, sizeof(c->api_listen), "127.0.0.1:9900");
+}
+
+static void read_int(struct ymap *m, const char *key, int64_t min, int64_t max, int *out)
+{
+	int64_t v = *out;
+
+	if (ycfg_int(m, key, min, max, &v))
+		*out = (int)v;
+}
+
+static void read_health(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	struct ymap m;
+
+	if (!ymap_init(&m, y, n, "health"))
+		return;
+	ycfg_string(&m, "path", c->health_path, sizeof(c->health_path));
+	if (c->health_path[0] != '/')
+		ycfg_error(y, n, "health.path: must start with /");
+	ycfg_duration(&m, "interval", 100, DAY_MS, &c->health_interval_ms);
+	ycfg_duration(&m, "timeout", 10, DAY_MS, &c->health_timeout_ms);
+	ycfg_duration(&m, "boot_timeout", 1000, DAY_MS, &c->boot_timeout_ms);
+	read_int(&m, "fails", 1, 1000, &c->health_fails);
+	ymap_done(&m);
+}
+
+static void read_drain(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	struct ymap m;
+
+	if (!ymap_init(&m, y, n, "drain"))
+		return;
+	ycfg_duration(&m, "timeout", 0, DAY_MS, &c->drain_timeout_ms);
+	ycfg_duration(&m, "kill_grace", 0, DAY_MS, &c->kill_grace_ms);
+	ymap_done(&m);
+}
+
+static void read_command(struct ycfg *y, yaml_node_t *n, struct local_cfg *l)
+{
+	yaml_node_item_t *it;
+
+	if (n->type != YAML_SEQUENCE_NODE) {
+		ycfg_error(y, n, "provider.local.command: expected a list of arguments");
+		return;
+	}
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *a = yaml_document_get_node(&y->doc, *it);
+		const char *s = ycfg_scalar(y, a, "provider.local.command");
+
+		if (s == NULL)
+			continue;
+		if (l->ncommand == LOCAL_MAX_ARGS) {
+			ycfg_error(y, a, "provider.local.command: more than %d arguments",
+			    LOCAL_MAX_ARGS);
+			return;
+		}
+		if (strlen(s) >= 255) {
+			ycfg_error(y, a, "provider.local.command: an argument is longer than 254");
+			continue;
+		}
+		l->command[l->ncommand++] = strdup(s);
+	}
+	if (l->ncommand == 0)
+		ycfg_error(y, n, "provider.local.command: empty");
+}
+
+static void read_local(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	struct local_cfg *l = &c->local;
+	struct ymap m;
+	yaml_node_t *cmd;
+	struct in_addr a;
+
+	if (!ymap_init(&m, y, n, "provider.local"))
+		return;
+	if (ycfg_string(&m, "address_base", l->address_base, sizeof(l->address_base)) &&
+	    (inet_pton(AF_INET, l->address_base, &a) != 1 || (ntohl(a.s_addr) >> 24) != 127))
+		ycfg_error(y, ymap_get(&m, "address_base"),
+		    "provider.local.address_base: \"%s\" is not a loopback IPv4 address (127.x.y.z)",
+		    l->address_base);
+	read_int(&m, "max_instances", 1, 4096, &l->max_instances);
+	read_int(&m, "app_port", 1, 65535, &l->app_port);
+	read_int(&m, "metrics_port", 1, 65535, &l->metrics_port);
+	ycfg_double(&m, "vcpu", 0.01, 64, &l->vcpu);
+	ycfg_double(&m, "work_ms", 0, 600000, &l->work_ms);
+	ycfg_duration(&m, "boot_delay", 0, DAY_MS, &l->boot_delay_ms);
+	if ((cmd = ymap_get(&m, "command")) != NULL)
+		read_command(y, cmd, l);
+	ymap_done(&m);
+}
+
+static void read_provider(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	struct ymap m;
+
+	if (!ymap_init(&m, y, n, "provider"))
+		return;
+	if (ycfg_string(&m, "kind", c->provider, sizeof(c->provider)) &&
+	    strcmp(c->provider, "local") != 0)
+		ycfg_error(y, ymap_get(&m, "kind"),
+		    "provider.kind: \"%s\" is not a provider this build has (local)", c->provider);
+	read_local(y, ymap_get(&m, "local"), c);
+	ymap_done(&m);
+}
+
+static bool valid_set_name(const char *s)
+{
+	if (*s == '\0' || strlen(s) >= 32)
+		return false;
+	for (; *s; s++)
+		if (!(*s == '-' || *s == '_' || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
+static void read_discovery(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	struct ymap m;
+	yaml_node_t *sets;
+	yaml_node_pair_t *p;
+
+	if (!ymap_init(&m, y, n, "discovery"))
+		return;
+	ycfg_string(&m, "dir", c->sd_dir, sizeof(c->sd_dir));
+	sets = ymap_get(&m, "sets");
+	ymap_done(&m);
+	if (sets == NULL)
+		return;
+	if (sets->type != YAML_MAPPING_NODE) {
+		ycfg_error(y, sets, "discovery.sets: expected NAME: PORT pairs");
+		return;
+	}
+	c->nsets = 0;
+	for (p = sets->data.mapping.pairs.start; p < sets->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(&y->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&y->doc, p->value);
+		const char *name = ycfg_scalar(y, k, "discovery.sets");
+		const char *port = ycfg_scalar(y, v, "discovery.sets");
+		char *end;
+		long pn;
+
+		if (name == NULL || port == NULL)
+			continue;
+		if (!valid_set_name(name)) {
+			ycfg_error(y, k, "discovery.sets: \"%s\" is not a name (letters, digits, - and _)",
+			    name);
+			continue;
+		}
+		pn = strtol(port, &end, 10);
+		if (*port == '\0' || *end != '\0' || pn < 1 || pn > 65535) {
+			ycfg_error(y, v, "discovery.sets.%s: \"%s\" is not a port (1..65535)", name, port);
+			continue;
+		}
+		if (c->nsets == CTL_MAX_SETS) {
+			ycfg_error(y, k, "discovery.sets: more than %d sets", CTL_MAX_SETS);
+			return;
+		}
+		snprintf(c->sets[c->nsets].name, sizeof(c->sets[c->nsets].name), "%s", name);
+		c->sets[c->nsets++].port = (int)pn;
+	}
+}
+
+static void read_api(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	struct ymap m;
+	struct net_addr a;
+	struct err e;
+
+	if (!ymap_init(&m, y, n, "api"))
+		return;
+	if (ycfg_string(&m, "listen", c->api_listen, sizeof(c->api_listen)) &&
+	    net_addr_parse(c->api_listen, &a, &e) == -1)
+		ycfg_error(y, ymap_get(&m, "listen"), "api.listen: %s", e.msg);
+	ycfg_string(&m, "bearer_token_file", c->token_file, sizeof(c->token_file));
+	ymap_done(&m);
+}
+
+static void read_root(struct ycfg *y, struct ctl_cfg *c)
+{
+	yaml_node_t *root = ycfg_root(y), *lvl;
+	struct ymap m;
+	int64_t v;
+
+	if (!ymap_init(&m, y, root, ""))
+		return;
+	ycfg_string(&m, "pool", c->pool, sizeof(c->pool));
+	read_int(&m, "min", 0, 10000, &c->min);
+	read_int(&m, "max", 1, 10000, &c->max);
+	v = c->initial;
+	if (ycfg_int(&m, "initial", 0, 10000, &v))
+		c->initial = (int)v;
+	ycfg_duration(&m, "interval", 100, DAY_MS, &c->interval_ms);
+	ycfg_string(&m, "state_dir", c->state_dir, sizeof(c->state_dir));
+	ycfg_bool(&m, "dry_run", &c->dry_run);
+	if ((lvl = ymap_get(&m, "log_level")) != NULL) {
+		const char *s = ycfg_scalar(y, lvl, "log_level");
+
+		if (s && log_level_parse(s, &c->log_level) == -1)
+			ycfg_error(y, lvl, "log_level: \"%s\" is not error, warn, info or debug", s);
+	}
+	read_health(y, ymap_get(&m, "health"), c);
+	read_drain(y, ymap_get(&m, "drain"), c);
+	read_provider(y, ymap_get(&m, "provider"), c);
+	read_discovery(y, ymap_get(&m, "discovery"), c);
+	read_api(y, ymap_get(&m, "api"), c);
+	ymap_done(&m);
+	if (c->min > c->max)
+		ycfg_error(y, root, "min (%d) is above max (%d)", c->min, c->max);
+	if (c->initial >= 0 && (c->initial < c->min || c->initial > c->max))
+		ycfg_error(y, root, "initial (%d) is outside [min, max] = [%d, %d]", c->initial,
+		    c->min, c->max);
+	if (c->max > c->local.max_instances)
+		ycfg_error(y, root, "max (%d) is above provider.local.max_instances (%d)", c->max,
+		    c->local.max_instances);
+	if (c->health_timeout_ms >= c->health_interval_ms)
+		ycfg_error(y, root, "health.timeout must be below health.interval");
+}
+
+/* Makes a relative path relative to the config file's directory. */
+static void resolve(char *path, size_t cap, const char *cfgfile)
+{
+	char dir[1024], out[2048];
+
+	if (path[0] == '/' || path[0] == '\0')
+		return;
+	snprintf(dir, sizeof(dir), "%s", cfgfile);
+	snprintf(out, sizeof(out), "%s/%s", dirname(dir), path);
+	if (strlen(out) < cap)
+		memcpy(path, out, strlen(out) + 1);
+}
+
+static int finish_load(struct ycfg *y, struct ctl_cfg *c, struct buf *errors)
+{
+	int n;
+
+	if (y->loaded)
+		read_root(y, c);
+	if (c->initial < 0)
+		c->initial = c->min;
+	if (c->nsets == 0) {
+		snprintf(c->sets[0].name, sizeof(c->sets[0].name), "metrics");
+		c->sets[0].port = c->local.metrics_port;
+		snprintf(c->sets[1].name, sizeof(c->sets[1].name), "web");
+		c->sets[1].port = c->local.app_port;
+		c->nsets = 2;
+	}
+	resolve(c->state_dir, sizeof(c->state_dir), c->file);
+	resolve(c->token_file, sizeof(c->token_file), c->file);
+	if (c->sd_dir[0] == '\0')
+		snprintf(c->sd_dir, sizeof(c->sd_dir), "%s", c->state_dir);
+	else
+		resolve(c->sd_dir, sizeof(c->sd_dir), c->file);
+	snprintf(c->local.state_dir, sizeof(c->local.state_dir), "%s", c->state_dir);
+	c->local.kill_grace_ms = c->kill_grace_ms;
+	n = (int)y->nerrors;
+	buf_append(errors, y->errors.p, y->errors.len);
+	ycfg_fini(y);
+	return n;
+}
+
+int ctl_cfg_load(const char *file, struct ctl_cfg *c, struct buf *errors)
+{
+	struct ycfg y;
+
+	defaults(c);
+	snprintf(c->file, sizeof(c->file), "%s", file);
+	ycfg_load(&y, file);
+	return finish_load(&y, c, errors);
+}
+
+int ctl_cfg_load_string(const char *name, const char *text, struct ctl_cfg *c,
+    struct buf *errors)
+{
+	struct ycfg y;
+
+	defaults(c);
+	snprintf(c->file, sizeof(c->file), "%s", name);
+	ycfg_load_string(&y, name, text);
+	return finish_load(&y, c, errors);
+}
+
+static bool is_loopback(const char *listen)
+{
+	struct net_addr a;
+	struct err e;
+
+	if (net_addr_parse(listen, &a, &e) == -1)
+		return false;
+	if (a.ss.ss_family == AF_INET)
+		return (ntohl(((struct sockaddr_in *)&a.ss)->sin_addr.s_addr) >> 24) == 127;
+	return memcmp(&((struct sockaddr_in6 *)&a.ss)->sin6_addr, &in6addr_loopback,
+	    sizeof(struct in6_addr)) == 0;
+}
+
+int ctl_cfg_finish(struct ctl_cfg *c, struct buf *errors)
+{
+	const char *env = getenv("POOLSCALE_API_TOKEN");
+	int n = 0;
+
+	if (c->token_file[0] != '\0') {
+		struct buf b;
+		struct err e;
+
+		buf_init(&b, sizeof(c->token) - 1);
+		if (file_read_all(c->token_file, &b, NULL, &e) == -1) {
+			buf_appendf(errors, "%s: api.bearer_token_file: %s\n", c->file, e.msg);
+			n++;
+		} else {
+			while (b.len > 0 && (b.p[b.len - 1] == '\n' || b.p[b.len - 1] == '\r' ||
+			    b.p[b.len - 1] == ' '))
+				b.len--;
+			if (b.len == 0) {
+				buf_appendf(errors, "%s: api.bearer_token_file: %s is empty\n",
+				    c->file, c->token_file);
+				n++;
+			}
+			memcpy(c->token, b.p ? b.p : "", b.len);
+			c->token[b.len] = '\0';
+		}
+		buf_fini(&b);
+	} else if (env != NULL && *env != '\0') {
+		if (strlen(env) >= sizeof(c->token)) {
+			buf_appendf(errors, "POOLSCALE_API_TOKEN: longer than %zu characters\n",
+			    sizeof(c->token) - 1);
+			n++;
+		} else {
+			snprintf(c->token, sizeof(c->token), "%s", env);
+		}
+	}
+	if (c->token[0] == '\0' && !is_loopback(c->api_listen)) {
+		buf_appendf(errors, "%s: api.listen %s is beyond loopback: set "
+		    "api.bearer_token_file (or POOLSCALE_API_TOKEN)\n", c->file, c->api_listen);
+		n++;
+	}
+	return n;
+}
+
+void ctl_cfg_fini(struct ctl_cfg *c)
+{
+	for (size_t i = 0; i < c->local.ncommand; i++)
+		free(c->local.command[i]);
+	c->local.ncommand = 0;
+}

@@ -1,0 +1,61 @@
+/* controller/config.h: the controller's YAML configuration, read once into a
+ * typed struct with defaults from one table (docs/configuration.md lists every
+ * key). Errors are collected as "FILE:LINE: key: message". Relative paths are
+ * resolved against the config file's directory, as Prometheus does. */
+#ifndef POOLSCALE_CONTROLLER_CONFIG_H
+#define POOLSCALE_CONTROLLER_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "provider/local.h"
+
+#define CTL_MAX_SETS 8
+
+struct sd_set {
+	char name[32];
+	int port;
+};
+
+struct ctl_cfg {
+	char file[1024];
+	char pool[64];
+	int min, max, initial;
+	int64_t interval_ms;
+	char state_dir[1024];
+	bool dry_run;
+	enum log_level log_level;
+
+	char health_path[128];
+	int64_t health_interval_ms, health_timeout_ms, boot_timeout_ms;
+	int health_fails;
+
+	int64_t drain_timeout_ms, kill_grace_ms;
+
+	char provider[16];		/* "local" */
+	struct local_cfg local;
+
+	char sd_dir[1024];
+	struct sd_set sets[CTL_MAX_SETS];
+	int nsets;
+
+	char api_listen[96];
+	char token_file[1024];
+	char token[256];		/* loaded secret; never logged */
+};
+
+/* Parses file into cfg. Returns the number of errors (0: valid); their text,
+ * one per line, is appended to errors. cfg->local.command strings are owned
+ * by cfg: release with ctl_cfg_fini(). */
+int ctl_cfg_load(const char *file, struct ctl_cfg *cfg, struct buf *errors);
+/* The same from a string (tests); name is used in messages. */
+int ctl_cfg_load_string(const char *name, const char *text, struct ctl_cfg *cfg,
+    struct buf *errors);
+/* Checks made after flags override the file (listen address vs token...).
+ * Same return convention; messages name the flag or key. */
+int ctl_cfg_finish(struct ctl_cfg *cfg, struct buf *errors);
+void ctl_cfg_fini(struct ctl_cfg *cfg);
+
+#endif

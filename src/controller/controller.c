@@ -1,0 +1,631 @@
+/* The control loop: observe (provider + health), decide, act, publish. */
+#include "controller/controller.h"
+
+#include <jansson.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/fileio.h"
+#include "common/log.h"
+#include "discovery/filesd.h"
+
+#define CTL_FAST_MS 250
+#define CTL_EVENTS 256
+#define CTL_DRAIN_POLL_MS 250
+
+enum { OP_LIST = 0, OP_SET_SIZE, OP_REMOVE, OP_DISCOVERY };
+
+static const char *const state_names[MEMBER_NSTATES] = {
+	[MEMBER_PENDING] = "pending",
+	[MEMBER_RUNNING] = "running",
+	[MEMBER_DRAINING] = "draining",
+	[MEMBER_STOPPING] = "stopping",
+};
+
+const char *member_state_name(enum member_state s)
+{
+	return (unsigned)s < MEMBER_NSTATES ? state_names[s] : "unknown";
+}
+
+static void event(struct controller *c, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void event(struct controller *c, const char *kind, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	events_add(&c->events, clock_wall_unix_ms(), kind, "%s", msg);
+	log_msg(LOG_INFO, msg, "event=%s pool=%s", kind, c->cfg->pool);
+}
+
+struct cmember *ctl_member(struct controller *c, const char *id)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->m[i].id, id) == 0)
+			return &c->m[i];
+	return NULL;
+}
+
+static int count(const struct controller *c, enum member_state s)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		n += c->m[i].state == s;
+	return n;
+}
+
+/* ---- persisted state: the desired size survives restarts ---- */
+
+static void state_path(const struct controller *c, char *dst, size_t cap)
+{
+	snprintf(dst, cap, "%s/controller.json", c->cfg->state_dir);
+}
+
+static int save_state(struct controller *c, struct err *e)
+{
+	char path[1200], text[128];
+
+	state_path(c, path, sizeof(path));
+	snprintf(text, sizeof(text), "{\"desired\": %d}\n", c->desired);
+	return file_write_atomic(path, text, strlen(text), e);
+}
+
+static void load_state(struct controller *c)
+{
+	char path[1200];
+	struct buf b;
+	struct err e;
+	json_t *root;
+	int missing = 0;
+
+	c->desired = c->cfg->initial;
+	state_path(c, path, sizeof(path));
+	buf_init(&b, 4096);
+	if (file_read_all(path, &b, &missing, &e) == 0) {
+		root = json_loadb(b.p, b.len, 0, NULL);
+		if (json_is_integer(json_object_get(root, "desired")))
+			c->desired = (int)json_integer_value(json_object_get(root, "desired"));
+		else
+			log_msg(LOG_WARN, "ignoring unreadable state", "file=%s", path);
+		json_decref(root);
+	}
+	buf_fini(&b);
+	if (c->desired < c->cfg->min)
+		c->desired = c->cfg->min;
+	if (c->desired > c->cfg->max)
+		c->desired = c->cfg->max;
+}
+
+/* ---- publishing ---- */
+
+char *ctl_sd_json(struct controller *c, const char *set)
+{
+	struct sd_target *t;
+	size_t n = 0;
+	char *out;
+	int port = -1;
+
+	for (int i = 0; i < c->cfg->nsets; i++)
+		if (strcmp(c->cfg->sets[i].name, set) == 0)
+			port = c->cfg->sets[i].port;
+	if (port < 0)
+		return NULL;
+	t = calloc(c->n ? c->n : 1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->m[i].state != MEMBER_RUNNING)
+			continue;
+		t[n].id = c->m[i].id;
+		t[n].address = c->m[i].address;
+		n++;
+	}
+	out = filesd_render(c->cfg->pool, c->cfg->provider, t, n, port);
+	free(t);
+	return out;
+}
+
+/* Rewrites each discovery file whose content changed. */
+static void publish(struct controller *c)
+{
+	c->publish_needed = false;
+	for (int i = 0; i < c->cfg->nsets; i++) {
+		char path[1200];
+		struct err e;
+		char *json = ctl_sd_json(c, c->cfg->sets[i].name);
+
+		if (json == NULL) {
+			c->publish_needed = true;
+			continue;
+		}
+		if (c->sd_last[i] != NULL && strcmp(c->sd_last[i], json) == 0) {
+			free(json);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/targets-%s.json", c->cfg->sd_dir,
+		    c->cfg->sets[i].name);
+		if (file_write_atomic(path, json, strlen(json), &e) == -1) {
+			c->stats.provider_errors[OP_DISCOVERY]++;
+			log_msg(LOG_ERROR, "could not write discovery file", "error=%s", e.msg);
+			free(json);
+			c->publish_needed = true;	/* retried on the next fast tick */
+			continue;
+		}
+		free(c->sd_last[i]);
+		c->sd_last[i] = json;
+	}
+}
+
+static void set_state(struct controller *c, struct cmember *m, enum member_state s)
+{
+	if (m->state == s)
+		return;
+	/* Leaving or entering RUNNING changes what is published. */
+	if (m->state == MEMBER_RUNNING || s == MEMBER_RUNNING)
+		c->publish_needed = true;
+	m->state = s;
+}
+
+/* ---- observing the provider ---- */
+
+static void remove_index(struct controller *c, size_t i)
+{
+	if (c->m[i].state == MEMBER_RUNNING)
+		c->publish_needed = true;
+	c->m[i] = c->m[--c->n];
+}
+
+static int add_member(struct controller *c, const struct member *pm)
+{
+	struct cmember *m;
+	struct err e;
+	char addr[96];
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 8;
+		struct cmember *v = realloc(c->m, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		c->m = v;
+		c->cap = cap;
+	}
+	m = &c->m[c->n];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->id, sizeof(m->id), "%s", pm->id);
+	snprintf(m->address, sizeof(m->address), "%s", pm->address);
+	m->created_unix_s = pm->created_unix_s;
+	m->state = pm->stopping ? MEMBER_STOPPING : MEMBER_PENDING;
+	m->seen_ms = loop_now_ms(c->loop);
+	m->next_check_ms = m->seen_ms;
+	m->in_flight = -1;
+	snprintf(addr, sizeof(addr), "%s:%d", m->address, c->cfg->local.app_port);
+	if (net_addr_parse(addr, &m->app_addr, &e) == -1)
+		return -1;
+	snprintf(addr, sizeof(addr), "%s:%d", m->address, c->cfg->local.metrics_port);
+	if (net_addr_parse(addr, &m->metrics_addr, &e) == -1)
+		return -1;
+	c->n++;
+	return 0;
+}
+
+/* Brings the table in line with the provider. -1 when the list failed: the
+ * controller never acts on a membership it could not read. */
+static int sync_members(struct controller *c)
+{
+	struct member_list l;
+	struct err e;
+
+	member_list_init(&l);
+	if (c->prov.ops->list(c->prov.impl, &l, &e) == -1) {
+		c->stats.provider_errors[OP_LIST]++;
+		log_msg(LOG_ERROR, "provider list failed", "provider=%s error=%s",
+		    c->prov.ops->name, e.msg);
+		member_list_fini(&l);
+		return -1;
+	}
+	for (size_t i = 0; i < c->n;) {
+		struct cmember *m = &c->m[i];
+		bool found = false;
+
+		for (size_t j = 0; j < l.n && !found; j++)
+			found = strcmp(l.v[j].id, m->id) == 0;
+		if (found) {
+			i++;
+			continue;
+		}
+		if (m->state == MEMBER_STOPPING) {
+			c->stats.removed++;
+			event(c, "removed", "removed %s (%s)", m->id, m->address);
+		} else {
+			c->stats.replaced++;
+			event(c, "died", "%s (%s) died while %s; it will be replaced", m->id,
+			    m->address, member_state_name(m->state));
+		}
+		remove_index(c, i);
+	}
+	for (size_t j = 0; j < l.n; j++) {
+		struct cmember *m = ctl_member(c, l.v[j].id);
+
+		if (m == NULL) {
+			if (add_member(c, &l.v[j]) == -1)
+				log_msg(LOG_ERROR, "out of memory", "id=%s", l.v[j].id);
+		} else if (l.v[j].stopping && m->state != MEMBER_STOPPING) {
+			set_state(c, m, MEMBER_STOPPING);
+		}
+	}
+	member_list_fini(&l);
+	return 0;
+}
+
+/* ---- acting ---- */
+
+static void provider_remove(struct controller *c, struct cmember *m, const char *why)
+{
+	struct err e;
+
+	if (c->cfg->dry_run) {
+		log_msg(LOG_INFO, "dry run: would remove", "id=%s reason=%s", m->id, why);
+		return;
+	}
+	if (c->prov.ops->remove(c->prov.impl, m->id, &e) == -1) {
+		c->stats.provider_errors[OP_REMOVE]++;
+		log_msg(LOG_ERROR, "provider remove failed", "id=%s error=%s", m->id, e.msg);
+		return;
+	}
+	set_state(c, m, MEMBER_STOPPING);
+}
+
+static void decide(struct controller *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void decide(struct controller *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->last_decision, sizeof(c->last_decision), fmt, ap);
+	va_end(ap);
+	c->last_decision_unix_ms = clock_wall_unix_ms();
+}
+
+/* Victim order for scale-in: PENDING before RUNNING (a booting instance
+ * serves nobody yet), then the youngest first (the oldest have proven
+ * themselves and hold warm caches); ties by id. */
+static int victim_before(const struct cmember *a, const struct cmember *b)
+{
+	if (a->state != b->state)
+		return a->state == MEMBER_PENDING;
+	if (a->created_unix_s != b->created_unix_s)
+		return a->created_unix_s > b->created_unix_s;
+	return strcmp(a->id, b->id) > 0;
+}
+
+static void scale_in(struct controller *c, int excess)
+{
+	while (excess-- > 0) {
+		struct cmember *v = NULL;
+
+		for (size_t i = 0; i < c->n; i++) {
+			struct cmember *m = &c->m[i];
+
+			if (m->state != MEMBER_PENDING && m->state != MEMBER_RUNNING)
+				continue;
+			if (v == NULL || victim_before(m, v))
+				v = m;
+		}
+		if (v == NULL)
+			return;
+		if (c->cfg->dry_run) {
+			log_msg(LOG_INFO, "dry run: would drain", "id=%s", v->id);
+			return;
+		}
+		event(c, "drain", "draining %s (%s, %s) for scale-in", v->id, v->address,
+		    member_state_name(v->state));
+		set_state(c, v, MEMBER_DRAINING);
+		v->drain_start_ms = loop_now_ms(c->loop);
+		v->in_flight = -1;
+	}
+}
+
+static void reconcile(struct controller *c)
+{
+	int64_t t0 = clock_mono_ns();
+	int active, draining, want = c->desired;
+	struct err e;
+
+	if (sync_members(c) == -1) {
+		decide(c, "held: could not list members");
+		return;
+	}
+	active = count(c, MEMBER_PENDING) + count(c, MEMBER_RUNNING);
+	draining = count(c, MEMBER_DRAINING);
+	if (active < want) {
+		decide(c, "scale out: %d active, desired %d", active, want);
+		if (c->cfg->dry_run) {
+			log_msg(LOG_INFO, "dry run: would scale out", "from=%d to=%d", active, want);
+		} else if (c->prov.ops->set_size(c->prov.impl, want + draining, &e) == -1) {
+			c->stats.provider_errors[OP_SET_SIZE]++;
+			log_msg(LOG_ERROR, "provider set_size failed", "size=%d error=%s",
+			    want + draining, e.msg);
+		} else {
+			size_t before = c->n;
+
+			event(c, "scale_out", "scaling out from %d to %d", active, want);
+			sync_members(c);
+			if (c->n > before)
+				c->stats.started += c->n - before;
+		}
+	} else if (active > want) {
+		decide(c, "scale in: %d active, desired %d", active, want);
+		scale_in(c, active - want);
+	} else {
+		decide(c, "steady at %d", want);
+	}
+	publish(c);
+	c->ready = true;
+	c->stats.reconciles++;
+	c->stats.last_reconcile_seconds = (double)(clock_mono_ns() - t0) / 1e9;
+	c->stats.reconcile_seconds_sum += c->stats.last_reconcile_seconds;
+}
+
+/* ---- health checks and drains ---- */
+
+struct check_ctx {
+	struct controller *c;
+	char id[40];
+};
+
+static void health_done(void *ctx, int status, const char *body, size_t len, const char *err)
+{
+	struct check_ctx *k = ctx;
+	struct controller *c = k->c;
+	struct cmember *m = ctl_member(c, k->id);
+
+	(void)body;
+	(void)len;
+	free(k);
+	if (m == NULL)
+		return;
+	m->check_running = false;
+	if (m->state != MEMBER_PENDING && m->state != MEMBER_RUNNING)
+		return;
+	if (status == 200) {
+		m->fails = 0;
+		if (m->state == MEMBER_PENDING) {
+			set_state(c, m, MEMBER_RUNNING);
+			event(c, "ready", "%s (%s) is healthy after %.1f s", m->id, m->address,
+			    (double)(loop_now_ms(c->loop) - m->seen_ms) / 1000.0);
+		}
+		return;
+	}
+	if (m->state != MEMBER_RUNNING)
+		return;		/* booting: boot_timeout decides */
+	m->fails++;
+	log_msg(LOG_WARN, "health check failed", "id=%s status=%d error=%s fails=%d", m->id,
+	    status, err ? err : "", m->fails);
+	if (m->fails >= c->cfg->health_fails) {
+		c->stats.replaced++;
+		event(c, "unhealthy", "%s (%s) failed %d health checks; replacing it", m->id,
+		    m->address, m->fails);
+		provider_remove(c, m, "unhealthy");
+	}
+}
+
+static void start_check(struct controller *c, struct cmember *m)
+{
+	struct check_ctx *k = malloc(sizeof(*k));
+
+	if (k == NULL)
+		return;
+	k->c = c;
+	snprintf(k->id, sizeof(k->id), "%s", m->id);
+	if (http_client_get(c->hc, &m->app_addr, c->cfg->health_path, c->cfg->health_timeout_ms,
+	    4096, health_done, k) == -1) {
+		free(k);
+		return;
+	}
+	m->check_running = true;
+}
+
+/* The value of poolscale_app_requests_in_flight in a metrics page, or -1. */
+static double parse_in_flight(const char *body, size_t len)
+{
+	static const char name[] = "poolscale_app_requests_in_flight ";
+	const char *p = body, *end = body + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (ll > sizeof(name) - 1 && memcmp(p, name, sizeof(name) - 1) == 0) {
+			char num[32];
+			size_t nn = ll - (sizeof(name) - 1);
+
+			if (nn >= sizeof(num))
+				return -1;
+			memcpy(num, p + sizeof(name) - 1, nn);
+			num[nn] = '\0';
+			return strtod(num, NULL);
+		}
+		p += ll + 1;
+	}
+	return -1;
+}
+
+static void drain_done(void *ctx, int status, const char *body, size_t len, const char *err)
+{
+	struct check_ctx *k = ctx;
+	struct controller *c = k->c;
+	struct cmember *m = ctl_member(c, k->id);
+
+	(void)err;
+	free(k);
+	if (m == NULL)
+		return;
+	m->drain_check_running = false;
+	if (m->state != MEMBER_DRAINING)
+		return;
+	m->in_flight = status == 200 ? parse_in_flight(body, len) : -1;
+	if (m->in_flight == 0) {
+		event(c, "drained", "%s (%s) drained after %.1f s", m->id, m->address,
+		    (double)(loop_now_ms(c->loop) - m->drain_start_ms) / 1000.0);
+		provider_remove(c, m, "scale-in");
+	}
+}
+
+static void drain_step(struct controller *c, struct cmember *m, int64_t now)
+{
+	if (now - m->drain_start_ms >= c->cfg->drain_timeout_ms) {
+		event(c, "drain_timeout", "%s (%s) still had %.0f requests after the drain "
+		    "timeout; stopping it", m->id, m->address, m->in_flight);
+		provider_remove(c, m, "drain timeout");
+		return;
+	}
+	if (!m->drain_check_running) {
+		struct check_ctx *k = malloc(sizeof(*k));
+
+		if (k == NULL)
+			return;
+		k->c = c;
+		snprintf(k->id, sizeof(k->id), "%s", m->id);
+		if (http_client_get(c->hc, &m->metrics_addr, "/metrics", c->cfg->health_timeout_ms,
+		    1 << 20, drain_done, k) == -1) {
+			free(k);
+			return;
+		}
+		m->drain_check_running = true;
+	}
+}
+
+/* Every CTL_FAST_MS: deaths, health checks that are due, drains, publishing. */
+static int64_t fast_tick(struct loop *l, void *ctx)
+{
+	struct controller *c = ctx;
+	int64_t now = loop_now_ms(l);
+
+	(void)sync_members(c);
+	for (size_t i = 0; i < c->n; i++) {
+		struct cmember *m = &c->m[i];
+
+		switch (m->state) {
+		case MEMBER_PENDING:
+			if (now - m->seen_ms >= c->cfg->boot_timeout_ms) {
+				c->stats.replaced++;
+				event(c, "boot_timeout", "%s (%s) not healthy %lld s after start; "
+				    "replacing it", m->id, m->address,
+				    (long long)(c->cfg->boot_timeout_ms / 1000));
+				provider_remove(c, m, "boot timeout");
+				break;
+			}
+			/* Pending members are health-checked too. */
+			__attribute__((fallthrough));
+		case MEMBER_RUNNING:
+			if (!m->check_running && now >= m->next_check_ms) {
+				m->next_check_ms = now + c->cfg->health_interval_ms;
+				start_check(c, m);
+			}
+			break;
+		case MEMBER_DRAINING:
+			drain_step(c, m, now);
+			break;
+		default:
+			break;
+		}
+	}
+	if (c->publish_needed)
+		publish(c);
+	return CTL_FAST_MS;
+}
+
+static int64_t tick(struct loop *l, void *ctx)
+{
+	struct controller *c = ctx;
+
+	(void)l;
+	reconcile(c);
+	return c->cfg->interval_ms;
+}
+
+int ctl_set_desired(struct controller *c, int n, const char *why, struct err *e)
+{
+	int prev = c->desired;
+
+	c->desired = n;
+	if (save_state(c, e) == -1) {
+		c->desired = prev;
+		return -1;
+	}
+	if (n != prev)
+		event(c, "desired", "desired size %d -> %d (%s)", prev, n, why);
+	reconcile(c);
+	return 0;
+}
+
+void ctl_lock_path(const struct ctl_cfg *cfg, char *dst, size_t cap)
+{
+	snprintf(dst, cap, "%s/controller.lock", cfg->state_dir);
+}
+
+int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct err *e)
+{
+	char lock[1200];
+	double start = c->start_unix_s;
+
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	c->loop = l;
+	c->start_unix_s = start;
+	c->lock_fd = -1;
+	if (events_init(&c->events, CTL_EVENTS) == -1)
+		return err_set(e, "out of memory");
+	if (file_mkdirs(cfg->state_dir, e) == -1 || file_mkdirs(cfg->sd_dir, e) == -1)
+		return -1;
+	ctl_lock_path(cfg, lock, sizeof(lock));
+	c->lock_fd = file_lock(lock, e);
+	if (c->lock_fd == -1)
+		return -1;
+	if (prov_local_new(&cfg->local, &c->prov, e) == -1)
+		return -1;
+	c->hc = http_client_new(l);
+	if (c->hc == NULL)
+		return err_set(e, "out of memory");
+	load_state(c);
+	if (sync_members(c) == -1)
+		return err_set(e, "could not list the pool's members");
+	c->publish_needed = true;
+	publish(c);
+	c->fast_timer = loop_add_timer(l, CTL_FAST_MS, fast_tick, c);
+	/* The first reconcile comes once adopted members had a health check. */
+	c->tick_timer = loop_add_timer(l, cfg->health_timeout_ms + CTL_FAST_MS, tick, c);
+	if (c->fast_timer == 0 || c->tick_timer == 0)
+		return err_set(e, "out of memory");
+	return 0;
+}
+
+void ctl_fini(struct controller *c)
+{
+	if (c->loop != NULL) {
+		if (c->fast_timer)
+			loop_cancel_timer(c->loop, c->fast_timer);
+		if (c->tick_timer)
+			loop_cancel_timer(c->loop, c->tick_timer);
+	}
+	http_client_free(c->hc);
+	if (c->prov.ops)
+		c->prov.ops->free(c->prov.impl);
+	for (int i = 0; i < CTL_MAX_SETS; i++)
+		free(c->sd_last[i]);
+	events_fini(&c->events);
+	free(c->m);
+	if (c->lock_fd > 0)
+		close(c->lock_fd);
+}

@@ -1,0 +1,90 @@
+/* controller/controller.h: keeps a pool at its desired size on one event
+ * loop: reconciles members against the size every interval, health-checks
+ * them, replaces the dead and the failing, drains before removing, and
+ * publishes RUNNING members for Prometheus (file_sd) and the load balancer.
+ * Not here: the HTTP API (controller/api.c), config (controller/config.h),
+ * how members are made (provider/). The policies that choose the size come
+ * later; for now it is set by config or PUT /api/v1/pool/size. */
+#ifndef POOLSCALE_CONTROLLER_H
+#define POOLSCALE_CONTROLLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/http_client.h"
+#include "common/loop.h"
+#include "common/net.h"
+#include "controller/config.h"
+#include "controller/events.h"
+#include "provider/provider.h"
+
+enum member_state {
+	MEMBER_PENDING = 0,	/* exists, not yet healthy */
+	MEMBER_RUNNING,		/* healthy: published */
+	MEMBER_DRAINING,	/* chosen for removal: unpublished, finishing requests */
+	MEMBER_STOPPING,	/* told to stop */
+	MEMBER_NSTATES,
+};
+
+const char *member_state_name(enum member_state s);
+
+struct cmember {
+	char id[40];
+	char address[64];
+	enum member_state state;
+	int64_t created_unix_s;
+	int64_t seen_ms;		/* when this controller first saw it */
+	int fails;			/* consecutive failed health checks */
+	int64_t next_check_ms;
+	bool check_running;
+	int64_t drain_start_ms;
+	bool drain_check_running;
+	double in_flight;		/* last read while draining; -1 unknown */
+	struct net_addr app_addr, metrics_addr;
+};
+
+struct ctl_stats {
+	uint64_t started, replaced, removed, reconciles;
+	uint64_t provider_errors[4];	/* by op: list, set_size, remove, discovery */
+	uint64_t api_requests[600];	/* by status code */
+	double reconcile_seconds_sum;
+	double last_reconcile_seconds;
+};
+
+struct controller {
+	struct ctl_cfg *cfg;
+	struct loop *loop;
+	struct provider prov;
+	struct http_client *hc;
+	struct cmember *m;
+	size_t n, cap;
+	int desired;
+	bool ready;			/* one reconcile done */
+	struct events events;
+	struct ctl_stats stats;
+	char last_decision[256];
+	int64_t last_decision_unix_ms;
+	char *sd_last[CTL_MAX_SETS];	/* what each file holds now */
+	uint64_t tick_timer, fast_timer;
+	double start_unix_s;
+	int lock_fd;			/* held while running: one controller per state dir */
+	bool publish_needed;
+};
+
+/* The lock file in a state dir; whoever holds it owns the pool. */
+void ctl_lock_path(const struct ctl_cfg *cfg, char *dst, size_t cap);
+/* Locks the state dir, loads persisted state and the provider's members;
+ * starts the timers. */
+int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct err *e);
+void ctl_fini(struct controller *c);
+
+/* Sets the desired size (clamped by the caller to [min, max]), persists it
+ * and reconciles at once. */
+int ctl_set_desired(struct controller *c, int n, const char *why, struct err *e);
+/* A member by id, or NULL. */
+struct cmember *ctl_member(struct controller *c, const char *id);
+/* The JSON list of RUNNING members for set NAME, or NULL for no such set.
+ * malloc'd. */
+char *ctl_sd_json(struct controller *c, const char *set);
+
+#endif

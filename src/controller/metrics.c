@@ -1,0 +1,73 @@
+/* The controller's /metrics page and its API request counters. */
+#include <stdio.h>
+
+#include "common/procstat.h"
+#include "common/prom.h"
+#include "controller/api.h"
+
+void ctl_api_done(void *ctx, int tag, const struct http_request *req, int status,
+    int64_t dur_ns)
+{
+	struct controller *c = ctx;
+
+	(void)tag;
+	(void)req;
+	(void)dur_ns;
+	if (status >= 0 && status < 600)
+		c->stats.api_requests[status]++;
+}
+
+void ctl_metrics_render(struct controller *c, struct buf *b)
+{
+	static const char *const ops[] = { "list", "set_size", "remove", "discovery" };
+	char labels[96];
+	int by_state[MEMBER_NSTATES] = { 0 };
+	struct procstat ps;
+
+	for (size_t i = 0; i < c->n; i++)
+		by_state[c->m[i].state]++;
+	prom_header(b, "poolscale_pool_desired_size", "gauge", "Desired number of members.");
+	prom_sample(b, "poolscale_pool_desired_size", NULL, c->desired);
+	prom_header(b, "poolscale_pool_min_size", "gauge", "Smallest allowed pool size.");
+	prom_sample(b, "poolscale_pool_min_size", NULL, c->cfg->min);
+	prom_header(b, "poolscale_pool_max_size", "gauge", "Largest allowed pool size.");
+	prom_sample(b, "poolscale_pool_max_size", NULL, c->cfg->max);
+	prom_header(b, "poolscale_pool_members", "gauge", "Members by state.");
+	for (int s = 0; s < MEMBER_NSTATES; s++) {
+		snprintf(labels, sizeof(labels), "state=\"%s\"", member_state_name(s));
+		prom_sample(b, "poolscale_pool_members", labels, by_state[s]);
+	}
+	prom_header(b, "poolscale_instances_started_total", "counter",
+	    "Instances the controller started.");
+	prom_sample_u64(b, "poolscale_instances_started_total", NULL, c->stats.started);
+	prom_header(b, "poolscale_instances_replaced_total", "counter",
+	    "Instances that died, failed health checks or never became healthy.");
+	prom_sample_u64(b, "poolscale_instances_replaced_total", NULL, c->stats.replaced);
+	prom_header(b, "poolscale_instances_removed_total", "counter",
+	    "Instances removed after a stop the controller asked for.");
+	prom_sample_u64(b, "poolscale_instances_removed_total", NULL, c->stats.removed);
+	prom_header(b, "poolscale_provider_errors_total", "counter",
+	    "Failed provider and discovery operations, by operation.");
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		snprintf(labels, sizeof(labels), "op=\"%s\"", ops[i]);
+		prom_sample_u64(b, "poolscale_provider_errors_total", labels,
+		    c->stats.provider_errors[i]);
+	}
+	prom_header(b, "poolscale_reconcile_duration_seconds", "summary",
+	    "Time spent in reconcile passes.");
+	prom_sample(b, "poolscale_reconcile_duration_seconds_sum", NULL,
+	    c->stats.reconcile_seconds_sum);
+	prom_sample_u64(b, "poolscale_reconcile_duration_seconds_count", NULL,
+	    c->stats.reconciles);
+	prom_header(b, "poolscale_api_requests_total", "counter",
+	    "API requests answered, by status code.");
+	for (int code = 0; code < 600; code++) {
+		if (c->stats.api_requests[code] == 0 && code != 200)
+			continue;
+		snprintf(labels, sizeof(labels), "code=\"%d\"", code);
+		prom_sample_u64(b, "poolscale_api_requests_total", labels,
+		    c->stats.api_requests[code]);
+	}
+	procstat_read(&ps);
+	procstat_prom(b, &ps, c->start_unix_s);
+}

@@ -1,0 +1,51 @@
+/* provider/provider.h: the one interface between the controller and a pool
+ * of machines (local processes now; clouds and user commands later). Sizes
+ * are absolute and calls idempotent; errors are returned, never fatal.
+ * Calls are quick (no network waits for `local`); a driver that talks to a
+ * remote API runs the call off the loop. Not here: health, draining,
+ * choosing victims (the controller decides; the provider obeys). */
+#ifndef POOLSCALE_PROVIDER_H
+#define POOLSCALE_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct member {
+	char id[40];
+	char address[64];	/* IP address, no port */
+	bool stopping;		/* removal requested, not gone yet */
+	int64_t created_unix_s;
+};
+
+struct member_list {
+	struct member *v;
+	size_t n, cap;
+};
+
+void member_list_init(struct member_list *l);
+void member_list_fini(struct member_list *l);
+int member_list_add(struct member_list *l, const struct member *m);
+
+struct provider_ops {
+	const char *name;
+	/* Every member the provider knows, stopping ones included. */
+	int (*list)(void *impl, struct member_list *out, struct err *e);
+	/* Makes the pool hold n members that are not stopping (grows only:
+	 * the controller shrinks by removing the members it chose). */
+	int (*set_size)(void *impl, int n, struct err *e);
+	/* Stops and deletes one member; unknown or already stopping is fine. */
+	int (*remove)(void *impl, const char *id, struct err *e);
+	/* Stops every member and forgets the pool; may wait. */
+	int (*destroy)(void *impl, struct err *e);
+	void (*free)(void *impl);
+};
+
+struct provider {
+	const struct provider_ops *ops;
+	void *impl;
+};
+
+#endif
