@@ -32,6 +32,7 @@ class Proc:
         self.p = subprocess.Popen([BIN] + args, stdout=self.log, stderr=self.log,
                                   stdin=subprocess.DEVNULL)
         self.pid = self.p.pid
+        self.expect_rc = 0  # what finish() accepts; a test that kills it says so
 
     def logtext(self):
         return self.log_path.read_text(errors="replace")
@@ -74,7 +75,7 @@ class Proc:
         text = self.logtext()
         for bad in ("Sanitizer", "runtime error:"):
             assert bad not in text, text
-        assert self.p.returncode == 0, f"exit {self.p.returncode}:\n{text}"
+        assert self.p.returncode == self.expect_rc, f"exit {self.p.returncode}:\n{text}"
 
 
 class App(Proc):
@@ -198,3 +199,202 @@ def metric(text, name, labels=None):
                 continue
         return float(m.group(3))
     return None
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http_json(method, url, body=None, token=None, timeout=10):
+    """(status, parsed JSON or text) of one request."""
+    import json
+    import urllib.error
+    import urllib.request
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    req = urllib.request.Request(url, data=data, method=method)
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            status, raw = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode(errors="replace")
+
+
+def random_address_base():
+    """A loopback /24 of its own for each test, away from the demo's 127.0.1.x."""
+    import random
+    return f"127.{random.randint(20, 250)}.{random.randint(0, 255)}.1"
+
+
+def processes_on(address_prefix):
+    """pids of processes whose command line mentions address_prefix."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{d}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if address_prefix in cmd and state != "Z" and " app " in cmd:
+            pids.append(int(d))
+    return pids
+
+
+class Controller(Proc):
+    def __init__(self, tmp_path, config_path, *extra, name="controller"):
+        self.config_path = config_path
+        super().__init__(["controller", "--config", str(config_path), *extra], tmp_path, name)
+        m = self.wait_log(r"msg=started api=(\S+)")
+        self.api = "http://" + m.group(1)
+
+
+def controller_config(tmp_path, base, **over):
+    """Writes a controller config for a fast local pool; returns its path."""
+    cfg = {
+        "min": 1, "max": 5, "initial": 1, "interval": "1s",
+        "health_interval": "300ms", "health_timeout": "250ms", "fails": 2,
+        "drain_timeout": "10s", "kill_grace": "3s",
+        "vcpu": 0.5, "work_ms": 10, "boot_delay": "300ms", "token_file": None,
+        "listen": "127.0.0.1:0",
+    }
+    cfg.update(over)
+    text = f"""pool: web
+min: {cfg['min']}
+max: {cfg['max']}
+initial: {cfg['initial']}
+interval: {cfg['interval']}
+state_dir: state
+health:
+  interval: {cfg['health_interval']}
+  timeout: {cfg['health_timeout']}
+  fails: {cfg['fails']}
+drain:
+  timeout: {cfg['drain_timeout']}
+  kill_grace: {cfg['kill_grace']}
+provider:
+  kind: local
+  local:
+    address_base: {base}
+    vcpu: {cfg['vcpu']}
+    work_ms: {cfg['work_ms']}
+    boot_delay: {cfg['boot_delay']}
+api:
+  listen: {cfg['listen']}
+"""
+    if cfg["token_file"]:
+        text += f"  bearer_token_file: {cfg['token_file']}\n"
+    path = tmp_path / "poolscale.yml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def pool(tmp_path):
+    """Starts controllers on a pool of their own; at the end stops them
+    (SIGTERM, exit 0) and destroys the pool, checking no instance is left."""
+    started = []
+    state = {"base": random_address_base(), "config": None}
+
+    def start(*extra, name="controller", **over):
+        if state["config"] is None or over:
+            state["config"] = controller_config(tmp_path, state["base"], **over)
+        c = Controller(tmp_path, state["config"], *extra, name=name)
+        started.append(c)
+        return c
+    start.base = state["base"]
+    start.prefix = state["base"].rsplit(".", 1)[0] + "."
+    start.state = state
+    yield start
+    errors = []
+    for c in started:
+        try:
+            c.finish()
+        except AssertionError as e:
+            errors.append(str(e))
+    if state["config"] is not None:
+        r = subprocess.run([BIN, "pool", "destroy", "--config", str(state["config"])],
+                           capture_output=True, timeout=60)
+        if r.returncode != 0:
+            errors.append(f"pool destroy: {r.stderr.decode()}")
+        left = processes_on(start.prefix)
+        if left:
+            errors.append(f"instances left after pool destroy: {left}")
+    assert not errors, "\n".join(errors)
+
+
+class Prometheus:
+    """The real Prometheus from Debian, scraping file_sd targets."""
+
+    def __init__(self, tmp_path, sd_file, job="pool"):
+        import shutil
+        exe = shutil.which("prometheus") or "/usr/bin/prometheus"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        cfg = tmp_path / "prometheus.yml"
+        cfg.write_text(f"""global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: {job}
+    file_sd_configs:
+      - files: ["{sd_file}"]
+""")
+        self.log = open(tmp_path / "prometheus.log", "wb")
+        self.p = subprocess.Popen([exe, f"--config.file={cfg}",
+                                   f"--storage.tsdb.path={tmp_path / 'prom-data'}",
+                                   f"--web.listen-address=127.0.0.1:{self.port}"],
+                                  stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+        wait_until(lambda: self._ready(), "Prometheus ready", timeout=30, every=0.1)
+
+    def _ready(self):
+        assert self.p.poll() is None, "prometheus exited"
+        try:
+            return http_json("GET", self.url + "/-/ready", timeout=1)[0] == 200
+        except OSError:
+            return False
+
+    def value(self, expr):
+        """The single value of an instant query, or None when empty."""
+        import urllib.parse
+        st, body = http_json("GET", self.url + "/api/v1/query?" +
+                             urllib.parse.urlencode({"query": expr}))
+        assert st == 200 and body["status"] == "success", body
+        res = body["data"]["result"]
+        return float(res[0]["value"][1]) if res else None
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(15)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def prometheus(tmp_path):
+    started = []
+
+    def start(sd_file, job="pool"):
+        p = Prometheus(tmp_path, sd_file, job)
+        started.append(p)
+        return p
+    yield start
+    for p in started:
+        p.stop()

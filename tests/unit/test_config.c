@@ -1,0 +1,184 @@
+/* The controller's YAML config: values, defaults, and every error as
+ * FILE:LINE: key: message. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/config.h"
+
+static int load(const char *text, struct ctl_cfg *c, struct buf *errs)
+{
+	buf_init(errs, 1 << 16);
+	int n = ctl_cfg_load_string("/etc/p/poolscale.yml", text, c, errs);
+
+	buf_append(errs, "", 1);
+	return n;
+}
+
+static void test_full_config(void **state)
+{
+	static const char text[] =
+	    "pool: api\n"
+	    "min: 2\n"
+	    "max: 6\n"
+	    "initial: 3\n"
+	    "interval: 5s\n"
+	    "state_dir: state\n"
+	    "health:\n"
+	    "  interval: 1s\n"
+	    "  timeout: 500ms\n"
+	    "  fails: 2\n"
+	    "drain:\n"
+	    "  timeout: 20s\n"
+	    "provider:\n"
+	    "  kind: local\n"
+	    "  local:\n"
+	    "    address_base: 127.0.9.1\n"
+	    "    vcpu: 0.5\n"
+	    "    boot_delay: 3s\n"
+	    "    command: [/bin/app, \"--listen={address}:{port}\"]\n"
+	    "discovery:\n"
+	    "  sets:\n"
+	    "    node: 9100\n"
+	    "api:\n"
+	    "  listen: 127.0.0.1:9901\n";
+	struct ctl_cfg c;
+	struct buf errs;
+
+	(void)state;
+	assert_int_equal(load(text, &c, &errs), 0);
+	assert_string_equal(c.pool, "api");
+	assert_int_equal(c.min, 2);
+	assert_int_equal(c.max, 6);
+	assert_int_equal(c.initial, 3);
+	assert_int_equal(c.interval_ms, 5000);
+	assert_string_equal(c.state_dir, "/etc/p/state");	/* relative to the file */
+	assert_string_equal(c.sd_dir, "/etc/p/state");
+	assert_int_equal(c.health_fails, 2);
+	assert_int_equal(c.drain_timeout_ms, 20000);
+	assert_string_equal(c.local.address_base, "127.0.9.1");
+	assert_true(c.local.vcpu == 0.5);
+	assert_int_equal(c.local.boot_delay_ms, 3000);
+	assert_int_equal(c.local.ncommand, 2);
+	assert_string_equal(c.local.command[1], "--listen={address}:{port}");
+	assert_int_equal(c.nsets, 1);
+	assert_string_equal(c.sets[0].name, "node");
+	assert_int_equal(c.sets[0].port, 9100);
+	assert_string_equal(c.api_listen, "127.0.0.1:9901");
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+}
+
+static void test_defaults(void **state)
+{
+	struct ctl_cfg c;
+	struct buf errs;
+
+	(void)state;
+	assert_int_equal(load("min: 1\nmax: 3\n", &c, &errs), 0);
+	assert_int_equal(c.initial, 1);			/* min */
+	assert_int_equal(c.interval_ms, 60000);		/* the seeds' interval */
+	assert_int_equal(c.nsets, 2);
+	assert_string_equal(c.sets[0].name, "metrics");
+	assert_int_equal(c.sets[0].port, 9100);
+	assert_string_equal(c.sets[1].name, "web");
+	assert_int_equal(c.sets[1].port, 8080);
+	assert_string_equal(c.api_listen, "127.0.0.1:9900");
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+}
+
+static const struct {
+	const char *name, *text, *want;
+} bad[] = {
+	{ "unknown_key", "min: 1\nmxa: 3\n", "/etc/p/poolscale.yml:2: mxa: unknown key" },
+	{ "nested_unknown", "health:\n  interval: 1s\n  fials: 3\n",
+	  "/etc/p/poolscale.yml:3: health.fials: unknown key" },
+	{ "bad_duration", "interval: 5x\n",
+	  "/etc/p/poolscale.yml:1: interval: \"5x\" is not a duration (try 30s or 250ms)" },
+	{ "not_a_number", "max: lots\n", "/etc/p/poolscale.yml:1: max: \"lots\" is not a whole number" },
+	{ "min_above_max", "min: 4\nmax: 2\n", "min (4) is above max (2)" },
+	{ "initial_outside", "min: 1\nmax: 2\ninitial: 5\n", "initial (5) is outside [min, max]" },
+	{ "not_loopback", "provider:\n  local:\n    address_base: 10.0.0.1\n",
+	  "/etc/p/poolscale.yml:3: provider.local.address_base: \"10.0.0.1\" is not a loopback" },
+	{ "unknown_provider", "provider:\n  kind: gcp\n",
+	  "/etc/p/poolscale.yml:2: provider.kind: \"gcp\" is not a provider" },
+	{ "bad_listen", "api:\n  listen: nowhere\n", "/etc/p/poolscale.yml:2: api.listen:" },
+	{ "section_not_map", "health: 3\n", "/etc/p/poolscale.yml:1: health: expected a mapping" },
+	{ "list_for_scalar", "min: [1, 2]\n", "/etc/p/poolscale.yml:1: min: expected a single value" },
+	{ "bad_set_port", "discovery:\n  sets:\n    web: 99999\n",
+	  "/etc/p/poolscale.yml:3: discovery.sets.web: \"99999\" is not a port" },
+	{ "syntax_error", "min: 1\n  max: [\n", "/etc/p/poolscale.yml:2:" },
+	{ "health_timeout_vs_interval", "health:\n  interval: 1s\n  timeout: 2s\n",
+	  "health.timeout must be below health.interval" },
+};
+
+static void test_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ctl_cfg c;
+		struct buf errs;
+		int n = load(bad[i].text, &c, &errs);
+
+		print_message("%s\n", bad[i].name);
+		assert_true(n >= 1);
+		if (strstr(errs.p, bad[i].want) == NULL)
+			fail_msg("%s: \"%s\" lacks \"%s\"", bad[i].name, errs.p, bad[i].want);
+		ctl_cfg_fini(&c);
+		buf_fini(&errs);
+	}
+}
+
+/* Every error is reported, not only the first. */
+static void test_all_errors_reported(void **state)
+{
+	struct ctl_cfg c;
+	struct buf errs;
+
+	(void)state;
+	assert_int_equal(load("min: x\nmax: y\nbogus: 1\n", &c, &errs), 3);
+	assert_non_null(strstr(errs.p, ":1: min:"));
+	assert_non_null(strstr(errs.p, ":2: max:"));
+	assert_non_null(strstr(errs.p, ":3: bogus: unknown key"));
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+}
+
+static void test_beyond_loopback_needs_token(void **state)
+{
+	struct ctl_cfg c;
+	struct buf errs;
+
+	(void)state;
+	unsetenv("POOLSCALE_API_TOKEN");
+	assert_int_equal(load("api:\n  listen: 0.0.0.0:9900\n", &c, &errs), 0);
+	buf_reset(&errs);
+	assert_int_equal(ctl_cfg_finish(&c, &errs), 1);
+	buf_append(&errs, "", 1);
+	assert_non_null(strstr(errs.p, "beyond loopback"));
+	setenv("POOLSCALE_API_TOKEN", "s3cret", 1);
+	buf_reset(&errs);
+	assert_int_equal(ctl_cfg_finish(&c, &errs), 0);
+	assert_string_equal(c.token, "s3cret");
+	unsetenv("POOLSCALE_API_TOKEN");
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_beyond_loopback_needs_token),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
