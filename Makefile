@@ -97,6 +97,7 @@ bench:
 	scripts/deps
 	$(MAKE) all
 	bench/app.sh
+	bench/controller.sh
 
 compile_commands.json: $(LIB_SRC) src/main.c $(UNIT_SRC) $(FUZZ_SRC)
 	scripts/compdb $(CC) "$(BASE_CFLAGS) $(OPT) $(CFLAGS_PKG)" $^ > $@
