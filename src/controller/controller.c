@@ -14,7 +14,7 @@
 
 #define CTL_FAST_MS 250
 #define CTL_EVENTS 256
-#define CTL_DRAIN_POLL_MS 250
+#define CTL_PENDING_CHECK_MS 500
 
 enum { OP_LIST = 0, OP_SET_SIZE, OP_REMOVE, OP_DISCOVERY };
 
@@ -530,7 +530,13 @@ static int64_t fast_tick(struct loop *l, void *ctx)
 			__attribute__((fallthrough));
 		case MEMBER_RUNNING:
 			if (!m->check_running && now >= m->next_check_ms) {
-				m->next_check_ms = now + c->cfg->health_interval_ms;
+				int64_t every = c->cfg->health_interval_ms;
+
+				/* A booting member is asked more often, so it serves
+				 * as soon as it can. */
+				if (m->state == MEMBER_PENDING && every > CTL_PENDING_CHECK_MS)
+					every = CTL_PENDING_CHECK_MS;
+				m->next_check_ms = now + every;
 				start_check(c, m);
 			}
 			break;
