@@ -65,8 +65,13 @@ void http_client_free(struct http_client *c)
 {
 	if (c == NULL)
 		return;
-	while (c->reqs)
+	while (c->reqs) {
+		http_client_cb cb = c->reqs->cb;
+		void *ctx = c->reqs->ctx;
+
 		creq_free(c->reqs);
+		cb(ctx, HTTP_CLIENT_CANCELLED, NULL, 0, "cancelled");
+	}
 	free(c);
 }
 

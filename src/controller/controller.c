@@ -393,7 +393,7 @@ static void health_done(void *ctx, int status, const char *body, size_t len, con
 	(void)body;
 	(void)len;
 	free(k);
-	if (m == NULL)
+	if (m == NULL || status == HTTP_CLIENT_CANCELLED)
 		return;
 	m->check_running = false;
 	if (m->state != MEMBER_PENDING && m->state != MEMBER_RUNNING)
@@ -469,7 +469,7 @@ static void drain_done(void *ctx, int status, const char *body, size_t len, cons
 
 	(void)err;
 	free(k);
-	if (m == NULL)
+	if (m == NULL || status == HTTP_CLIENT_CANCELLED)
 		return;
 	m->drain_check_running = false;
 	if (m->state != MEMBER_DRAINING)
