@@ -1,0 +1,222 @@
+/* The step and target-tracking policies, one row per behaviour. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/step.h"
+#include "policy/target.h"
+
+static const struct {
+	const char *name;
+	int current, min, max, step;
+	bool up, down;
+	int want;
+} step_rows[] = {
+	{ "up_adds_one_step", 2, 1, 5, 1, true, false, 3 },
+	{ "up_and_down_up_wins", 2, 1, 5, 1, true, true, 3 },
+	{ "down_removes_one_step", 3, 1, 5, 1, false, true, 2 },
+	{ "no_signal_holds", 3, 1, 5, 1, false, false, 3 },
+	{ "up_capped_at_max", 5, 1, 5, 1, true, false, 5 },
+	{ "down_capped_at_min", 1, 1, 5, 1, false, true, 1 },
+	{ "bigger_step_clamped", 4, 1, 5, 2, true, false, 5 },
+	{ "out_of_bounds_comes_back", 7, 1, 5, 1, false, false, 5 },
+};
+
+static void test_step(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(step_rows) / sizeof(step_rows[0]); i++) {
+		struct step_cfg cfg = { step_rows[i].step };
+		struct policy_obs obs = { .current = step_rows[i].current, .min = step_rows[i].min,
+		    .max = step_rows[i].max, .up = step_rows[i].up, .down = step_rows[i].down };
+		struct policy_decision d;
+
+		print_message("%s\n", step_rows[i].name);
+		policy_step_decide(&cfg, &obs, &d);
+		assert_int_equal(d.desired, step_rows[i].want);
+		assert_int_equal(d.dir, d.desired > obs.current ? POLICY_UP :
+		    d.desired < obs.current ? POLICY_DOWN : POLICY_HOLD);
+	}
+}
+
+/* Many signals between two decisions make one step: the latch is a bool. */
+static void test_step_latch_one_step_per_interval(void **state)
+{
+	struct step_cfg cfg = { 1 };
+	struct policy_obs obs = { .current = 1, .min = 1, .max = 5 };
+	struct policy_decision d;
+
+	(void)state;
+	for (int tick = 0; tick < 6; tick++) {
+		obs.up = true;	/* say ten webhooks arrived: still one latch */
+		policy_step_decide(&cfg, &obs, &d);
+		assert_int_equal(d.desired, tick + 2 > 5 ? 5 : tick + 2);
+		obs.current = d.desired;
+	}
+}
+
+#define S(v) { true, v, false }
+#define MISSING { false, 0, false }
+#define WARM(v) { true, v, true }
+
+static const struct target_cfg hpa = {
+	.target = 0.5, .tolerance = 0.1, .stabilization_ms = 300000,
+};
+
+static const struct {
+	const char *name;
+	int current;
+	struct policy_sample s[8];
+	size_t n;
+	int want;
+	bool held;
+} target_rows[] = {
+	{ "at_target_keeps_size", 4, { S(.5), S(.5), S(.5), S(.5) }, 4, 4, false },
+	{ "within_tolerance_keeps", 4, { S(.54), S(.54), S(.54), S(.54) }, 4, 4, false },
+	{ "over_target_rounds_up", 4, { S(.61), S(.61), S(.61), S(.61) }, 4, 5, false },
+	{ "double_load_doubles", 2, { S(1), S(1) }, 2, 4, false },
+	{ "capped_at_max", 4, { S(1), S(1), S(1), S(1) }, 4, 6, false },
+	{ "missing_counts_zero_scaling_out", 3, { S(1), S(1), MISSING }, 3, 4, false },
+	{ "missing_counts_target_scaling_in", 3, { S(.1), S(.1), MISSING }, 3, 2, false },	/* 1 if it counted as 0 */
+	{ "warming_is_capacity_not_load", 4, { S(1), S(1), WARM(0), WARM(0) }, 4, 4, false },
+	{ "warming_blocks_scale_in", 4, { S(.1), S(.1), WARM(0), WARM(0) }, 4, 4, false },
+	{ "all_warming_holds", 2, { WARM(1), WARM(1) }, 2, 2, false },
+	{ "no_values_hold", 3, { MISSING, MISSING, MISSING }, 3, 3, true },
+	{ "first_scale_in_goes_down", 4, { S(.1), S(.1), S(.1), S(.1) }, 4, 1, false },
+};
+
+static void test_target(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(target_rows) / sizeof(target_rows[0]); i++) {
+		struct target_state *st = malloc(sizeof(*st));
+		struct policy_obs obs = { .current = target_rows[i].current, .min = 1, .max = 6,
+		    .metrics_ok = true, .samples = target_rows[i].s, .nsamples = target_rows[i].n };
+		struct policy_decision d;
+
+		print_message("%s\n", target_rows[i].name);
+		policy_target_init(st);
+		policy_target_decide(&hpa, st, &obs, 1000000, &d);
+		if (d.desired != target_rows[i].want)
+			fail_msg("%s: want %d, got %d (%s)", target_rows[i].name, target_rows[i].want,
+			    d.desired, d.reason);
+		assert_int_equal(d.held, target_rows[i].held);
+		free(st);
+	}
+}
+
+static void test_target_fail_safe_never_scales_in(void **state)
+{
+	struct target_state *st = malloc(sizeof(*st));
+	struct policy_obs obs = { .current = 4, .min = 1, .max = 6, .metrics_ok = false,
+	    .metrics_error = "prometheus: connection refused" };
+	struct policy_decision d;
+
+	(void)state;
+	policy_target_init(st);
+	policy_target_decide(&hpa, st, &obs, 0, &d);
+	assert_int_equal(d.desired, 4);
+	assert_true(d.held);
+	assert_non_null(strstr(d.reason, "connection refused"));
+	/* Bounds still apply: a pool above max comes down even without metrics. */
+	obs.current = 8;
+	policy_target_decide(&hpa, st, &obs, 0, &d);
+	assert_int_equal(d.desired, 6);
+	free(st);
+}
+
+/* Scale-in waits for the stabilization window: the highest recommendation
+ * within it wins; scale-out is immediate. */
+static void test_target_stabilization(void **state)
+{
+	struct target_state *st = malloc(sizeof(*st));
+	struct policy_sample busy[4] = { S(.5), S(.5), S(.5), S(.5) };
+	struct policy_sample idle[4] = { S(.1), S(.1), S(.1), S(.1) };
+	struct policy_sample hot[4] = { S(1), S(1), S(1), S(1) };
+	struct policy_obs obs = { .current = 4, .min = 1, .max = 10, .metrics_ok = true,
+	    .nsamples = 4 };
+	struct target_cfg cfg = hpa;
+	struct policy_decision d;
+
+	(void)state;
+	policy_target_init(st);
+	obs.samples = busy;
+	policy_target_decide(&cfg, st, &obs, 0, &d);		/* recommends 4 at t=0 */
+	assert_int_equal(d.desired, 4);
+	obs.samples = idle;
+	policy_target_decide(&cfg, st, &obs, 60000, &d);	/* 1 recommended, 4 in window */
+	assert_int_equal(d.recommendation, 1);
+	assert_int_equal(d.desired, 4);
+	policy_target_decide(&cfg, st, &obs, 299000, &d);
+	assert_int_equal(d.desired, 4);
+	policy_target_decide(&cfg, st, &obs, 301000, &d);	/* the 4 left the window */
+	assert_int_equal(d.desired, 1);
+	obs.current = 1;
+	obs.nsamples = 1;
+	obs.samples = hot;
+	policy_target_decide(&cfg, st, &obs, 302000, &d);	/* out at once */
+	assert_int_equal(d.desired, 2);
+	free(st);
+}
+
+static void test_target_rate_limits(void **state)
+{
+	struct target_state *st = malloc(sizeof(*st));
+	struct policy_sample hot[2] = { S(2), S(2) };
+	struct policy_obs obs = { .current = 2, .min = 1, .max = 20, .metrics_ok = true,
+	    .samples = hot, .nsamples = 2 };
+	struct target_cfg cfg = hpa;
+	struct policy_decision d;
+
+	(void)state;
+	cfg.up_limit = 3;
+	cfg.up_period_ms = 60000;
+	policy_target_init(st);
+	policy_target_decide(&cfg, st, &obs, 0, &d);		/* wants 8, limited to +3 */
+	assert_int_equal(d.recommendation, 8);
+	assert_int_equal(d.desired, 5);
+	obs.current = 5;
+	policy_target_decide(&cfg, st, &obs, 30000, &d);	/* budget spent */
+	assert_int_equal(d.desired, 5);
+	policy_target_decide(&cfg, st, &obs, 61000, &d);	/* a new period */
+	assert_int_equal(d.desired, 8);
+	free(st);
+}
+
+/* A steady load at a size inside the band gives no change, tick after tick. */
+static void test_target_no_flapping(void **state)
+{
+	struct target_state *st = malloc(sizeof(*st));
+	struct policy_sample s[3] = { S(.52), S(.47), S(.55) };
+	struct policy_obs obs = { .current = 3, .min = 1, .max = 6, .metrics_ok = true,
+	    .samples = s, .nsamples = 3 };
+	struct policy_decision d;
+
+	(void)state;
+	policy_target_init(st);
+	for (int t = 0; t < 1000; t++) {
+		policy_target_decide(&hpa, st, &obs, t * 1000, &d);
+		assert_int_equal(d.desired, 3);
+	}
+	free(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_step),
+		cmocka_unit_test(test_step_latch_one_step_per_interval),
+		cmocka_unit_test(test_target),
+		cmocka_unit_test(test_target_fail_safe_never_scales_in),
+		cmocka_unit_test(test_target_stabilization),
+		cmocka_unit_test(test_target_rate_limits),
+		cmocka_unit_test(test_target_no_flapping),
+	};
+
+	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}
