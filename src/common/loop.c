@@ -251,12 +251,18 @@ void loop_stop(struct loop *l)
 
 static void wake_read(struct loop *l, int fd, uint32_t events, void *ctx)
 {
-	struct loop_post_item *it;
 	uint64_t n;
 
 	(void)events;
 	(void)ctx;
 	(void)!read(fd, &n, sizeof(n));
+	loop_flush_posts(l);
+}
+
+void loop_flush_posts(struct loop *l)
+{
+	struct loop_post_item *it;
+
 	pthread_mutex_lock(&l->post_mu);
 	it = l->post_head;
 	l->post_head = l->post_tail = NULL;

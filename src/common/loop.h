@@ -40,6 +40,9 @@ void loop_cancel_timer(struct loop *l, uint64_t id);
 /* Thread-safe: fn(l, ctx) runs on the loop's thread at its next iteration.
  * 0, or -1 when out of memory. */
 int loop_post(struct loop *l, loop_post_fn fn, void *ctx);
+/* Runs every posted callback now, on the calling thread; for shutdown, after
+ * the threads that post have been joined, so none is left unrun. */
+void loop_flush_posts(struct loop *l);
 /* Thread-safe: loop_run() returns after the current iteration. */
 void loop_stop(struct loop *l);
 

@@ -2,6 +2,7 @@
 #include "controller/api.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,11 +72,14 @@ static void status(struct controller *c, struct http_conn *conn)
 
 	for (size_t i = 0; i < c->n; i++)
 		json_array_append_new(members, member_json(c, &c->m[i]));
-	v = json_pack("{s:s, s:s, s:i, s:i, s:i, s:b, s:o, s:{s:s, s:f}}",
+	v = json_pack("{s:s, s:s, s:i, s:i, s:i, s:b, s:o, s:{s:s, s:f}, s:{s:s, s:s, s:o, s:b}}",
 	    "pool", c->cfg->pool, "provider", c->cfg->provider, "min", c->cfg->min,
 	    "max", c->cfg->max, "desired", c->desired, "dry_run", c->cfg->dry_run,
 	    "members", members, "last_decision", "reason", c->last_decision,
-	    "time", (double)c->last_decision_unix_ms / 1000.0);
+	    "time", (double)c->last_decision_unix_ms / 1000.0,
+	    "policy", "kind", ctl_policy_name(c->cfg->policy), "reason", c->as.last_reason,
+	    "metric", isfinite(c->as.metric) ? json_real(c->as.metric) : json_null(),
+	    "holding", c->as.held);
 	reply_json(conn, 200, v);
 }
 
@@ -137,6 +141,23 @@ static void sd(struct controller *c, struct http_conn *conn, const struct http_r
 	free(json);
 }
 
+static void webhook(struct controller *c, struct http_conn *conn, int route, struct slice body)
+{
+	struct webhook_signal sig;
+	const char *signal;
+
+	if (ctl_webhook(c, route, body.p, body.len, &sig) == -1) {
+		reply_error(conn, 400, sig.error);
+		return;
+	}
+	signal = sig.up ? "up" : sig.down ? "down" : "none";
+	/* 202 at once: the signal is latched, the next interval acts on it. */
+	reply_json(conn, 202, json_pack("{s:b, s:s, s:s, s:s, s:i, s:i}", "accepted", 1,
+	    "source", webhook_source_name(sig.source), "signal", signal,
+	    "policy", ctl_policy_name(c->cfg->policy), "current", ctl_active(c),
+	    "desired", c->desired));
+}
+
 struct route {
 	const char *path;
 	const char *method;	/* GET routes also answer HEAD */
@@ -150,6 +171,9 @@ static const struct route routes[] = {
 	{ "/metrics", "GET" },
 	{ "/-/healthy", "GET" },
 	{ "/-/ready", "GET" },
+	{ "/up", "POST" },
+	{ "/down", "POST" },
+	{ "/api/v1/alerts", "POST" },
 };
 
 enum http_handled ctl_api_handle(void *ctx, struct http_conn *conn,
@@ -196,6 +220,12 @@ enum http_handled ctl_api_handle(void *ctx, struct http_conn *conn,
 		ctl_metrics_render(c, &b);
 		http_respond(conn, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.p, b.len);
 		buf_fini(&b);
+	} else if (slice_eq(req->path, "/up")) {
+		webhook(c, conn, 1, body);
+	} else if (slice_eq(req->path, "/down")) {
+		webhook(c, conn, -1, body);
+	} else if (slice_eq(req->path, "/api/v1/alerts")) {
+		webhook(c, conn, 0, body);
 	} else if (slice_eq(req->path, "/-/healthy")) {
 		http_respond(conn, 200, "text/plain; charset=utf-8", NULL, "Healthy\n", 8);
 	} else if (c->ready) {

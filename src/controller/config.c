@@ -15,6 +15,27 @@
 
 #define DAY_MS 86400000
 
+static void read_int(struct ymap *m, const char *key, int64_t min, int64_t max, int *out)
+{
+	int64_t v = *out;
+
+	if (ycfg_int(m, key, min, max, &v))
+		*out = (int)v;
+}
+
+#define DEFAULT_QUERY \
+	"sum by (instance) (rate(node_cpu_seconds_total{pool=\"{pool}\",mode!=\"idle\"}[1m])) / " \
+	"sum by (instance) (rate(node_cpu_seconds_total{pool=\"{pool}\"}[1m]))"
+
+const char *ctl_policy_name(enum ctl_policy p)
+{
+	switch (p) {
+	case CTL_POLICY_STEP: return "step";
+	case CTL_POLICY_TARGET: return "target";
+	default: return "none";
+	}
+}
+
 static void defaults(struct ctl_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -40,14 +61,115 @@ static void defaults(struct ctl_cfg *c)
 	c->local.vcpu = 0.25;
 	c->local.work_ms = 50;
 	snprintf(c->api_listen, sizeof(c->api_listen), "127.0.0.1:9900");
+	c->step.step = 1;
+	c->target.target = 0.5;
+	c->target.tolerance = 0.1;
+	c->target.stabilization_ms = 300000;
+	c->target.up_period_ms = 60000;
+	c->target.down_period_ms = 60000;
+	snprintf(c->query, sizeof(c->query), "%s", DEFAULT_QUERY);
+	c->warmup_ms = 60000;
+	snprintf(c->prom_url, sizeof(c->prom_url), "http://127.0.0.1:9090");
+	c->prom_timeout_ms = 5000;
+	snprintf(c->action_label, sizeof(c->action_label), "poolscale_action");
 }
 
-static void read_int(struct ymap *m, const char *key, int64_t min, int64_t max, int *out)
+static void read_target(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 {
-	int64_t v = *out;
+	struct target_cfg *t = &c->target;
+	struct ymap m;
 
-	if (ycfg_int(m, key, min, max, &v))
-		*out = (int)v;
+	if (!ymap_init(&m, y, n, "policy.target"))
+		return;
+	ycfg_double(&m, "value", 0.001, 1e12, &t->target);
+	ycfg_string(&m, "query", c->query, sizeof(c->query));
+	ycfg_double(&m, "tolerance", 0, 10, &t->tolerance);
+	ycfg_duration(&m, "warmup", 0, DAY_MS, &c->warmup_ms);
+	ycfg_duration(&m, "stabilization", 0, DAY_MS, &t->stabilization_ms);
+	read_int(&m, "scale_out_limit", 0, 10000, &t->up_limit);
+	ycfg_duration(&m, "scale_out_period", 1000, DAY_MS, &t->up_period_ms);
+	read_int(&m, "scale_in_limit", 0, 10000, &t->down_limit);
+	ycfg_duration(&m, "scale_in_period", 1000, DAY_MS, &t->down_period_ms);
+	ymap_done(&m);
+}
+
+static void read_policy(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	struct ymap m, sm;
+	yaml_node_t *kind;
+
+	if (!ymap_init(&m, y, n, "policy"))
+		return;
+	if ((kind = ymap_get(&m, "kind")) != NULL) {
+		const char *k = ycfg_scalar(y, kind, "policy.kind");
+
+		if (k && strcmp(k, "step") == 0)
+			c->policy = CTL_POLICY_STEP;
+		else if (k && strcmp(k, "target") == 0)
+			c->policy = CTL_POLICY_TARGET;
+		else if (k && strcmp(k, "none") == 0)
+			c->policy = CTL_POLICY_NONE;
+		else if (k)
+			ycfg_error(y, kind, "policy.kind: \"%s\" is not step, target or none", k);
+	}
+	if (ymap_init(&sm, y, ymap_get(&m, "step"), "policy.step")) {
+		read_int(&sm, "size", 1, 10000, &c->step.step);
+		ymap_done(&sm);
+	}
+	read_target(y, ymap_get(&m, "target"), c);
+	ymap_done(&m);
+}
+
+static void read_prometheus(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	struct ymap m;
+
+	if (!ymap_init(&m, y, n, "prometheus"))
+		return;
+	if (ycfg_string(&m, "url", c->prom_url, sizeof(c->prom_url)) &&
+	    strncmp(c->prom_url, "http://", 7) != 0 && strncmp(c->prom_url, "https://", 8) != 0)
+		ycfg_error(y, ymap_get(&m, "url"), "prometheus.url: \"%s\" is not an http(s) URL",
+		    c->prom_url);
+	ycfg_duration(&m, "timeout", 100, 600000, &c->prom_timeout_ms);
+	ymap_done(&m);
+}
+
+static void read_webhook(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	struct ymap m;
+
+	if (!ymap_init(&m, y, n, "webhook"))
+		return;
+	ycfg_string(&m, "action_label", c->action_label, sizeof(c->action_label));
+	ymap_done(&m);
+}
+
+/* Replaces every {pool} in the query with the pool's name. */
+static void expand_query(struct ycfg *y, struct ctl_cfg *c)
+{
+	char out[sizeof(c->query)];
+	size_t n = 0;
+
+	for (const char *p = c->query; *p; ) {
+		if (strncmp(p, "{pool}", 6) == 0) {
+			size_t pl = strlen(c->pool);
+
+			if (n + pl >= sizeof(out))
+				goto too_long;
+			memcpy(out + n, c->pool, pl);
+			n += pl;
+			p += 6;
+			continue;
+		}
+		if (n + 1 >= sizeof(out))
+			goto too_long;
+		out[n++] = *p++;
+	}
+	out[n] = '\0';
+	memcpy(c->query, out, n + 1);
+	return;
+too_long:
+	ycfg_error(y, NULL, "policy.target.query: too long once {pool} is replaced");
 }
 
 static void read_health(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
@@ -246,6 +368,9 @@ static void read_root(struct ycfg *y, struct ctl_cfg *c)
 	read_provider(y, ymap_get(&m, "provider"), c);
 	read_discovery(y, ymap_get(&m, "discovery"), c);
 	read_api(y, ymap_get(&m, "api"), c);
+	read_policy(y, ymap_get(&m, "policy"), c);
+	read_prometheus(y, ymap_get(&m, "prometheus"), c);
+	read_webhook(y, ymap_get(&m, "webhook"), c);
 	ymap_done(&m);
 	if (c->min > c->max)
 		ycfg_error(y, root, "min (%d) is above max (%d)", c->min, c->max);
@@ -257,6 +382,9 @@ static void read_root(struct ycfg *y, struct ctl_cfg *c)
 		    c->local.max_instances);
 	if (c->health_timeout_ms >= c->health_interval_ms)
 		ycfg_error(y, root, "health.timeout must be below health.interval");
+	if (c->policy == CTL_POLICY_TARGET && c->prom_timeout_ms >= c->interval_ms)
+		ycfg_error(y, root, "prometheus.timeout must be below interval");
+	expand_query(y, c);
 }
 
 /* Makes a relative path relative to the config file's directory. */

@@ -10,6 +10,8 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "policy/step.h"
+#include "policy/target.h"
 #include "provider/local.h"
 
 #define CTL_MAX_SETS 8
@@ -18,6 +20,14 @@ struct sd_set {
 	char name[32];
 	int port;
 };
+
+enum ctl_policy {
+	CTL_POLICY_NONE = 0,	/* the size changes only through the API */
+	CTL_POLICY_STEP,
+	CTL_POLICY_TARGET,
+};
+
+const char *ctl_policy_name(enum ctl_policy p);
 
 struct ctl_cfg {
 	char file[1024];
@@ -40,6 +50,15 @@ struct ctl_cfg {
 	char sd_dir[1024];
 	struct sd_set sets[CTL_MAX_SETS];
 	int nsets;
+
+	enum ctl_policy policy;
+	struct step_cfg step;
+	struct target_cfg target;
+	char query[2048];		/* {pool} already replaced */
+	int64_t warmup_ms;
+	char prom_url[512];
+	int64_t prom_timeout_ms;
+	char action_label[64];
 
 	char api_listen[96];
 	char token_file[1024];

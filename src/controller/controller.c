@@ -62,6 +62,11 @@ static int count(const struct controller *c, enum member_state s)
 	return n;
 }
 
+int ctl_active(const struct controller *c)
+{
+	return count(c, MEMBER_PENDING) + count(c, MEMBER_RUNNING);
+}
+
 /* ---- persisted state: the desired size survives restarts ---- */
 
 static void state_path(const struct controller *c, char *dst, size_t cap)
@@ -558,6 +563,7 @@ static int64_t tick(struct loop *l, void *ctx)
 
 	(void)l;
 	reconcile(c);
+	ctl_autoscale_tick(c);
 	return c->cfg->interval_ms;
 }
 
@@ -605,6 +611,8 @@ int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct e
 	if (c->hc == NULL)
 		return err_set(e, "out of memory");
 	load_state(c);
+	if (ctl_autoscale_init(c, e) == -1)
+		return -1;
 	if (sync_members(c) == -1)
 		return err_set(e, "could not list the pool's members");
 	c->publish_needed = true;
@@ -619,6 +627,8 @@ int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct e
 
 void ctl_fini(struct controller *c)
 {
+	c->stopping = true;
+	ctl_autoscale_fini(c);
 	if (c->loop != NULL) {
 		if (c->fast_timer)
 			loop_cancel_timer(c->loop, c->fast_timer);

@@ -16,6 +16,9 @@
 #include "common/net.h"
 #include "controller/config.h"
 #include "controller/events.h"
+#include "controller/prom.h"
+#include "controller/webhook.h"
+#include "policy/policy.h"
 #include "provider/provider.h"
 
 enum member_state {
@@ -51,6 +54,27 @@ struct ctl_stats {
 	double last_reconcile_seconds;
 };
 
+/* Causes of metric errors, for poolscale_metric_errors_total{cause}. */
+enum metric_cause {
+	MCAUSE_CONNECT = 0, MCAUSE_TIMEOUT, MCAUSE_HTTP, MCAUSE_BAD_RESPONSE,
+	MCAUSE_QUERY_ERROR, MCAUSE_EMPTY, MCAUSE_N,
+};
+
+const char *metric_cause_name(enum metric_cause c);
+
+struct ctl_autoscale {
+	bool latch_up, latch_down;	/* step: signals since the last decision */
+	struct target_state *tstate;	/* target: its history */
+	struct prom_client *prom;
+	bool held;			/* the last target decision was a fail-safe hold */
+	double metric;			/* last value the policy used (NaN: none) */
+	int recommendation;
+	uint64_t decisions[3];		/* by enum policy_dir */
+	uint64_t metric_errors[MCAUSE_N];
+	uint64_t webhooks[WEBHOOK_NSOURCES][2];	/* [source][0 accepted, 1 rejected] */
+	char last_reason[192];
+};
+
 struct controller {
 	struct ctl_cfg *cfg;
 	struct loop *loop;
@@ -68,6 +92,8 @@ struct controller {
 	uint64_t tick_timer, fast_timer;
 	double start_unix_s;
 	int lock_fd;			/* held while running: one controller per state dir */
+	struct ctl_autoscale as;
+	bool stopping;
 	bool publish_needed;
 };
 
@@ -81,6 +107,16 @@ void ctl_fini(struct controller *c);
 /* Sets the desired size (clamped by the caller to [min, max]), persists it
  * and reconciles at once. */
 int ctl_set_desired(struct controller *c, int n, const char *why, struct err *e);
+/* The policy's turn, after each reconcile (controller/autoscale.c). */
+void ctl_autoscale_tick(struct controller *c);
+int ctl_autoscale_init(struct controller *c, struct err *e);
+void ctl_autoscale_fini(struct controller *c);
+/* Latches the signals of a webhook body. route: +1 /up, -1 /down, 0
+ * /api/v1/alerts. 0, or -1 with sig->error set (answer 400). */
+int ctl_webhook(struct controller *c, int route, const char *body, size_t len,
+    struct webhook_signal *sig);
+/* Members counted as active (pending + running). */
+int ctl_active(const struct controller *c);
 /* A member by id, or NULL. */
 struct cmember *ctl_member(struct controller *c, const char *id);
 /* The JSON list of RUNNING members for set NAME, or NULL for no such set.

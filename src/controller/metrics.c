@@ -68,6 +68,37 @@ void ctl_metrics_render(struct controller *c, struct buf *b)
 		prom_sample_u64(b, "poolscale_api_requests_total", labels,
 		    c->stats.api_requests[code]);
 	}
+	prom_header(b, "poolscale_policy_metric_value", "gauge",
+	    "The metric value the target policy last used (NaN: none).");
+	prom_sample(b, "poolscale_policy_metric_value", NULL, c->as.metric);
+	prom_header(b, "poolscale_policy_recommendation", "gauge",
+	    "The size the policy last recommended, before stabilization and limits.");
+	prom_sample(b, "poolscale_policy_recommendation", NULL, c->as.recommendation);
+	prom_header(b, "poolscale_policy_holding", "gauge",
+	    "1 while the target policy holds the size because metrics are missing.");
+	prom_sample(b, "poolscale_policy_holding", NULL, c->as.held);
+	prom_header(b, "poolscale_policy_decisions_total", "counter",
+	    "Policy decisions by direction.");
+	for (int d = 0; d < 3; d++) {
+		snprintf(labels, sizeof(labels), "policy=\"%s\",direction=\"%s\"",
+		    ctl_policy_name(c->cfg->policy), policy_dir_name(d));
+		prom_sample_u64(b, "poolscale_policy_decisions_total", labels, c->as.decisions[d]);
+	}
+	prom_header(b, "poolscale_metric_errors_total", "counter",
+	    "Failed or unusable metric queries, by cause.");
+	for (int i = 0; i < MCAUSE_N; i++) {
+		snprintf(labels, sizeof(labels), "cause=\"%s\"", metric_cause_name(i));
+		prom_sample_u64(b, "poolscale_metric_errors_total", labels, c->as.metric_errors[i]);
+	}
+	prom_header(b, "poolscale_webhooks_total", "counter",
+	    "Webhooks received, by source and result.");
+	for (int src = 0; src < WEBHOOK_NSOURCES; src++) {
+		for (int r = 0; r < 2; r++) {
+			snprintf(labels, sizeof(labels), "source=\"%s\",result=\"%s\"",
+			    webhook_source_name(src), r ? "rejected" : "accepted");
+			prom_sample_u64(b, "poolscale_webhooks_total", labels, c->as.webhooks[src][r]);
+		}
+	}
 	procstat_read(&ps);
 	procstat_prom(b, &ps, c->start_unix_s);
 }
