@@ -1,10 +1,12 @@
 """Helpers for system tests: start real poolscale processes on loopback,
 talk raw HTTP to them, wait on conditions with deadlines, stop by pid."""
 import os
+import pathlib
 import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -268,7 +270,7 @@ def controller_config(tmp_path, base, **over):
         "health_interval": "300ms", "health_timeout": "250ms", "fails": 2,
         "drain_timeout": "10s", "kill_grace": "3s",
         "vcpu": 0.5, "work_ms": 10, "boot_delay": "300ms", "token_file": None,
-        "listen": "127.0.0.1:0",
+        "listen": "127.0.0.1:0", "extra": "",
     }
     cfg.update(over)
     text = f"""pool: web
@@ -296,6 +298,7 @@ api:
 """
     if cfg["token_file"]:
         text += f"  bearer_token_file: {cfg['token_file']}\n"
+    text += cfg["extra"]
     path = tmp_path / "poolscale.yml"
     path.write_text(text)
     return path
@@ -335,16 +338,26 @@ def pool(tmp_path):
     assert not errors, "\n".join(errors)
 
 
+def fast_rules(tmp_path):
+    """The deployed alert rules with test timings: the same expressions and
+    thresholds, a 5 s rate window and `for: 2s` instead of 1m."""
+    text = (pathlib.Path(ROOT) / "deploy/prometheus/rules/poolscale.yml").read_text()
+    assert "[1m]" in text and "for: 1m" in text
+    path = tmp_path / "rules.yml"
+    path.write_text(text.replace("[1m]", "[5s]").replace("for: 1m", "for: 2s"))
+    return path
+
+
 class Prometheus:
     """The real Prometheus from Debian, scraping file_sd targets."""
 
-    def __init__(self, tmp_path, sd_file, job="pool"):
+    def __init__(self, tmp_path, sd_file, job="pool", rules=None, alertmanager=None, port=None):
         import shutil
         exe = shutil.which("prometheus") or "/usr/bin/prometheus"
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cfg = tmp_path / "prometheus.yml"
-        cfg.write_text(f"""global:
+        text = f"""global:
   scrape_interval: 1s
   scrape_timeout: 900ms
   evaluation_interval: 1s
@@ -352,8 +365,17 @@ scrape_configs:
   - job_name: {job}
     file_sd_configs:
       - files: ["{sd_file}"]
-""")
-        self.log = open(tmp_path / "prometheus.log", "wb")
+"""
+        if rules:
+            text += f'rule_files: ["{rules}"]\n'
+        if alertmanager:
+            text += f"""alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ["{alertmanager}"]
+"""
+        cfg.write_text(text)
+        self.log = open(tmp_path / "prometheus.log", "ab")
         self.p = subprocess.Popen([exe, f"--config.file={cfg}",
                                    f"--storage.tsdb.path={tmp_path / 'prom-data'}",
                                    f"--web.listen-address=127.0.0.1:{self.port}"],
@@ -391,10 +413,144 @@ scrape_configs:
 def prometheus(tmp_path):
     started = []
 
-    def start(sd_file, job="pool"):
-        p = Prometheus(tmp_path, sd_file, job)
+    def start(sd_file, job="pool", **kw):
+        p = Prometheus(tmp_path, sd_file, job, **kw)
         started.append(p)
         return p
     yield start
     for p in started:
         p.stop()
+
+
+class Alertmanager:
+    """The real Alertmanager from Debian, with the deployed routing config
+    pointed at a controller and given test timings."""
+
+    def __init__(self, tmp_path, webhook_url):
+        import shutil
+        exe = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
+        text = (pathlib.Path(ROOT) / "deploy/alertmanager/alertmanager.yml").read_text()
+        for a, b in (("http://127.0.0.1:9900/api/v1/alerts", webhook_url),
+                     ("group_interval: 1m", "group_interval: 1s"),
+                     ("repeat_interval: 1m", "repeat_interval: 2s")):
+            assert a in text
+            text = text.replace(a, b)
+        cfg = tmp_path / "alertmanager.yml"
+        cfg.write_text(text)
+        self.port = free_port()
+        self.addr = f"127.0.0.1:{self.port}"
+        self.log = open(tmp_path / "alertmanager.log", "wb")
+        self.p = subprocess.Popen([exe, f"--config.file={cfg}",
+                                   f"--storage.path={tmp_path / 'am-data'}",
+                                   f"--web.listen-address={self.addr}",
+                                   "--cluster.listen-address="],
+                                  stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+
+        def ready():
+            assert self.p.poll() is None, "alertmanager exited"
+            try:
+                return http_json("GET", f"http://{self.addr}/-/ready", timeout=1)[0] == 200
+            except OSError:
+                return False
+        wait_until(ready, "Alertmanager ready", timeout=30, every=0.1)
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(15)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def alertmanager(tmp_path):
+    started = []
+
+    def start(webhook_url):
+        a = Alertmanager(tmp_path, webhook_url)
+        started.append(a)
+        return a
+    yield start
+    for a in started:
+        a.stop()
+
+
+class LoadLoop:
+    """Bounded CPU load sent straight at the pool's members: threads that
+    read the web targets file and GET /load on them round robin, paced to
+    `rate` requests/s in all (open loop), until stopped, `seconds` pass or
+    `max_requests` were sent. Failures are kept."""
+
+    def __init__(self, targets_file, rate, ms, seconds=120, max_requests=20000, threads=16):
+        import queue
+        self.targets_file = targets_file
+        self.ms = ms
+        self.rate = rate
+        self.end = time.monotonic() + seconds
+        self.max_requests = max_requests
+        self.sent = 0
+        self.ok = 0
+        self.failures = []
+        self.stopped = threading.Event()
+        self.q = queue.Queue()
+        self.workers = [threading.Thread(target=self._work, daemon=True) for _ in range(threads)]
+        self.pacer = threading.Thread(target=self._pace, daemon=True)
+        for w in self.workers:
+            w.start()
+        self.pacer.start()
+
+    def _targets(self):
+        import json
+        try:
+            groups = json.loads(pathlib.Path(self.targets_file).read_text())
+        except (OSError, ValueError):
+            return []
+        return sorted(t for g in groups for t in g["targets"])
+
+    def _pace(self):
+        t0 = time.monotonic()
+        n = 0
+        while not self.stopped.is_set() and time.monotonic() < self.end and n < self.max_requests:
+            due = t0 + n / self.rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                self.stopped.wait(delay)
+                continue
+            self.q.put(n)
+            n += 1
+        for _ in self.workers:
+            self.q.put(None)
+
+    def _work(self):
+        while True:
+            n = self.q.get()
+            if n is None:
+                return
+            targets = self._targets()
+            if not targets:
+                continue
+            host, port = targets[n % len(targets)].rsplit(":", 1)
+            self.sent += 1
+            try:
+                c = Conn((host, int(port)), timeout=30)
+            except OSError:
+                continue  # never sent: not a failed request
+            try:
+                r = c.request("GET", f"/load?ms={self.ms}")
+                if r.status == 200:
+                    self.ok += 1
+                else:
+                    self.failures.append(r.status)
+            except Exception as e:  # noqa: BLE001 - recorded
+                self.failures.append(repr(e))
+            finally:
+                c.close()
+
+    def stop(self):
+        self.stopped.set()
+        self.pacer.join(10)
+        for w in self.workers:
+            w.join(40)
