@@ -167,23 +167,38 @@ static int get_json(const struct cli_opts *o, const char *path, const char *cmd,
 	return 0;
 }
 
-int cli_status_main(int argc, char **argv)
+/* The shared start of `status` and `events`: options, one GET. Returns -1
+ * with *v set to print, or the exit code (--help, --json, errors). */
+static int fetch(int argc, char **argv, const char *cmd, const char *what, const char *path,
+    json_t **v)
 {
 	struct cli_opts o;
 	struct buf b;
-	json_t *v = NULL, *m;
-	size_t i;
 	int rest, rc;
 
-	rc = parse_api_opts(argc, argv, &o, &rest, "status", "",
-	    "Shows the pool: sizes, members with state, address and age, last decision.");
+	rc = parse_api_opts(argc, argv, &o, &rest, cmd, "", what);
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
+	if (rest != argc) {
+		fprintf(stderr, "poolscale %s: unexpected argument \"%s\"\n", cmd, argv[rest]);
+		return 2;
+	}
 	buf_init(&b, 4 << 20);
-	rc = get_json(&o, "/api/v1/status", "status", &v, &b);
+	rc = get_json(&o, path, cmd, v, &b);
 	buf_fini(&b);
-	if (rc != 0)
-		return rc == -1 ? 0 : rc;
+	return rc == 0 ? -1 : rc == -1 ? 0 : rc;
+}
+
+int cli_status_main(int argc, char **argv)
+{
+	json_t *v = NULL, *m;
+	size_t i;
+	int rc = fetch(argc, argv, "status",
+	    "Shows the pool: sizes, members with state, address and age, last decision.",
+	    "/api/v1/status", &v);
+
+	if (rc != -1)
+		return rc;
 	printf("pool %s (%s): desired %lld, min %lld, max %lld%s\n",
 	    json_string_value(json_object_get(v, "pool")),
 	    json_string_value(json_object_get(v, "provider")),
@@ -201,27 +216,27 @@ int cli_status_main(int argc, char **argv)
 		    json_integer_value(json_object_get(m, "health_fails")));
 	printf("last decision: %s\n",
 	    json_string_value(json_object_get(json_object_get(v, "last_decision"), "reason")));
+	{
+		json_t *p = json_object_get(v, "policy");
+		const char *why = json_string_value(json_object_get(p, "reason"));
+
+		printf("policy: %s%s%s%s\n", json_string_value(json_object_get(p, "kind")),
+		    why && *why ? " (" : "", why && *why ? why : "", why && *why ? ")" : "");
+	}
 	json_decref(v);
 	return 0;
 }
 
 int cli_events_main(int argc, char **argv)
 {
-	struct cli_opts o;
-	struct buf b;
 	json_t *v = NULL, *ev;
 	size_t i;
-	int rest, rc;
+	int rc = fetch(argc, argv, "events",
+	    "Shows the controller's recent decisions and actions, oldest first.",
+	    "/api/v1/events", &v);
 
-	rc = parse_api_opts(argc, argv, &o, &rest, "events", "",
-	    "Shows the controller's recent decisions and actions, oldest first.");
-	if (rc != 0)
-		return rc == 1 ? 0 : rc;
-	buf_init(&b, 4 << 20);
-	rc = get_json(&o, "/api/v1/events", "events", &v, &b);
-	buf_fini(&b);
-	if (rc != 0)
-		return rc == -1 ? 0 : rc;
+	if (rc != -1)
+		return rc;
 	json_array_foreach(json_object_get(v, "events"), i, ev) {
 		time_t t = (time_t)json_real_value(json_object_get(ev, "time"));
 		struct tm tm;

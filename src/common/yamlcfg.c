@@ -165,94 +165,85 @@ const char *ycfg_scalar(struct ycfg *c, yaml_node_t *node, const char *what)
 	return (const char *)node->data.scalar.value;
 }
 
-/* The scalar text of key, NULL when absent or wrong (then *bad is set). */
-static const char *get_scalar(struct ymap *m, const char *key, yaml_node_t **node,
-    char *path, size_t cap, bool *bad)
+/* A key's scalar, with what an error message needs. */
+struct scalar {
+	yaml_node_t *node;
+	char path[192];
+	const char *s;
+	bool ok;		/* false: present but not a scalar (error recorded) */
+};
+
+/* true when key holds a scalar; false when absent (sc->ok) or not a scalar. */
+static bool scalar_get(struct ymap *m, const char *key, struct scalar *sc)
 {
-	*node = ymap_get(m, key);
-	*bad = false;
-	if (*node == NULL)
-		return NULL;
-	ymap_key_path(m, key, path, cap);
-	if ((*node)->type != YAML_SCALAR_NODE) {
-		ycfg_error(m->c, *node, "%s: expected a single value", path);
-		*bad = true;
-		return NULL;
+	sc->node = ymap_get(m, key);
+	sc->ok = true;
+	sc->s = NULL;
+	if (sc->node == NULL)
+		return false;
+	ymap_key_path(m, key, sc->path, sizeof(sc->path));
+	if (sc->node->type != YAML_SCALAR_NODE) {
+		ycfg_error(m->c, sc->node, "%s: expected a single value", sc->path);
+		sc->ok = false;
+		return false;
 	}
-	return (const char *)(*node)->data.scalar.value;
+	sc->s = (const char *)sc->node->data.scalar.value;
+	return true;
+}
+
+/* Records a parser's error at the scalar's line. */
+static bool parsed(struct ymap *m, const struct scalar *sc, int rc, const struct err *e)
+{
+	if (rc == -1) {
+		ycfg_error(m->c, sc->node, "%s: %s", sc->path, e->msg);
+		return false;
+	}
+	return true;
 }
 
 bool ycfg_int(struct ymap *m, const char *key, int64_t min, int64_t max, int64_t *out)
 {
+	struct scalar sc;
 	struct err e;
-	yaml_node_t *node;
-	char path[192];
-	bool bad;
-	const char *s = get_scalar(m, key, &node, path, sizeof(path), &bad);
 
-	if (s == NULL)
-		return !bad;
-
-	if (parse_int64(s, min, max, out, &e) == -1) {
-		ycfg_error(m->c, node, "%s: %s", path, e.msg);
-		return false;
-	}
-	return true;
+	if (!scalar_get(m, key, &sc))
+		return sc.ok;
+	return parsed(m, &sc, parse_int64(sc.s, min, max, out, &e), &e);
 }
 
 bool ycfg_double(struct ymap *m, const char *key, double min, double max, double *out)
 {
+	struct scalar sc;
 	struct err e;
-	yaml_node_t *node;
-	char path[192];
-	bool bad;
-	const char *s = get_scalar(m, key, &node, path, sizeof(path), &bad);
 
-	if (s == NULL)
-		return !bad;
-
-	if (parse_double(s, min, max, out, &e) == -1) {
-		ycfg_error(m->c, node, "%s: %s", path, e.msg);
-		return false;
-	}
-	return true;
+	if (!scalar_get(m, key, &sc))
+		return sc.ok;
+	return parsed(m, &sc, parse_double(sc.s, min, max, out, &e), &e);
 }
 
 bool ycfg_duration(struct ymap *m, const char *key, int64_t min_ms, int64_t max_ms,
     int64_t *out_ms)
 {
+	struct scalar sc;
 	struct err e;
-	yaml_node_t *node;
-	char path[192];
-	bool bad;
-	const char *s = get_scalar(m, key, &node, path, sizeof(path), &bad);
 
-	if (s == NULL)
-		return !bad;
-
-	if (parse_duration_ms(s, min_ms, max_ms, out_ms, &e) == -1) {
-		ycfg_error(m->c, node, "%s: %s", path, e.msg);
-		return false;
-	}
-	return true;
+	if (!scalar_get(m, key, &sc))
+		return sc.ok;
+	return parsed(m, &sc, parse_duration_ms(sc.s, min_ms, max_ms, out_ms, &e), &e);
 }
 
 bool ycfg_bool(struct ymap *m, const char *key, bool *out)
 {
-	yaml_node_t *node;
-	char path[192];
-	bool bad;
-	const char *s = get_scalar(m, key, &node, path, sizeof(path), &bad);
+	struct scalar sc;
 
-	if (s == NULL)
-		return !bad;
-
-	if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0) {
+	if (!scalar_get(m, key, &sc))
+		return sc.ok;
+	if (strcmp(sc.s, "true") == 0 || strcmp(sc.s, "yes") == 0) {
 		*out = true;
-	} else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0) {
+	} else if (strcmp(sc.s, "false") == 0 || strcmp(sc.s, "no") == 0) {
 		*out = false;
 	} else {
-		ycfg_error(m->c, node, "%s: \"%s\" is not true or false", path, s);
+		ycfg_error(m->c, sc.node, "%s: \"%s\" is not true or false", sc.path, sc.s);
 		return false;
 	}
 	return true;
@@ -260,18 +251,14 @@ bool ycfg_bool(struct ymap *m, const char *key, bool *out)
 
 bool ycfg_string(struct ymap *m, const char *key, char *dst, size_t cap)
 {
-	yaml_node_t *node;
-	char path[192];
-	bool bad;
-	const char *s = get_scalar(m, key, &node, path, sizeof(path), &bad);
+	struct scalar sc;
 
-	if (s == NULL)
-		return !bad;
-
-	if (strlen(s) >= cap) {
-		ycfg_error(m->c, node, "%s: longer than %zu characters", path, cap - 1);
+	if (!scalar_get(m, key, &sc))
+		return sc.ok;
+	if (strlen(sc.s) >= cap) {
+		ycfg_error(m->c, sc.node, "%s: longer than %zu characters", sc.path, cap - 1);
 		return false;
 	}
-	snprintf(dst, cap, "%s", s);
+	snprintf(dst, cap, "%s", sc.s);
 	return true;
 }
