@@ -5,6 +5,7 @@
 #include "app/app.h"
 #include "cli/cli.h"
 #include "controller/cmd.h"
+#include "lb/lb.h"
 
 struct command {
 	const char *name;
@@ -14,6 +15,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "controller", "keeps the pool at its size, publishes it, serves the API", controller_main },
+	{ "lb", "TCP load balancer that follows the pool, health-checks, drains", lb_main },
 	{ "app", "the deliberately slow web app that runs on every instance", app_main },
 	{ "status", "show a running controller's pool", cli_status_main },
 	{ "scale", "set a running controller's desired size", cli_scale_main },

@@ -1,0 +1,502 @@
+/* `poolscale lb`: flags, start-up, the control loop, metrics, signals. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/fileio.h"
+#include "common/http_server.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "common/procstat.h"
+#include "common/prom.h"
+#include "lb/check.h"
+#include "lb/lb.h"
+#include "lb/proxy.h"
+
+#define LB_MAX_STATIC 64
+#define LB_RELOAD_MS 250
+
+struct lb_cfg {
+	char listen[96];
+	char metrics_listen[96];	/* "" off */
+	char targets_file[1024];
+	const char *statics[LB_MAX_STATIC];
+	int nstatic;
+	enum lb_strategy strategy;
+	struct lb_check_cfg check;
+	int64_t drain_timeout_ms, connect_timeout_ms;
+	int max_conns;
+	int threads;
+	enum log_level log_level;
+};
+
+struct lb_ctl {
+	struct lb_cfg cfg;
+	struct lb_pool pool;
+	struct lb_counters counters;
+	struct loop *loop;
+	struct stat targets_st;
+	bool targets_seen;
+	double start_unix_s;
+};
+
+static void usage(FILE *f)
+{
+	fputs(
+"Usage: poolscale lb --listen ADDR:PORT (--targets-file FILE | --target ADDR:PORT...) [OPTIONS]\n"
+"\n"
+"A TCP (layer 4) load balancer that follows a pool: backends come from a\n"
+"Prometheus file_sd file (reloaded when it changes; a bad file keeps the\n"
+"last good set) and/or --target; new connections go to healthy members only;\n"
+"a member that leaves or fails its checks keeps its open connections for\n"
+"--drain-timeout.\n"
+"\n"
+"Options:\n"
+"  --listen ADDR:PORT        where clients connect (default 127.0.0.1:8000)\n"
+"  --targets-file FILE       file_sd JSON, as `poolscale controller` writes it\n"
+"  --target ADDR:PORT        a fixed backend (repeatable)\n"
+"  --strategy NAME           roundrobin (default) or leastconn\n"
+"  --check KIND              tcp (default), http:/PATH, or none\n"
+"  --check-interval DUR      default 2s\n"
+"  --check-timeout DUR       default 1s\n"
+"  --rise N                  good checks to come back (default 2)\n"
+"  --fall N                  failed checks to be ejected (default 3)\n"
+"  --drain-timeout DUR       how long a removed backend's connections may go\n"
+"                            on (default 30s)\n"
+"  --connect-timeout DUR     per backend connect attempt (default 3s)\n"
+"  --max-conns N             client connections at once (default 10000)\n"
+"  --metrics-listen ADDR:PORT  /metrics (default off)\n"
+"  --threads N               worker event loops (default: online CPUs)\n"
+"  --log-level LEVEL         error, warn, info or debug\n"
+"  -h, --help                this text\n", f);
+}
+
+enum {
+	O_LISTEN = 256, O_TARGETS, O_TARGET, O_STRATEGY, O_CHECK, O_CHECK_INT, O_CHECK_TO,
+	O_RISE, O_FALL, O_DRAIN, O_CONNECT_TO, O_MAX_CONNS, O_METRICS, O_THREADS, O_LOG,
+};
+
+static const struct option options[] = {
+	{ "listen", required_argument, NULL, O_LISTEN },
+	{ "targets-file", required_argument, NULL, O_TARGETS },
+	{ "target", required_argument, NULL, O_TARGET },
+	{ "strategy", required_argument, NULL, O_STRATEGY },
+	{ "check", required_argument, NULL, O_CHECK },
+	{ "check-interval", required_argument, NULL, O_CHECK_INT },
+	{ "check-timeout", required_argument, NULL, O_CHECK_TO },
+	{ "rise", required_argument, NULL, O_RISE },
+	{ "fall", required_argument, NULL, O_FALL },
+	{ "drain-timeout", required_argument, NULL, O_DRAIN },
+	{ "connect-timeout", required_argument, NULL, O_CONNECT_TO },
+	{ "max-conns", required_argument, NULL, O_MAX_CONNS },
+	{ "metrics-listen", required_argument, NULL, O_METRICS },
+	{ "threads", required_argument, NULL, O_THREADS },
+	{ "log-level", required_argument, NULL, O_LOG },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int set_int(int *dst, const char *v, int64_t min, int64_t max, struct err *e)
+{
+	int64_t n;
+
+	if (parse_int64(v, min, max, &n, e) == -1)
+		return -1;
+	*dst = (int)n;
+	return 0;
+}
+
+static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
+{
+	struct err pe = { "" };
+	struct net_addr a;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int opt, rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8000");
+	c->check.kind = LB_CHECK_TCP;
+	c->check.interval_ms = 2000;
+	c->check.timeout_ms = 1000;
+	c->check.rise = 2;
+	c->check.fall = 3;
+	c->drain_timeout_ms = 30000;
+	c->connect_timeout_ms = 3000;
+	c->max_conns = 10000;
+	c->threads = ncpu > 0 ? (int)ncpu : 1;
+	c->log_level = LOG_INFO;
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		const char *v = optarg;
+
+		switch (opt) {
+		case 'h':
+			return 1;
+		case O_LISTEN:
+		case O_METRICS: {
+			char *dst = opt == O_LISTEN ? c->listen : c->metrics_listen;
+
+			if (strlen(v) >= sizeof(c->listen))
+				rc = err_set(&pe, "too long");
+			else if (opt == O_METRICS && strcmp(v, "off") == 0)
+				dst[0] = '\0';
+			else if ((rc = net_addr_parse(v, &a, &pe)) == 0)
+				snprintf(dst, sizeof(c->listen), "%s", v);
+			break;
+		}
+		case O_TARGETS:
+			if (strlen(v) >= sizeof(c->targets_file))
+				rc = err_set(&pe, "too long");
+			else
+				snprintf(c->targets_file, sizeof(c->targets_file), "%s", v);
+			break;
+		case O_TARGET:
+			if (c->nstatic == LB_MAX_STATIC)
+				rc = err_set(&pe, "more than %d", LB_MAX_STATIC);
+			else if ((rc = net_addr_parse(v, &a, &pe)) == 0)
+				c->statics[c->nstatic++] = v;
+			break;
+		case O_STRATEGY:
+			if (strcmp(v, "roundrobin") == 0)
+				c->strategy = LB_ROUNDROBIN;
+			else if (strcmp(v, "leastconn") == 0)
+				c->strategy = LB_LEASTCONN;
+			else
+				rc = err_set(&pe, "\"%s\" is not roundrobin or leastconn", v);
+			break;
+		case O_CHECK:
+			if (strcmp(v, "tcp") == 0) {
+				c->check.kind = LB_CHECK_TCP;
+			} else if (strcmp(v, "none") == 0) {
+				c->check.kind = LB_CHECK_NONE;
+			} else if (strncmp(v, "http:/", 6) == 0 && strlen(v) < sizeof(c->check.path) + 5) {
+				c->check.kind = LB_CHECK_HTTP;
+				snprintf(c->check.path, sizeof(c->check.path), "%s", v + 5);
+			} else {
+				rc = err_set(&pe, "\"%s\" is not tcp, http:/PATH or none", v);
+			}
+			break;
+		case O_CHECK_INT:
+			rc = parse_duration_ms(v, 50, 3600000, &c->check.interval_ms, &pe);
+			break;
+		case O_CHECK_TO:
+			rc = parse_duration_ms(v, 10, 3600000, &c->check.timeout_ms, &pe);
+			break;
+		case O_RISE:
+			rc = set_int(&c->check.rise, v, 1, 1000, &pe);
+			break;
+		case O_FALL:
+			rc = set_int(&c->check.fall, v, 1, 1000, &pe);
+			break;
+		case O_DRAIN:
+			rc = parse_duration_ms(v, 0, 86400000, &c->drain_timeout_ms, &pe);
+			break;
+		case O_CONNECT_TO:
+			rc = parse_duration_ms(v, 10, 600000, &c->connect_timeout_ms, &pe);
+			break;
+		case O_MAX_CONNS:
+			rc = set_int(&c->max_conns, v, 1, 10000000, &pe);
+			break;
+		case O_THREADS:
+			rc = set_int(&c->threads, v, 1, 256, &pe);
+			break;
+		case O_LOG:
+			if (log_level_parse(v, &c->log_level) == -1)
+				rc = err_set(&pe, "\"%s\" is not error, warn, info or debug", v);
+			break;
+		case ':':
+			return err_set(e, "%s needs a value", argv[optind - 1]);
+		default:
+			return err_set(e, "unknown option %s (see poolscale lb --help)", argv[optind - 1]);
+		}
+		if (rc == -1) {
+			const char *name = "?";
+
+			for (const struct option *o = options; o->name; o++)
+				if (o->val == opt)
+					name = o->name;
+			return err_set(e, "--%s: %s", name, pe.msg);
+		}
+	}
+	if (optind < argc)
+		return err_set(e, "unexpected argument \"%s\"", argv[optind]);
+	if (c->targets_file[0] == '\0' && c->nstatic == 0)
+		return err_set(e, "give --targets-file FILE or --target ADDR:PORT (see --help)");
+	if (c->check.timeout_ms >= c->check.interval_ms)
+		return err_set(e, "--check-timeout must be below --check-interval");
+	return 0;
+}
+
+/* Reloads the targets file when it changed (inode, size or mtime: the
+ * controller replaces it by rename). A bad file keeps the last good set. */
+static int64_t reload(struct loop *l, void *ctx)
+{
+	struct lb_ctl *lc = ctx;
+	struct stat st;
+	struct lb_targets t;
+	struct buf b;
+	struct err e;
+	int added, removed;
+
+	if (stat(lc->cfg.targets_file, &st) == -1) {
+		if (!lc->targets_seen)
+			return LB_RELOAD_MS;
+		lc->targets_seen = false;
+		log_msg(LOG_WARN, "targets file gone: keeping the last set", "file=%s error=%s",
+		    lc->cfg.targets_file, strerror(errno));
+		return LB_RELOAD_MS;
+	}
+	if (lc->targets_seen && st.st_ino == lc->targets_st.st_ino &&
+	    st.st_size == lc->targets_st.st_size &&
+	    st.st_mtim.tv_sec == lc->targets_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == lc->targets_st.st_mtim.tv_nsec)
+		return LB_RELOAD_MS;
+	lc->targets_st = st;
+	lc->targets_seen = true;
+	buf_init(&b, 4 << 20);
+	if (file_read_all(lc->cfg.targets_file, &b, NULL, &e) == -1 ||
+	    lb_targets_parse(b.p ? b.p : "", b.len, &t, &e) == -1) {
+		log_msg(LOG_ERROR, "bad targets file: keeping the last good set", "file=%s error=%s",
+		    lc->cfg.targets_file, e.msg);
+		buf_fini(&b);
+		return LB_RELOAD_MS;
+	}
+	buf_fini(&b);
+	if (lb_pool_set_targets(&lc->pool, &t, loop_now_ms(l), &added, &removed, &e) == -1)
+		log_msg(LOG_ERROR, "could not apply the targets", "error=%s", e.msg);
+	else if (added || removed)
+		log_msg(LOG_INFO, "targets changed", "file=%s added=%d removed=%d total=%zu",
+		    lc->cfg.targets_file, added, removed, t.n);
+	lb_targets_free(&t);
+	return LB_RELOAD_MS;
+}
+
+static void render(struct lb_ctl *lc, struct buf *b)
+{
+	struct lb_pool *p = &lc->pool;
+	struct procstat ps;
+	char lab[128];
+
+	prom_header(b, "poolscale_lb_connections_accepted_total", "counter",
+	    "Client connections accepted.");
+	prom_sample_u64(b, "poolscale_lb_connections_accepted_total", NULL,
+	    atomic_load(&lc->counters.accepted));
+	prom_header(b, "poolscale_lb_connections_refused_total", "counter",
+	    "Client connections closed at once: no healthy backend or --max-conns.");
+	prom_sample_u64(b, "poolscale_lb_connections_refused_total", NULL,
+	    atomic_load(&lc->counters.refused));
+	prom_header(b, "poolscale_lb_connections_failed_total", "counter",
+	    "Connections that ended with an error after a backend was chosen.");
+	prom_sample_u64(b, "poolscale_lb_connections_failed_total", NULL,
+	    atomic_load(&lc->counters.failed));
+	prom_header(b, "poolscale_lb_connections_open", "gauge", "Client connections open.");
+	prom_sample(b, "poolscale_lb_connections_open", NULL, atomic_load(&lc->counters.open));
+	pthread_mutex_lock(&p->mu);
+	prom_header(b, "poolscale_lb_backend_up", "gauge",
+	    "1 when the backend takes new connections (listed and healthy).");
+	for (size_t i = 0; i < p->n; i++) {
+		snprintf(lab, sizeof(lab), "backend=\"%s\"", p->b[i]->name);
+		prom_sample(b, "poolscale_lb_backend_up", lab, lb_backend_eligible(p->b[i]));
+	}
+	prom_header(b, "poolscale_lb_backend_active_connections", "gauge",
+	    "Connections open to the backend.");
+	for (size_t i = 0; i < p->n; i++) {
+		snprintf(lab, sizeof(lab), "backend=\"%s\"", p->b[i]->name);
+		prom_sample(b, "poolscale_lb_backend_active_connections", lab,
+		    atomic_load(&p->b[i]->active));
+	}
+	{
+		static const struct { const char *name, *help; size_t off; } ctrs[] = {
+			{ "poolscale_lb_backend_connections_total", "Connections sent to the backend.",
+			  offsetof(struct lb_backend, total) },
+			{ "poolscale_lb_backend_sent_bytes_total", "Bytes from clients to the backend.",
+			  offsetof(struct lb_backend, bytes_in) },
+			{ "poolscale_lb_backend_received_bytes_total", "Bytes from the backend to clients.",
+			  offsetof(struct lb_backend, bytes_out) },
+			{ "poolscale_lb_backend_connect_failures_total", "Failed connects to the backend.",
+			  offsetof(struct lb_backend, connect_failures) },
+			{ "poolscale_lb_backend_health_transitions_total", "Health state changes.",
+			  offsetof(struct lb_backend, transitions) },
+		};
+
+		for (size_t k = 0; k < sizeof(ctrs) / sizeof(ctrs[0]); k++) {
+			prom_header(b, ctrs[k].name, "counter", ctrs[k].help);
+			for (size_t i = 0; i < p->n; i++) {
+				atomic_uint_fast64_t *v = (atomic_uint_fast64_t *)
+				    ((char *)p->b[i] + ctrs[k].off);
+
+				snprintf(lab, sizeof(lab), "backend=\"%s\"", p->b[i]->name);
+				prom_sample_u64(b, ctrs[k].name, lab, atomic_load(v));
+			}
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	procstat_read(&ps);
+	procstat_prom(b, &ps, lc->start_unix_s);
+}
+
+static enum http_handled metrics_handle(void *ctx, struct http_conn *conn,
+    const struct http_request *req, struct slice body)
+{
+	struct lb_ctl *lc = ctx;
+	struct buf b;
+
+	(void)body;
+	if (!slice_eq(req->path, "/metrics")) {
+		http_respond_error(conn, 404, "not found");
+		return HTTP_HANDLED_DONE;
+	}
+	buf_init(&b, 4 << 20);
+	render(lc, &b);
+	http_respond(conn, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.p, b.len);
+	buf_fini(&b);
+	return HTTP_HANDLED_DONE;
+}
+
+static void on_signal(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	(void)ctx;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	log_msg(LOG_INFO, "stopping", "signal=%s", strsignal((int)si.ssi_signo));
+	loop_stop(l);
+}
+
+int lb_main(int argc, char **argv)
+{
+	struct lb_ctl *lc = calloc(1, sizeof(*lc));
+	struct lb_worker **workers = NULL;
+	pthread_t *threads = NULL;
+	struct lb_checker *ck = NULL;
+	struct http_server *ms = NULL;
+	struct http_server_cfg hc;
+	struct lb_proxy_cfg pc;
+	struct net_addr a;
+	struct err e = { "" };
+	char bound[80], mbound[80] = "off";
+	int rc, lfd = -1, mfd = -1, sfd = -1, started = 0;
+	sigset_t set;
+
+	if (lc == NULL)
+		return 1;
+	rc = parse_flags(argc, argv, &lc->cfg, &e);
+	if (rc != 0) {
+		if (rc == 1)
+			usage(stdout);
+		else
+			fprintf(stderr, "poolscale lb: %s\n", e.msg);
+		free(lc);
+		return rc == 1 ? 0 : 2;
+	}
+	log_setup("lb", lc->cfg.log_level);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	lc->start_unix_s = (double)clock_wall_unix_ms() / 1000.0;
+	rc = 1;
+	if (lb_pool_init(&lc->pool, lc->cfg.strategy) == -1) {
+		free(lc);
+		return 1;
+	}
+	for (int i = 0; i < lc->cfg.nstatic; i++)
+		if (lb_pool_add_static(&lc->pool, lc->cfg.statics[i], &e) == -1)
+			goto out;
+	lc->loop = loop_new(&e);
+	if (lc->loop == NULL)
+		goto out;
+	if (net_addr_parse(lc->cfg.listen, &a, &e) == -1 || (lfd = net_listen(&a, 4096, &e)) == -1)
+		goto out;
+	net_local_addr(lfd, bound, sizeof(bound));
+	if (lc->cfg.metrics_listen[0]) {
+		if (net_addr_parse(lc->cfg.metrics_listen, &a, &e) == -1 ||
+		    (mfd = net_listen(&a, 128, &e)) == -1)
+			goto out;
+		net_local_addr(mfd, mbound, sizeof(mbound));
+		http_server_cfg_defaults(&hc);
+		hc.server_header = "poolscale-lb/" POOLSCALE_VERSION;
+		hc.handler = metrics_handle;
+		hc.ctx = lc;
+		ms = http_server_new(lc->loop, &hc, &e);
+		if (ms == NULL || http_server_listen(ms, mfd, 0, &e) == -1)
+			goto out;
+	}
+	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd == -1 || loop_add_fd(lc->loop, sfd, EPOLLIN, on_signal, NULL, &e) == -1)
+		goto out;
+	if (lc->cfg.targets_file[0]) {
+		reload(lc->loop, lc);
+		if (loop_add_timer(lc->loop, LB_RELOAD_MS, reload, lc) == 0)
+			goto out;
+	}
+	ck = lb_checker_new(lc->loop, &lc->pool, &lc->cfg.check, &e);
+	if (ck == NULL)
+		goto out;
+	pc = (struct lb_proxy_cfg){ .pool = &lc->pool, .counters = &lc->counters,
+	    .listen_fd = lfd, .max_conns = lc->cfg.max_conns,
+	    .connect_timeout_ms = lc->cfg.connect_timeout_ms,
+	    .drain_timeout_ms = lc->cfg.drain_timeout_ms };
+	workers = calloc((size_t)lc->cfg.threads, sizeof(*workers));
+	threads = calloc((size_t)lc->cfg.threads, sizeof(*threads));
+	if (workers == NULL || threads == NULL)
+		goto out;
+	for (; started < lc->cfg.threads; started++) {
+		workers[started] = lb_worker_new(&pc, &e);
+		if (workers[started] == NULL)
+			goto out;
+		if (pthread_create(&threads[started], NULL, lb_worker_run, workers[started]) != 0) {
+			lb_worker_free(workers[started]);
+			workers[started] = NULL;
+			err_set(&e, "pthread_create failed");
+			goto out;
+		}
+	}
+	log_msg(LOG_INFO, "listening", "addr=%s metrics=%s strategy=%s check=%s targets_file=%s "
+	    "static=%d threads=%d pid=%ld", bound, mbound,
+	    lc->cfg.strategy == LB_LEASTCONN ? "leastconn" : "roundrobin",
+	    lc->cfg.check.kind == LB_CHECK_HTTP ? lc->cfg.check.path :
+	    lc->cfg.check.kind == LB_CHECK_TCP ? "tcp" : "none",
+	    lc->cfg.targets_file[0] ? lc->cfg.targets_file : "none", lc->cfg.nstatic,
+	    lc->cfg.threads, (long)getpid());
+	if (loop_run(lc->loop, &e) == 0)
+		rc = 0;
+out:
+	if (rc != 0 && e.msg[0])
+		fprintf(stderr, "poolscale lb: %s\n", e.msg);
+	for (int i = 0; i < started; i++)
+		loop_stop(lb_worker_loop(workers[i]));
+	for (int i = 0; i < started; i++) {
+		pthread_join(threads[i], NULL);
+		lb_worker_free(workers[i]);
+	}
+	free(workers);
+	free(threads);
+	lb_checker_free(ck);
+	http_server_free(ms);
+	if (sfd != -1) {
+		loop_del_fd(lc->loop, sfd);
+		close(sfd);
+	}
+	loop_free(lc->loop);
+	if (lfd != -1)
+		close(lfd);
+	if (mfd != -1)
+		close(mfd);
+	lb_pool_fini(&lc->pool);
+	free(lc);
+	return rc;
+}

@@ -1,0 +1,379 @@
+#include "lb/proxy.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define LB_BUF (16 * 1024)
+#define LB_MAX_TRIES 8
+#define LB_SWEEP_MS 100
+#define LB_ACCEPT_BATCH 32
+
+struct pconn;
+
+struct pside {
+	struct pconn *pc;
+	int fd;
+	uint32_t interest;
+};
+
+struct buffer {
+	size_t off, len;
+	char data[LB_BUF];
+};
+
+struct pconn {
+	struct lb_worker *w;
+	struct pconn *prev, *next;
+	struct lb_backend *be;
+	struct lb_backend *tried[LB_MAX_TRIES];
+	int ntried;
+	struct pside c, b;
+	bool connected;
+	bool c_eof, b_eof;		/* the side sent FIN */
+	bool c_shut, b_shut;		/* we sent FIN to the side */
+	int64_t connect_deadline_ms;
+	/* Last: accept zeroes everything before them, not 32 KiB. */
+	struct buffer c2b, b2c;
+};
+
+struct lb_worker {
+	struct lb_proxy_cfg cfg;
+	struct loop *loop;
+	struct pconn *conns;
+};
+
+static void side_event(struct loop *l, int fd, uint32_t events, void *ctx);
+
+static void set_interest(struct lb_worker *w, struct pside *s, uint32_t want)
+{
+	if (s->fd < 0 || s->interest == want)
+		return;
+	if (loop_mod_fd(w->loop, s->fd, want, NULL) == 0)
+		s->interest = want;
+}
+
+static void release_backend(struct pconn *pc)
+{
+	if (pc->be != NULL) {
+		atomic_fetch_sub_explicit(&pc->be->active, 1, memory_order_relaxed);
+		pc->be = NULL;
+	}
+}
+
+static void close_fd(struct lb_worker *w, struct pside *s)
+{
+	if (s->fd < 0)
+		return;
+	loop_del_fd(w->loop, s->fd);
+	close(s->fd);
+	s->fd = -1;
+	s->interest = 0;
+}
+
+/* failed: the connection ended with an error, not a clean close. */
+static void pconn_close(struct pconn *pc, bool failed)
+{
+	struct lb_worker *w = pc->w;
+
+	if (failed)
+		atomic_fetch_add(&w->cfg.counters->failed, 1);
+	close_fd(w, &pc->c);
+	close_fd(w, &pc->b);
+	release_backend(pc);
+	if (pc->prev)
+		pc->prev->next = pc->next;
+	else
+		w->conns = pc->next;
+	if (pc->next)
+		pc->next->prev = pc->prev;
+	atomic_fetch_sub(&w->cfg.counters->open, 1);
+	free(pc);
+}
+
+/* Starts connecting to a backend not tried yet. false: none is left. */
+static bool connect_next(struct pconn *pc, int64_t now_ms)
+{
+	struct lb_worker *w = pc->w;
+
+	close_fd(w, &pc->b);
+	release_backend(pc);
+	while (pc->ntried < LB_MAX_TRIES) {
+		struct lb_backend *be = lb_pool_pick(w->cfg.pool, pc->tried, pc->ntried);
+		int fd;
+
+		if (be == NULL)
+			return false;
+		pc->tried[pc->ntried++] = be;
+		pc->be = be;
+		fd = socket(be->addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			return false;
+		if (connect(fd, (struct sockaddr *)&be->addr.ss, be->addr.len) == -1 &&
+		    errno != EINPROGRESS) {
+			close(fd);
+			atomic_fetch_add(&be->connect_failures, 1);
+			release_backend(pc);
+			continue;
+		}
+		net_set_nodelay(fd);
+		pc->b.fd = fd;
+		pc->b.interest = EPOLLOUT;
+		if (loop_add_fd(w->loop, fd, EPOLLOUT, side_event, &pc->b, NULL) == -1) {
+			close(fd);
+			pc->b.fd = -1;
+			release_backend(pc);
+			return false;
+		}
+		pc->connected = false;
+		pc->connect_deadline_ms = now_ms + w->cfg.connect_timeout_ms;
+		return true;
+	}
+	return false;
+}
+
+/* Reads what fits from s into buf. -1 on error; sets *eof. */
+static int fill(struct pside *s, struct buffer *buf, bool *eof)
+{
+	ssize_t n;
+
+	if (*eof || buf->len == LB_BUF)
+		return 0;
+	if (buf->len == 0)
+		buf->off = 0;
+	if (buf->off + buf->len == LB_BUF) {
+		memmove(buf->data, buf->data + buf->off, buf->len);
+		buf->off = 0;
+	}
+	n = read(s->fd, buf->data + buf->off + buf->len, LB_BUF - buf->off - buf->len);
+	if (n > 0) {
+		buf->len += (size_t)n;
+		return (int)n;
+	}
+	if (n == 0) {
+		*eof = true;
+		return 0;
+	}
+	return errno == EAGAIN || errno == EINTR ? 0 : -1;
+}
+
+/* Writes what it can of buf to s. -1 on error. */
+static int drain(struct pside *s, struct buffer *buf, atomic_uint_fast64_t *counter)
+{
+	ssize_t n;
+
+	if (buf->len == 0)
+		return 0;
+	n = send(s->fd, buf->data + buf->off, buf->len, MSG_NOSIGNAL);
+	if (n > 0) {
+		buf->off += (size_t)n;
+		buf->len -= (size_t)n;
+		atomic_fetch_add_explicit(counter, (uint64_t)n, memory_order_relaxed);
+		return 0;
+	}
+	return n == -1 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+}
+
+/* Moves bytes both ways, propagates FINs, decides what to wait for. */
+static void pump(struct pconn *pc)
+{
+	struct lb_worker *w = pc->w;
+	uint32_t cw = 0, bw = 0;
+
+	if (fill(&pc->c, &pc->c2b, &pc->c_eof) == -1 ||
+	    fill(&pc->b, &pc->b2c, &pc->b_eof) == -1 ||
+	    drain(&pc->b, &pc->c2b, &pc->be->bytes_in) == -1 ||
+	    drain(&pc->c, &pc->b2c, &pc->be->bytes_out) == -1) {
+		pconn_close(pc, true);
+		return;
+	}
+	if (pc->c_eof && pc->c2b.len == 0 && !pc->b_shut) {
+		shutdown(pc->b.fd, SHUT_WR);
+		pc->b_shut = true;
+	}
+	if (pc->b_eof && pc->b2c.len == 0 && !pc->c_shut) {
+		shutdown(pc->c.fd, SHUT_WR);
+		pc->c_shut = true;
+	}
+	if (pc->c_shut && pc->b_shut) {
+		pconn_close(pc, false);
+		return;
+	}
+	/* Backpressure: read a side only while the other can take it. */
+	if (!pc->c_eof && pc->c2b.len < LB_BUF)
+		cw |= EPOLLIN;
+	if (pc->b2c.len > 0)
+		cw |= EPOLLOUT;
+	if (!pc->b_eof && pc->b2c.len < LB_BUF)
+		bw |= EPOLLIN;
+	if (pc->c2b.len > 0)
+		bw |= EPOLLOUT;
+	set_interest(w, &pc->c, cw);
+	set_interest(w, &pc->b, bw);
+}
+
+static void connect_failed(struct pconn *pc, int64_t now_ms)
+{
+	if (pc->be != NULL)
+		atomic_fetch_add(&pc->be->connect_failures, 1);
+	/* Nothing reached a backend yet: try the next one, unseen by the client. */
+	if (!connect_next(pc, now_ms))
+		pconn_close(pc, true);
+}
+
+static void side_event(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	struct pside *s = ctx;
+	struct pconn *pc = s->pc;
+
+	(void)fd;
+	if (s == &pc->b && !pc->connected) {
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		getsockopt(pc->b.fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+		if (soerr != 0 || (events & EPOLLERR)) {
+			connect_failed(pc, loop_now_ms(l));
+			return;
+		}
+		pc->connected = true;
+		pc->connect_deadline_ms = 0;
+		pc->b.interest = 0;
+		loop_mod_fd(l, pc->b.fd, 0, NULL);
+	}
+	if (!pc->connected) {
+		/* Client bytes wait in c2b; watch only for the client leaving. */
+		if (fill(&pc->c, &pc->c2b, &pc->c_eof) == -1)
+			pconn_close(pc, false);
+		else
+			set_interest(pc->w, &pc->c, pc->c_eof || pc->c2b.len == LB_BUF ? 0 : EPOLLIN);
+		return;
+	}
+	pump(pc);
+}
+
+static void accept_ready(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	struct lb_worker *w = ctx;
+	struct lb_counters *k = w->cfg.counters;
+
+	(void)events;
+	for (int i = 0; i < LB_ACCEPT_BATCH; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct pconn *pc;
+
+		if (cfd == -1)
+			return;
+		if (atomic_load(&k->open) >= w->cfg.max_conns) {
+			close(cfd);
+			atomic_fetch_add(&k->refused, 1);
+			continue;
+		}
+		pc = malloc(sizeof(*pc));
+		if (pc == NULL) {
+			close(cfd);
+			atomic_fetch_add(&k->refused, 1);
+			continue;
+		}
+		memset(pc, 0, offsetof(struct pconn, c2b));
+		pc->c2b.off = pc->c2b.len = pc->b2c.off = pc->b2c.len = 0;
+		pc->w = w;
+		pc->c = (struct pside){ pc, cfd, EPOLLIN };
+		pc->b = (struct pside){ pc, -1, 0 };
+		atomic_fetch_add(&k->open, 1);
+		atomic_fetch_add(&k->accepted, 1);
+		pc->next = w->conns;
+		if (w->conns)
+			w->conns->prev = pc;
+		w->conns = pc;
+		net_set_nodelay(cfd);
+		if (loop_add_fd(l, cfd, EPOLLIN, side_event, &pc->c, NULL) == -1) {
+			close(cfd);
+			pc->c.fd = -1;
+			pconn_close(pc, true);
+			continue;
+		}
+		if (!connect_next(pc, loop_now_ms(l))) {
+			/* No healthy backend: close at once and count it. */
+			atomic_fetch_add(&k->refused, 1);
+			pconn_close(pc, false);
+		}
+	}
+}
+
+/* Connect timeouts and drains past their deadline. */
+static int64_t sweep(struct loop *l, void *ctx)
+{
+	struct lb_worker *w = ctx;
+	int64_t now = loop_now_ms(l);
+	struct pconn *pc, *next;
+
+	for (pc = w->conns; pc != NULL; pc = next) {
+		next = pc->next;
+		if (!pc->connected && pc->connect_deadline_ms && now >= pc->connect_deadline_ms) {
+			connect_failed(pc, now);
+			continue;
+		}
+		if (pc->connected && pc->be != NULL) {
+			int64_t since = atomic_load_explicit(&pc->be->ineligible_ms,
+			    memory_order_relaxed);
+
+			if (since != 0 && now - since >= w->cfg.drain_timeout_ms)
+				pconn_close(pc, false);	/* drained as long as allowed */
+		}
+	}
+	return LB_SWEEP_MS;
+}
+
+struct lb_worker *lb_worker_new(const struct lb_proxy_cfg *cfg, struct err *e)
+{
+	struct lb_worker *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	w->cfg = *cfg;
+	w->loop = loop_new(e);
+	if (w->loop == NULL ||
+	    loop_add_fd(w->loop, cfg->listen_fd, EPOLLIN | EPOLLEXCLUSIVE, accept_ready, w, e) == -1 ||
+	    loop_add_timer(w->loop, LB_SWEEP_MS, sweep, w) == 0) {
+		lb_worker_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void *lb_worker_run(void *p)
+{
+	struct lb_worker *w = p;
+	struct err e;
+
+	if (loop_run(w->loop, &e) == -1)
+		log_msg(LOG_ERROR, "worker loop failed", "error=%s", e.msg);
+	return NULL;
+}
+
+struct loop *lb_worker_loop(struct lb_worker *w)
+{
+	return w->loop;
+}
+
+void lb_worker_free(struct lb_worker *w)
+{
+	if (w == NULL)
+		return;
+	while (w->conns != NULL)
+		pconn_close(w->conns, false);
+	if (w->loop)
+		loop_del_fd(w->loop, w->cfg.listen_fd);
+	loop_free(w->loop);
+	free(w);
+}

@@ -1,0 +1,43 @@
+/* lb/proxy.h: one worker of the balancer: an event loop that accepts from
+ * the shared listener and relays bytes between each client and the backend
+ * picked for it, with backpressure (a full buffer stops reading the other
+ * side), half-close, a connect timeout, retry on the next backend when
+ * connecting failed (nothing was sent yet, so the client never knows), and
+ * draining: a connection to a backend that left the set or went down may go
+ * on for drain_timeout, then it is closed.
+ * Not here: which backends exist (lb/pool.h). */
+#ifndef POOLSCALE_LB_PROXY_H
+#define POOLSCALE_LB_PROXY_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "common/loop.h"
+#include "lb/pool.h"
+
+struct lb_counters {
+	atomic_uint_fast64_t accepted;	/* connections taken */
+	atomic_uint_fast64_t refused;	/* closed at once: no healthy backend or max-conns */
+	atomic_uint_fast64_t failed;	/* closed with an error after a backend was chosen */
+	atomic_int open;		/* client connections open, all workers */
+};
+
+struct lb_proxy_cfg {
+	struct lb_pool *pool;
+	struct lb_counters *counters;
+	int listen_fd;
+	int max_conns;			/* all workers together */
+	int64_t connect_timeout_ms;
+	int64_t drain_timeout_ms;
+};
+
+struct lb_worker;
+
+struct lb_worker *lb_worker_new(const struct lb_proxy_cfg *cfg, struct err *e);
+/* Runs the loop until loop_stop(lb_worker_loop(w)). */
+void *lb_worker_run(void *w);
+struct loop *lb_worker_loop(struct lb_worker *w);
+/* Closes its connections and frees it; after the loop stopped. */
+void lb_worker_free(struct lb_worker *w);
+
+#endif
