@@ -87,8 +87,10 @@ class App(Proc):
         m = self.wait_log(r"msg=listening addr=(\S+) metrics=(\S+)")
         host, port = m.group(1).rsplit(":", 1)
         self.addr = (host, int(port))
-        mhost, mport = m.group(2).rsplit(":", 1)
-        self.maddr = (mhost, int(mport))
+        self.maddr = None
+        if m.group(2) != "off":
+            mhost, mport = m.group(2).rsplit(":", 1)
+            self.maddr = (mhost, int(mport))
 
 
 @pytest.fixture

@@ -1,0 +1,246 @@
+"""`poolscale lb` in front of real `poolscale app` backends on loopback."""
+import json
+import re
+import signal
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import Conn, Proc, get, metric, random_address_base, wait_until
+
+
+class LB(Proc):
+    def __init__(self, tmp_path, *args, name="lb"):
+        super().__init__(["lb", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+                          "--threads", "2", *args], tmp_path, name)
+        m = self.wait_log(r"msg=listening addr=(\S+) metrics=(\S+)")
+        h, p = m.group(1).rsplit(":", 1)
+        self.addr = (h, int(p))
+        h, p = m.group(2).rsplit(":", 1)
+        self.maddr = (h, int(p))
+
+    def metrics(self):
+        return get(self.maddr, "/metrics").body.decode()
+
+    def up(self, backend):
+        return metric(self.metrics(), "poolscale_lb_backend_up", {"backend": backend})
+
+
+@pytest.fixture
+def lb(tmp_path):
+    started = []
+
+    def start(*args, name="lb"):
+        p = LB(tmp_path, *args, name=name)
+        started.append(p)
+        return p
+    yield start
+    errors = []
+    for p in started:
+        try:
+            p.finish()
+        except AssertionError as e:
+            errors.append(str(e))
+    assert not errors, "\n".join(errors)
+
+
+@pytest.fixture
+def backends(start_app):
+    """n apps on their own loopback addresses, port 8080, metrics off."""
+    base = random_address_base().rsplit(".", 1)[0]
+
+    def start(n, *extra):
+        apps = []
+        for i in range(n):
+            a = start_app("--listen", f"{base}.{i + 1}:8080", "--metrics-listen", "off",
+                          "--work-ms", "1", *extra, name=f"app{i + 1}")
+            apps.append(a)
+        return apps
+    return start
+
+
+def served_by(body):
+    return body.split(b" on ")[-1].strip().decode()
+
+
+def write_targets(path, addrs):
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps([{"targets": addrs, "labels": {"pool": "web"}}]))
+    tmp.rename(path)
+
+
+def name(app):
+    return f"{app.addr[0]}:{app.addr[1]}"
+
+
+def test_roundrobin_spreads_evenly(lb, backends):
+    apps = backends(3)
+    l = lb(*sum((["--target", name(a)] for a in apps), []))
+    counts = {}
+    for _ in range(60):
+        r = get(l.addr, "/load")
+        assert r.status == 200
+        counts[served_by(r.body)] = counts.get(served_by(r.body), 0) + 1
+    assert sorted(counts.values()) == [20, 20, 20], counts
+    assert metric(l.metrics(), "poolscale_lb_connections_accepted_total") == 60
+
+
+def test_leastconn_prefers_the_idle_backend(lb, backends):
+    apps = backends(2, "--threads", "2")
+    l = lb("--strategy", "leastconn", *sum((["--target", name(a)] for a in apps), []))
+    slow = Conn(l.addr)
+    slow.send(b"GET /load?ms=1500 HTTP/1.1\r\nHost: a\r\n\r\n")
+    busy = wait_until(lambda: [b for b in map(name, apps) if metric(
+        l.metrics(), "poolscale_lb_backend_active_connections", {"backend": b}) == 1],
+        "one busy backend")[0]
+    others = set()
+    for _ in range(6):
+        others.add(served_by(get(l.addr, "/load").body))
+        # Let the LB see that one close, so the idle backend is idle again.
+        wait_until(lambda: metric(l.metrics(), "poolscale_lb_connections_open") == 1,
+                   "the short connection closed")
+    assert others == {n for n in map(name, apps) if n != busy}
+    assert served_by(slow.read().body) == busy
+
+
+def test_health_ejects_and_restores(lb, backends):
+    apps = backends(2)
+    l = lb("--check", "http:/health", "--check-interval", "300ms", "--check-timeout", "200ms",
+           "--fall", "3", "--rise", "2", *sum((["--target", name(a)] for a in apps), []))
+    victim = name(apps[0])
+    wait_until(lambda: l.up(victim) == 1, "victim up")
+    apps[0].signal(signal.SIGSTOP)  # stops answering, connections hang
+    t0 = time.monotonic()
+    try:
+        wait_until(lambda: l.up(victim) == 0, "victim ejected", timeout=5)
+        ejected = time.monotonic() - t0
+        assert ejected <= 3 * 0.3 + 0.2 + 0.5, ejected  # fall x interval + timeout + slack
+        for _ in range(10):  # nothing new goes there
+            assert served_by(get(l.addr, "/load").body) == name(apps[1])
+    finally:
+        apps[0].signal(signal.SIGCONT)
+    t1 = time.monotonic()
+    wait_until(lambda: l.up(victim) == 1, "victim back", timeout=5)
+    assert time.monotonic() - t1 <= 2 * 0.3 + 0.5
+    assert metric(l.metrics(), "poolscale_lb_backend_health_transitions_total",
+                  {"backend": victim}) == 2
+    assert "backend down" in l.logtext() and "backend up" in l.logtext()
+
+
+def test_targets_file_followed_and_bad_file_ignored(lb, backends, tmp_path):
+    apps = backends(3)
+    tf = tmp_path / "targets-web.json"
+    write_targets(tf, [name(apps[0])])
+    l = lb("--targets-file", str(tf), "--check", "none")
+    assert {served_by(get(l.addr, "/load").body) for _ in range(4)} == {name(apps[0])}
+    write_targets(tf, [name(a) for a in apps])
+    wait_until(lambda: {served_by(get(l.addr, "/load").body) for _ in range(6)} ==
+               set(map(name, apps)), "three backends")
+    write_targets(tf, [name(apps[2])])
+    wait_until(lambda: {served_by(get(l.addr, "/load").body) for _ in range(3)} ==
+               {name(apps[2])}, "one backend left")
+    tf.write_text('[{"targets": ["not an address"]}]')
+    wait_until(lambda: "bad targets file" in l.logtext(), "the bad file noticed")
+    assert {served_by(get(l.addr, "/load").body) for _ in range(3)} == {name(apps[2])}
+    tf.write_text("[]")
+    wait_until(lambda: l.up(name(apps[2])) == 0, "empty set")
+
+
+def test_drain_finishes_requests_on_a_removed_backend(lb, backends, tmp_path):
+    apps = backends(2, "--threads", "4")
+    tf = tmp_path / "targets-web.json"
+    write_targets(tf, [name(a) for a in apps])
+    l = lb("--targets-file", str(tf), "--check", "none", "--drain-timeout", "10s")
+    # Long requests on both, then one backend leaves the set.
+    slow = [Conn(l.addr) for _ in range(4)]
+    for c in slow:
+        c.send(b"GET /load?ms=1500 HTTP/1.1\r\nHost: a\r\n\r\n")
+    wait_until(lambda: metric(l.metrics(), "poolscale_lb_connections_open") == 4, "4 open")
+    results, stop = [], threading.Event()
+
+    def loop():
+        n = 0
+        while not stop.is_set() and n < 500:
+            n += 1
+            try:
+                results.append(get(l.addr, "/load").status)
+            except OSError as e:
+                results.append(repr(e))
+    t = threading.Thread(target=loop)
+    t.start()
+    write_targets(tf, [name(apps[1])])
+    wait_until(lambda: l.up(name(apps[0])) == 0, "backend 0 removed")
+    bodies = [served_by(c.read().body) for c in slow]
+    assert name(apps[0]) in bodies  # a request in flight there completed
+    time.sleep(0.5)  # the load goes on a little after the removal
+    stop.set()
+    t.join(20)
+    assert results and all(r == 200 for r in results), results[:5]
+
+
+def test_killed_backend_only_fails_its_connections(lb, backends):
+    apps = backends(3, "--threads", "2")
+    l = lb("--check", "tcp", "--check-interval", "300ms", "--check-timeout", "200ms",
+           *sum((["--target", name(a)] for a in apps), []))
+    results, stop = [], threading.Event()
+
+    def loop():
+        n = 0
+        while not stop.is_set() and n < 3000:
+            n += 1
+            try:
+                results.append((time.monotonic(), get(l.addr, "/load?ms=2").status))
+            except (OSError, ConnectionError) as e:
+                results.append((time.monotonic(), repr(e)))
+    threads = [threading.Thread(target=loop) for _ in range(4)]
+    for t in threads:
+        t.start()
+    wait_until(lambda: len(results) > 50, "load running")
+    apps[0].expect_rc = -signal.SIGKILL
+    t_kill = time.monotonic()
+    apps[0].signal(signal.SIGKILL)
+    wait_until(lambda: len([r for r in results if r[0] > t_kill + 0.2]) > 100, "load after the kill",
+               timeout=20)
+    stop.set()
+    for t in threads:
+        t.join(20)
+    failed = [r for r in results if r[1] != 200]
+    # At most the 4 connections in flight at the kill; none after it.
+    assert len(failed) <= 4, failed
+    assert all(ts < t_kill + 0.2 for ts, _ in failed), failed
+    assert metric(l.metrics(), "poolscale_lb_backend_connect_failures_total",
+                  {"backend": name(apps[0])}) is not None
+
+
+def test_no_backend_refused_promptly_and_max_conns(lb, backends):
+    apps = backends(1)
+    l = lb("--check", "tcp", "--check-interval", "200ms", "--check-timeout", "100ms",
+           "--fall", "1", "--max-conns", "2", "--target", name(apps[0]))
+    held = [Conn(l.addr), Conn(l.addr)]
+    wait_until(lambda: metric(l.metrics(), "poolscale_lb_connections_open") == 2, "2 open")
+    third = Conn(l.addr)
+    t0 = time.monotonic()
+    assert third.closed_by_peer(timeout=2) and time.monotonic() - t0 < 1
+    for c in held:
+        assert c.request("GET", "/health").status == 200
+        c.close()
+    apps[0].finish()  # SIGTERM: the only backend goes away
+    wait_until(lambda: l.up(name(apps[0])) == 0, "backend down", timeout=5)
+    c = Conn(l.addr)
+    t0 = time.monotonic()
+    assert c.closed_by_peer(timeout=2) and time.monotonic() - t0 < 1
+    assert metric(l.metrics(), "poolscale_lb_connections_refused_total") >= 2
+
+
+def test_bad_flags(tmp_path):
+    import subprocess
+    from conftest import BIN
+    r = subprocess.run([BIN, "lb", "--listen", "127.0.0.1:0"], capture_output=True, timeout=10)
+    assert r.returncode == 2 and b"--targets-file" in r.stderr
+    r = subprocess.run([BIN, "lb", "--target", "127.0.0.1:1", "--strategy", "random"],
+                       capture_output=True, timeout=10)
+    assert r.returncode == 2 and b"--strategy" in r.stderr
+    r = subprocess.run([BIN, "lb", "--help"], capture_output=True, timeout=10)
+    assert r.returncode == 0 and b"--drain-timeout" in r.stdout
