@@ -98,6 +98,7 @@ bench:
 	$(MAKE) all
 	bench/app.sh
 	bench/controller.sh
+	bench/lb.sh
 
 compile_commands.json: $(LIB_SRC) src/main.c $(UNIT_SRC) $(FUZZ_SRC)
 	scripts/compdb $(CC) "$(BASE_CFLAGS) $(OPT) $(CFLAGS_PKG)" $^ > $@

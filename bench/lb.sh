@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# poolscale lb against haproxy (mode tcp, roundrobin) and nginx stream, all
+# in front of the same two nginx backends serving a small static page, with
+# the backends measured directly as the ceiling. wrk with keep-alive
+# (-c64) and with a new connection per request; three runs each, medians of
+# req/s and p99. Every proxy gets 2 worker threads/processes, the number of
+# CPUs here. Last line: lb_vs_haproxy_rps=X.XX (keep-alive run).
+# Env: DURATION (s, default 5), RUNS (default 3), CONNS (default 64).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-5}
+RUNS=${RUNS:-3}
+CONNS=${CONNS:-64}
+BIN=${POOLSCALE_BIN:-build/poolscale}
+for tool in wrk nginx haproxy; do
+	command -v "$tool" >/dev/null || { echo "bench/lb.sh: $tool is missing (run scripts/deps)" >&2; exit 1; }
+done
+[ -f /usr/lib/nginx/modules/ngx_stream_module.so ] ||
+	{ echo "bench/lb.sh: nginx stream module missing (libnginx-mod-stream; run scripts/deps)" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "bench/lb.sh: $BIN is missing (run make)" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {
+	for _ in $(seq 100); do
+		curl -fs -o /dev/null "http://127.0.0.1:$1/index.html" && return 0
+		sleep 0.05
+	done
+	echo "bench/lb.sh: nothing answers on port $1" >&2; for f in "$work"/*.log; do echo "== $f"; tail -n 3 "$f"; done >&2
+	exit 1
+}
+user_line() { [ "$(id -u)" -eq 0 ] && echo "user root;" || true; }
+temp_paths() {
+	echo "client_body_temp_path $work/body; proxy_temp_path $work/proxy;"
+	echo "fastcgi_temp_path $work/fcgi; uwsgi_temp_path $work/uwsgi; scgi_temp_path $work/scgi;"
+}
+
+b1=$(free_port); b2=$(free_port); p_lb=$(free_port); p_ha=$(free_port); p_ng=$(free_port)
+mkdir -p "$work/html"
+printf 'poolscale bench page\n' > "$work/html/index.html"
+
+# The two backends: one nginx, one worker, two servers.
+cat > "$work/backends.conf" <<CONF
+$(user_line)
+worker_processes 1;
+daemon off;
+pid $work/backends.pid;
+error_log $work/backends-error.log;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	$(temp_paths)
+	keepalive_requests 100000;
+	open_file_cache max=16;
+	server { listen 127.0.0.1:$b1; root $work/html; }
+	server { listen 127.0.0.1:$b2; root $work/html; }
+}
+CONF
+nginx -c "$work/backends.conf" -e "$work/backends-error.log" & pids+=($!)
+
+cat > "$work/haproxy.cfg" <<CONF
+global
+	nbthread 2
+	maxconn 8000
+defaults
+	mode tcp
+	timeout connect 3s
+	timeout client 60s
+	timeout server 60s
+listen bench
+	bind 127.0.0.1:$p_ha
+	balance roundrobin
+	server b1 127.0.0.1:$b1
+	server b2 127.0.0.1:$b2
+CONF
+haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & pids+=($!)
+
+cat > "$work/stream.conf" <<CONF
+$(user_line)
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes 2;
+daemon off;
+pid $work/stream.pid;
+error_log $work/stream-error.log;
+events { worker_connections 8192; }
+stream {
+	upstream backends { server 127.0.0.1:$b1; server 127.0.0.1:$b2; }
+	server { listen 127.0.0.1:$p_ng; proxy_pass backends; }
+}
+CONF
+nginx -c "$work/stream.conf" -e "$work/stream-error.log" & pids+=($!)
+
+"$BIN" lb --listen "127.0.0.1:$p_lb" --target "127.0.0.1:$b1" --target "127.0.0.1:$b2" \
+	--threads 2 --check tcp --log-level warn 2> "$work/lb.log" & pids+=($!)
+
+for p in "$b1" "$b2" "$p_ha" "$p_ng" "$p_lb"; do wait_port "$p"; done
+
+measure() {	# url, extra wrk args -> "rps p99_ms"
+	local url=$1
+	shift
+	wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" "$url" > "$work/wrk.out"
+	awk '
+		/Requests\/sec:/ { rps = $2 }
+		/^ +99%/ { v = $2
+			if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 }
+			else if (v ~ /ms$/) { sub(/ms$/, "", v) }
+			else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 }
+			p99 = v }
+		END { printf "%.0f %.3f\n", rps, p99 }' "$work/wrk.out"
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+echo "GET /index.html through each, wrk -t1 -c$CONNS -d${DURATION}s, $RUNS runs, $(nproc) CPUs"
+printf '%-22s %12s %10s %12s %10s\n' "" "keep-alive" "p99 ms" "new conn" "p99 ms"
+for t in "direct:$b1" "poolscale-lb:$p_lb" "haproxy:$p_ha" "nginx-stream:$p_ng"; do
+	name=${t%%:*}
+	port=${t#*:}
+	url="http://127.0.0.1:$port/index.html"
+	: > "$work/ka"; : > "$work/nc"
+	for _ in $(seq "$RUNS"); do
+		measure "$url" >> "$work/ka"
+		measure "$url" -H "Connection: close" >> "$work/nc"
+	done
+	ka_rps=$(cut -d' ' -f1 "$work/ka" | median); ka_p99=$(cut -d' ' -f2 "$work/ka" | median)
+	nc_rps=$(cut -d' ' -f1 "$work/nc" | median); nc_p99=$(cut -d' ' -f2 "$work/nc" | median)
+	printf '%-22s %12s %10s %12s %10s\n' "$name" "$ka_rps" "$ka_p99" "$nc_rps" "$nc_p99"
+	echo "$name $ka_rps $ka_p99 $nc_rps $nc_p99" >> "$work/summary"
+done
+awk '
+	$1 == "poolscale-lb" { lk = $2; lp = $3; ln = $4 }
+	$1 == "haproxy" { hk = $2; hp = $3; hn = $4 }
+	END {
+		printf "lb_vs_haproxy_p99=%.2f\n", lp / hp
+		printf "lb_vs_haproxy_newconn_rps=%.2f\n", ln / hn
+		printf "lb_vs_haproxy_rps=%.2f\n", lk / hk
+	}' "$work/summary"
