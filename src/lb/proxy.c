@@ -179,14 +179,16 @@ static int drain(struct pside *s, struct buffer *buf, atomic_uint_fast64_t *coun
 	return n == -1 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 }
 
-/* Moves bytes both ways, propagates FINs, decides what to wait for. */
-static void pump(struct pconn *pc)
+/* Moves bytes both ways, propagates FINs, decides what to wait for. Reads
+ * only the sides epoll said are readable: a read that would only say
+ * EAGAIN is a wasted syscall on every request. */
+static void pump(struct pconn *pc, bool read_c, bool read_b)
 {
 	struct lb_worker *w = pc->w;
 	uint32_t cw = 0, bw = 0;
 
-	if (fill(&pc->c, &pc->c2b, &pc->c_eof) == -1 ||
-	    fill(&pc->b, &pc->b2c, &pc->b_eof) == -1 ||
+	if ((read_c && fill(&pc->c, &pc->c2b, &pc->c_eof) == -1) ||
+	    (read_b && fill(&pc->b, &pc->b2c, &pc->b_eof) == -1) ||
 	    drain(&pc->b, &pc->c2b, &pc->be->bytes_in) == -1 ||
 	    drain(&pc->c, &pc->b2c, &pc->be->bytes_out) == -1) {
 		pconn_close(pc, true);
@@ -230,6 +232,7 @@ static void side_event(struct loop *l, int fd, uint32_t events, void *ctx)
 {
 	struct pside *s = ctx;
 	struct pconn *pc = s->pc;
+	bool just_connected = false;
 
 	(void)fd;
 	if (s == &pc->b && !pc->connected) {
@@ -244,6 +247,7 @@ static void side_event(struct loop *l, int fd, uint32_t events, void *ctx)
 			return;
 		}
 		pc->connected = true;
+		just_connected = true;
 		pc->connect_deadline_ms = 0;
 		pc->b.interest = 0;
 		loop_mod_fd(l, pc->b.fd, 0, NULL);
@@ -256,7 +260,9 @@ static void side_event(struct loop *l, int fd, uint32_t events, void *ctx)
 			set_interest(pc->w, &pc->c, pc->c_eof || pc->c2b.len == LB_BUF ? 0 : EPOLLIN);
 		return;
 	}
-	pump(pc);
+	/* Right after connecting, the client may have sent already: read it. */
+	pump(pc, s == &pc->c ? (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 : just_connected,
+	    s == &pc->b && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0);
 }
 
 static void accept_ready(struct loop *l, int fd, uint32_t events, void *ctx)
