@@ -7,6 +7,7 @@
 # Env: DURATION (s, default 5), CONNS (default 50), RUNS (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 DURATION=${DURATION:-5}
 CONNS=${CONNS:-50}
@@ -26,9 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 wait_http() {	# url: wait up to 5 s for a 200
 	for _ in $(seq 100); do
@@ -42,17 +40,9 @@ wait_http() {	# url: wait up to 5 s for a 200
 # wrk's output -> "rps p99_ms"
 measure() {
 	wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$1" > "$work/wrk.out"
-	awk '
-		/Requests\/sec:/ { rps = $2 }
-		/^ +99%/ { v = $2
-			if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 }
-			else if (v ~ /ms$/) { sub(/ms$/, "", v) }
-			else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 }
-			p99 = v }
-		END { printf "%.0f %.3f\n", rps, p99 }' "$work/wrk.out"
+	wrk_summary "$work/wrk.out"
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # nginx: a static page, one worker, logs off.
 nginx_port=$(free_port)

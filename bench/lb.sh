@@ -8,6 +8,7 @@
 # Env: DURATION (s, default 5), RUNS (default 3), CONNS (default 64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 DURATION=${DURATION:-5}
 RUNS=${RUNS:-3}
@@ -28,9 +29,6 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 wait_port() {
 	for _ in $(seq 100); do
 		curl -fs -o /dev/null "http://127.0.0.1:$1/index.html" && return 0
@@ -109,16 +107,8 @@ measure() {	# url, extra wrk args -> "rps p99_ms"
 	local url=$1
 	shift
 	wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" "$url" > "$work/wrk.out"
-	awk '
-		/Requests\/sec:/ { rps = $2 }
-		/^ +99%/ { v = $2
-			if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 }
-			else if (v ~ /ms$/) { sub(/ms$/, "", v) }
-			else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 }
-			p99 = v }
-		END { printf "%.0f %.3f\n", rps, p99 }' "$work/wrk.out"
+	wrk_summary "$work/wrk.out"
 }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 echo "GET /index.html through each, wrk -t1 -c$CONNS -d${DURATION}s, $RUNS runs, $(nproc) CPUs"
 printf '%-22s %12s %10s %12s %10s\n' "" "keep-alive" "p99 ms" "new conn" "p99 ms"

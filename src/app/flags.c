@@ -7,6 +7,7 @@
 
 #include "app/app.h"
 #include "common/net.h"
+#include "common/opts.h"
 #include "common/parse.h"
 
 void app_usage(FILE *f)
@@ -184,14 +185,8 @@ int app_cfg_parse(int argc, char **argv, struct app_cfg *cfg, struct err *e)
 			return err_set(e, "unknown option %s (see poolscale app --help)",
 			    argv[optind - 1]);
 		}
-		if (rc == -1) {
-			const char *name = "?";
-
-			for (const struct option *o = options; o->name; o++)
-				if (o->val == opt)
-					name = o->name;
-			return err_set(e, "--%s: %s", name, pe.msg);
-		}
+		if (rc == -1)
+			return err_set(e, "--%s: %s", opts_name(options, opt), pe.msg);
 	}
 	if (optind < argc)
 		return err_set(e, "unexpected argument \"%s\" (see poolscale app --help)",

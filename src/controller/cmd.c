@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "common/clock.h"
 #include "common/http_server.h"
 #include "common/net.h"
+#include "common/sigwatch.h"
 #include "controller/api.h"
 #include "controller/cmd.h"
 
@@ -142,23 +142,6 @@ void ctl_self_binary(struct ctl_cfg *cfg)
 	cfg->local.binary[n > 0 ? n : 0] = '\0';
 }
 
-static void on_signal(struct loop *l, int fd, uint32_t events, void *ctx)
-{
-	struct signalfd_siginfo si;
-
-	(void)events;
-	(void)ctx;
-	if (read(fd, &si, sizeof(si)) != sizeof(si))
-		return;
-	if (si.ssi_signo == SIGHUP) {
-		log_msg(LOG_INFO, "SIGHUP ignored: restart the controller to reload", "signal=%s", "SIGHUP");
-		return;
-	}
-	log_msg(LOG_INFO, "stopping; instances keep running", "signal=%s",
-	    strsignal((int)si.ssi_signo));
-	loop_stop(l);
-}
-
 int controller_main(int argc, char **argv)
 {
 	struct ctl_cfg *cfg = calloc(1, sizeof(*cfg));
@@ -171,7 +154,6 @@ int controller_main(int argc, char **argv)
 	struct err e = { "" };
 	char bound[80];
 	int rc, api_fd = -1, sig_fd = -1;
-	sigset_t set;
 
 	if (cfg == NULL || c == NULL) {
 		free(cfg);
@@ -191,22 +173,13 @@ int controller_main(int argc, char **argv)
 	}
 	ctl_self_binary(cfg);
 	log_setup("controller", cfg->log_level);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	rc = 1;
 	l = loop_new(&e);
 	if (l == NULL)
 		goto out;
-	sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sig_fd == -1 || loop_add_fd(l, sig_fd, EPOLLIN, on_signal, NULL, &e) == -1) {
-		if (sig_fd == -1)
-			err_set(&e, "signalfd: %s", strerror(errno));
+	sig_fd = sigwatch_start(l, "stopping; instances keep running", &e);
+	if (sig_fd == -1)
 		goto out;
-	}
 	if (net_addr_parse(cfg->api_listen, &a, &e) == -1 ||
 	    (api_fd = net_listen(&a, 128, &e)) == -1)
 		goto out;
@@ -243,10 +216,7 @@ out:
 	ctl_fini(c);
 	if (api_fd != -1)
 		close(api_fd);
-	if (sig_fd != -1) {
-		loop_del_fd(l, sig_fd);
-		close(sig_fd);
-	}
+	sigwatch_stop(l, sig_fd);
 	loop_free(l);
 	ctl_cfg_fini(cfg);
 	free(cfg);

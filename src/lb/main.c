@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,7 +15,9 @@
 #include "common/http_server.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "common/opts.h"
 #include "common/procstat.h"
+#include "common/sigwatch.h"
 #include "common/prom.h"
 #include "lb/check.h"
 #include "lb/lb.h"
@@ -219,14 +220,8 @@ static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
 		default:
 			return err_set(e, "unknown option %s (see poolscale lb --help)", argv[optind - 1]);
 		}
-		if (rc == -1) {
-			const char *name = "?";
-
-			for (const struct option *o = options; o->name; o++)
-				if (o->val == opt)
-					name = o->name;
-			return err_set(e, "--%s: %s", name, pe.msg);
-		}
+		if (rc == -1)
+			return err_set(e, "--%s: %s", opts_name(options, opt), pe.msg);
 	}
 	if (optind < argc)
 		return err_set(e, "unexpected argument \"%s\"", argv[optind]);
@@ -363,18 +358,6 @@ static enum http_handled metrics_handle(void *ctx, struct http_conn *conn,
 	return HTTP_HANDLED_DONE;
 }
 
-static void on_signal(struct loop *l, int fd, uint32_t events, void *ctx)
-{
-	struct signalfd_siginfo si;
-
-	(void)events;
-	(void)ctx;
-	if (read(fd, &si, sizeof(si)) != sizeof(si))
-		return;
-	log_msg(LOG_INFO, "stopping", "signal=%s", strsignal((int)si.ssi_signo));
-	loop_stop(l);
-}
-
 int lb_main(int argc, char **argv)
 {
 	struct lb_ctl *lc = calloc(1, sizeof(*lc));
@@ -388,7 +371,6 @@ int lb_main(int argc, char **argv)
 	struct err e = { "" };
 	char bound[80], mbound[80] = "off";
 	int rc, lfd = -1, mfd = -1, sfd = -1, started = 0;
-	sigset_t set;
 
 	if (lc == NULL)
 		return 1;
@@ -402,11 +384,6 @@ int lb_main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	}
 	log_setup("lb", lc->cfg.log_level);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	lc->start_unix_s = (double)clock_wall_unix_ms() / 1000.0;
 	rc = 1;
 	if (lb_pool_init(&lc->pool, lc->cfg.strategy) == -1) {
@@ -435,8 +412,8 @@ int lb_main(int argc, char **argv)
 		if (ms == NULL || http_server_listen(ms, mfd, 0, &e) == -1)
 			goto out;
 	}
-	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd == -1 || loop_add_fd(lc->loop, sfd, EPOLLIN, on_signal, NULL, &e) == -1)
+	sfd = sigwatch_start(lc->loop, "stopping", &e);
+	if (sfd == -1)
 		goto out;
 	if (lc->cfg.targets_file[0]) {
 		reload(lc->loop, lc);
@@ -487,10 +464,7 @@ out:
 	free(threads);
 	lb_checker_free(ck);
 	http_server_free(ms);
-	if (sfd != -1) {
-		loop_del_fd(lc->loop, sfd);
-		close(sfd);
-	}
+	sigwatch_stop(lc->loop, sfd);
 	loop_free(lc->loop);
 	if (lfd != -1)
 		close(lfd);
