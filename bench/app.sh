@@ -13,19 +13,10 @@ DURATION=${DURATION:-5}
 CONNS=${CONNS:-50}
 RUNS=${RUNS:-3}
 BIN=${POOLSCALE_BIN:-build/poolscale}
-for tool in wrk nginx; do
-	command -v "$tool" >/dev/null || { echo "bench/app.sh: $tool is missing (run scripts/deps)" >&2; exit 1; }
-done
+require_tools bench/app.sh wrk nginx
 [ -x "$BIN" ] || { echo "bench/app.sh: $BIN is missing (run make)" >&2; exit 1; }
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+start_work
 
 
 wait_http() {	# url: wait up to 5 s for a 200

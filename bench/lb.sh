@@ -14,21 +14,12 @@ DURATION=${DURATION:-5}
 RUNS=${RUNS:-3}
 CONNS=${CONNS:-64}
 BIN=${POOLSCALE_BIN:-build/poolscale}
-for tool in wrk nginx haproxy; do
-	command -v "$tool" >/dev/null || { echo "bench/lb.sh: $tool is missing (run scripts/deps)" >&2; exit 1; }
-done
+require_tools bench/lb.sh wrk nginx haproxy
 [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] ||
 	{ echo "bench/lb.sh: nginx stream module missing (libnginx-mod-stream; run scripts/deps)" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "bench/lb.sh: $BIN is missing (run make)" >&2; exit 1; }
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+start_work
 wait_port() {
 	for _ in $(seq 100); do
 		curl -fs -o /dev/null "http://127.0.0.1:$1/index.html" && return 0

@@ -17,3 +17,27 @@ wrk_summary() {
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# Exits unless every tool is on PATH. $1 names the calling script.
+require_tools() {
+	local me=$1 t
+	shift
+	for t in "$@"; do
+		command -v "$t" >/dev/null || { echo "$me: $t is missing (run scripts/deps)" >&2; exit 1; }
+	done
+}
+
+# A scratch directory in $work and a list $pids of processes started in the
+# background; both are cleaned up when the script ends, however it ends.
+start_work() {
+	work=$(mktemp -d)
+	pids=()
+	trap stop_work EXIT INT TERM
+}
+
+stop_work() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$work"
+}

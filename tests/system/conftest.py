@@ -340,6 +340,17 @@ def pool(tmp_path):
     assert not errors, "\n".join(errors)
 
 
+def terminate(p):
+    """SIGTERM, then SIGKILL if it lingers: for the real servers we start."""
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 def fast_rules(tmp_path):
     """The deployed alert rules with test timings: the same expressions and
     thresholds, a 5 s rate window and `for: 2s` instead of 1m."""
@@ -401,13 +412,7 @@ scrape_configs:
         return float(res[0]["value"][1]) if res else None
 
     def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(15)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        terminate(self.p)
         self.log.close()
 
 
@@ -457,13 +462,7 @@ class Alertmanager:
         wait_until(ready, "Alertmanager ready", timeout=30, every=0.1)
 
     def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(15)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        terminate(self.p)
         self.log.close()
 
 
