@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "controller/cmd.h"
 #include "lb/lb.h"
+#include "load/cmd.h"
 
 struct command {
 	const char *name;
@@ -17,6 +18,7 @@ static const struct command commands[] = {
 	{ "controller", "keeps the pool at its size, publishes it, serves the API", controller_main },
 	{ "lb", "TCP load balancer that follows the pool, health-checks, drains", lb_main },
 	{ "app", "the deliberately slow web app that runs on every instance", app_main },
+	{ "load", "open-loop HTTP load: constant, profile or trace replay", load_main },
 	{ "status", "show a running controller's pool", cli_status_main },
 	{ "scale", "set a running controller's desired size", cli_scale_main },
 	{ "events", "show a running controller's recent events", cli_events_main },
