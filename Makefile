@@ -99,6 +99,7 @@ bench:
 	bench/app.sh
 	bench/controller.sh
 	bench/lb.sh
+	bench/load.sh
 
 compile_commands.json: $(LIB_SRC) src/main.c $(UNIT_SRC) $(FUZZ_SRC)
 	scripts/compdb $(CC) "$(BASE_CFLAGS) $(OPT) $(CFLAGS_PKG)" $^ > $@

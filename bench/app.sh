@@ -18,16 +18,6 @@ require_tools bench/app.sh wrk nginx
 
 start_work
 
-
-wait_http() {	# url: wait up to 5 s for a 200
-	for _ in $(seq 100); do
-		curl -fs -o /dev/null "$1" && return 0
-		sleep 0.05
-	done
-	echo "bench/app.sh: $1 did not come up" >&2
-	return 1
-}
-
 # wrk's output -> "rps p99_ms"
 measure() {
 	wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$1" > "$work/wrk.out"
@@ -39,31 +29,7 @@ measure() {
 nginx_port=$(free_port)
 mkdir -p "$work/html"
 printf 'OK\n' > "$work/html/health"
-cat > "$work/nginx.conf" <<CONF
-$( [ "$(id -u)" -eq 0 ] && echo "user root;" )
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $work/body;
-	proxy_temp_path $work/proxy;
-	fastcgi_temp_path $work/fastcgi;
-	uwsgi_temp_path $work/uwsgi;
-	scgi_temp_path $work/scgi;
-	keepalive_requests 1000;
-	server {
-		listen 127.0.0.1:$nginx_port;
-		root $work/html;
-		open_file_cache max=16 inactive=60s;
-		location = /health { default_type text/plain; }
-	}
-}
-CONF
-nginx -c "$work/nginx.conf" -e "$work/nginx-error.log" &
-pids+=($!)
+start_nginx_static 1000 "$nginx_port"
 
 app_port=$(free_port)
 "$BIN" app --listen "127.0.0.1:$app_port" --metrics-listen off --io-threads 1 \

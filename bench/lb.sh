@@ -20,42 +20,12 @@ require_tools bench/lb.sh wrk nginx haproxy
 [ -x "$BIN" ] || { echo "bench/lb.sh: $BIN is missing (run make)" >&2; exit 1; }
 
 start_work
-wait_port() {
-	for _ in $(seq 100); do
-		curl -fs -o /dev/null "http://127.0.0.1:$1/index.html" && return 0
-		sleep 0.05
-	done
-	echo "bench/lb.sh: nothing answers on port $1" >&2; for f in "$work"/*.log; do echo "== $f"; tail -n 3 "$f"; done >&2
-	exit 1
-}
-user_line() { [ "$(id -u)" -eq 0 ] && echo "user root;" || true; }
-temp_paths() {
-	echo "client_body_temp_path $work/body; proxy_temp_path $work/proxy;"
-	echo "fastcgi_temp_path $work/fcgi; uwsgi_temp_path $work/uwsgi; scgi_temp_path $work/scgi;"
-}
-
 b1=$(free_port); b2=$(free_port); p_lb=$(free_port); p_ha=$(free_port); p_ng=$(free_port)
 mkdir -p "$work/html"
 printf 'poolscale bench page\n' > "$work/html/index.html"
 
 # The two backends: one nginx, one worker, two servers.
-cat > "$work/backends.conf" <<CONF
-$(user_line)
-worker_processes 1;
-daemon off;
-pid $work/backends.pid;
-error_log $work/backends-error.log;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	$(temp_paths)
-	keepalive_requests 100000;
-	open_file_cache max=16;
-	server { listen 127.0.0.1:$b1; root $work/html; }
-	server { listen 127.0.0.1:$b2; root $work/html; }
-}
-CONF
-nginx -c "$work/backends.conf" -e "$work/backends-error.log" & pids+=($!)
+start_nginx_static 100000 "$b1" "$b2"
 
 cat > "$work/haproxy.cfg" <<CONF
 global
@@ -75,7 +45,7 @@ CONF
 haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & pids+=($!)
 
 cat > "$work/stream.conf" <<CONF
-$(user_line)
+$(nginx_user_line)
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 worker_processes 2;
 daemon off;
@@ -92,7 +62,7 @@ nginx -c "$work/stream.conf" -e "$work/stream-error.log" & pids+=($!)
 "$BIN" lb --listen "127.0.0.1:$p_lb" --target "127.0.0.1:$b1" --target "127.0.0.1:$b2" \
 	--threads 2 --check tcp --log-level warn 2> "$work/lb.log" & pids+=($!)
 
-for p in "$b1" "$b2" "$p_ha" "$p_ng" "$p_lb"; do wait_port "$p"; done
+for p in "$b1" "$b2" "$p_ha" "$p_ng" "$p_lb"; do wait_http "http://127.0.0.1:$p/index.html"; done
 
 measure() {	# url, extra wrk args -> "rps p99_ms"
 	local url=$1

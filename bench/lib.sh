@@ -41,3 +41,45 @@ stop_work() {
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	rm -rf "$work"
 }
+
+# Waits up to 5 s for a 200 from a URL.
+wait_http() {
+	for _ in $(seq 100); do
+		curl -fs -o /dev/null "$1" && return 0
+		sleep 0.05
+	done
+	echo "$0: $1 did not come up" >&2
+	for f in "$work"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -n 3 "$f"; }; done >&2
+	exit 1
+}
+
+# nginx refuses to drop privileges to a user it cannot switch from.
+nginx_user_line() { [ "$(id -u)" -eq 0 ] && echo "user root;" || true; }
+
+# Starts one nginx (one worker, no access log, tracked in $pids) serving
+# $work/html on 127.0.0.1 at each port given; $1 is keepalive_requests.
+# /health answers text/plain from the file $work/html/health.
+start_nginx_static() {
+	local ka=$1 p servers=""
+	shift
+	for p in "$@"; do
+		servers+="	server { listen 127.0.0.1:$p; root $work/html; location = /health { default_type text/plain; } }"$'\n'
+	done
+	mkdir -p "$work/html"
+	cat > "$work/static.conf" <<CONF
+$(nginx_user_line)
+worker_processes 1;
+daemon off;
+pid $work/static.pid;
+error_log $work/static-error.log;
+events { worker_connections 8192; }
+http {
+	access_log off;
+	client_body_temp_path $work/body; proxy_temp_path $work/proxy;
+	fastcgi_temp_path $work/fcgi; uwsgi_temp_path $work/uwsgi; scgi_temp_path $work/scgi;
+	keepalive_requests $ka;
+	open_file_cache max=16 inactive=60s;
+$servers}
+CONF
+	nginx -c "$work/static.conf" -e "$work/static-error.log" & pids+=($!)
+}

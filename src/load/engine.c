@@ -162,12 +162,12 @@ static void set_out(struct engine *g, struct conn *c, bool on)
 	epoll_ctl(g->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-static void start_request(struct engine *g, struct conn *c, int64_t due_ns, bool retry);
 static void finish_request(struct engine *g, struct conn *c, int64_t now_ns);
 
-/* A new connection carrying a request due at due_ns; false when the socket
- * cannot even be made (counted as a connect error). */
-static bool conn_open(struct engine *g, struct conn *c, int64_t due_ns, bool retry)
+/* A new connection on slot c carrying a request due at due_ns. When the
+ * socket cannot even be made, the slot goes back and it counts as a
+ * connect error. */
+static void conn_open(struct engine *g, struct conn *c, int64_t due_ns, bool retry)
 {
 	const struct net_addr *a = &g->cfg->url.addr;
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
@@ -176,15 +176,12 @@ static bool conn_open(struct engine *g, struct conn *c, int64_t due_ns, bool ret
 	memset(c, 0, offsetof(struct conn, rbuf));
 	c->fd = -1;
 	if (fd == -1)
-		return false;
+		goto fail;
 	net_set_nodelay(fd);
-	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == -1 && errno != EINPROGRESS) {
+	if ((connect(fd, (const struct sockaddr *)&a->ss, a->len) == -1 &&
+	    errno != EINPROGRESS) || epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		close(fd);
-		return false;
-	}
-	if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-		close(fd);
-		return false;
+		goto fail;
 	}
 	c->fd = fd;
 	c->state = C_CONNECTING;
@@ -194,7 +191,11 @@ static bool conn_open(struct engine *g, struct conn *c, int64_t due_ns, bool ret
 	c->due_ns = due_ns;
 	c->retried = retry;
 	c->deadline_ns = due_ns + g->cfg->timeout_ms * 1000000LL;
-	return true;
+	return;
+fail:
+	c->next_idle = g->spare;
+	g->spare = c;
+	count_err(g, LOAD_ERR_CONNECT);
 }
 
 static void request_failed(struct engine *g, struct conn *c, enum load_err k);
@@ -261,8 +262,7 @@ static int dispatch(struct engine *g, int64_t due_ns, bool retry)
 	c = conn_slot(g);
 	if (c == NULL)
 		return backlog_push(&g->bl, due_ns);
-	if (!conn_open(g, c, due_ns, retry))
-		count_err(g, LOAD_ERR_CONNECT);
+	conn_open(g, c, due_ns, retry);
 	return 0;
 }
 
@@ -448,6 +448,15 @@ static void on_event(struct engine *g, struct conn *c, uint32_t events)
 		on_readable(g, c);
 }
 
+/* Connections that closed leave room: the backlog's oldest go out on new ones. */
+static void refill(struct engine *g)
+{
+	struct conn *c;
+
+	while (g->bl.len > 0 && (c = conn_slot(g)) != NULL)
+		conn_open(g, c, backlog_pop(&g->bl), false);
+}
+
 static void scan_timeouts(struct engine *g, int64_t now_ns)
 {
 	for (unsigned i = 0; i < g->nconns; i++) {
@@ -599,7 +608,8 @@ int load_run(const struct load_cfg *cfg, load_tick_fn tick, void *ctx,
 			emit_tick(&g, tick_ns, tick, ctx);
 			tick_ns += NS_PER_S;
 		}
-		wake = next_ns < tick_ns ? next_ns : tick_ns;
+		/* With spin, sleep until spin_ns before the next send, then poll. */
+		wake = next_ns - cfg->spin_ns < tick_ns ? next_ns - cfg->spin_ns : tick_ns;
 		if (scan_ns < wake)
 			wake = scan_ns;
 		wake -= now;
@@ -620,6 +630,7 @@ int load_run(const struct load_cfg *cfg, load_tick_fn tick, void *ctx,
 			if (c->state != C_FREE)
 				on_event(&g, c, evs[i].events);
 		}
+		refill(&g);
 	}
 	/* Whatever is still out when the run ends failed. */
 	for (unsigned i = 0; i < g.nconns; i++) {

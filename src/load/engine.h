@@ -2,7 +2,8 @@
  * the schedule (load/rate.h) gives, whatever the server does; latency counts
  * from that scheduled time, so a stalled server shows as latency instead of
  * as fewer requests (no coordinated omission). One thread, one epoll set,
- * nanosecond waits (epoll_pwait2). A request waits for a connection only
+ * nanosecond waits (epoll_pwait2), or a busy poll just before each send
+ * when asked (a sleeping thread wakes ~50 us late). A request waits for a connection only
  * when --conns are all busy; that wait counts as latency too.
  * Not here: flags and printing (load/cmd.c), the histogram (load/hist.h). */
 #ifndef POOLSCALE_ENGINE_H
@@ -36,6 +37,7 @@ struct load_cfg {
 	int64_t timeout_ms;	/* per request, from the moment it is due */
 	unsigned max_conns;
 	unsigned keepalive;	/* requests per connection; 0 no cap, 1 a new one each */
+	int64_t spin_ns;	/* busy-poll this long before each send (0: sleep) */
 };
 
 /* One second of the run (the last one may be shorter). */
