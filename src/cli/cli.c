@@ -1,6 +1,5 @@
 #include "cli/cli.h"
 
-#include <curl/curl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/fetch.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -90,48 +90,23 @@ static int parse_api_opts(int argc, char **argv, struct cli_opts *o, int *rest,
 	return 0;
 }
 
-static size_t collect(char *p, size_t size, size_t n, void *ctx)
-{
-	return buf_append(ctx, p, size * n) == 0 ? size * n : 0;
-}
-
 /* Performs one request; *status is the HTTP status or 0 when unreachable,
  * which is reported on stderr unless cmd is NULL. */
 static int call(const struct cli_opts *o, const char *method, const char *path,
     const char *body, long *status, struct buf *out, const char *cmd)
 {
-	char url[1024], auth[300];
-	struct curl_slist *h = NULL;
-	CURLcode rc;
-	CURL *c;
+	char url[1024];
+	struct err e = { "" };
+	struct fetch_req r = { .method = method, .url = url, .token = o->token,
+		.json_body = body, .timeout_ms = 10000 };
 
 	snprintf(url, sizeof(url), "%s%s", o->api, path);
-	c = curl_easy_init();
-	if (c == NULL)
+	if (fetch(&r, status, out, &e) == -1) {
+		if (cmd != NULL)
+			fprintf(stderr, "poolscale %s: %s\n", cmd, e.msg);
 		return -1;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	if (o->token[0]) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", o->token);
-		h = curl_slist_append(h, auth);
 	}
-	if (body) {
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	rc = curl_easy_perform(c);
-	*status = 0;
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	else if (cmd != NULL)
-		fprintf(stderr, "poolscale %s: %s: %s\n", cmd, o->api, curl_easy_strerror(rc));
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return rc == CURLE_OK ? 0 : -1;
+	return 0;
 }
 
 /* Prints an API error and returns the exit code: 2 for 400, 1 otherwise. */
@@ -169,7 +144,7 @@ static int get_json(const struct cli_opts *o, const char *path, const char *cmd,
 
 /* The shared start of `status` and `events`: options, one GET. Returns -1
  * with *v set to print, or the exit code (--help, --json, errors). */
-static int fetch(int argc, char **argv, const char *cmd, const char *what, const char *path,
+static int get_command(int argc, char **argv, const char *cmd, const char *what, const char *path,
     json_t **v)
 {
 	struct cli_opts o;
@@ -193,7 +168,7 @@ int cli_status_main(int argc, char **argv)
 {
 	json_t *v = NULL, *m;
 	size_t i;
-	int rc = fetch(argc, argv, "status",
+	int rc = get_command(argc, argv, "status",
 	    "Shows the pool: sizes, members with state, address and age, last decision.",
 	    "/api/v1/status", &v);
 
@@ -231,7 +206,7 @@ int cli_events_main(int argc, char **argv)
 {
 	json_t *v = NULL, *ev;
 	size_t i;
-	int rc = fetch(argc, argv, "events",
+	int rc = get_command(argc, argv, "events",
 	    "Shows the controller's recent decisions and actions, oldest first.",
 	    "/api/v1/events", &v);
 

@@ -561,7 +561,7 @@ int load_run(const struct load_cfg *cfg, load_tick_fn tick, void *ctx,
 	size_t seg = 0;
 	double n = 0, t_next;
 	int64_t next_ns, tick_ns, scan_ns, end_ns, abort_ns;
-	bool aborted = false;
+	bool stopped = false;
 
 	memset(res, 0, offsetof(struct load_result, lat));
 	hist_reset(&res->lat);
@@ -596,13 +596,18 @@ int load_run(const struct load_cfg *cfg, load_tick_fn tick, void *ctx,
 		if (now >= scan_ns) {
 			scan_timeouts(&g, now);
 			scan_ns = now + SCAN_NS;
-			if (stop != NULL && atomic_load(stop))
-				aborted = true;
+			/* A stop ends the schedule here; what is out may still answer. */
+			if (stop != NULL && atomic_load(stop) && !stopped) {
+				stopped = true;
+				next_ns = INT64_MAX;
+				end_ns = now;
+				abort_ns = now + cfg->timeout_ms * 1000000LL;
+			}
 		}
 		/* Done when nothing more is due, in flight or waiting. */
 		if (next_ns == INT64_MAX && now >= end_ns && g.bl.len == 0 && g.inflight == 0)
 			break;
-		if (aborted || now >= abort_ns)
+		if (now >= abort_ns)
 			break;
 		if (now >= tick_ns) {
 			emit_tick(&g, tick_ns, tick, ctx);
@@ -646,9 +651,8 @@ int load_run(const struct load_cfg *cfg, load_tick_fn tick, void *ctx,
 		count_err(&g, LOAD_ERR_UNSENT);
 	}
 	/* Requests a stop kept from being due do not count at all. */
-	end_ns = clock_mono_ns();
-	emit_tick(&g, end_ns, tick, ctx);
-	res->span_s = aborted ? (double)(end_ns - g.start_ns) / NS_PER_S : rate->end_s;
+	emit_tick(&g, clock_mono_ns(), tick, ctx);
+	res->span_s = stopped ? (double)(end_ns - g.start_ns) / NS_PER_S : rate->end_s;
 	if (g.last_send_ns > g.start_ns + (int64_t)(res->span_s * NS_PER_S))
 		res->span_s = (double)(g.last_send_ns - g.start_ns) / NS_PER_S;
 	engine_fini(&g);

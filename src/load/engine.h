@@ -63,8 +63,8 @@ struct load_result {
 typedef void (*load_tick_fn)(const struct load_tick *t, void *ctx);
 
 /* Runs the schedule to its end, then waits up to the timeout for answers.
- * stop (may be NULL) ends it early; what is in flight then counts as
- * timeout and what waits as unsent. 0, or -1 when the engine itself cannot
+ * stop (may be NULL) ends the schedule early, the same way: nothing more is
+ * due, and what is out still has its timeout to answer. 0, or -1 when the engine itself cannot
  * run (epoll, memory), with e set; failed requests are results, not errors. */
 int load_run(const struct load_cfg *cfg, load_tick_fn tick, void *ctx,
     const atomic_bool *stop, struct load_result *res, struct err *e);
