@@ -2,7 +2,7 @@
 # directory (build/, build-asan/, build-clang/), so they never mix objects.
 #   make                 build/poolscale (gcc, -O2)
 #   make test            everything CI runs (see scripts/test)
-#   make demo            the whole system on this machine
+#   make demo            the whole system on this machine (poolscale demo)
 #   make SAN=1 BUILD=build-asan    an ASan+UBSan build
 #   make CC=clang BUILD=build-clang
 #   make compile_commands.json     for clang-tidy and clangd
@@ -88,10 +88,12 @@ test:
 	scripts/deps
 	scripts/test
 
+# make demo DEMO_FLAGS="--policy step"   (see build/poolscale demo --help)
+DEMO_FLAGS ?=
 demo:
 	scripts/deps
 	$(MAKE) all
-	scripts/demo
+	$(BUILD)/poolscale demo $(DEMO_FLAGS)
 
 bench:
 	scripts/deps

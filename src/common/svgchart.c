@@ -143,10 +143,16 @@ int chart_svg(const struct chart *c, struct buf *out)
 	double x0 = c->n ? c->x[0] : 0, x1 = c->n ? c->x[c->n - 1] : 1, xspan, xstep, bottom;
 	int h = TOP + (int)c->npanels * (PANEL_H + GAP) + BOTTOM - GAP, rc = 0;
 
+	/* Time axes read best from 0. */
+	if (x0 > 0)
+		x0 = 0;
 	if (x1 <= x0)
 		x1 = x0 + 1;
 	xspan = x1 - x0;
-	xstep = tick_step(chart_nice_max(xspan));
+	/* About 8 ticks, at 1, 2 or 5 times a power of ten. */
+	xstep = chart_nice_max(xspan / 8);
+	if (xstep / pow(10, floor(log10(xstep))) == 2.5)
+		xstep = 2 * pow(10, floor(log10(xstep)));
 	bottom = TOP + (double)c->npanels * (PANEL_H + GAP) - GAP;
 	rc |= buf_appendf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 	    "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"Helvetica, Arial, sans-serif\">\n"
@@ -181,9 +187,9 @@ int chart_svg(const struct chart *c, struct buf *out)
 		if (px < LEFT || px > W - RIGHT)
 			continue;
 		rc |= buf_appendf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%.1f\" "
-		    "stroke=\"#999\" stroke-dasharray=\"3 3\"/>\n", px, px, TOP, bottom + 6);
+		    "stroke=\"#999\" stroke-dasharray=\"3 3\"/>\n", px, px, TOP + 6, bottom + 6);
 		rc |= buf_appendf(out, "<text x=\"%.1f\" y=\"%d\" class=\"mark\">", px + 3,
-		    TOP - 2);
+		    TOP + 20);
 		rc |= text(out, c->marks[i].label);
 		rc |= buf_appends(out, "</text>\n");
 	}

@@ -155,18 +155,21 @@ static void defaults(struct demo_plan *p)
 	p->interval_s = 2;
 }
 
-/* Phases in seconds; rates in instances' capacity, scaled below. */
+/* Phases in seconds; rates in instances' capacity, scaled below. The ramp
+ * is as steep as the pipeline can follow: Prometheus' 10 s rate window, a
+ * 2 s scrape and interval, a 3 s boot; a steeper one piles up a backlog in
+ * the one instance before the second one serves. */
 static void phases(struct demo_plan *p)
 {
 	struct demo_phases *ph = &p->ph;
 
 	if (p->short_run)
-		*ph = (struct demo_phases){ .quiet_s = 10, .ramp_s = 15, .hold_s = 35,
-			.drop_s = 3, .tail_s = 17, .extra_s = 50, .quiet_rps = 0.25,
+		*ph = (struct demo_phases){ .quiet_s = 10, .ramp_s = 35, .hold_s = 25,
+			.drop_s = 3, .tail_s = 12, .extra_s = 50, .quiet_rps = 0.25,
 			.peak_rps = 2.5 };
 	else
-		*ph = (struct demo_phases){ .quiet_s = 20, .ramp_s = 30, .hold_s = 60,
-			.drop_s = 5, .tail_s = 65, .extra_s = 90, .quiet_rps = 0.25,
+		*ph = (struct demo_phases){ .quiet_s = 20, .ramp_s = 60, .hold_s = 45,
+			.drop_s = 5, .tail_s = 50, .extra_s = 90, .quiet_rps = 0.25,
 			.peak_rps = 4 };
 	/* Never more than the pool can take at 85% of its CPU. */
 	if (ph->peak_rps > 0.85 * p->max)

@@ -255,7 +255,7 @@ int demo_report(const struct demo_run *run, struct err *e)
 	}
 	buf_appendf(&b, "\nreport: %s/ (summary.txt, summary.json, timeseries.csv, chart.svg, "
 	    "events.txt, logs/)\n", p->report_dir);
-	fputs(b.p, stdout);
+	fwrite(b.p, 1, b.len, stdout);
 	fflush(stdout);
 	snprintf(path, sizeof(path), "%s/summary.txt", p->report_dir);
 	if (file_write_atomic(path, b.p, b.len, e) == -1) {

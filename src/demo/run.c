@@ -21,8 +21,7 @@
 /* What the load thread hands the sampler: its last second. */
 struct shared {
 	pthread_mutex_t mu;
-	bool fresh;
-	double ok_rps, p95_ms;
+	double ok_rps, p95_ms;	/* of the last second the load reported */
 	unsigned long long errors;
 	bool done;
 };
@@ -44,7 +43,6 @@ static void on_tick(const struct load_tick *t, void *ctx)
 	for (int k = 0; k < LOAD_ERR_N; k++)
 		errs += t->err[k];
 	pthread_mutex_lock(&sh->mu);
-	sh->fresh = true;
 	sh->ok_rps = t->span_s > 0 ? (double)t->ok / t->span_s : 0;
 	sh->p95_ms = t->lat.count ? (double)hist_quantile(&t->lat, 0.95) / 1000 : NAN;
 	sh->errors += errs;
@@ -172,9 +170,8 @@ static void sample_loop(const struct demo_plan *p, struct demo_run *run, struct 
 		demo_probe(p, &s);
 		pthread_mutex_lock(&job->sh->mu);
 		s.ok_rps = job->sh->ok_rps;
-		s.p95_ms = job->sh->fresh ? job->sh->p95_ms : NAN;
+		s.p95_ms = job->sh->p95_ms;
 		s.errors = job->sh->errors;
-		job->sh->fresh = false;
 		done = job->sh->done;
 		pthread_mutex_unlock(&job->sh->mu);
 		if (push(run, &s) == -1)
@@ -203,7 +200,7 @@ int demo_main(int argc, char **argv)
 	struct demo_plan plan;
 	struct demo_procs procs;
 	struct demo_run run = { 0 };
-	struct shared sh = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct shared sh = { .mu = PTHREAD_MUTEX_INITIALIZER, .p95_ms = NAN };
 	struct load_job *job;
 	struct load_rate rate;
 	struct err e = { "" };

@@ -98,7 +98,7 @@ static int write_controller_cfg(const struct demo_plan *p, struct err *e)
 		    "  target:\n"
 		    "    value: 0.7\n"
 		    "    tolerance: 0.1\n"
-		    "    warmup: 10s\n"
+		    "    warmup: 5s\n"
 		    "    stabilization: 20s\n"
 		    "    scale_in_limit: 0\n"
 		    "    query: '%s'\n"
@@ -204,6 +204,8 @@ static int port_free(const char *addr, struct err *e)
 	fd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return err_set(e, "socket: %s", strerror(errno));
+	/* As the servers do: an earlier run's TIME_WAIT connections don't count. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
 	if (bind(fd, (struct sockaddr *)&a.ss, a.len) == -1) {
 		int saved = errno;
 

@@ -1,0 +1,131 @@
+"""`poolscale demo --short`, the whole system for real: real Prometheus, the
+controller's local pool, the lb and the load generator. It must scale out
+and back in with no failed request, leave a complete report, and stop
+every process it started whether it ends, fails or is interrupted."""
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+
+from conftest import BIN, ROOT, processes_on, random_address_base, wait_until
+
+
+def demo_args(tmp_path, base, *extra):
+    return [BIN, "demo", "--short", "--free-ports", "--report", str(tmp_path / "report"),
+            "--work-dir", str(tmp_path / "work"), "--address-base", base,
+            "--deploy-dir", os.path.join(ROOT, "deploy"), *extra]
+
+
+def children_of_work_dir(tmp_path):
+    """pids of processes whose command line names this test's work dir
+    (Prometheus, the controller and the lb all do)."""
+    work = str(tmp_path / "work")
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{d}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if work in cmd and state != "Z":
+            pids.append((int(d), cmd))
+    return pids
+
+
+def assert_all_gone(tmp_path, base):
+    prefix = base.rsplit(".", 1)[0] + "."
+    assert processes_on(prefix) == [], "instances left behind"
+    assert children_of_work_dir(tmp_path) == [], "processes left behind"
+
+
+def test_demo_short_scales_out_and_in_without_failures(tmp_path):
+    base = random_address_base()
+    r = subprocess.run(demo_args(tmp_path, base), capture_output=True, text=True, timeout=400)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    report = tmp_path / "report"
+    s = json.loads((report / "summary.json").read_text())
+    assert s["pass"] and s["scaled_out"] and s["scaled_in"] and s["no_failures"], s
+    assert s["largest_ready"] >= 2, s
+    assert s["requests"]["failed"] == 0 and s["requests"]["ok"] > 1000, s
+    assert s["rise_to_scale_out_s"] is not None and s["drop_to_min_s"] is not None, s
+    assert "PASS: the pool scaled out" in r.stdout
+    # The rows: a header and a row every few seconds with the pool's size.
+    assert "offered/s" in r.stdout and "desired/ready" in r.stdout
+
+    rows = list(csv.DictReader((report / "timeseries.csv").open()))
+    assert len(rows) > 60
+    assert max(int(x["ready"]) for x in rows) == s["largest_ready"]
+    assert int(rows[-1]["desired"]) == 1
+    assert all(int(x["errors_total"]) == 0 for x in rows)
+
+    svg = ET.parse(report / "chart.svg").getroot()
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    for title in ("load (", "pool size (", "mean CPU of the pool (", "p95 latency ("):
+        assert any(t and t.startswith(title) for t in texts), texts
+    paths = list(svg.iter("{http://www.w3.org/2000/svg}path"))
+    assert len(paths) == 7 and all(len(p.get("d")) > 100 for p in paths)
+
+    events = (report / "events.txt").read_text()
+    assert "scale_out" in events and "removed" in events, events
+    assert (report / "logs" / "controller.log").stat().st_size > 0
+    assert_all_gone(tmp_path, base)
+
+
+def test_demo_interrupted_stops_everything(tmp_path):
+    base = random_address_base()
+    log = open(tmp_path / "demo.out", "w")
+    p = subprocess.Popen(demo_args(tmp_path, base), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: "the load starts now" in (tmp_path / "demo.out").read_text(),
+                   "the demo running", timeout=90, every=0.2)
+        wait_until(lambda: len(processes_on(base.rsplit(".", 1)[0] + ".")) >= 1,
+                   "an instance", timeout=10)
+        p.send_signal(signal.SIGINT)
+        assert p.wait(90) == 130, (tmp_path / "demo.out").read_text()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        log.close()
+    out = (tmp_path / "demo.out").read_text()
+    assert "interrupted" in out, out
+    assert "INTERRUPTED" in (tmp_path / "report" / "summary.txt").read_text()
+    assert_all_gone(tmp_path, base)
+
+
+def test_demo_port_taken_is_a_clear_error_and_starts_nothing(tmp_path):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    port = s.getsockname()[1]
+    try:
+        base = random_address_base()
+        args = demo_args(tmp_path, base)
+        args.remove("--free-ports")
+        args += ["--lb-listen", f"127.0.0.1:{port}"]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    finally:
+        s.close()
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"127.0.0.1:{port} is not free" in r.stderr and "--lb-listen" in r.stderr
+    assert not (tmp_path / "work" / "state").exists()
+    assert_all_gone(tmp_path, base)
+
+
+def test_demo_bad_flags_exit_2(tmp_path):
+    for args, msg in ((["--policy", "magic"], "--policy"), (["--max", "1"], "--max"),
+                      (["--address-base", "10.0.0.1"], "127.0.0.0/8"), (["--nope"], "--nope")):
+        r = subprocess.run([BIN, "demo", "--work-dir", str(tmp_path / "w"), *args],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and msg in r.stderr, r.stderr
+    r = subprocess.run([BIN, "demo", "--help"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "--policy" in r.stdout
