@@ -56,14 +56,12 @@ static double panel_max(const struct chart *c, const struct chart_panel *p)
 	return chart_nice_max(m * 1.05);
 }
 
-/* Ticks: the axis top split in 4 or 5 even steps. */
-static double tick_step(double top)
+/* A tick step near span/8 that is 1, 2 or 5 times a power of ten. */
+static double tick_step(double span)
 {
-	double p = pow(10, floor(log10(top))), m = top / p;
+	double raw = span / 8, p = pow(10, floor(log10(raw))), m = raw / p;
 
-	if (fabs(m - 2.5) < 1e-9 || fabs(m - 5) < 1e-9)
-		return top / 5;
-	return top / (fabs(m - 2) < 1e-9 ? 4 : 5);
+	return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
 }
 
 static int series_path(struct buf *b, const struct chart *c, const struct chart_series *s,
@@ -149,10 +147,7 @@ int chart_svg(const struct chart *c, struct buf *out)
 	if (x1 <= x0)
 		x1 = x0 + 1;
 	xspan = x1 - x0;
-	/* About 8 ticks, at 1, 2 or 5 times a power of ten. */
-	xstep = chart_nice_max(xspan / 8);
-	if (xstep / pow(10, floor(log10(xstep))) == 2.5)
-		xstep = 2 * pow(10, floor(log10(xstep)));
+	xstep = tick_step(xspan);
 	bottom = TOP + (double)c->npanels * (PANEL_H + GAP) - GAP;
 	rc |= buf_appendf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 	    "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"Helvetica, Arial, sans-serif\">\n"
