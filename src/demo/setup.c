@@ -216,8 +216,9 @@ static int port_free(const char *addr, struct err *e)
 	return 0;
 }
 
-/* Every port the demo will use, before anything starts. */
-static int check_ports(const struct demo_plan *p, struct err *e)
+/* The ports of the demo's own services, before anything starts: a demo
+ * still running holds them. */
+static int check_service_ports(const struct demo_plan *p, struct err *e)
 {
 	const struct {
 		int port;
@@ -231,7 +232,6 @@ static int check_ports(const struct demo_plan *p, struct err *e)
 	};
 	char addr[64];
 	struct err pe = { "" };
-	struct in_addr base;
 
 	if (port_free(p->lb_listen, &pe) == -1)
 		return err_set(e, "%s (another demo running? choose --lb-listen or --free-ports)",
@@ -244,6 +244,16 @@ static int check_ports(const struct demo_plan *p, struct err *e)
 			return err_set(e, "%s (another demo running? choose %s or --free-ports)",
 			    pe.msg, own[i].flag);
 	}
+	return 0;
+}
+
+/* The instances' ports, once an earlier run's pool is gone. */
+static int check_instance_ports(const struct demo_plan *p, struct err *e)
+{
+	char addr[64];
+	struct err pe = { "" };
+	struct in_addr base;
+
 	inet_pton(AF_INET, p->address_base, &base);
 	for (int i = 0; i < p->max; i++) {
 		struct in_addr a = { htonl(ntohl(base.s_addr) + (uint32_t)i) };
@@ -351,12 +361,19 @@ int demo_start(const struct demo_plan *p, struct demo_procs *procs, struct err *
 {
 	char cfg[PATH_MAX + 64], data[PATH_MAX + 64], listen[64], url[128], targets[PATH_MAX + 64];
 	char logs[PATH_MAX + 16], lbm[64];
+	struct err le = { "" };
 
 	memset(procs, 0, sizeof(*procs));
 	snprintf(logs, sizeof(logs), "%s/logs", p->report_dir);
 	if (file_mkdirs(p->work_dir, e) == -1 || file_mkdirs(logs, e) == -1)
 		return -1;
-	if (clean_work_dir(p, e) == -1 || check_ports(p, e) == -1)
+	/* One demo per work dir: the lock lives as long as the process. */
+	snprintf(cfg, sizeof(cfg), "%s/demo.lock", p->work_dir);
+	if (file_lock(cfg, &le) == -1)
+		return err_set(e, "another demo is using %s (%s); give it its own --work-dir",
+		    p->work_dir, le.msg);
+	if (check_service_ports(p, e) == -1 || clean_work_dir(p, e) == -1 ||
+	    check_instance_ports(p, e) == -1)
 		return -1;
 	if (write_controller_cfg(p, e) == -1 || write_prometheus_cfg(p, e) == -1 ||
 	    (p->policy == DEMO_STEP && write_alertmanager_cfg(p, e) == -1))

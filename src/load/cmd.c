@@ -153,7 +153,7 @@ static int parse_flags(int argc, char **argv, struct load_opts *o, struct err *e
 			rc = parse_duration_ms(v, 1, 3600000, &o->cfg.timeout_ms, &pe);
 			break;
 		case OPT_CONNS:
-			rc = parse_int64(v, 1, 1000000, &n, &pe);
+			rc = parse_int64(v, 1, 100000, &n, &pe);
 			o->cfg.max_conns = (unsigned)n;
 			break;
 		case OPT_KEEPALIVE:

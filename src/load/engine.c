@@ -47,9 +47,14 @@ struct conn {
 	struct conn *next_idle;
 };
 
-/* Requests due while every connection is busy: a ring of scheduled times. */
+/* Requests due while every connection is busy, oldest first. */
+struct waiting {
+	int64_t due_ns;
+	bool retry;		/* already sent once (not counted as sent again) */
+};
+
 struct backlog {
-	int64_t *due_ns;
+	struct waiting *w;	/* a ring */
 	size_t cap, head, len;
 };
 
@@ -87,29 +92,29 @@ static void count_err(struct engine *g, enum load_err k)
 	g->res->failed++;
 }
 
-static int backlog_push(struct backlog *b, int64_t due_ns)
+static int backlog_push(struct backlog *b, int64_t due_ns, bool retry)
 {
 	if (b->len == b->cap) {
 		size_t ncap = b->cap ? b->cap * 2 : 1024;
-		int64_t *p = malloc(ncap * sizeof(*p));
+		struct waiting *p = malloc(ncap * sizeof(*p));
 
 		if (p == NULL)
 			return -1;
 		for (size_t i = 0; i < b->len; i++)
-			p[i] = b->due_ns[(b->head + i) % b->cap];
-		free(b->due_ns);
-		b->due_ns = p;
+			p[i] = b->w[(b->head + i) % b->cap];
+		free(b->w);
+		b->w = p;
 		b->cap = ncap;
 		b->head = 0;
 	}
-	b->due_ns[(b->head + b->len) % b->cap] = due_ns;
+	b->w[(b->head + b->len) % b->cap] = (struct waiting){ due_ns, retry };
 	b->len++;
 	return 0;
 }
 
-static int64_t backlog_pop(struct backlog *b)
+static struct waiting backlog_pop(struct backlog *b)
 {
-	int64_t v = b->due_ns[b->head];
+	struct waiting v = b->w[b->head];
 
 	b->head = (b->head + 1) % b->cap;
 	b->len--;
@@ -261,7 +266,7 @@ static int dispatch(struct engine *g, int64_t due_ns, bool retry)
 	}
 	c = conn_slot(g);
 	if (c == NULL)
-		return backlog_push(&g->bl, due_ns);
+		return backlog_push(&g->bl, due_ns, retry);
 	conn_open(g, c, due_ns, retry);
 	return 0;
 }
@@ -270,8 +275,10 @@ static int dispatch(struct engine *g, int64_t due_ns, bool retry)
 static void conn_ready(struct engine *g, struct conn *c)
 {
 	if (g->bl.len > 0) {
+		struct waiting w = backlog_pop(&g->bl);
+
 		c->state = C_IDLE;
-		start_request(g, c, backlog_pop(&g->bl), false);
+		start_request(g, c, w.due_ns, w.retry);
 		return;
 	}
 	c->state = C_IDLE;
@@ -279,9 +286,10 @@ static void conn_ready(struct engine *g, struct conn *c)
 	g->idle = c;
 }
 
-/* The current request on c failed with kind k. A reused keep-alive
- * connection the server closed before answering is retried once on a new
- * one, as HTTP clients do for idempotent requests (RFC 9112, 9.3.1). */
+/* The current request on c failed with kind k. A request on a reused
+ * keep-alive connection that the server closed before answering is sent
+ * once more on another connection, as HTTP clients do for idempotent
+ * requests (RFC 9112, 9.3.1). */
 static void request_failed(struct engine *g, struct conn *c, enum load_err k)
 {
 	bool retry = k == LOAD_ERR_IO && !c->got_bytes && c->used > 0 && !c->retried;
@@ -453,8 +461,11 @@ static void refill(struct engine *g)
 {
 	struct conn *c;
 
-	while (g->bl.len > 0 && (c = conn_slot(g)) != NULL)
-		conn_open(g, c, backlog_pop(&g->bl), false);
+	while (g->bl.len > 0 && (c = conn_slot(g)) != NULL) {
+		struct waiting w = backlog_pop(&g->bl);
+
+		conn_open(g, c, w.due_ns, w.retry);
+	}
 }
 
 static void scan_timeouts(struct engine *g, int64_t now_ns)
@@ -469,7 +480,7 @@ static void scan_timeouts(struct engine *g, int64_t now_ns)
 	}
 	/* Backlogged requests past their deadline will never be on time. */
 	while (g->bl.len > 0 &&
-	    now_ns >= g->bl.due_ns[g->bl.head] + g->cfg->timeout_ms * 1000000LL) {
+	    now_ns >= g->bl.w[g->bl.head].due_ns + g->cfg->timeout_ms * 1000000LL) {
 		backlog_pop(&g->bl);
 		count_err(g, LOAD_ERR_TIMEOUT);
 	}
@@ -547,7 +558,7 @@ static void engine_fini(struct engine *g)
 	for (unsigned i = 0; i < g->nconns; i++)
 		conn_close(g, &g->conns[i]);
 	free(g->conns);
-	free(g->bl.due_ns);
+	free(g->bl.w);
 	close(g->epfd);
 }
 
