@@ -64,6 +64,7 @@ struct demo_run {
 	int64_t start_unix_ms;	/* wall clock at t = 0, to place the events */
 	char events_json_path[PATH_MAX + 32];
 	bool interrupted;
+	char failure[PATH_MAX + 128];	/* why the run was cut short, or "" */
 };
 
 /* 0 ok (and *plan filled), 1 for --help (printed), -1 with e set. */

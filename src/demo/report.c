@@ -193,7 +193,7 @@ int demo_report(const struct demo_run *run, struct err *e)
 	char path[PATH_MAX + 32];
 	struct buf b;
 	json_t *j;
-	int ok = v.scaled_out && v.scaled_in && v.no_failures;
+	int ok = v.scaled_out && v.scaled_in && v.no_failures && run->failure[0] == '\0';
 
 	snprintf(path, sizeof(path), "%s/timeseries.csv", p->report_dir);
 	if (write_csv(run, path, e) == -1)
@@ -245,6 +245,8 @@ int demo_report(const struct demo_run *run, struct err *e)
 		    "failed\n", v.largest_ready, p->min);
 	} else {
 		buf_appends(&b, "FAIL:");
+		if (run->failure[0] != '\0')
+			buf_appendf(&b, " %s;", run->failure);
 		if (!v.scaled_out)
 			buf_appends(&b, " the pool never scaled out (no new instance served);");
 		if (!v.scaled_in)

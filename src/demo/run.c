@@ -182,8 +182,10 @@ static void sample_loop(const struct demo_plan *p, struct demo_run *run, struct 
 			return;
 		for (int i = 0; i < DEMO_NCHILD; i++)
 			if (procs->c[i].pid != 0 && !child_running(&procs->c[i])) {
-				printf("\n%s exited unexpectedly; see %s\n", procs->c[i].name,
+				snprintf(run->failure, sizeof(run->failure),
+				    "%s exited unexpectedly; see %s", procs->c[i].name,
 				    procs->c[i].log);
+				printf("\n%s\n", run->failure);
 				atomic_store(&job->stop, true);
 				return;
 			}
