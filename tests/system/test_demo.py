@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 import xml.etree.ElementTree as ET
 
 from conftest import BIN, ROOT, processes_on, random_address_base, wait_until
@@ -129,3 +128,24 @@ def test_demo_bad_flags_exit_2(tmp_path):
         assert r.returncode == 2 and msg in r.stderr, r.stderr
     r = subprocess.run([BIN, "demo", "--help"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and "--policy" in r.stdout
+
+
+def test_demo_component_dying_fails_and_stops_everything(tmp_path):
+    base = random_address_base()
+    log = open(tmp_path / "demo.out", "w")
+    p = subprocess.Popen(demo_args(tmp_path, base), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: "the load starts now" in (tmp_path / "demo.out").read_text(),
+                   "the demo running", timeout=90, every=0.2)
+        lb = [pid for pid, cmd in children_of_work_dir(tmp_path) if " lb " in cmd]
+        assert len(lb) == 1
+        os.kill(lb[0], signal.SIGKILL)
+        assert p.wait(90) == 1, (tmp_path / "demo.out").read_text()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        log.close()
+    summary = (tmp_path / "report" / "summary.txt").read_text()
+    assert "FAIL: lb exited unexpectedly" in summary, summary
+    assert_all_gone(tmp_path, base)
