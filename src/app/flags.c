@@ -179,18 +179,14 @@ int app_cfg_parse(int argc, char **argv, struct app_cfg *cfg, struct err *e)
 			if (log_level_parse(v, &cfg->log_level) == -1)
 				rc = err_set(&pe, "\"%s\" is not error, warn, info or debug", v);
 			break;
-		case ':':
-			return err_set(e, "%s needs a value", argv[optind - 1]);
 		default:
-			return err_set(e, "unknown option %s (see poolscale app --help)",
-			    argv[optind - 1]);
+			return opts_reject(opt, argv, "app", e);
 		}
 		if (rc == -1)
 			return err_set(e, "--%s: %s", opts_name(options, opt), pe.msg);
 	}
-	if (optind < argc)
-		return err_set(e, "unexpected argument \"%s\" (see poolscale app --help)",
-		    argv[optind]);
+	if (opts_no_operands(argc, argv, "app", e) == -1)
+		return -1;
 	if (cfg->work_ms > cfg->max_work_ms)
 		return err_set(e, "--work-ms %g is above --max-work-ms %g", cfg->work_ms,
 		    cfg->max_work_ms);

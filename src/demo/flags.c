@@ -274,18 +274,14 @@ int demo_plan_parse(int argc, char **argv, struct demo_plan *p, struct err *e)
 			rc = parse_double(v, 0.01, 64, &p->vcpu, &pe);
 			vcpu_given = true;
 			break;
-		case ':':
-			return err_set(e, "%s needs a value", argv[optind - 1]);
 		default:
-			return err_set(e, "unknown option %s (see poolscale demo --help)",
-			    argv[optind - 1]);
+			return opts_reject(opt, argv, "demo", e);
 		}
 		if (rc == -1)
 			return err_set(e, "--%s: %s", opts_name(options, opt), pe.msg);
 	}
-	if (optind < argc)
-		return err_set(e, "unexpected argument \"%s\" (see poolscale demo --help)",
-		    argv[optind]);
+	if (opts_no_operands(argc, argv, "demo", e) == -1)
+		return -1;
 	if (p->max == 0)
 		p->max = p->short_run ? 4 : 6;
 	len = readlink("/proc/self/exe", p->exe, sizeof(p->exe) - 1);

@@ -117,29 +117,23 @@ static void intro(const struct demo_plan *p)
 static bool signalled_before(int64_t deadline_ms)
 {
 	sigset_t set;
-	int64_t left = deadline_ms - clock_mono_ms();
-	struct timespec ts;
 
-	if (left < 0)
-		left = 0;
-	ts.tv_sec = left / 1000;
-	ts.tv_nsec = (left % 1000) * 1000000L;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	for (;;) {
-		int sig = sigtimedwait(&set, NULL, &ts);
+		int64_t left = deadline_ms - clock_mono_ms();
+		struct timespec ts;
 
-		if (sig > 0)
+		if (left < 0)
+			left = 0;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000L;
+		if (sigtimedwait(&set, NULL, &ts) > 0)
 			return true;
 		if (errno == EAGAIN)
 			return false;
 		/* EINTR: another signal; wait out the rest. */
-		left = deadline_ms - clock_mono_ms();
-		if (left <= 0)
-			return false;
-		ts.tv_sec = left / 1000;
-		ts.tv_nsec = (left % 1000) * 1000000L;
 	}
 }
 

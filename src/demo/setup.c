@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +24,7 @@
 
 #define RULES_WINDOW "10s"	/* the rules' rate window and `for:` here, for 1m */
 #define AM_REPEAT "10s"		/* Alertmanager's group/repeat interval here, for 1m */
+#define PROBE_TIMEOUT_MS 800	/* each HTTP read of a sample */
 #define CPU_QUERY "avg(poolscale:instance_cpu_utilisation:ratio{pool=\"web\"})"
 #define TARGET_QUERY \
 	"sum by (instance) (rate(node_cpu_seconds_total{pool=\"{pool}\",mode!=\"idle\"}[" \
@@ -194,24 +194,19 @@ static int write_alertmanager_cfg(const struct demo_plan *p, struct err *e)
 	return deploy_copy(p, "alertmanager/alertmanager.yml", path, from, to, 3, e);
 }
 
+/* Free when a listener could bind it now (with SO_REUSEADDR, as the
+ * servers do, so an earlier run's TIME_WAIT connections don't count). */
 static int port_free(const char *addr, struct err *e)
 {
 	struct net_addr a;
+	struct err le = { "" };
 	int fd;
 
 	if (net_addr_parse(addr, &a, e) == -1)
 		return -1;
-	fd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = net_listen(&a, 1, &le);
 	if (fd == -1)
-		return err_set(e, "socket: %s", strerror(errno));
-	/* As the servers do: an earlier run's TIME_WAIT connections don't count. */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
-	if (bind(fd, (struct sockaddr *)&a.ss, a.len) == -1) {
-		int saved = errno;
-
-		close(fd);
-		return err_set(e, "%s is not free: %s", addr, strerror(saved));
-	}
+		return err_set(e, "%s is not free: %s", addr, le.msg);
 	close(fd);
 	return 0;
 }
@@ -303,18 +298,26 @@ static int clean_work_dir(const struct demo_plan *p, struct err *e)
 	return 0;
 }
 
-static bool http_ok(const char *url, long timeout_ms)
+/* GET url into b (emptied first); 0 when it answered 200. */
+static int get(const char *url, long timeout_ms, struct buf *b)
 {
 	struct fetch_req r = { .url = url, .timeout_ms = timeout_ms };
-	struct buf b;
 	struct err e;
 	long status = 0;
+
+	buf_reset(b);
+	return fetch(&r, &status, b, &e) == 0 && status == 200 ? 0 : -1;
+}
+
+static bool http_ok(const char *url, long timeout_ms)
+{
+	struct buf b;
 	int rc;
 
 	buf_init(&b, 1 << 20);
-	rc = fetch(&r, &status, &b, &e);
+	rc = get(url, timeout_ms, &b);
 	buf_fini(&b);
-	return rc == 0 && status == 200;
+	return rc == 0;
 }
 
 static void sleep_ms(long ms)
@@ -445,17 +448,6 @@ int demo_start(const struct demo_plan *p, struct demo_procs *procs, struct err *
 	}
 }
 
-/* GET url into b; 0 when it answered 200. */
-static int get(const char *url, struct buf *b)
-{
-	struct fetch_req r = { .url = url, .timeout_ms = 800 };
-	struct err e;
-	long status = 0;
-
-	buf_reset(b);
-	return fetch(&r, &status, b, &e) == 0 && status == 200 ? 0 : -1;
-}
-
 void demo_probe(const struct demo_plan *p, struct demo_sample *s)
 {
 	char url[512];
@@ -465,7 +457,7 @@ void demo_probe(const struct demo_plan *p, struct demo_sample *s)
 	s->cpu = NAN;
 	buf_init(&b, 4 << 20);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/status", p->api_port);
-	if (get(url, &b) == 0) {
+	if (get(url, PROBE_TIMEOUT_MS, &b) == 0) {
 		json_t *v = json_loadb(b.p, b.len, 0, NULL), *m;
 		size_t i;
 
@@ -494,7 +486,7 @@ void demo_probe(const struct demo_plan *p, struct demo_sample *s)
 			snprintf(url + at, 4, "%%%02X", ch);
 		}
 	}
-	if (get(url, &b) == 0) {
+	if (get(url, PROBE_TIMEOUT_MS, &b) == 0) {
 		struct prom_result r;
 		struct err e;
 
@@ -505,7 +497,7 @@ void demo_probe(const struct demo_plan *p, struct demo_sample *s)
 		}
 	}
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", p->lb_metrics_port);
-	if (get(url, &b) == 0 && buf_append(&b, "", 1) == 0) {
+	if (get(url, PROBE_TIMEOUT_MS, &b) == 0 && buf_append(&b, "", 1) == 0) {
 		const char *key = "\npoolscale_lb_backend_up{";
 
 		s->serving = 0;
@@ -531,7 +523,7 @@ void demo_stop(const struct demo_plan *p, struct demo_procs *procs, struct demo_
 	if (procs->c[DEMO_CONTROLLER].pid != 0 && run != NULL) {
 		snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/events", p->api_port);
 		buf_init(&b, 16 << 20);
-		if (get(url, &b) == 0) {
+		if (get(url, PROBE_TIMEOUT_MS, &b) == 0) {
 			snprintf(run->events_json_path, sizeof(run->events_json_path),
 			    "%s/events.json", p->report_dir);
 			if (file_write_atomic(run->events_json_path, b.p, b.len, &e) == -1)

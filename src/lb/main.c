@@ -215,16 +215,14 @@ static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
 			if (log_level_parse(v, &c->log_level) == -1)
 				rc = err_set(&pe, "\"%s\" is not error, warn, info or debug", v);
 			break;
-		case ':':
-			return err_set(e, "%s needs a value", argv[optind - 1]);
 		default:
-			return err_set(e, "unknown option %s (see poolscale lb --help)", argv[optind - 1]);
+			return opts_reject(opt, argv, "lb", e);
 		}
 		if (rc == -1)
 			return err_set(e, "--%s: %s", opts_name(options, opt), pe.msg);
 	}
-	if (optind < argc)
-		return err_set(e, "unexpected argument \"%s\"", argv[optind]);
+	if (opts_no_operands(argc, argv, "lb", e) == -1)
+		return -1;
 	if (c->targets_file[0] == '\0' && c->nstatic == 0)
 		return err_set(e, "give --targets-file FILE or --target ADDR:PORT (see --help)");
 	if (c->check.timeout_ms >= c->check.interval_ms)

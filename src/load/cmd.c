@@ -170,18 +170,14 @@ static int parse_flags(int argc, char **argv, struct load_opts *o, struct err *e
 		case OPT_QUIET:
 			o->quiet = true;
 			break;
-		case ':':
-			return err_set(e, "%s needs a value", argv[optind - 1]);
 		default:
-			return err_set(e, "unknown option %s (see poolscale load --help)",
-			    argv[optind - 1]);
+			return opts_reject(opt, argv, "load", e);
 		}
 		if (rc == -1)
 			return err_set(e, "--%s: %s", opts_name(options, opt), pe.msg);
 	}
-	if (optind < argc)
-		return err_set(e, "unexpected argument \"%s\" (see poolscale load --help)",
-		    argv[optind]);
+	if (opts_no_operands(argc, argv, "load", e) == -1)
+		return -1;
 	if (o->url == NULL)
 		return err_set(e, "--url is required (see poolscale load --help)");
 	if (sources != 1)

@@ -121,6 +121,13 @@ static struct waiting backlog_pop(struct backlog *b)
 	return v;
 }
 
+/* Slot c goes back for reuse. */
+static void slot_release(struct engine *g, struct conn *c)
+{
+	c->next_idle = g->spare;
+	g->spare = c;
+}
+
 static void conn_close(struct engine *g, struct conn *c)
 {
 	if (c->state == C_FREE)
@@ -139,8 +146,7 @@ static void conn_close(struct engine *g, struct conn *c)
 	close(c->fd);
 	c->fd = -1;
 	c->state = C_FREE;
-	c->next_idle = g->spare;
-	g->spare = c;
+	slot_release(g, c);
 	g->open--;
 }
 
@@ -198,8 +204,7 @@ static void conn_open(struct engine *g, struct conn *c, int64_t due_ns, bool ret
 	c->deadline_ns = due_ns + g->cfg->timeout_ms * 1000000LL;
 	return;
 fail:
-	c->next_idle = g->spare;
-	g->spare = c;
+	slot_release(g, c);
 	count_err(g, LOAD_ERR_CONNECT);
 }
 

@@ -239,9 +239,9 @@ def random_address_base():
     return f"127.{random.randint(20, 250)}.{random.randint(0, 255)}.1"
 
 
-def processes_on(address_prefix):
-    """pids of processes whose command line mentions address_prefix."""
-    pids = []
+def processes(match):
+    """(pid, command line) of live processes whose command line match() accepts."""
+    found = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -252,9 +252,14 @@ def processes_on(address_prefix):
                 state = f.read().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if address_prefix in cmd and state != "Z" and " app " in cmd:
-            pids.append(int(d))
-    return pids
+        if state != "Z" and match(cmd):
+            found.append((int(d), cmd))
+    return found
+
+
+def processes_on(address_prefix):
+    """pids of app instances whose command line mentions address_prefix."""
+    return [pid for pid, _ in processes(lambda cmd: address_prefix in cmd and " app " in cmd)]
 
 
 class Controller(Proc):

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import xml.etree.ElementTree as ET
 
-from conftest import BIN, ROOT, processes_on, random_address_base, wait_until
+from conftest import BIN, ROOT, processes, processes_on, random_address_base, wait_until
 
 
 def demo_args(tmp_path, base, *extra):
@@ -20,23 +20,10 @@ def demo_args(tmp_path, base, *extra):
 
 
 def children_of_work_dir(tmp_path):
-    """pids of processes whose command line names this test's work dir
+    """(pid, command line) of processes naming this test's work dir
     (Prometheus, the controller and the lb all do)."""
     work = str(tmp_path / "work")
-    pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-            with open(f"/proc/{d}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if work in cmd and state != "Z":
-            pids.append((int(d), cmd))
-    return pids
+    return processes(lambda cmd: work in cmd)
 
 
 def assert_all_gone(tmp_path, base):
