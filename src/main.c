@@ -8,6 +8,7 @@
 #include "demo/demo.h"
 #include "lb/lb.h"
 #include "load/cmd.h"
+#include "sim/cmd.h"
 
 struct command {
 	const char *name;
@@ -20,6 +21,7 @@ static const struct command commands[] = {
 	{ "lb", "TCP load balancer that follows the pool, health-checks, drains", lb_main },
 	{ "app", "the deliberately slow web app that runs on every instance", app_main },
 	{ "load", "open-loop HTTP load: constant, profile or trace replay", load_main },
+	{ "simulate", "replay a load through the policies under a virtual clock, scored", simulate_main },
 	{ "demo", "the whole system on this machine, scaling under a load profile", demo_main },
 	{ "status", "show a running controller's pool", cli_status_main },
 	{ "scale", "set a running controller's desired size", cli_scale_main },

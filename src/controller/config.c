@@ -371,6 +371,9 @@ static void read_root(struct ycfg *y, struct ctl_cfg *c)
 	read_policy(y, ymap_get(&m, "policy"), c);
 	read_prometheus(y, ymap_get(&m, "prometheus"), c);
 	read_webhook(y, ymap_get(&m, "webhook"), c);
+	/* The world around the controller, for `poolscale simulate` only
+	 * (sim/config.c); the controller has no use for it. */
+	(void)ymap_get(&m, "simulate");
 	ymap_done(&m);
 	if (c->min > c->max)
 		ycfg_error(y, root, "min (%d) is above max (%d)", c->min, c->max);

@@ -1,0 +1,192 @@
+/* The simulator's config: the controller's file, then its `simulate:`
+ * section; see config.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/parse.h"
+#include "common/yamlcfg.h"
+#include "sim/config.h"
+
+#define DAY_MS 86400000LL
+
+static const char *const policy_names[SIM_NPOLICIES] = {
+	[SIM_TARGET] = "target",
+	[SIM_STEP] = "step",
+	[SIM_SEED_STEP] = "seed-step",
+	[SIM_AWS] = "aws-target",
+	[SIM_HPA] = "hpa",
+};
+
+const char *sim_policy_name(enum sim_policy p)
+{
+	return (unsigned)p < SIM_NPOLICIES ? policy_names[p] : "?";
+}
+
+int sim_policy_parse(const char *s, enum sim_policy *p)
+{
+	for (int i = 0; i < SIM_NPOLICIES; i++)
+		if (strcmp(s, policy_names[i]) == 0) {
+			*p = (enum sim_policy)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* The rate window the target query uses: its first "[DURATION]". */
+static int64_t query_window_ms(const char *q)
+{
+	const char *o = strchr(q, '['), *c = o ? strchr(o, ']') : NULL;
+	char d[32];
+	int64_t ms;
+
+	if (c == NULL || c - o - 1 <= 0 || (size_t)(c - o - 1) >= sizeof(d))
+		return -1;
+	memcpy(d, o + 1, (size_t)(c - o - 1));
+	d[c - o - 1] = '\0';
+	return parse_duration_ms(d, 1, DAY_MS, &ms, NULL) == 0 ? ms : -1;
+}
+
+static void defaults(struct sim_cfg *s)
+{
+	const struct local_cfg *l = &s->ctl.local;
+	int64_t w = query_window_ms(s->ctl.query);
+
+	s->capacity_rps = l->work_ms > 0 ? l->vcpu * 1000.0 / l->work_ms : 0;
+	s->boot_ms = l->boot_delay_ms;
+	s->boot_max_ms = 0;
+	s->health_check_ms = 500;	/* the controller's check of a booting member */
+	s->drain_ms = 1000;
+	s->scrape_ms = 15000;		/* deploy/prometheus */
+	s->rate_window_ms = w > 0 ? w : 60000;
+	s->alerts = (struct sim_alerts){
+		.high = 0.8, .low = 0.2, .for_ms = 60000, .rule_interval_ms = 15000,
+		.group_wait_ms = 0, .group_interval_ms = 60000, .repeat_interval_ms = 60000,
+	};				/* deploy/prometheus/rules, deploy/alertmanager */
+	s->slo_s = 0.5;
+	s->timeout_s = 10;
+	s->seed = 1;
+	s->score_ms = 60000;
+	s->billing_ms = 60000;
+	s->aws_warmup_ms = 300000;	/* EstimatedInstanceWarmup defaults to the 300 s cooldown */
+	s->aws_scale_in_cooldown_ms = 300000;
+	s->aws_low_ratio = 0.9;
+	s->hpa_sync_ms = 15000;
+	s->hpa_stabilization_ms = 300000;
+	s->hpa_tolerance = 0.1;
+}
+
+static void read_alerts(struct ycfg *y, yaml_node_t *n, struct sim_alerts *a)
+{
+	struct ymap m;
+
+	if (!ymap_init(&m, y, n, "simulate.alerts"))
+		return;
+	ycfg_double(&m, "high", 0, 1e9, &a->high);
+	ycfg_double(&m, "low", 0, 1e9, &a->low);
+	ycfg_duration(&m, "for", 0, DAY_MS, &a->for_ms);
+	ycfg_duration(&m, "rule_interval", 100, DAY_MS, &a->rule_interval_ms);
+	ycfg_duration(&m, "group_wait", 0, DAY_MS, &a->group_wait_ms);
+	ycfg_duration(&m, "group_interval", 100, DAY_MS, &a->group_interval_ms);
+	ycfg_duration(&m, "repeat_interval", 100, 30 * DAY_MS, &a->repeat_interval_ms);
+	ymap_done(&m);
+	if (a->low >= a->high)
+		ycfg_error(y, n, "simulate.alerts: low (%g) must be below high (%g)", a->low,
+		    a->high);
+}
+
+static void read_peers(struct ycfg *y, yaml_node_t *aws, yaml_node_t *hpa, struct sim_cfg *s)
+{
+	struct ymap m;
+
+	if (ymap_init(&m, y, aws, "simulate.aws")) {
+		ycfg_duration(&m, "warmup", 0, DAY_MS, &s->aws_warmup_ms);
+		ycfg_duration(&m, "scale_in_cooldown", 0, DAY_MS, &s->aws_scale_in_cooldown_ms);
+		ycfg_double(&m, "low_ratio", 0.01, 1, &s->aws_low_ratio);
+		ymap_done(&m);
+	}
+	if (ymap_init(&m, y, hpa, "simulate.hpa")) {
+		ycfg_duration(&m, "sync", 1000, DAY_MS, &s->hpa_sync_ms);
+		ycfg_duration(&m, "stabilization", 0, DAY_MS, &s->hpa_stabilization_ms);
+		ycfg_double(&m, "tolerance", 0, 10, &s->hpa_tolerance);
+		ymap_done(&m);
+	}
+}
+
+static void read_simulate(struct ycfg *y, struct sim_cfg *s)
+{
+	yaml_node_t *root = ycfg_root(y), *n = NULL;
+	struct ymap top, m;
+	int64_t seed = (int64_t)s->seed;
+
+	if (root == NULL || !ymap_init(&top, y, root, ""))
+		return;
+	n = ymap_get(&top, "simulate");
+	if (!ymap_init(&m, y, n, "simulate"))
+		return;
+	ycfg_double(&m, "capacity", 0.001, 1e9, &s->capacity_rps);
+	ycfg_duration(&m, "boot", 0, DAY_MS, &s->boot_ms);
+	ycfg_duration(&m, "boot_max", 0, DAY_MS, &s->boot_max_ms);
+	ycfg_duration(&m, "health_check", 1, DAY_MS, &s->health_check_ms);
+	ycfg_duration(&m, "drain", 0, DAY_MS, &s->drain_ms);
+	ycfg_duration(&m, "scrape_interval", 100, DAY_MS, &s->scrape_ms);
+	ycfg_duration(&m, "rate_window", 100, DAY_MS, &s->rate_window_ms);
+	read_alerts(y, ymap_get(&m, "alerts"), &s->alerts);
+	{
+		int64_t slo = (int64_t)(s->slo_s * 1000), to = (int64_t)(s->timeout_s * 1000);
+
+		if (ycfg_duration(&m, "slo", 1, DAY_MS, &slo))
+			s->slo_s = (double)slo / 1000;
+		if (ycfg_duration(&m, "timeout", 1, DAY_MS, &to))
+			s->timeout_s = (double)to / 1000;
+	}
+	ycfg_double(&m, "boot_cpu", 0, 1, &s->boot_cpu);
+	ycfg_duration(&m, "boot_cpu_for", 0, DAY_MS, &s->boot_cpu_ms);
+	ycfg_double(&m, "noise", 0, 1, &s->noise);
+	if (ycfg_int(&m, "seed", 0, INT64_MAX, &seed))
+		s->seed = (uint64_t)seed;
+	ycfg_duration(&m, "score_interval", 1000, DAY_MS, &s->score_ms);
+	ycfg_duration(&m, "billing_unit", 1000, DAY_MS, &s->billing_ms);
+	read_peers(y, ymap_get(&m, "aws"), ymap_get(&m, "hpa"), s);
+	ymap_done(&m);
+	if (s->boot_max_ms != 0 && s->boot_max_ms < s->boot_ms)
+		ycfg_error(y, n, "simulate.boot_max must be 0 or at least simulate.boot");
+	if (s->rate_window_ms < 2 * s->scrape_ms)
+		ycfg_error(y, n, "simulate.rate_window must hold two scrapes (at least 2 × "
+		    "scrape_interval), as Prometheus' rate() needs");
+	if (!(s->capacity_rps > 0))
+		ycfg_error(y, n, "simulate.capacity is needed (req/s of one instance at 100%%): "
+		    "the provider's vcpu and work_ms do not give it");
+	else if (1.0 - 2.995732 / (s->capacity_rps * s->slo_s) <= 0)
+		ycfg_error(y, n, "simulate.slo (%g s) is shorter than an idle instance's p95 at "
+		    "%g req/s (%.3g s)", s->slo_s, s->capacity_rps,
+		    2.995732 / s->capacity_rps);
+	if (s->timeout_s < s->slo_s)
+		ycfg_error(y, n, "simulate.timeout must be at least simulate.slo");
+}
+
+int sim_cfg_load(const char *file, struct sim_cfg *s, struct buf *errors)
+{
+	struct ycfg y;
+	int n;
+
+	memset(s, 0, sizeof(*s));
+	n = file ? ctl_cfg_load(file, &s->ctl, errors) :
+	    ctl_cfg_load_string("(defaults)", "", &s->ctl, errors);
+	if (n > 0)
+		return n;
+	defaults(s);
+	if (file == NULL)
+		return 0;
+	ycfg_load(&y, file);
+	if (y.loaded)
+		read_simulate(&y, s);
+	n = (int)y.nerrors;
+	buf_append(errors, y.errors.p, y.errors.len);
+	ycfg_fini(&y);
+	return n;
+}
+
+void sim_cfg_fini(struct sim_cfg *s)
+{
+	ctl_cfg_fini(&s->ctl);
+}

@@ -1,0 +1,511 @@
+/* One simulated run: the event loop, the load, and the glue that builds
+ * each policy's observation as the controller (or the peer's own system)
+ * would, calls the policy and applies its decision. See sim.h. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/aws.h"
+#include "policy/hpa.h"
+#include "policy/step.h"
+#include "policy/target.h"
+#include "sim/alerts.h"
+#include "sim/evq.h"
+#include "sim/latency.h"
+#include "sim/pool.h"
+#include "sim/sim.h"
+
+enum {
+	EV_LOAD,	/* the offered rate changes */
+	EV_SCRAPE,	/* Prometheus scrapes the ready members */
+	EV_RULE,	/* Prometheus evaluates the alert rules (step policies) */
+	EV_FLUSH,	/* Alertmanager flushes alert arg's group */
+	EV_TICK,	/* the policy decides */
+	EV_READY,	/* member arg passes its first health check */
+	EV_GONE,	/* member arg has drained and stops */
+	EV_SCORE,	/* a scoring interval ends */
+};
+
+struct world {
+	const struct sim_cfg *cfg;
+	enum sim_policy pol;
+	const struct load_rate *load;
+	struct sim_result *out;
+	struct evq q;
+	struct spool pool;
+	struct lat_model lat;
+	double backlog;
+	int desired;
+	int64_t t_ms;		/* simulated up to here */
+	int64_t end_ms;
+	size_t seg;		/* load cursor */
+	bool failed;
+	struct err *e;
+
+	/* the policy of this run */
+	int64_t interval_ms, window_ms;
+	struct sim_alerts alerts;
+	struct step_cfg step;
+	struct alerts_state al;
+	bool latch_up, latch_down;
+	struct target_state *ts;
+	struct aws_cfg aws;
+	struct aws_state as;
+	struct hpa_cfg hpa;
+	struct hpa_state *hs;
+	struct policy_sample *samples;
+	size_t cap_samples;
+	int *ids;		/* scratch for spool_resize */
+	size_t cap_ids;
+
+	/* the scoring interval in progress */
+	double row_arr, row_viol, row_util, row_util_s, row_p95;
+	unsigned row_ups, row_downs;
+};
+
+static int64_t ms_of(double s)
+{
+	return (int64_t)llround(s * 1000.0);
+}
+
+static void push(struct world *w, int64_t at, int kind, int arg)
+{
+	if (evq_push(&w->q, at, kind, arg) == -1 && !w->failed) {
+		w->failed = true;
+		err_set(w->e, "out of memory");
+	}
+}
+
+/* When the offered rate next changes after t: a segment's end, or 1 s on
+ * inside a ramp (the model holds the rate constant between events). */
+static int64_t next_load_change(struct world *w, int64_t t)
+{
+	const struct load_rate *r = w->load;
+
+	if (t < 0)
+		return 0;
+	while (w->seg < r->nsegs && ms_of(r->segs[w->seg].t1) <= t)
+		w->seg++;
+	if (w->seg == r->nsegs)
+		return INT64_MAX;
+	if (ms_of(r->segs[w->seg].t0) > t)
+		return ms_of(r->segs[w->seg].t0);
+	if (r->segs[w->seg].r0 != r->segs[w->seg].r1 && t + 1000 < ms_of(r->segs[w->seg].t1))
+		return t + 1000;
+	return ms_of(r->segs[w->seg].t1);
+}
+
+/* Serves the load from t_ms to `to` with the pool as it is. */
+static void advance(struct world *w, int64_t to)
+{
+	struct lat_seg s;
+	double dt, a0, a1, rps;
+	int supply;
+
+	if (to <= w->t_ms)
+		return;
+	dt = (double)(to - w->t_ms) / 1000.0;
+	a0 = w->t_ms > 0 ? load_rate_count(w->load, (double)w->t_ms / 1000.0) : 0;
+	a1 = to > 0 ? load_rate_count(w->load, (double)to / 1000.0) : 0;
+	rps = (a1 - a0) / dt;
+	lat_advance(&w->lat, &w->backlog, rps, w->pool.ready, dt, &s);
+	spool_burn(&w->pool, s.util, w->t_ms, to - w->t_ms);
+	w->t_ms = to;
+	if (to <= 0)
+		return;		/* the lead-in before t = 0 is not scored */
+	supply = spool_supply(&w->pool);
+	w->out->arrivals += s.arrivals;
+	w->out->violations += s.violations;
+	w->out->failed += s.failed;
+	w->out->instance_s += supply * dt;
+	if (supply > w->out->max_supply)
+		w->out->max_supply = supply;
+	w->row_arr += s.arrivals;
+	w->row_viol += s.violations;
+	if (w->pool.ready > 0) {
+		w->row_util += s.util * dt;
+		w->row_util_s += dt;
+	}
+	if (s.p95_s * 1000 > w->row_p95 && s.arrivals > 0)
+		w->row_p95 = s.p95_s * 1000;
+}
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*v, (*cap ? *cap * 2 : 64) * size);
+	if (p == NULL)
+		return -1;
+	*v = p;
+	*cap = *cap ? *cap * 2 : 64;
+	return 0;
+}
+
+static void apply(struct world *w, const struct policy_decision *d)
+{
+	struct sim_result *r = w->out;
+	size_t nstart, ndrain, room;
+	int64_t now = w->q.now_ms;
+	int *drained;
+
+	if (d->desired == w->desired)
+		return;
+	if (grow((void **)&r->dec, &r->capdec, r->ndec, sizeof(*r->dec)) == -1) {
+		w->failed = true;
+		err_set(w->e, "out of memory");
+		return;
+	}
+	r->dec[r->ndec] = (struct sim_decision){ (double)now / 1000.0, w->desired, d->desired, "" };
+	snprintf(r->dec[r->ndec].reason, sizeof(r->dec[r->ndec].reason), "%s", d->reason);
+	r->ndec++;
+	if (d->desired > w->desired) {
+		r->ups++;
+		w->row_ups++;
+	} else {
+		r->downs++;
+		w->row_downs++;
+	}
+	w->desired = d->desired;
+	room = (size_t)abs(spool_active(&w->pool) - w->desired) + 1;
+	drained = calloc(room, sizeof(*drained));
+	if (drained == NULL || room > w->cap_ids) {
+		int *ids = drained ? realloc(w->ids, room * sizeof(*ids)) : NULL;
+
+		if (ids == NULL) {
+			free(drained);
+			w->failed = true;
+			err_set(w->e, "out of memory");
+			return;
+		}
+		w->ids = ids;
+		w->cap_ids = room;
+	}
+	if (spool_resize(&w->pool, w->desired, now, w->ids, &nstart, drained, &ndrain) == -1) {
+		w->failed = true;
+		err_set(w->e, "out of memory");
+	}
+	for (size_t i = 0; i < nstart; i++)
+		push(w, spool_find(&w->pool, w->ids[i])->ready_ms, EV_READY, w->ids[i]);
+	for (size_t i = 0; i < ndrain; i++)
+		push(w, spool_find(&w->pool, drained[i])->gone_ms, EV_GONE, drained[i]);
+	free(drained);
+}
+
+/* One sample per active member, warming as the policy's system defines it. */
+static size_t observe(struct world *w, int64_t now)
+{
+	size_t n = 0;
+
+	if ((size_t)spool_active(&w->pool) > w->cap_samples) {
+		size_t cap = (size_t)spool_active(&w->pool) * 2;
+		struct policy_sample *s = realloc(w->samples, cap * sizeof(*s));
+
+		if (s == NULL) {
+			w->failed = true;
+			err_set(w->e, "out of memory");
+			return 0;
+		}
+		w->samples = s;
+		w->cap_samples = cap;
+	}
+	for (size_t i = 0; i < w->pool.n; i++) {
+		const struct smember *m = &w->pool.m[i];
+		struct policy_sample *s = &w->samples[n];
+		bool booting = m->state == SM_BOOTING;
+
+		if (m->state != SM_BOOTING && m->state != SM_READY)
+			continue;
+		s->value = spool_cpu(&w->pool, i, w->window_ms, now);
+		s->has_value = !isnan(s->value);
+		switch (w->pol) {
+		case SIM_AWS:	/* warm-up runs from InService */
+			s->warming = booting || now - m->ready_ms < w->cfg->aws_warmup_ms;
+			break;
+		case SIM_HPA:	/* unready pods are ignored */
+			s->warming = booting;
+			break;
+		default:	/* the controller: pending, or younger than warmup */
+			s->warming = booting || now - m->created_ms < w->cfg->ctl.warmup_ms;
+			break;
+		}
+		n++;
+	}
+	return n;
+}
+
+static void tick(struct world *w)
+{
+	int64_t now = w->q.now_ms;
+	struct policy_obs obs = {
+		.current = w->desired, .min = w->cfg->ctl.min, .max = w->cfg->ctl.max,
+		.metrics_ok = true,
+	};
+	struct policy_decision d;
+
+	switch (w->pol) {
+	case SIM_STEP:
+	case SIM_SEED_STEP:
+		obs.up = w->latch_up;
+		obs.down = w->latch_down;
+		w->latch_up = w->latch_down = false;
+		policy_step_decide(&w->step, &obs, &d);
+		break;
+	case SIM_TARGET:
+		obs.nsamples = observe(w, now);
+		obs.samples = w->samples;
+		policy_target_decide(&w->cfg->ctl.target, w->ts, &obs, now, &d);
+		break;
+	case SIM_AWS:
+		obs.nsamples = observe(w, now);
+		obs.samples = w->samples;
+		policy_aws_decide(&w->aws, &w->as, &obs, now, &d);
+		break;
+	case SIM_HPA:
+		obs.nsamples = observe(w, now);
+		obs.samples = w->samples;
+		policy_hpa_decide(&w->hpa, w->hs, &obs, now, &d);
+		break;
+	default:
+		return;
+	}
+	apply(w, &d);
+}
+
+static void rule(struct world *w)
+{
+	int64_t now = w->q.now_ms;
+	bool had[ALERT_N];
+
+	for (int i = 0; i < ALERT_N; i++)
+		had[i] = w->al.a[i].grouped;
+	alerts_eval(&w->alerts, &w->al, spool_mean_cpu(&w->pool, w->window_ms, now), now);
+	for (int i = 0; i < ALERT_N; i++)
+		if (!had[i] && w->al.a[i].grouped)
+			push(w, w->al.a[i].next_flush_ms, EV_FLUSH, i);
+}
+
+static void flush(struct world *w, int i)
+{
+	int64_t now = w->q.now_ms;
+
+	if (w->al.a[i].next_flush_ms != now)
+		return;		/* a flush of a group that has gone since */
+	if (alerts_flush(&w->alerts, &w->al, i, now)) {
+		if (i == ALERT_UP)
+			w->latch_up = true;
+		else
+			w->latch_down = true;
+	}
+	if (w->al.a[i].next_flush_ms >= 0)
+		push(w, w->al.a[i].next_flush_ms, EV_FLUSH, i);
+}
+
+/* Closes the scoring interval that ends now. */
+static void score(struct world *w)
+{
+	struct sim_result *r = w->out;
+	double span = w->cfg->score_ms / 1000.0;
+
+	if (grow((void **)&r->rows, &r->caprows, r->nrows, sizeof(*r->rows)) == -1) {
+		w->failed = true;
+		err_set(w->e, "out of memory");
+		return;
+	}
+	r->rows[r->nrows++] = (struct sim_row){
+		.t_s = (double)w->q.now_ms / 1000.0,
+		.offered_rps = w->row_arr / span,
+		.demand = lat_demand(&w->lat, w->row_arr / span),
+		.supply = spool_supply(&w->pool),
+		.ready = w->pool.ready,
+		.desired = w->desired,
+		.util = w->row_util_s > 0 ? w->row_util / w->row_util_s : NAN,
+		.p95_ms = w->row_arr > 0 ? w->row_p95 : NAN,
+		.violations_pct = w->row_arr > 0 ? 100.0 * w->row_viol / w->row_arr : 0,
+		.ups = w->row_ups,
+		.downs = w->row_downs,
+	};
+	w->row_arr = w->row_viol = w->row_util = w->row_util_s = w->row_p95 = 0;
+	w->row_ups = w->row_downs = 0;
+}
+
+static void configure(struct world *w)
+{
+	const struct sim_cfg *c = w->cfg;
+
+	w->interval_ms = c->ctl.interval_ms;
+	w->window_ms = c->rate_window_ms;
+	w->alerts = c->alerts;
+	w->step = c->ctl.step;
+	switch (w->pol) {
+	case SIM_SEED_STEP:
+		/* The seeds: mean CPU > 80% / < 20% for 1m, one step per 60 s,
+		 * delivered as deploy/alertmanager does (every minute). */
+		w->interval_ms = 60000;
+		w->alerts = (struct sim_alerts){ .high = 0.8, .low = 0.2, .for_ms = 60000,
+			.rule_interval_ms = c->alerts.rule_interval_ms, .group_wait_ms = 0,
+			.group_interval_ms = 60000, .repeat_interval_ms = 60000 };
+		w->step.step = 1;
+		break;
+	case SIM_AWS:
+		/* One-minute datapoints over one-minute windows. */
+		policy_aws_defaults(&w->aws, c->ctl.target.target);
+		w->aws.low_ratio = c->aws_low_ratio;
+		w->aws.scale_in_cooldown_ms = c->aws_scale_in_cooldown_ms;
+		w->interval_ms = 60000;
+		w->window_ms = 60000 > 2 * c->scrape_ms ? 60000 : 2 * c->scrape_ms;
+		break;
+	case SIM_HPA:
+		policy_hpa_defaults(&w->hpa, c->ctl.target.target);
+		w->hpa.tolerance = c->hpa_tolerance;
+		w->hpa.down_stabilization_ms = c->hpa_stabilization_ms;
+		w->interval_ms = c->hpa_sync_ms;
+		break;
+	default:
+		break;
+	}
+}
+
+static int start(struct world *w)
+{
+	const struct sim_cfg *c = w->cfg;
+	/* A lead-in before t = 0 fills Prometheus' window, as a pool that has
+	 * been running would have it. */
+	int64_t t0 = -(w->window_ms / c->scrape_ms + 2) * c->scrape_ms;
+
+	evq_init(&w->q, t0);
+	w->t_ms = t0;
+	w->lat = (struct lat_model){ c->capacity_rps, c->slo_s, c->timeout_s };
+	w->desired = c->ctl.initial;
+	alerts_init(&w->al);
+	if (spool_init(&w->pool, c, w->desired, t0) == -1)
+		return err_set(w->e, "out of memory");
+	if (w->pol == SIM_TARGET && (w->ts = malloc(sizeof(*w->ts))) == NULL)
+		return err_set(w->e, "out of memory");
+	if (w->ts)
+		policy_target_init(w->ts);
+	if (w->pol == SIM_HPA && (w->hs = malloc(sizeof(*w->hs))) == NULL)
+		return err_set(w->e, "out of memory");
+	if (w->hs)
+		policy_hpa_init(w->hs);
+	if (w->pol == SIM_AWS)
+		policy_aws_init(&w->as);
+	push(w, 0, EV_LOAD, 0);
+	push(w, t0, EV_SCRAPE, 0);
+	if (w->pol == SIM_STEP || w->pol == SIM_SEED_STEP)
+		push(w, t0, EV_RULE, 0);
+	push(w, t0, EV_TICK, 0);
+	push(w, c->score_ms, EV_SCORE, 0);
+	return w->failed ? -1 : 0;
+}
+
+int sim_run(const struct sim_cfg *cfg, enum sim_policy p, const struct load_rate *load,
+    double duration_s, struct sim_result *out, struct err *e)
+{
+	struct world w = { .cfg = cfg, .pol = p, .load = load, .out = out, .e = e };
+	struct sim_event ev;
+	int64_t end = ms_of(duration_s > 0 ? duration_s : load->end_s);
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->policy = p;
+	out->score_s = cfg->score_ms / 1000.0;
+	configure(&w);
+	/* Whole scoring intervals: the last one is padded with what follows
+	 * the load (nothing, or the profile's last rate). */
+	w.end_ms = (end + cfg->score_ms - 1) / cfg->score_ms * cfg->score_ms;
+	if (w.end_ms <= 0) {
+		err_set(e, "nothing to simulate: the load lasts 0 s");
+		goto out;
+	}
+	if (start(&w) == -1)
+		goto out;
+	while (!w.failed && evq_pop(&w.q, &ev)) {
+		int64_t now = ev.at_ms;
+
+		advance(&w, now);
+		switch (ev.kind) {
+		case EV_LOAD: {
+			int64_t next = next_load_change(&w, now);
+
+			if (next != INT64_MAX)
+				push(&w, next, EV_LOAD, 0);
+			break;
+		}
+		case EV_SCRAPE:
+			spool_scrape(&w.pool, now);
+			push(&w, now + cfg->scrape_ms, EV_SCRAPE, 0);
+			break;
+		case EV_RULE:
+			rule(&w);
+			push(&w, now + w.alerts.rule_interval_ms, EV_RULE, 0);
+			break;
+		case EV_FLUSH:
+			flush(&w, ev.arg);
+			break;
+		case EV_TICK:
+			tick(&w);
+			push(&w, now + w.interval_ms, EV_TICK, 0);
+			break;
+		case EV_READY:
+			spool_ready(&w.pool, ev.arg);
+			break;
+		case EV_GONE:
+			spool_gone(&w.pool, ev.arg);
+			break;
+		case EV_SCORE:
+			score(&w);
+			if (now < w.end_ms)
+				push(&w, now + cfg->score_ms, EV_SCORE, 0);
+			break;
+		default:
+			break;
+		}
+		if (ev.kind == EV_SCORE && now >= w.end_ms)
+			break;
+	}
+	if (w.failed)
+		goto out;
+	out->charged_s = spool_charged_s(&w.pool, w.t_ms);
+	{
+		double *d = malloc(out->nrows * sizeof(*d)), *s = malloc(out->nrows * sizeof(*s));
+
+		if (d == NULL || s == NULL) {
+			free(d);
+			free(s);
+			err_set(e, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < out->nrows; i++) {
+			d[i] = out->rows[i].demand;
+			s[i] = out->rows[i].supply;
+		}
+		elasticity_score(d, s, out->nrows, out->score_s, &out->el);
+		free(d);
+		free(s);
+	}
+	rc = 0;
+out:
+	evq_fini(&w.q);
+	spool_fini(&w.pool);
+	free(w.ts);
+	free(w.hs);
+	free(w.samples);
+	free(w.ids);
+	return rc;
+}
+
+void sim_result_fini(struct sim_result *r)
+{
+	free(r->rows);
+	free(r->dec);
+	memset(r, 0, sizeof(*r));
+}
+
+double sim_violation_pct(const struct sim_result *r)
+{
+	return r->arrivals > 0 ? 100.0 * r->violations / r->arrivals : 0;
+}
