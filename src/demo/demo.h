@@ -23,11 +23,13 @@ struct demo_phases {
 	double quiet_s, ramp_s, hold_s, drop_s, tail_s;	/* tail: the nominal quiet end */
 	double extra_s;		/* longest wait after the tail for the pool to reach min */
 	double quiet_rps, peak_rps;
+	double mid_s, mid_rps;	/* --step: a first step held this long before the peak */
 };
 
 struct demo_plan {
 	enum demo_policy policy;
 	bool short_run;
+	bool step;		/* a step, not a ramp */
 	char report_dir[PATH_MAX];
 	char work_dir[PATH_MAX];
 	char deploy_dir[PATH_MAX];

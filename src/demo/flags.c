@@ -37,6 +37,9 @@ static void usage(FILE *f)
 "                          alert -> Alertmanager -> webhook -> one step)\n"
 "  --short                 a shorter profile and a pool of at most 4 (under\n"
 "                          three minutes in all; what `make test` runs)\n"
+"  --step                  steps instead of the ramp: the load jumps to 0.9\n"
+"                          of one instance's capacity, then to 1.7 (the\n"
+"                          profile `poolscale simulate` is checked against)\n"
 "  --report DIR            where the report goes (default demo-report)\n"
 "  --work-dir DIR          configs, state and Prometheus data (default\n"
 "                          $TMPDIR/poolscale-demo-UID; an earlier run's pool\n"
@@ -61,7 +64,7 @@ static void usage(FILE *f)
 }
 
 enum {
-	OPT_POLICY = 256, OPT_SHORT, OPT_REPORT, OPT_WORK_DIR, OPT_DEPLOY_DIR, OPT_LB_LISTEN,
+	OPT_POLICY = 256, OPT_SHORT, OPT_STEP, OPT_REPORT, OPT_WORK_DIR, OPT_DEPLOY_DIR, OPT_LB_LISTEN,
 	OPT_PROM_PORT, OPT_AM_PORT, OPT_API_PORT, OPT_LBM_PORT, OPT_FREE_PORTS,
 	OPT_ADDRESS_BASE, OPT_MAX, OPT_WORK_MS, OPT_VCPU,
 };
@@ -69,6 +72,7 @@ enum {
 static const struct option options[] = {
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "short", no_argument, NULL, OPT_SHORT },
+	{ "step", no_argument, NULL, OPT_STEP },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "work-dir", required_argument, NULL, OPT_WORK_DIR },
 	{ "deploy-dir", required_argument, NULL, OPT_DEPLOY_DIR },
@@ -171,10 +175,20 @@ static void phases(struct demo_plan *p)
 		*ph = (struct demo_phases){ .quiet_s = 20, .ramp_s = 60, .hold_s = 45,
 			.drop_s = 5, .tail_s = 50, .extra_s = 90, .quiet_rps = 0.25,
 			.peak_rps = 4 };
+	if (p->step) {
+		/* Two jumps, each one instance more at the 0.7 target, none
+		 * beyond what the pool serves before the new one is ready
+		 * (an L4 lb moves keep-alive clients over only as the app
+		 * closes their connections). */
+		*ph = (struct demo_phases){ .quiet_s = 10, .ramp_s = 0, .mid_s = 30, .hold_s = 60,
+			.drop_s = 0, .tail_s = 20, .extra_s = 60, .quiet_rps = 0.25,
+			.mid_rps = 0.9, .peak_rps = 1.7 };
+	}
 	/* Never more than the pool can take at 85% of its CPU. */
 	if (ph->peak_rps > 0.85 * p->max)
 		ph->peak_rps = 0.85 * p->max;
 	ph->quiet_rps *= p->capacity_rps;
+	ph->mid_rps *= p->capacity_rps;
 	ph->peak_rps *= p->capacity_rps;
 }
 
@@ -213,6 +227,9 @@ int demo_plan_parse(int argc, char **argv, struct demo_plan *p, struct err *e)
 				p->policy = DEMO_STEP;
 			else
 				rc = err_set(&pe, "\"%s\" is not target or step", v);
+			break;
+		case OPT_STEP:
+			p->step = true;
 			break;
 		case OPT_SHORT:
 			p->short_run = true;
@@ -336,7 +353,13 @@ void demo_profile_spec(const struct demo_phases *ph, char *dst, size_t cap)
 {
 	double a = ph->quiet_s, b = a + ph->ramp_s, c = b + ph->hold_s, d = c + ph->drop_s;
 
-	snprintf(dst, cap, "0:%.3f,%.0f:%.3f,%.0f:%.3f,%.0f:%.3f,%.0f:%.3f,%.0f:%.3f",
-	    ph->quiet_rps, a, ph->quiet_rps, b, ph->peak_rps, c, ph->peak_rps, d,
-	    ph->quiet_rps, demo_profile_end(ph), ph->quiet_rps);
+	if (ph->mid_s > 0)
+		snprintf(dst, cap, "0:%.3f,%.0f:%.3f,%.0f:%.3f,%.0f:%.3f,%.0f:%.3f,%.0f:%.3f,"
+		    "%.0f:%.3f,%.0f:%.3f", ph->quiet_rps, a, ph->quiet_rps, a, ph->mid_rps,
+		    a + ph->mid_s, ph->mid_rps, a + ph->mid_s, ph->peak_rps, c, ph->peak_rps, d,
+		    ph->quiet_rps, demo_profile_end(ph), ph->quiet_rps);
+	else
+		snprintf(dst, cap, "0:%.3f,%.0f:%.3f,%.0f:%.3f,%.0f:%.3f,%.0f:%.3f,%.0f:%.3f",
+		    ph->quiet_rps, a, ph->quiet_rps, b, ph->peak_rps, c, ph->peak_rps, d,
+		    ph->quiet_rps, demo_profile_end(ph), ph->quiet_rps);
 }

@@ -276,6 +276,13 @@ int demo_report(const struct demo_run *run, struct err *e)
 	    "drop_to_min_s", num_or_null(v.back_to_min_s),
 	    "scaled_out", v.scaled_out, "scaled_in", v.scaled_in,
 	    "no_failures", v.no_failures, "interrupted", run->interrupted, "pass", ok);
+	{
+		char spec[512];
+
+		demo_profile_spec(&p->ph, spec, sizeof(spec));
+		json_object_set_new(j, "profile", json_string(spec));
+		json_object_set_new(j, "interval_s", json_integer(p->interval_s));
+	}
 	if (l != NULL) {
 		json_t *errs = json_object();
 

@@ -141,7 +141,19 @@ static int write_controller_cfg(const struct demo_plan *p, struct err *e)
 	    "    web: 8080\n"
 	    "api:\n"
 	    "  listen: 127.0.0.1:%d\n"
-	    "%s",
+	    "%s"
+	    "# This demo's world, for `poolscale simulate --config` (docs/simulate.md):\n"
+	    "# capacity and boot follow from provider.local, the rate window from\n"
+	    "# the query; Prometheus and Alertmanager as written beside this file.\n"
+	    "simulate:\n"
+	    "  scrape_interval: 2s\n"
+	    "  health_check: 500ms\n"
+	    "  alerts:\n"
+	    "    rule_interval: 2s\n"
+	    "    for: " RULES_WINDOW "\n"
+	    "    group_wait: 0s\n"
+	    "    group_interval: " AM_REPEAT "\n"
+	    "    repeat_interval: " AM_REPEAT "\n",
 	    p->min, p->max, p->min, p->interval_s, p->work_dir, p->address_base, p->vcpu,
 	    p->work_ms, p->api_port, policy);
 	path_in(path, sizeof(path), p->work_dir, "controller.yml");

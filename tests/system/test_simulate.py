@@ -1,0 +1,139 @@
+"""`poolscale simulate`: the CLI on real traces and bad input, and its
+fidelity: the same step profile through the real local system (`poolscale
+demo --short --step`: real Prometheus, the controller, app instances, the
+lb, the load) and through the simulator with the demo's own config must
+give the same pool-size curve: every scale event within two controller
+intervals, the same largest size."""
+import csv
+import json
+import os
+import re
+import subprocess
+
+from conftest import BIN, ROOT, random_address_base
+
+TRACES = os.path.join(ROOT, "..", "shared", "traces")
+
+
+def simulate(*args, timeout=60):
+    return subprocess.run([BIN, "simulate", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+BENCH_CFG = """min: 1
+max: 10
+interval: 15s
+policy:
+  kind: target
+  target:
+    value: 0.6
+simulate:
+  capacity: 50
+  boot: 60s
+"""
+
+
+def test_simulate_all_policies_on_a_real_trace(tmp_path):
+    cfg = write(tmp_path / "c.yml", BENCH_CFG)
+    trace = os.path.join(TRACES, "worldcup98_jun1998_60s.csv")
+    r = simulate("--config", cfg, "--trace", trace, "--fit-peak", "--policy", "all",
+                 "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    table = [l.split() for l in lines if l.split() and l.split()[0] in
+             ("target", "step", "seed-step", "aws-target", "hpa")]
+    assert [t[0] for t in table] == ["target", "step", "seed-step", "aws-target", "hpa"], r.stdout
+    for name in ("target", "step", "seed-step", "aws-target", "hpa"):
+        d = tmp_path / "out" / name
+        s = json.loads((d / "summary.json").read_text())
+        assert s["policy"] == name and s["baseline"] == "seed-step"
+        rows = list(csv.DictReader((d / "timeseries.csv").open()))
+        # two days at the default 60 s scoring interval
+        assert len(rows) == 2880 == s["intervals"]
+        assert max(int(x["supply"]) for x in rows) == s["max_supply"] <= 10
+        assert all(1 <= int(x["demand"]) <= 10 for x in rows)
+        # --fit-peak: the busiest row needs exactly max
+        assert max(int(x["demand"]) for x in rows) == 10
+        dec = list(csv.DictReader((d / "decisions.csv").open()))
+        assert len(dec) == s["ups"] + s["downs"] > 0
+        assert (d / "chart.svg").read_text().startswith("<svg")
+    # the seeds' step moves one instance at a time
+    for x in csv.DictReader((tmp_path / "out" / "seed-step" / "decisions.csv").open()):
+        assert abs(int(x["to"]) - int(x["from"])) == 1
+
+
+def test_simulate_bad_trace_is_file_line_and_exit_2(tmp_path):
+    cfg = write(tmp_path / "c.yml", BENCH_CFG)
+    cases = {
+        "t_seconds,requests\n0,5\n60,x\n": ":3:",
+        "t_seconds,requests\n0,5\n60,-1\n": ":3:",
+        "t_seconds,requests\n0,5\n60,5\n30,5\n": ":4:",
+        "t_seconds,requests\n-60,5\n0,5\n": ":2:",
+        "time,count\n0,5\n": ":1:",
+    }
+    for text, where in cases.items():
+        t = write(tmp_path / "t.csv", text)
+        r = simulate("--config", cfg, "--trace", t, "--out", str(tmp_path / "o"))
+        assert r.returncode == 2, (text, r.stdout, r.stderr)
+        assert t + where in r.stderr, (text, r.stderr)
+        assert not (tmp_path / "o").exists()
+
+
+def test_simulate_bad_config_and_flags(tmp_path):
+    t = os.path.join(TRACES, "worldcup98_jun1998_60s.csv")
+    bad = write(tmp_path / "bad.yml", "min: 1\nsimulate:\n  capacity: 10\n  boot: soon\n")
+    r = simulate("--config", bad, "--trace", t)
+    assert r.returncode == 2 and bad + ":4: simulate.boot" in r.stderr, r.stderr
+    r = simulate("--trace", t, "--policy", "nonsense")
+    assert r.returncode == 2 and "nonsense" in r.stderr
+    r = simulate("--config", write(tmp_path / "none.yml", "simulate:\n  capacity: 10\n"),
+                 "--trace", t)
+    assert r.returncode == 2 and "choose one with --policy" in r.stderr
+    r = simulate("--profile", "0:1", "--trace", t)
+    assert r.returncode == 2 and "one of --trace and --profile" in r.stderr
+    r = simulate("--help")
+    assert r.returncode == 0 and "--fit-peak" in r.stdout
+
+
+def scale_events_demo(report):
+    """(t, from, to) of the controller's desired-size changes in the demo."""
+    out = []
+    for line in (report / "events.txt").read_text().splitlines():
+        m = re.match(r"\s*(-?[\d.]+)\s+desired\s+desired size (\d+) -> (\d+)", line)
+        if m:
+            out.append((float(m[1]), int(m[2]), int(m[3])))
+    return out
+
+
+def test_fidelity_simulate_matches_the_real_system(tmp_path):
+    base = random_address_base()
+    report, work = tmp_path / "report", tmp_path / "work"
+    r = subprocess.run([BIN, "demo", "--short", "--step", "--free-ports", "--report",
+                        str(report), "--work-dir", str(work), "--address-base", base,
+                        "--deploy-dir", os.path.join(ROOT, "deploy")],
+                       capture_output=True, text=True, timeout=400)
+    assert r.returncode in (0, 1), r.stdout + r.stderr
+    s = json.loads((report / "summary.json").read_text())
+    real = [e for e in scale_events_demo(report) if e[0] >= 0]
+    assert real, (report / "events.txt").read_text()
+    rows = list(csv.DictReader((report / "timeseries.csv").open()))
+    end = float(rows[-1]["t_s"])
+
+    sim = simulate("--config", str(work / "controller.yml"), "--profile", s["profile"],
+                   "--duration", "%ds" % (int(end) + 1), "--out", str(tmp_path / "sim"))
+    assert sim.returncode == 0, sim.stderr
+    simulated = [(float(x["t_s"]), int(x["from"]), int(x["to"])) for x in
+                 csv.DictReader((tmp_path / "sim" / "decisions.csv").open())]
+    simulated = [e for e in simulated if e[0] >= 0]
+    print("real:", real)
+    print("simulated:", simulated)
+    tol = 2 * s["interval_s"]
+    assert [e[1:] for e in simulated] == [e[1:] for e in real], (real, simulated)
+    for a, b in zip(real, simulated):
+        assert abs(a[0] - b[0]) <= tol, (a, b, real, simulated)
+    assert max(e[2] for e in real) == max(e[2] for e in simulated)
