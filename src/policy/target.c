@@ -8,6 +8,7 @@ void policy_target_init(struct target_state *st)
 {
 	st->nrecs = 0;
 	st->nchanges = 0;
+	st->nloads = 0;
 }
 
 static void push(struct target_point *v, size_t *n, int64_t at, int value)
@@ -77,7 +78,8 @@ void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
     const struct policy_obs *obs, int64_t now_ms, struct policy_decision *out)
 {
 	int cur = obs->current, rec, want, ready, missing, warming;
-	double ratio = 0, mean = NAN;
+	double ratio = 0, mean = NAN, need;
+	bool within;
 	char why[96] = "";
 
 	out->held = false;
@@ -98,10 +100,38 @@ void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
 		return;
 	}
 	out->metric = mean;
-	if (fabs(1 - ratio) <= cfg->tolerance)
+	/* The load in instances at the target, against the whole pool:
+	 * warming members are capacity already on its way, so a load
+	 * that the pool will carry within the tolerance changes nothing. */
+	need = (double)ready * ratio;
+	within = fabs(1 - ratio) <= cfg->tolerance ||
+	    (cur > 0 && fabs(1 - need / cur) <= cfg->tolerance);
+	if (within)
 		rec = cur;
 	else
-		rec = (int)ceil((double)ready * ratio - 1e-9);
+		rec = (int)ceil(need - 1e-9);
+	if (cfg->predict_ms > 0) {
+		double load = need, ahead;
+
+		prune(st->loads, &st->nloads, now_ms, cfg->trend_ms);
+		ahead = load;
+		if (st->nloads > 0 && now_ms > st->loads[0].at_ms) {
+			double slope = (load - st->loads[0].value / 1000.0) /
+			    (double)(now_ms - st->loads[0].at_ms);
+
+			if (slope > 0)
+				ahead = load + slope * (double)cfg->predict_ms;
+		}
+		push(st->loads, &st->nloads, now_ms, (int)(load * 1000));
+		if (ahead > load && ahead > (double)cur * (1 + cfg->tolerance)) {
+			int pred = (int)ceil(ahead - 1e-9);
+
+			if (pred > rec) {
+				rec = pred;
+				snprintf(why, sizeof(why), ", %.2f instances predicted", ahead);
+			}
+		}
+	}
 	if (rec < 0)
 		rec = 0;
 	out->recommendation = rec;
@@ -162,5 +192,5 @@ void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
 	snprintf(out->reason, sizeof(out->reason),
 	    "mean %.3f vs target %.3f over %d ready (%d missing, %d warming): %d -> %d%s",
 	    mean, cfg->target, ready, missing, warming, cur, want,
-	    fabs(1 - ratio) <= cfg->tolerance ? " (within tolerance)" : why);
+	    within ? " (within tolerance)" : why);
 }

@@ -25,6 +25,8 @@ struct target_cfg {
 	int64_t up_period_ms;
 	int down_limit;			/* instances removed per down_period_ms; 0: none */
 	int64_t down_period_ms;
+	int64_t predict_ms;		/* scale out for the load this far ahead; 0: off */
+	int64_t trend_ms;		/* ... from the trend over this window */
 };
 
 struct target_point {
@@ -39,6 +41,9 @@ struct target_state {
 	size_t nrecs;
 	struct target_point changes[TARGET_HISTORY];
 	size_t nchanges;
+	/* recent load estimates (mean × ready, in milli-instances), for the trend */
+	struct target_point loads[TARGET_HISTORY];
+	size_t nloads;
 };
 
 void policy_target_init(struct target_state *st);

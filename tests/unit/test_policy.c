@@ -84,6 +84,9 @@ static const struct {
 	{ "missing_counts_zero_scaling_out", 3, { S(1), S(1), MISSING }, 3, 4, false },
 	{ "missing_counts_target_scaling_in", 3, { S(.1), S(.1), MISSING }, 3, 2, false },	/* 1 if it counted as 0 */
 	{ "warming_is_capacity_not_load", 4, { S(1), S(1), WARM(0), WARM(0) }, 4, 4, false },
+	/* 2 × 0.8 / 0.5 = 3.2 instances of load on a pool of 3: the warming
+	 * one is capacity on its way, and 3.2 is within 10% of 3 */
+	{ "warming_counts_in_tolerance", 3, { S(.8), S(.8), WARM(0) }, 3, 3, false },
 	{ "warming_blocks_scale_in", 4, { S(.1), S(.1), WARM(0), WARM(0) }, 4, 4, false },
 	{ "all_warming_holds", 2, { WARM(1), WARM(1) }, 2, 2, false },
 	{ "no_values_hold", 3, { MISSING, MISSING, MISSING }, 3, 3, true },
@@ -108,6 +111,50 @@ static void test_target(void **state)
 		assert_int_equal(d.held, target_rows[i].held);
 		free(st);
 	}
+}
+
+/* predict: scale out for where the load is heading, boot time ahead. */
+static void test_target_predict(void **state)
+{
+	struct target_cfg cfg = hpa;
+	struct target_state *st = malloc(sizeof(*st));
+	struct policy_sample s[4] = { S(.5), S(.5), S(.5), S(.5) };
+	struct policy_obs obs = { .current = 4, .min = 1, .max = 20, .metrics_ok = true,
+	    .samples = s, .nsamples = 4 };
+	struct policy_decision d;
+
+	(void)state;
+	cfg.predict_ms = 60000;
+	cfg.trend_ms = 60000;
+	policy_target_init(st);
+	policy_target_decide(&cfg, st, &obs, 0, &d);
+	assert_int_equal(d.desired, 4);
+	/* 4 -> 4.8 instances of load in 15 s: 8 a minute ahead */
+	for (int i = 0; i < 4; i++)
+		s[i].value = .6;
+	policy_target_decide(&cfg, st, &obs, 15000, &d);
+	assert_int_equal(d.desired, 8);
+	assert_non_null(strstr(d.reason, "predicted"));
+	/* off (the default): the load now, 5 */
+	cfg.predict_ms = 0;
+	policy_target_init(st);
+	for (int i = 0; i < 4; i++)
+		s[i].value = .5;
+	policy_target_decide(&cfg, st, &obs, 0, &d);
+	for (int i = 0; i < 4; i++)
+		s[i].value = .6;
+	policy_target_decide(&cfg, st, &obs, 15000, &d);
+	assert_int_equal(d.desired, 5);
+	/* a falling load predicts nothing */
+	cfg.predict_ms = 60000;
+	policy_target_init(st);
+	obs.current = 8;
+	policy_target_decide(&cfg, st, &obs, 0, &d);
+	for (int i = 0; i < 4; i++)
+		s[i].value = .55;
+	policy_target_decide(&cfg, st, &obs, 15000, &d);
+	assert_null(strstr(d.reason, "predicted"));
+	free(st);
 }
 
 static void test_target_fail_safe_never_scales_in(void **state)
@@ -212,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_step),
 		cmocka_unit_test(test_step_latch_one_step_per_interval),
 		cmocka_unit_test(test_target),
+		cmocka_unit_test(test_target_predict),
 		cmocka_unit_test(test_target_fail_safe_never_scales_in),
 		cmocka_unit_test(test_target_stabilization),
 		cmocka_unit_test(test_target_rate_limits),
