@@ -7,7 +7,10 @@
 # instances at the SLO (the row's rate = MAX × CAPACITY × 0.88, the
 # highest utilisation at which an M/M/1 instance keeps p95 within 500 ms).
 # The target trackers (poolscale's target, aws-target, hpa) all aim at the
-# same TARGET utilisation; seed-step has the seeds' fixed 80%/20%.
+# same TARGET utilisation; seed-step has the seeds' fixed 80%/20%. Every
+# policy starts from the same warm pool: the size TARGET needs for the
+# trace's first minute (simulate.warm_start), so a cold start at 1 instance
+# does not count against the slower policies.
 #
 # Prints a table (policy × trace: SLO violation %, instance-hours, θU, θO,
 # adaptations) and ends with:
@@ -51,6 +54,7 @@ simulate:
   slo: 500ms
   scrape_interval: 15s
   rate_window: 1m
+  warm_start: true
 YAML
 
 for t in "$TRACES"/*.csv; do

@@ -147,6 +147,7 @@ static int write_controller_cfg(const struct demo_plan *p, struct err *e)
 	    "# the query; Prometheus and Alertmanager as written beside this file.\n"
 	    "simulate:\n"
 	    "  scrape_interval: 2s\n"
+	    "  score_interval: 1s\n"
 	    "  health_check: 500ms\n"
 	    "  alerts:\n"
 	    "    rule_interval: 2s\n"

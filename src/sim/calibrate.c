@@ -29,11 +29,12 @@ static void usage(FILE *f)
 "\n"
 "Measures what one `poolscale app` instance serves on this machine, for the\n"
 "`simulate.capacity` key: it starts an app with one worker on a loopback\n"
-"port, offers it rising constant rates with `poolscale load`'s open-loop\n"
-"engine, and reads the app's CPU time per request. capacity = vcpu / (CPU\n"
-"seconds per request). It also finds the highest rate whose p95 meets the\n"
-"SLO on a whole CPU, and sets it beside what the simulator's M/M/1 model\n"
-"predicts from that capacity.\n"
+"port, offers it rising rates (Poisson arrivals) with the engine of\n"
+"`poolscale load`, and reads the app's CPU time per request. capacity =\n"
+"vcpu / (CPU seconds per request). It also finds the highest rate whose p95\n"
+"meets the SLO on a whole CPU, and sets it beside what the simulator's\n"
+"M/M/1 model predicts from that capacity (the model is the more cautious:\n"
+"the app's service time is nearly constant, not exponential).\n"
 "\n"
 "  --work-ms MS          CPU cost of one request (default 10)\n"
 "  --vcpu X              the instance's CPU share to size for (default 1)\n"
@@ -157,7 +158,8 @@ static int run_step(const struct cal_opts *o, const char *base, pid_t pid, doubl
     struct step_result *out, struct err *e)
 {
 	static const atomic_bool never = false;
-	struct load_cfg lc = { .timeout_ms = 10000, .max_conns = 256 };
+	/* Poisson arrivals, as the M/M/1 model assumes of real traffic. */
+	struct load_cfg lc = { .timeout_ms = 10000, .max_conns = 256, .poisson = true, .seed = 1 };
 	struct load_result *res = malloc(sizeof(*res));
 	struct load_rate r;
 	char url[160];

@@ -48,6 +48,9 @@ static void usage(FILE *f)
 "                         seed-step when it ran\n"
 "  --out DIR              write timeseries.csv, decisions.csv, chart.svg and\n"
 "                         summary.json there (DIR/POLICY/ for several)\n"
+"  --compare FILE.csv     draw a measured pool size (the t_s and desired\n"
+"                         columns, e.g. a demo report's timeseries.csv) on\n"
+"                         the chart beside the simulated one\n"
 "  -q, --quiet            only the table\n"
 "  -h, --help             this text\n"
 "\n"
@@ -56,7 +59,7 @@ static void usage(FILE *f)
 
 enum {
 	OPT_CONFIG = 256, OPT_TRACE, OPT_TIME_SCALE, OPT_RATE_SCALE, OPT_FIT_PEAK, OPT_PROFILE,
-	OPT_DURATION, OPT_POLICY, OPT_OUT,
+	OPT_DURATION, OPT_POLICY, OPT_OUT, OPT_COMPARE,
 };
 
 static const struct option options[] = {
@@ -69,13 +72,14 @@ static const struct option options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "out", required_argument, NULL, OPT_OUT },
+	{ "compare", required_argument, NULL, OPT_COMPARE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct sim_opts {
-	const char *config, *trace, *profile, *policies, *out;
+	const char *config, *trace, *profile, *policies, *out, *compare;
 	double time_scale, rate_scale;
 	bool fit_peak, quiet;
 	int64_t duration_ms;
@@ -129,6 +133,9 @@ static int parse_flags(int argc, char **argv, struct sim_opts *o, struct err *e)
 		case OPT_OUT:
 			o->out = v;
 			break;
+		case OPT_COMPARE:
+			o->compare = v;
+			break;
 		default:
 			return opts_reject(opt, argv, "simulate", e);
 		}
@@ -141,6 +148,8 @@ static int parse_flags(int argc, char **argv, struct sim_opts *o, struct err *e)
 		return err_set(e, "give one of --trace and --profile (see poolscale simulate --help)");
 	if (o->trace == NULL && (o->time_scale != 1 || o->rate_scale != 1 || o->fit_peak))
 		return err_set(e, "--time-scale, --rate-scale and --fit-peak go with --trace");
+	if (o->compare && o->out == NULL)
+		return err_set(e, "--compare draws on the chart: give --out too");
 	if (o->fit_peak && o->rate_scale != 1)
 		return err_set(e, "--fit-peak and --rate-scale both set the rate: give one");
 	return 0;
@@ -250,6 +259,7 @@ int simulate_main(int argc, char **argv)
 	struct sim_cfg *cfg = NULL;
 	struct sim_result res[SIM_NPOLICIES];
 	struct load_rate rate = { 0 };
+	struct sim_measured measured = { 0 };
 	struct buf errs;
 	struct err e = { "" };
 	char title[512];
@@ -281,6 +291,10 @@ int simulate_main(int argc, char **argv)
 		fprintf(stderr, "poolscale simulate: %s\n", e.msg);
 		goto out;
 	}
+	if (o.compare && sim_measured_read(o.compare, &measured, &e) == -1) {
+		fprintf(stderr, "poolscale simulate: --compare %s\n", e.msg);
+		goto out;
+	}
 	status = 1;
 	if (!o.quiet)
 		describe(&o, cfg, &rate);
@@ -305,7 +319,8 @@ int simulate_main(int argc, char **argv)
 			snprintf(dir, sizeof(dir), "%s", o.out);
 		else
 			snprintf(dir, sizeof(dir), "%s/%s", o.out, sim_policy_name(o.pol[i]));
-		if (sim_report_write(dir, cfg, &res[i], title, baseline(res, o.npol), &e) == -1) {
+		if (sim_report_write(dir, cfg, &res[i], title, baseline(res, o.npol),
+		    o.compare ? &measured : NULL, &e) == -1) {
 			fprintf(stderr, "poolscale simulate: %s: %s\n", dir, e.msg);
 			goto out;
 		}
@@ -317,6 +332,7 @@ out:
 	for (int i = 0; i < done; i++)
 		sim_result_fini(&res[i]);
 	load_rate_fini(&rate);
+	sim_measured_fini(&measured);
 	buf_fini(&errs);
 	if (cfg)
 		sim_cfg_fini(cfg);

@@ -144,6 +144,7 @@ static void read_simulate(struct ycfg *y, struct sim_cfg *s)
 	ycfg_double(&m, "noise", 0, 1, &s->noise);
 	if (ycfg_int(&m, "seed", 0, INT64_MAX, &seed))
 		s->seed = (uint64_t)seed;
+	ycfg_bool(&m, "warm_start", &s->warm_start);
 	ycfg_duration(&m, "score_interval", 1000, DAY_MS, &s->score_ms);
 	ycfg_duration(&m, "billing_unit", 1000, DAY_MS, &s->billing_ms);
 	read_peers(y, ymap_get(&m, "aws"), ymap_get(&m, "hpa"), s);

@@ -52,6 +52,7 @@ struct sim_cfg {
 	int64_t boot_cpu_ms;		/* ... for this long */
 	double noise;			/* sd of noise on each CPU sample */
 	uint64_t seed;
+	bool warm_start;		/* start at the size the first load needs, not `initial` */
 	int64_t score_ms;		/* scoring and CSV interval */
 	int64_t billing_ms;		/* billing unit for charged hours */
 

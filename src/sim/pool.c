@@ -170,14 +170,16 @@ void spool_ready(struct spool *p, int id)
 	p->ready++;
 }
 
+/* Billed seconds of m up to end, in whole billing units; only the run's
+ * part (from t = 0) counts. */
 static double billed(const struct spool *p, const struct smember *m, int64_t end)
 {
-	double life, unit = (double)p->cfg->billing_ms;
+	double unit = (double)p->cfg->billing_ms;
+	int64_t start = m->created_ms > 0 ? m->created_ms : 0;
 
-	if (m->created_ms == SPOOL_LONG_AGO_MS)
-		return 0;	/* billed before the run: only the run's part counts */
-	life = (double)(end - m->created_ms);
-	return ceil(life / unit - 1e-9) * unit / 1000.0;
+	if (end <= start)
+		return 0;
+	return ceil((double)(end - start) / unit - 1e-9) * unit / 1000.0;
 }
 
 /* Drops gone members once they are half the array, keeping id order. */
@@ -217,8 +219,7 @@ double spool_charged_s(const struct spool *p, int64_t now_ms)
 
 	for (size_t i = 0; i < p->n; i++)
 		if (p->m[i].state != SM_GONE)
-			s += p->m[i].created_ms == SPOOL_LONG_AGO_MS ?
-			    (double)now_ms / 1000.0 : billed(p, &p->m[i], now_ms);
+			s += billed(p, &p->m[i], now_ms);
 	return s;
 }
 

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <stdio.h>
+
 #include "common/buf.h"
 #include "common/fileio.h"
 #include "common/svgchart.h"
@@ -79,15 +82,89 @@ static int write_decisions(const struct sim_result *r, const char *path, struct 
 	return rc;
 }
 
+int sim_measured_read(const char *path, struct sim_measured *m, struct err *e)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int tcol = -1, dcol = -1;
+	size_t cap = 0, lineno = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->label = "measured";
+	if (f == NULL)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *tok;
+		double t = NAN, v = NAN;
+		int col = 0;
+
+		lineno++;
+		for (tok = strtok_r(line, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save), col++) {
+			if (lineno == 1) {
+				if (strcmp(tok, "t_s") == 0)
+					tcol = col;
+				else if (strcmp(tok, "desired") == 0)
+					dcol = col;
+			} else if (col == tcol || col == dcol) {
+				char *end;
+				double x = strtod(tok, &end);
+
+				if (end == tok || *end != '\0') {
+					fclose(f);
+					sim_measured_fini(m);
+					return err_set(e, "%s:%zu: \"%s\" is not a number", path, lineno, tok);
+				}
+				*(col == tcol ? &t : &v) = x;
+			}
+		}
+		if (lineno == 1 && (tcol < 0 || dcol < 0)) {
+			fclose(f);
+			return err_set(e, "%s:1: needs the columns t_s and desired", path);
+		}
+		if (lineno == 1 || isnan(t) || isnan(v) || v < 0)
+			continue;	/* -1: the demo did not know the size that second */
+		if (m->n == cap) {
+			double *a, *b;
+
+			cap = cap ? cap * 2 : 256;
+			a = realloc(m->t_s, cap * sizeof(*a));
+			if (a)
+				m->t_s = a;
+			b = realloc(m->size, cap * sizeof(*b));
+			if (b)
+				m->size = b;
+			if (a == NULL || b == NULL) {
+				fclose(f);
+				sim_measured_fini(m);
+				return err_set(e, "out of memory");
+			}
+		}
+		m->t_s[m->n] = t;
+		m->size[m->n++] = v;
+	}
+	fclose(f);
+	if (m->n == 0)
+		return err_set(e, "%s: no rows", path);
+	return 0;
+}
+
+void sim_measured_fini(struct sim_measured *m)
+{
+	free(m->t_s);
+	free(m->size);
+	m->t_s = m->size = NULL;
+	m->n = 0;
+}
+
 /* Rows folded into at most CHART_POINTS buckets: means for rates and CPU,
  * maxima for sizes and violations, so no peak is lost. */
 static int write_chart(const struct sim_cfg *cfg, const struct sim_result *r, const char *title,
-    const char *path, struct err *e)
+    const struct sim_measured *ms, const char *path, struct err *e)
 {
-	size_t k = (r->nrows + CHART_POINTS - 1) / CHART_POINTS, n = (r->nrows + k - 1) / k;
-	double *col = calloc(n * 7 + 1, sizeof(double));
+	size_t k = (r->nrows + CHART_POINTS - 1) / CHART_POINTS, n = (r->nrows + k - 1) / k, mi = 0;
+	double *col = calloc(n * 8 + 1, sizeof(double));
 	double *x = col, *load = col + n, *dem = col + 2 * n, *sup = col + 3 * n,
-	    *rdy = col + 4 * n, *cpu = col + 5 * n, *viol = col + 6 * n;
+	    *rdy = col + 4 * n, *cpu = col + 5 * n, *viol = col + 6 * n, *meas = col + 7 * n;
 	double span = r->nrows ? r->rows[r->nrows - 1].t_s : 0, unit = 1;
 	const char *xl = "seconds";
 	char sub[320], head[200];
@@ -126,15 +203,20 @@ static int write_chart(const struct sim_cfg *cfg, const struct sim_result *r, co
 			}
 		}
 		cpu[j] = nu ? 100 * u / nu : NAN;
+		/* the measured size at this point: the last sample at or before it */
+		while (ms && mi + 1 < ms->n && ms->t_s[mi + 1] <= r->rows[z - 1].t_s)
+			mi++;
+		meas[j] = ms && ms->t_s[mi] <= r->rows[z - 1].t_s ? ms->size[mi] : NAN;
 	}
 	const struct chart_panel panels[] = {
 		{ .title = "offered load", .unit = "req/s", .nseries = 1, .series = {
 			{ "offered", "#1f77b4", load, false, false } } },
-		{ .title = "pool size", .unit = "instances", .ymax = cfg->ctl.max + 1, .nseries = 3,
-		  .series = {
+		{ .title = "pool size", .unit = "instances", .ymax = cfg->ctl.max + 1,
+		  .nseries = ms ? 4 : 3, .series = {
 			{ "demand (needed for the SLO)", "#2ca02c", dem, true, true },
 			{ "supply (billed)", "#ff7f0e", sup, true, false },
-			{ "ready", "#9467bd", rdy, true, true } } },
+			{ "ready", "#9467bd", rdy, true, true },
+			{ ms ? ms->label : "", "#000", meas, true, false } } },
 		{ .title = "mean CPU of the ready instances", .unit = "%", .ymax = 100,
 		  .nseries = 1, .series = { { "cpu", "#d62728", cpu, false, false } } },
 		{ .title = "requests over the SLO or failed", .unit = "%", .ymax = 100,
@@ -190,7 +272,8 @@ static int write_json(const struct sim_result *r, const struct sim_result *base,
 }
 
 int sim_report_write(const char *dir, const struct sim_cfg *cfg, const struct sim_result *r,
-    const char *title, const struct sim_result *base, struct err *e)
+    const char *title, const struct sim_result *base, const struct sim_measured *measured,
+    struct err *e)
 {
 	char path[4096];
 
@@ -203,7 +286,7 @@ int sim_report_write(const char *dir, const struct sim_cfg *cfg, const struct si
 	if (write_decisions(r, path, e) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "%s/chart.svg", dir);
-	if (r->nrows > 0 && write_chart(cfg, r, title, path, e) == -1)
+	if (r->nrows > 0 && write_chart(cfg, r, title, measured, path, e) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "%s/summary.json", dir);
 	return write_json(r, base, title, path, e);

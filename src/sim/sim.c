@@ -39,6 +39,7 @@ struct world {
 	int desired;
 	int64_t t_ms;		/* simulated up to here */
 	int64_t end_ms;
+	double lead_rps;	/* offered before t = 0 */
 	size_t seg;		/* load cursor */
 	bool failed;
 	struct err *e;
@@ -106,9 +107,14 @@ static void advance(struct world *w, int64_t to)
 	if (to <= w->t_ms)
 		return;
 	dt = (double)(to - w->t_ms) / 1000.0;
-	a0 = w->t_ms > 0 ? load_rate_count(w->load, (double)w->t_ms / 1000.0) : 0;
-	a1 = to > 0 ? load_rate_count(w->load, (double)to / 1000.0) : 0;
-	rps = (a1 - a0) / dt;
+	if (to <= 0) {
+		/* The lead-in: a warm pool has been serving the first load. */
+		rps = w->lead_rps;
+	} else {
+		a0 = w->t_ms > 0 ? load_rate_count(w->load, (double)w->t_ms / 1000.0) : 0;
+		a1 = load_rate_count(w->load, (double)to / 1000.0);
+		rps = (a1 - a0) / dt;
+	}
 	lat_advance(&w->lat, &w->backlog, rps, w->pool.ready, dt, &s);
 	spool_burn(&w->pool, s.util, w->t_ms, to - w->t_ms);
 	w->t_ms = to;
@@ -380,6 +386,16 @@ static int start(struct world *w)
 	w->t_ms = t0;
 	w->lat = (struct lat_model){ c->capacity_rps, c->slo_s, c->timeout_s };
 	w->desired = c->ctl.initial;
+	if (c->warm_start) {
+		/* As if the pool had been running at this load: the size the
+		 * target utilisation needs for the first minute, the same start
+		 * for every policy. */
+		double first = load_rate_count(w->load, 60) / fmin(60, w->load->end_s);
+		double n = ceil(first / (c->capacity_rps * c->ctl.target.target) - 1e-9);
+
+		w->lead_rps = first;
+		w->desired = n < c->ctl.min ? c->ctl.min : n > c->ctl.max ? c->ctl.max : (int)n;
+	}
 	alerts_init(&w->al);
 	if (spool_init(&w->pool, c, w->desired, t0) == -1)
 		return err_set(w->e, "out of memory");
