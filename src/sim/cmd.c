@@ -197,7 +197,7 @@ static int build_load(struct sim_opts *o, const struct sim_cfg *cfg, struct load
 	int rc;
 
 	if (o->profile) {
-		snprintf(title, cap, "profile %s", o->profile);
+		snprintf(title, cap, "a load profile");
 		if (load_rate_profile(r, o->profile, (double)o->duration_ms / 1000, &re) == -1)
 			return err_set(e, "--profile: %s", re.msg);
 		return 0;
@@ -295,6 +295,7 @@ int simulate_main(int argc, char **argv)
 		fprintf(stderr, "poolscale simulate: --compare %s\n", e.msg);
 		goto out;
 	}
+	measured.label = "measured (--compare)";
 	status = 1;
 	if (!o.quiet)
 		describe(&o, cfg, &rate);

@@ -162,9 +162,10 @@ static int write_chart(const struct sim_cfg *cfg, const struct sim_result *r, co
     const struct sim_measured *ms, const char *path, struct err *e)
 {
 	size_t k = (r->nrows + CHART_POINTS - 1) / CHART_POINTS, n = (r->nrows + k - 1) / k, mi = 0;
-	double *col = calloc(n * 8 + 1, sizeof(double));
+	double *col = calloc(n * 9 + 1, sizeof(double));
 	double *x = col, *load = col + n, *dem = col + 2 * n, *sup = col + 3 * n,
-	    *rdy = col + 4 * n, *cpu = col + 5 * n, *viol = col + 6 * n, *meas = col + 7 * n;
+	    *rdy = col + 4 * n, *cpu = col + 5 * n, *viol = col + 6 * n, *meas = col + 7 * n,
+	    *want = col + 8 * n;
 	double span = r->nrows ? r->rows[r->nrows - 1].t_s : 0, unit = 1;
 	const char *xl = "seconds";
 	char sub[320], head[200];
@@ -196,6 +197,7 @@ static int write_chart(const struct sim_cfg *cfg, const struct sim_result *r, co
 			dem[j] = fmax(dem[j], w->demand);
 			sup[j] = fmax(sup[j], w->supply);
 			rdy[j] = fmax(rdy[j], w->ready);
+			want[j] = w->desired;
 			viol[j] = fmax(viol[j], w->violations_pct);
 			if (isfinite(w->util)) {
 				u += w->util;
@@ -213,8 +215,10 @@ static int write_chart(const struct sim_cfg *cfg, const struct sim_result *r, co
 			{ "offered", "#1f77b4", load, false, false } } },
 		{ .title = "pool size", .unit = "instances", .ymax = cfg->ctl.max + 1,
 		  .nseries = ms ? 4 : 3, .series = {
-			{ "demand (needed for the SLO)", "#2ca02c", dem, true, true },
-			{ "supply (billed)", "#ff7f0e", sup, true, false },
+			{ "demand", "#2ca02c", dem, true, true },
+			/* beside a measured desired size, the simulated one */
+			ms ? (struct chart_series){ "desired", "#ff7f0e", want, true, false } :
+			    (struct chart_series){ "supply", "#ff7f0e", sup, true, false },
 			{ "ready", "#9467bd", rdy, true, true },
 			{ ms ? ms->label : "", "#000", meas, true, false } } },
 		{ .title = "mean CPU of the ready instances", .unit = "%", .ymax = 100,
