@@ -165,26 +165,42 @@ static void read_simulate(struct ycfg *y, struct sim_cfg *s)
 		ycfg_error(y, n, "simulate.timeout must be at least simulate.slo");
 }
 
-int sim_cfg_load(const char *file, struct sim_cfg *s, struct buf *errors)
+/* file, or text named file when text is not NULL. */
+static int load(const char *file, const char *text, struct sim_cfg *s, struct buf *errors)
 {
 	struct ycfg y;
 	int n;
 
 	memset(s, 0, sizeof(*s));
-	n = file ? ctl_cfg_load(file, &s->ctl, errors) :
+	n = text ? ctl_cfg_load_string(file, text, &s->ctl, errors) :
+	    file ? ctl_cfg_load(file, &s->ctl, errors) :
 	    ctl_cfg_load_string("(defaults)", "", &s->ctl, errors);
 	if (n > 0)
 		return n;
 	defaults(s);
 	if (file == NULL)
 		return 0;
-	ycfg_load(&y, file);
+	if (text)
+		ycfg_load_string(&y, file, text);
+	else
+		ycfg_load(&y, file);
 	if (y.loaded)
 		read_simulate(&y, s);
 	n = (int)y.nerrors;
 	buf_append(errors, y.errors.p, y.errors.len);
 	ycfg_fini(&y);
 	return n;
+}
+
+int sim_cfg_load(const char *file, struct sim_cfg *s, struct buf *errors)
+{
+	return load(file, NULL, s, errors);
+}
+
+int sim_cfg_load_string(const char *name, const char *text, struct sim_cfg *s,
+    struct buf *errors)
+{
+	return load(name, text, s, errors);
 }
 
 void sim_cfg_fini(struct sim_cfg *s)

@@ -67,6 +67,9 @@ struct sim_cfg {
  * number of errors, their "FILE:LINE: key: message" lines appended to
  * errors. Release with sim_cfg_fini(). */
 int sim_cfg_load(const char *file, struct sim_cfg *cfg, struct buf *errors);
+/* The same from text in memory; name stands for the file in messages. */
+int sim_cfg_load_string(const char *name, const char *text, struct sim_cfg *cfg,
+    struct buf *errors);
 void sim_cfg_fini(struct sim_cfg *cfg);
 
 #endif
