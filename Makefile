@@ -102,6 +102,7 @@ bench:
 	bench/controller.sh
 	bench/lb.sh
 	bench/load.sh
+	bench/elasticity.sh
 
 compile_commands.json: $(LIB_SRC) src/main.c $(UNIT_SRC) $(FUZZ_SRC)
 	scripts/compdb $(CC) "$(BASE_CFLAGS) $(OPT) $(CFLAGS_PKG)" $^ > $@
