@@ -22,13 +22,17 @@
 #                                    week of trace at 1 s resolution (the
 #                                    WorldCup 1 s trace, 28 times over), parse
 #                                    included; the goal is < 1
-# Env: TRACES (the folder, default ../shared/traces), MAX (20), CAPACITY (50),
+# Env: TRACES (the folder, default ../shared/traces, else data/traces), MAX (20), CAPACITY (50),
 # BOOT (60s), TARGET (0.6).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-TRACES=${TRACES:-../shared/traces}
+# The shared traces when they are there, else the copy in data/traces.
+if [ -z "${TRACES:-}" ]; then
+	TRACES=../shared/traces
+	[ -d "$TRACES" ] || TRACES=data/traces
+fi
 MAX=${MAX:-20}
 CAPACITY=${CAPACITY:-50}
 BOOT=${BOOT:-60s}

@@ -12,7 +12,7 @@ import subprocess
 
 from conftest import BIN, ROOT, random_address_base
 
-TRACES = os.path.join(ROOT, "..", "shared", "traces")
+TRACES = os.path.join(ROOT, "data", "traces")
 
 
 def simulate(*args, timeout=60):
