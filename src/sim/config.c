@@ -118,9 +118,9 @@ static void read_simulate(struct ycfg *y, struct sim_cfg *s)
 	struct ymap top, m;
 	int64_t seed = (int64_t)s->seed;
 
-	if (root == NULL || !ymap_init(&top, y, root, ""))
+	if (root != NULL && !ymap_init(&top, y, root, ""))
 		return;
-	n = ymap_get(&top, "simulate");
+	n = root ? ymap_get(&top, "simulate") : NULL;
 	if (!ymap_init(&m, y, n, "simulate"))
 		return;
 	ycfg_double(&m, "capacity", 0.001, 1e9, &s->capacity_rps);
@@ -159,8 +159,8 @@ static void read_simulate(struct ycfg *y, struct sim_cfg *s)
 		    "the provider's vcpu and work_ms do not give it");
 	else if (1.0 - 2.995732 / (s->capacity_rps * s->slo_s) <= 0)
 		ycfg_error(y, n, "simulate.slo (%g s) is shorter than an idle instance's p95 at "
-		    "%g req/s (%.3g s)", s->slo_s, s->capacity_rps,
-		    2.995732 / s->capacity_rps);
+		    "%g req/s (%.3g s): raise simulate.slo or simulate.capacity", s->slo_s,
+		    s->capacity_rps, 2.995732 / s->capacity_rps);
 	if (s->timeout_s < s->slo_s)
 		ycfg_error(y, n, "simulate.timeout must be at least simulate.slo");
 }
@@ -178,9 +178,10 @@ static int load(const char *file, const char *text, struct sim_cfg *s, struct bu
 	if (n > 0)
 		return n;
 	defaults(s);
+	/* Without a file, the defaults still go through the checks. */
 	if (file == NULL)
-		return 0;
-	if (text)
+		ycfg_load_string(&y, "(defaults)", "");
+	else if (text)
 		ycfg_load_string(&y, file, text);
 	else
 		ycfg_load(&y, file);
