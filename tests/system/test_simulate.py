@@ -89,8 +89,13 @@ def test_simulate_bad_config_and_flags(tmp_path):
     bad = write(tmp_path / "bad.yml", "min: 1\nsimulate:\n  capacity: 10\n  boot: soon\n")
     r = simulate("--config", bad, "--trace", t)
     assert r.returncode == 2 and bad + ":4: simulate.boot" in r.stderr, r.stderr
-    r = simulate("--trace", t, "--policy", "nonsense")
+    good = write(tmp_path / "good.yml", BENCH_CFG)
+    r = simulate("--config", good, "--trace", t, "--policy", "nonsense")
     assert r.returncode == 2 and "nonsense" in r.stderr
+    # no config: the defaults are checked too (0.25 vCPU at 50 ms a request
+    # cannot meet a 500 ms p95), and the error says what to change
+    r = simulate("--trace", t, "--policy", "target")
+    assert r.returncode == 2 and "raise simulate.slo or simulate.capacity" in r.stderr
     r = simulate("--config", write(tmp_path / "none.yml", "simulate:\n  capacity: 10\n"),
                  "--trace", t)
     assert r.returncode == 2 and "choose one with --policy" in r.stderr
