@@ -122,7 +122,8 @@ void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
 			if (slope > 0)
 				ahead = load + slope * (double)cfg->predict_ms;
 		}
-		push(st->loads, &st->nloads, now_ms, (int)(load * 1000));
+		/* milli-instances; clamped so a huge load cannot overflow */
+		push(st->loads, &st->nloads, now_ms, load < 2e6 ? (int)(load * 1000) : 2000000000);
 		if (ahead > load && ahead > (double)cur * (1 + cfg->tolerance)) {
 			int pred = (int)ceil(ahead - 1e-9);
 
@@ -192,5 +193,5 @@ void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
 	snprintf(out->reason, sizeof(out->reason),
 	    "mean %.3f vs target %.3f over %d ready (%d missing, %d warming): %d -> %d%s",
 	    mean, cfg->target, ready, missing, warming, cur, want,
-	    within ? " (within tolerance)" : why);
+	    within && rec == cur ? " (within tolerance)" : why);
 }

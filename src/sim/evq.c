@@ -20,7 +20,9 @@ void evq_fini(struct evq *q)
 
 static int before(const struct sim_event *a, const struct sim_event *b)
 {
-	return a->at_ms != b->at_ms ? a->at_ms < b->at_ms : a->seq < b->seq;
+	if (a->at_ms != b->at_ms)
+		return a->at_ms < b->at_ms;
+	return a->kind != b->kind ? a->kind < b->kind : a->seq < b->seq;
 }
 
 int evq_push(struct evq *q, int64_t at_ms, int kind, int arg)

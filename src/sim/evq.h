@@ -1,6 +1,7 @@
 /* sim/evq.h: the simulator's virtual clock: a queue of timed events, popped
- * in time order (ties in the order they were scheduled, so a run is
- * deterministic). Time is int64 ms of simulated time; nothing here reads a
+ * in time order; at one time, lower kinds first, then in the order they
+ * were scheduled, so a run is deterministic and the caller decides what
+ * happens first at a tie (a scrape before the query that reads it). Time is int64 ms of simulated time; nothing here reads a
  * real clock. Not here: what the events mean (sim/sim.c). */
 #ifndef POOLSCALE_SIM_EVQ_H
 #define POOLSCALE_SIM_EVQ_H
@@ -10,8 +11,8 @@
 
 struct sim_event {
 	int64_t at_ms;
-	uint64_t seq;		/* scheduling order: breaks ties */
-	int kind;
+	uint64_t seq;		/* scheduling order: breaks the last ties */
+	int kind;		/* also the order at one time: lower first */
 	int arg;
 };
 

@@ -41,12 +41,17 @@ void lat_advance(const struct lat_model *m, double *backlog, double rps, int n, 
 	}
 	cap = n * m->mu;
 	li = rps / n;
+	if (b > m->timeout_s * cap) {
+		/* fewer servers than when it queued: what now waits too long fails */
+		out->failed = b - m->timeout_s * cap;
+		b = m->timeout_s * cap;
+	}
 	if (rps >= cap) {
 		double bmax = m->timeout_s * cap;
 
 		b += (rps - cap) * dt_s;
 		if (b > bmax) {
-			out->failed = b - bmax;
+			out->failed += b - bmax;
 			b = bmax;
 		}
 		out->served = cap * dt_s;

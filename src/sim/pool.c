@@ -49,11 +49,11 @@ static struct smember *add(struct spool *p, int64_t now)
 	return m;
 }
 
-int spool_init(struct spool *p, const struct sim_cfg *cfg, int n, int64_t now_ms)
+int spool_init(struct spool *p, const struct sim_cfg *cfg, int n, int64_t window_ms)
 {
 	memset(p, 0, sizeof(*p));
 	p->cfg = cfg;
-	p->ring = (size_t)(cfg->rate_window_ms / cfg->scrape_ms) + 3;
+	p->ring = (size_t)(window_ms / cfg->scrape_ms) + 3;
 	for (int i = 0; i < n; i++) {
 		struct smember *m = add(p, SPOOL_LONG_AGO_MS);
 
@@ -63,7 +63,6 @@ int spool_init(struct spool *p, const struct sim_cfg *cfg, int n, int64_t now_ms
 		m->ready_ms = SPOOL_LONG_AGO_MS;
 		p->ready++;
 	}
-	(void)now_ms;
 	return 0;
 }
 

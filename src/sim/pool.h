@@ -38,8 +38,9 @@ struct spool {
 	double charged_s;	/* billed seconds of gone members, in billing units */
 };
 
-/* n members, ready since long ago. 0, or -1 when out of memory. */
-int spool_init(struct spool *p, const struct sim_cfg *cfg, int n, int64_t now_ms);
+/* n members, ready since long ago, keeping the scrapes a window_ms query
+ * needs. 0, or -1 when out of memory. */
+int spool_init(struct spool *p, const struct sim_cfg *cfg, int n, int64_t window_ms);
 void spool_fini(struct spool *p);
 /* Members that count toward the desired size (booting and ready). */
 int spool_active(const struct spool *p);

@@ -48,7 +48,7 @@ static int write_csv(const struct sim_result *r, const char *path, struct err *e
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct sim_row *w = &r->rows[i];
 
-		buf_appendf(&b, "%.0f,%.3f,%d,%d,%d,%d,", w->t_s, w->offered_rps, w->demand,
+		buf_appendf(&b, "%.3f,%.3f,%d,%d,%d,%d,", w->t_s, w->offered_rps, w->demand,
 		    w->supply, w->ready, w->desired);
 		if (isfinite(w->util))
 			buf_appendf(&b, "%.4f", w->util);
@@ -94,12 +94,16 @@ int sim_measured_read(const char *path, struct sim_measured *m, struct err *e)
 	if (f == NULL)
 		return err_set(e, "%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
-		char *save = NULL, *tok;
+		char *tok;
 		double t = NAN, v = NAN;
 		int col = 0;
 
 		lineno++;
-		for (tok = strtok_r(line, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save), col++) {
+		char *rest = line;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		/* strsep keeps empty fields, so the columns stay in place */
+		for (tok = strsep(&rest, ","); tok; tok = strsep(&rest, ","), col++) {
 			if (lineno == 1) {
 				if (strcmp(tok, "t_s") == 0)
 					tcol = col;

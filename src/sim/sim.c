@@ -16,6 +16,9 @@
 #include "sim/pool.h"
 #include "sim/sim.h"
 
+/* At one time, events run in this order: a query sees the scrape taken
+ * at its instant, a webhook reaches the tick at its instant, and a
+ * scoring interval closes after everything in it. */
 enum {
 	EV_LOAD,	/* the offered rate changes */
 	EV_SCRAPE,	/* Prometheus scrapes the ready members */
@@ -160,20 +163,24 @@ static void apply(struct world *w, const struct policy_decision *d)
 
 	if (d->desired == w->desired)
 		return;
-	if (grow((void **)&r->dec, &r->capdec, r->ndec, sizeof(*r->dec)) == -1) {
+	if (now < 0) {
+		/* the lead-in: applied, not scored */
+	} else if (grow((void **)&r->dec, &r->capdec, r->ndec, sizeof(*r->dec)) == -1) {
 		w->failed = true;
 		err_set(w->e, "out of memory");
 		return;
-	}
-	r->dec[r->ndec] = (struct sim_decision){ (double)now / 1000.0, w->desired, d->desired, "" };
-	snprintf(r->dec[r->ndec].reason, sizeof(r->dec[r->ndec].reason), "%s", d->reason);
-	r->ndec++;
-	if (d->desired > w->desired) {
-		r->ups++;
-		w->row_ups++;
 	} else {
-		r->downs++;
-		w->row_downs++;
+		r->dec[r->ndec] = (struct sim_decision){ (double)now / 1000.0, w->desired,
+			d->desired, "" };
+		snprintf(r->dec[r->ndec].reason, sizeof(r->dec[r->ndec].reason), "%s", d->reason);
+		r->ndec++;
+		if (d->desired > w->desired) {
+			r->ups++;
+			w->row_ups++;
+		} else {
+			r->downs++;
+			w->row_downs++;
+		}
 	}
 	w->desired = d->desired;
 	room = (size_t)abs(spool_active(&w->pool) - w->desired) + 1;
@@ -397,7 +404,7 @@ static int start(struct world *w)
 		w->desired = n < c->ctl.min ? c->ctl.min : n > c->ctl.max ? c->ctl.max : (int)n;
 	}
 	alerts_init(&w->al);
-	if (spool_init(&w->pool, c, w->desired, t0) == -1)
+	if (spool_init(&w->pool, c, w->desired, w->window_ms) == -1)
 		return err_set(w->e, "out of memory");
 	if (w->pol == SIM_TARGET && (w->ts = malloc(sizeof(*w->ts))) == NULL)
 		return err_set(w->e, "out of memory");

@@ -46,10 +46,20 @@ static void test_evq_order(void **state)
 		n++;
 	}
 	assert_int_equal(n, 7);
+	/* at one time, lower kinds first, whatever the scheduling order */
+	evq_push(&q, 60, 3, 0);
+	evq_push(&q, 60, 1, 1);
+	evq_push(&q, 60, 1, 2);
+	assert_int_equal(evq_pop(&q, &ev), 1);
+	assert_true(ev.kind == 1 && ev.arg == 1);
+	assert_int_equal(evq_pop(&q, &ev), 1);
+	assert_true(ev.kind == 1 && ev.arg == 2);
+	assert_int_equal(evq_pop(&q, &ev), 1);
+	assert_int_equal(ev.kind, 3);
 	/* the clock never goes back: an event in the past runs now */
 	evq_push(&q, 5, 0, 0);
 	assert_int_equal(evq_pop(&q, &ev), 1);
-	assert_int_equal(ev.at_ms, 50);
+	assert_int_equal(ev.at_ms, 60);
 	assert_int_equal(evq_pop(&q, &ev), 0);
 	assert_int_equal(evq_next_ms(&q), INT64_MAX);
 	evq_fini(&q);
@@ -159,6 +169,17 @@ static void test_latency_model(void **state)
 	lat_advance(&m, &b, 1000, 1, 1, &s);
 	NEAR(b, 150, 1e-9);
 	NEAR(s.failed, 1000 - 15 - 150, 1e-9);
+	/* a scale-in leaves fewer servers for the backlog: what now waits
+	 * longer than the timeout fails at once */
+	lat_advance(&m, &b, 0, 2, 0.001, &s);
+	NEAR(b, 150, 0.1);
+	b = 150;
+	lat_advance(&m, &b, 0, 1, 0.001, &s);
+	NEAR(s.failed, 0, 1e-9);
+	b = 300;
+	lat_advance(&m, &b, 0, 1, 0.001, &s);
+	NEAR(s.failed, 150, 1e-9);
+	b = 150;
 	/* nobody ready: all fail */
 	lat_advance(&m, &b, 10, 0, 1, &s);
 	NEAR(s.failed, 10 + 150, 1e-9);
@@ -272,6 +293,31 @@ static const char run_yaml[] =
 	"simulate:\n  capacity: 10\n  boot: 30s\n  scrape_interval: 15s\n  rate_window: 1m\n"
 	"  score_interval: 15s\n";
 
+/* A rate window of exactly two scrapes works: the query at a scrape's
+ * instant sees that scrape (scrapes run first at a tie). */
+static void test_run_window_of_two_scrapes(void **state)
+{
+	char errs[512];
+	int nerr;
+	struct sim_cfg *c = cfg_from("min: 1\nmax: 10\ninterval: 60s\npolicy:\n  kind: target\n"
+	    "  target:\n    query: rate(x[30s])\nsimulate:\n  capacity: 10\n"
+	    "  scrape_interval: 15s\n", &nerr, errs, sizeof(errs));
+	struct load_rate r;
+	struct sim_result a;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(nerr, 0);
+	assert_int_equal(c->rate_window_ms, 30000);
+	assert_int_equal(load_rate_profile(&r, "0:2,120:2,120:30,900:30", 0, &e), 0);
+	assert_int_equal(sim_run(c, SIM_TARGET, &r, 0, &a, &e), 0);
+	assert_true(a.ups >= 1);
+	assert_true(a.max_supply >= 5);
+	sim_result_fini(&a);
+	load_rate_fini(&r);
+	free_cfg(c);
+}
+
 static void test_run_step_load(void **state)
 {
 	char errs[512];
@@ -331,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_latency_model),
 		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_run_window_of_two_scrapes),
 		cmocka_unit_test(test_run_step_load),
 	};
 
