@@ -57,6 +57,7 @@ static void defaults(struct sim_cfg *s)
 	s->health_check_ms = 500;	/* the controller's check of a booting member */
 	s->drain_ms = 1000;
 	s->scrape_ms = 15000;		/* deploy/prometheus */
+	s->scrape_offset_ms = -2;	/* unset: half the interval, below */
 	s->rate_window_ms = w > 0 ? w : 60000;
 	s->alerts = (struct sim_alerts){
 		.high = 0.8, .low = 0.2, .for_ms = 60000, .rule_interval_ms = 15000,
@@ -130,6 +131,22 @@ static void read_simulate(struct ycfg *y, struct sim_cfg *s)
 	ycfg_duration(&m, "drain", 0, DAY_MS, &s->drain_ms);
 	ycfg_duration(&m, "scrape_interval", 100, DAY_MS, &s->scrape_ms);
 	ycfg_duration(&m, "rate_window", 100, DAY_MS, &s->rate_window_ms);
+	{
+		yaml_node_t *off = ymap_get(&m, "scrape_offset");
+		const char *v = off ? ycfg_scalar(y, off, "simulate.scrape_offset") : NULL;
+		struct err pe;
+
+		if (v && strcmp(v, "random") == 0)
+			s->scrape_offset_ms = -1;
+		else if (v && (parse_duration_ms(v, 0, DAY_MS, &s->scrape_offset_ms, &pe) == -1 ||
+		    s->scrape_offset_ms >= s->scrape_ms))
+			ycfg_error(y, off, "simulate.scrape_offset: \"%s\" is not `random` or a "
+			    "duration below scrape_interval", v);
+	}
+	/* Prometheus gives each target a fixed offset, a hash of its labels:
+	 * unknown here, so by default its expected value. */
+	if (s->scrape_offset_ms == -2)
+		s->scrape_offset_ms = s->scrape_ms / 2;
 	read_alerts(y, ymap_get(&m, "alerts"), &s->alerts);
 	{
 		int64_t slo = (int64_t)(s->slo_s * 1000), to = (int64_t)(s->timeout_s * 1000);

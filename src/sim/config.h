@@ -46,6 +46,7 @@ struct sim_cfg {
 	int64_t health_check_ms;	/* a booting instance is ready at the first check after boot */
 	int64_t drain_ms;		/* scale-in: billed this long after leaving the lb */
 	int64_t scrape_ms, rate_window_ms;
+	int64_t scrape_offset_ms;	/* each target's offset in the interval; -1: random per target */
 	struct sim_alerts alerts;	/* for `step` */
 	double slo_s, timeout_s;
 	double boot_cpu;		/* CPU shown right after boot (0: none) */

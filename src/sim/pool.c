@@ -245,22 +245,38 @@ void spool_burn(struct spool *p, double util, int64_t now_ms, int64_t dt_ms)
 	}
 }
 
-void spool_scrape(struct spool *p, int64_t now_ms)
+int64_t spool_scrape_phase(const struct spool *p, int id)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		struct smember *m = &p->m[i];
-		size_t at;
+	if (p->cfg->scrape_offset_ms >= 0)
+		return p->cfg->scrape_offset_ms;
+	return (int64_t)(sim_uniform(p->cfg->seed, (uint64_t)id, 0x736372617065) *
+	    (double)p->cfg->scrape_ms);
+}
 
-		if (m->state != SM_READY)
-			continue;
-		at = (m->head + m->count) % p->ring;
-		if (m->count == p->ring)
-			m->head = (m->head + 1) % p->ring;
-		else
-			m->count++;
-		m->sample_ms[at] = now_ms;
-		m->sample_v[at] = m->busy_s;
-	}
+int64_t spool_next_scrape(const struct spool *p, int id, int64_t t)
+{
+	int64_t s = p->cfg->scrape_ms, d = (spool_scrape_phase(p, id) - t) % s;
+
+	return t + (d < 0 ? d + s : d);
+}
+
+bool spool_scrape(struct spool *p, int id, int64_t now_ms)
+{
+	struct smember *m = spool_find(p, id);
+	size_t at;
+
+	if (m == NULL || m->state == SM_DRAINING)
+		return false;
+	if (m->state != SM_READY)
+		return true;	/* booting: not in file_sd yet */
+	at = (m->head + m->count) % p->ring;
+	if (m->count == p->ring)
+		m->head = (m->head + 1) % p->ring;
+	else
+		m->count++;
+	m->sample_ms[at] = now_ms;
+	m->sample_v[at] = m->busy_s;
+	return true;
 }
 
 double spool_cpu(const struct spool *p, size_t i, int64_t window_ms, int64_t now_ms)

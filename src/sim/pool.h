@@ -8,6 +8,7 @@
 #ifndef POOLSCALE_SIM_POOL_H
 #define POOLSCALE_SIM_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,8 +62,15 @@ void spool_gone(struct spool *p, int id);
 /* Every ready member burns util (0..1) of its allotment for dt_ms from
  * now_ms (a boot CPU spike shows on top, as configured). */
 void spool_burn(struct spool *p, double util, int64_t now_ms, int64_t dt_ms);
-/* A Prometheus scrape of every ready member. */
-void spool_scrape(struct spool *p, int64_t now_ms);
+/* Prometheus scrapes each target at its own offset within the interval
+ * (a hash of the target, fixed): member id's offset here, in [0, scrape):
+ * simulate.scrape_offset, or drawn per member when that is `random`. */
+int64_t spool_scrape_phase(const struct spool *p, int id);
+/* The first scrape of member id at or after t. */
+int64_t spool_next_scrape(const struct spool *p, int id, int64_t t);
+/* A scrape of member id at now, when it is ready. false once it has left
+ * the pool for good (draining or gone): no more scrapes. */
+bool spool_scrape(struct spool *p, int id, int64_t now_ms);
 /* rate() of member i's CPU over window_ms at now, with the configured noise;
  * NaN when fewer than two samples fall in the window. */
 double spool_cpu(const struct spool *p, size_t i, int64_t window_ms, int64_t now_ms);

@@ -21,7 +21,7 @@
  * scoring interval closes after everything in it. */
 enum {
 	EV_LOAD,	/* the offered rate changes */
-	EV_SCRAPE,	/* Prometheus scrapes the ready members */
+	EV_SCRAPE,	/* Prometheus scrapes member arg */
 	EV_RULE,	/* Prometheus evaluates the alert rules (step policies) */
 	EV_FLUSH,	/* Alertmanager flushes alert arg's group */
 	EV_TICK,	/* the policy decides */
@@ -417,7 +417,9 @@ static int start(struct world *w)
 	if (w->pol == SIM_AWS)
 		policy_aws_init(&w->as);
 	push(w, 0, EV_LOAD, 0);
-	push(w, t0, EV_SCRAPE, 0);
+	for (size_t i = 0; i < w->pool.n; i++)
+		push(w, spool_next_scrape(&w->pool, w->pool.m[i].id, t0), EV_SCRAPE,
+		    w->pool.m[i].id);
 	if (w->pol == SIM_STEP || w->pol == SIM_SEED_STEP)
 		push(w, t0, EV_RULE, 0);
 	push(w, t0, EV_TICK, 0);
@@ -459,8 +461,8 @@ int sim_run(const struct sim_cfg *cfg, enum sim_policy p, const struct load_rate
 			break;
 		}
 		case EV_SCRAPE:
-			spool_scrape(&w.pool, now);
-			push(&w, now + cfg->scrape_ms, EV_SCRAPE, 0);
+			if (spool_scrape(&w.pool, ev.arg, now))
+				push(&w, now + cfg->scrape_ms, EV_SCRAPE, ev.arg);
 			break;
 		case EV_RULE:
 			rule(&w);
@@ -475,6 +477,8 @@ int sim_run(const struct sim_cfg *cfg, enum sim_policy p, const struct load_rate
 			break;
 		case EV_READY:
 			spool_ready(&w.pool, ev.arg);
+			/* in file_sd now: Prometheus scrapes it at its offset */
+			push(&w, spool_next_scrape(&w.pool, ev.arg, now), EV_SCRAPE, ev.arg);
 			break;
 		case EV_GONE:
 			spool_gone(&w.pool, ev.arg);

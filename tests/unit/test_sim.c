@@ -243,11 +243,23 @@ static void test_pool(void **state)
 	assert_null(spool_find(&p, 3));
 	assert_int_equal(spool_supply(&p), 2);
 	/* CPU as Prometheus sees it: rate() needs two scrapes in the window */
-	spool_scrape(&p, 0);
+	/* each target at its own fixed offset within the interval */
+	for (int id = 1; id <= 2; id++) {
+		int64_t ph = spool_scrape_phase(&p, id);
+
+		assert_true(ph >= 0 && ph < 15000);
+		assert_int_equal(spool_next_scrape(&p, id, 0), ph);
+		assert_int_equal(spool_next_scrape(&p, id, ph + 1), ph + 15000);
+		assert_int_equal(spool_next_scrape(&p, id, -15000 + ph), -15000 + ph);
+	}
+	assert_false(spool_scrape(&p, 3, 0));	/* gone: no more scrapes */
+	assert_true(spool_scrape(&p, 1, 0));
+	assert_true(spool_scrape(&p, 2, 0));
 	assert_true(isnan(spool_cpu(&p, 0, 60000, 0)));
 	for (int64_t t = 0; t < 60000; t += 15000) {
 		spool_burn(&p, 0.4, t, 15000);
-		spool_scrape(&p, t + 15000);
+		spool_scrape(&p, 1, t + 15000);
+		spool_scrape(&p, 2, t + 15000);
 	}
 	NEAR(spool_cpu(&p, 0, 60000, 60000), 0.4, 1e-9);
 	NEAR(spool_mean_cpu(&p, 60000, 60000), 0.4, 1e-9);
@@ -277,6 +289,21 @@ static void test_config_errors(void **state)
 	c = cfg_from("min: 5\nmax: 2\nsimulate:\n  capacity: 10\n", &nerr, errs, sizeof(errs));
 	assert_true(nerr >= 1);
 	assert_non_null(strstr(errs, "min (5) is above max (2)"));
+	free_cfg(c);
+	/* scrape offsets: half the interval by default, `random`, or a duration */
+	c = cfg_from("simulate:\n  capacity: 10\n  scrape_interval: 10s\n  rate_window: 30s\n",
+	    &nerr, errs, sizeof(errs));
+	assert_int_equal(c->scrape_offset_ms, 5000);
+	free_cfg(c);
+	c = cfg_from("simulate:\n  capacity: 10\n  scrape_offset: random\n", &nerr, errs,
+	    sizeof(errs));
+	assert_int_equal(nerr, 0);
+	assert_int_equal(c->scrape_offset_ms, -1);
+	free_cfg(c);
+	c = cfg_from("simulate:\n  capacity: 10\n  scrape_offset: 15s\n", &nerr, errs,
+	    sizeof(errs));
+	assert_int_equal(nerr, 1);
+	assert_non_null(strstr(errs, ":3: simulate.scrape_offset"));
 	free_cfg(c);
 	/* the rate window comes from the target query by default */
 	c = cfg_from("policy:\n  kind: target\n  target:\n    query: rate(x[30s])\n"
