@@ -34,8 +34,10 @@ def test_pool_of_three_published_exactly(pool, tmp_path):
     addrs = running(c.api)
     assert len(set(addrs)) == 3 and all(a.startswith(pool.prefix) for a in addrs)
     assert len(processes_on(pool.prefix)) == 3
+    # One file per set, each replaced atomically, one after the other: wait
+    # for both rather than read the second the instant the first is there.
     wait_until(lambda: sd_addresses(sd_file(tmp_path, "metrics")) == addrs, "file_sd of 3")
-    assert sd_addresses(sd_file(tmp_path, "web")) == addrs
+    wait_until(lambda: sd_addresses(sd_file(tmp_path, "web")) == addrs, "web file_sd of 3")
     st, groups = http_json("GET", c.api + "/api/v1/sd?set=web")
     assert st == 200
     assert sorted(t.rsplit(":", 1)[0] for g in groups for t in g["targets"]) == addrs
