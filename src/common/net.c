@@ -115,6 +115,27 @@ int net_listen(const struct net_addr *a, int backlog, struct err *e)
 	return fd;
 }
 
+int net_free_port(const char *host)
+{
+	char spec[96];
+	struct net_addr a;
+	int fd, port = -1;
+
+	snprintf(spec, sizeof(spec), strchr(host, ':') ? "[%s]:0" : "%s:0", host);
+	if (net_addr_parse(spec, &a, NULL) == -1)
+		return -1;
+	fd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a.ss, a.len) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a.ss, &a.len) == 0)
+		port = a.ss.ss_family == AF_INET ?
+		    ntohs(((struct sockaddr_in *)&a.ss)->sin_port) :
+		    ntohs(((struct sockaddr_in6 *)&a.ss)->sin6_port);
+	close(fd);
+	return port;
+}
+
 char *net_local_addr(int fd, char *dst, size_t cap)
 {
 	struct sockaddr_storage ss;

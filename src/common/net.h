@@ -20,6 +20,11 @@ int net_addr_parse(const char *s, struct net_addr *out, struct err *e);
 char *net_addr_format(const struct sockaddr *sa, char *dst, size_t cap);
 /* A non-blocking, close-on-exec listening TCP socket; fd or -1. */
 int net_listen(const struct net_addr *a, int backlog, struct err *e);
+/* A TCP port the kernel says is free now on the numeric IPv4 or IPv6
+ * address host (bind to port 0, read it, close), or -1. For tools that
+ * start servers on free ports; a port may of course be taken again before
+ * it is used. */
+int net_free_port(const char *host);
 /* The address a socket is bound to, formatted; returns dst. */
 char *net_local_addr(int fd, char *dst, size_t cap);
 void net_set_nodelay(int fd);

@@ -4,11 +4,9 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/net.h"
@@ -89,22 +87,6 @@ static const struct option options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-
-/* A port the kernel says is free now on 127.0.0.1, or -1. */
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	if (fd == -1)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
 
 static bool is_dir_with_rules(const char *dir)
 {
@@ -323,7 +305,7 @@ int demo_plan_parse(int argc, char **argv, struct demo_plan *p, struct err *e)
 		int ports[5];
 
 		for (int i = 0; i < 5; i++) {
-			ports[i] = free_port();
+			ports[i] = net_free_port("127.0.0.1");
 			if (ports[i] == -1)
 				return err_set(e, "--free-ports: no free port on 127.0.0.1");
 		}

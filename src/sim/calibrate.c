@@ -116,23 +116,6 @@ static double cpu_s(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* A free port on addr: bind :0, read it, close (the app binds it next). */
-static int free_port(const char *addr)
-{
-	char spec[96], local[96];
-	struct net_addr a;
-	struct err e;
-	int fd, port = -1;
-
-	snprintf(spec, sizeof(spec), "%s:0", addr);
-	if (net_addr_parse(spec, &a, &e) == -1 || (fd = net_listen(&a, 1, &e)) == -1)
-		return -1;
-	if (net_local_addr(fd, local, sizeof(local)) && strrchr(local, ':'))
-		port = atoi(strrchr(local, ':') + 1);
-	close(fd);
-	return port;
-}
-
 static bool healthy(const char *base)
 {
 	char url[160];
@@ -199,7 +182,7 @@ static int calibrate(const struct cal_opts *o, struct err *e)
 	struct child app = { 0 };
 	size_t n = 0, ncpu = 0;
 	ssize_t len;
-	int port = free_port(o->address), fd;
+	int port = net_free_port(o->address), fd;
 
 	if (port <= 0)
 		return err_set(e, "no free port on %s", o->address);
