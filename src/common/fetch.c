@@ -44,3 +44,17 @@ int fetch(const struct fetch_req *r, long *status, struct buf *out, struct err *
 	curl_easy_cleanup(c);
 	return rc == CURLE_OK ? 0 : -1;
 }
+
+bool fetch_ok(const char *url, long timeout_ms)
+{
+	struct fetch_req r = { .url = url, .timeout_ms = timeout_ms };
+	struct buf b;
+	struct err e;
+	long status = 0;
+	int rc;
+
+	buf_init(&b, 1 << 20);
+	rc = fetch(&r, &status, &b, &e);
+	buf_fini(&b);
+	return rc == 0 && status == 200;
+}

@@ -4,6 +4,8 @@
 #ifndef POOLSCALE_FETCH_H
 #define POOLSCALE_FETCH_H
 
+#include <stdbool.h>
+
 #include "common/buf.h"
 #include "common/err.h"
 
@@ -18,5 +20,8 @@ struct fetch_req {
 /* Appends the answer's body to out (up to out->max). 0 with *status the
  * HTTP status, or -1 with e saying why no answer came. */
 int fetch(const struct fetch_req *r, long *status, struct buf *out, struct err *e);
+/* true when a GET of url answered 200 within timeout_ms (the body is
+ * dropped): for waiting until a server is ready. */
+bool fetch_ok(const char *url, long timeout_ms);
 
 #endif

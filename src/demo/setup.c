@@ -322,17 +322,6 @@ static int get(const char *url, long timeout_ms, struct buf *b)
 	return fetch(&r, &status, b, &e) == 0 && status == 200 ? 0 : -1;
 }
 
-static bool http_ok(const char *url, long timeout_ms)
-{
-	struct buf b;
-	int rc;
-
-	buf_init(&b, 1 << 20);
-	rc = get(url, timeout_ms, &b);
-	buf_fini(&b);
-	return rc == 0;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -348,7 +337,7 @@ static int wait_ready(struct child *c, const char *url, int timeout_ms, struct e
 	for (;;) {
 		if (!child_running(c))
 			return err_set(e, "%s exited during start-up; see %s", c->name, c->log);
-		if (http_ok(url, 500))
+		if (fetch_ok(url, 500))
 			return 0;
 		if (clock_mono_ms() >= end)
 			return err_set(e, "%s not ready after %d s (%s); see %s", c->name,

@@ -116,22 +116,6 @@ static double cpu_s(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static bool healthy(const char *base)
-{
-	char url[160];
-	struct fetch_req r = { .url = url, .timeout_ms = 500 };
-	struct buf b;
-	long status = 0;
-	struct err e;
-	int rc;
-
-	snprintf(url, sizeof(url), "%s/health", base);
-	buf_init(&b, 4096);
-	rc = fetch(&r, &status, &b, &e);
-	buf_fini(&b);
-	return rc == 0 && status == 200;
-}
-
 struct step_result {
 	double rate, p95_ms, cpu_per_req_ms;
 	uint64_t sent, ok, failed;
@@ -176,7 +160,8 @@ static int run_step(const struct cal_opts *o, const char *base, pid_t pid, doubl
 static int calibrate(const struct cal_opts *o, struct err *e)
 {
 	static const double fractions[] = { 0.2, 0.4, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.1 };
-	char exe[1024], listen[96], work[32], base[128], logf[] = "/tmp/poolscale-calibrate-XXXXXX";
+	char exe[1024], listen[96], work[32], base[128], health[160];
+	char logf[] = "/tmp/poolscale-calibrate-XXXXXX";
 	struct step_result s[sizeof(fractions) / sizeof(fractions[0])];
 	double nominal = 1000 / o->work_ms, cpu = 0, best = 0;
 	struct child app = { 0 };
@@ -196,6 +181,7 @@ static int calibrate(const struct cal_opts *o, struct err *e)
 	snprintf(listen, sizeof(listen), "%s:%d", o->address, port);
 	snprintf(work, sizeof(work), "%g", o->work_ms);
 	snprintf(base, sizeof(base), "http://%s", listen);
+	snprintf(health, sizeof(health), "%s/health", base);
 	{
 		char *argv[] = { exe, "app", "--listen", listen, "--metrics-listen", "off",
 			"--work-ms", work, "--threads", "1", "--vcpu", "1", "--log-level", "warn",
@@ -206,12 +192,12 @@ static int calibrate(const struct cal_opts *o, struct err *e)
 			return -1;
 		}
 	}
-	for (int i = 0; i < 100 && !healthy(base); i++) {
+	for (int i = 0; i < 100 && !fetch_ok(health, 500); i++) {
 		struct timespec ts = { 0, 50000000 };
 
 		nanosleep(&ts, NULL);
 	}
-	if (!healthy(base)) {
+	if (!fetch_ok(health, 500)) {
 		child_stop(&app, 2000);
 		err_set(e, "the app did not answer on %s (log: %s)", listen, logf);
 		return -1;
