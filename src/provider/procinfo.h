@@ -1,6 +1,7 @@
 /* provider/procinfo.h: is this pid still the process we started? A pid plus
  * its start time (field 22 of /proc/PID/stat) names a process for good, so
- * a reused pid is never mistaken for ours. */
+ * a reused pid is never mistaken for ours. Also the CPU time a process has
+ * used (fields 14 and 15), for `simulate calibrate`. */
 #ifndef POOLSCALE_PROCINFO_H
 #define POOLSCALE_PROCINFO_H
 
@@ -10,8 +11,12 @@
 /* Pure: state letter and start time from the text of /proc/PID/stat.
  * 0, or -1 when the text is not in that format. */
 int procinfo_parse_stat(const char *text, char *state, uint64_t *start_ticks);
+/* Pure: utime + stime, in clock ticks, from the same text; 0 or -1. */
+int procinfo_parse_cpu(const char *text, uint64_t *cpu_ticks);
 /* 0 and *start_ticks, or -1 when the process does not exist. */
 int procinfo_start_ticks(pid_t pid, uint64_t *start_ticks);
+/* 0 and the CPU ticks it has used, or -1 when it does not exist. */
+int procinfo_cpu_ticks(pid_t pid, uint64_t *cpu_ticks);
 /* true when pid runs (not a zombie) and started at start_ticks. */
 int procinfo_is_alive(pid_t pid, uint64_t start_ticks);
 

@@ -19,6 +19,7 @@
 #include "demo/child.h"
 #include "load/engine.h"
 #include "load/rate.h"
+#include "provider/procinfo.h"
 #include "sim/calibrate.h"
 #include "sim/latency.h"
 
@@ -98,22 +99,14 @@ static int parse_flags(int argc, char **argv, struct cal_opts *o, struct err *e)
 	return opts_no_operands(argc, argv, "simulate calibrate", e);
 }
 
-/* CPU seconds the process has used (utime + stime). */
+/* CPU seconds the process has used; NaN when it is gone. */
 static double cpu_s(pid_t pid)
 {
-	char path[64], line[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
+	uint64_t ticks;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
+	if (procinfo_cpu_ticks(pid, &ticks) == -1)
 		return NAN;
-	p = fgets(line, sizeof(line), f);
-	fclose(f);
-	if (p == NULL || (p = strrchr(line, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return NAN;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	return (double)ticks / (double)sysconf(_SC_CLK_TCK);
 }
 
 struct step_result {

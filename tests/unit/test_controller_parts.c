@@ -42,6 +42,10 @@ static void test_proc_stat_parse(void **state)
 	assert_int_equal(procinfo_parse_stat(text, &st, &ticks), 0);
 	assert_int_equal(st, 'S');
 	assert_int_equal(ticks, 987654);
+	/* utime 5 + stime 3 (fields 14 and 15) */
+	assert_int_equal(procinfo_parse_cpu(text, &ticks), 0);
+	assert_int_equal(ticks, 8);
+	assert_int_equal(procinfo_parse_cpu("4242 (x) S 1 2", &ticks), -1);
 	assert_int_equal(procinfo_parse_stat("4242 (x) S 1 2", &st, &ticks), -1);
 	assert_int_equal(procinfo_parse_stat("garbage", &st, &ticks), -1);
 }
