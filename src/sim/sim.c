@@ -60,8 +60,9 @@ struct world {
 	struct hpa_state *hs;
 	struct policy_sample *samples;
 	size_t cap_samples;
-	int *ids;		/* scratch for spool_resize */
+	int *ids;		/* scratch for spool_resize: started, then drained */
 	size_t cap_ids;
+	double due;		/* requests due from t = 0 to t_ms */
 
 	/* the scoring interval in progress */
 	double row_arr, row_viol, row_util, row_util_s, row_p95;
@@ -104,7 +105,7 @@ static int64_t next_load_change(struct world *w, int64_t t)
 static void advance(struct world *w, int64_t to)
 {
 	struct lat_seg s;
-	double dt, a0, a1, rps;
+	double dt, rps;
 	int supply;
 
 	if (to <= w->t_ms)
@@ -114,9 +115,11 @@ static void advance(struct world *w, int64_t to)
 		/* The lead-in: a warm pool has been serving the first load. */
 		rps = w->lead_rps;
 	} else {
-		a0 = w->t_ms > 0 ? load_rate_count(w->load, (double)w->t_ms / 1000.0) : 0;
-		a1 = load_rate_count(w->load, (double)to / 1000.0);
-		rps = (a1 - a0) / dt;
+		/* the schedule's integral, once per event: arrivals are exact */
+		double due = load_rate_count(w->load, (double)to / 1000.0);
+
+		rps = (due - w->due) / dt;
+		w->due = due;
 	}
 	lat_advance(&w->lat, &w->backlog, rps, w->pool.ready, dt, &s);
 	spool_burn(&w->pool, s.util, w->t_ms, to - w->t_ms);
@@ -140,18 +143,26 @@ static void advance(struct world *w, int64_t to)
 		w->row_p95 = s.p95_s * 1000;
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
+/* Makes *v hold at least need elements of size bytes, doubling; false
+ * (and the run failed) when out of memory. */
+static bool reserve(struct world *w, void **v, size_t *cap, size_t need, size_t size)
 {
+	size_t n = *cap ? *cap : 64;
 	void *p;
 
-	if (n < *cap)
-		return 0;
-	p = realloc(*v, (*cap ? *cap * 2 : 64) * size);
-	if (p == NULL)
-		return -1;
+	if (need <= *cap)
+		return true;
+	while (n < need)
+		n *= 2;
+	p = realloc(*v, n * size);
+	if (p == NULL) {
+		w->failed = true;
+		err_set(w->e, "out of memory");
+		return false;
+	}
 	*v = p;
-	*cap = *cap ? *cap * 2 : 64;
-	return 0;
+	*cap = n;
+	return true;
 }
 
 static void apply(struct world *w, const struct policy_decision *d)
@@ -159,15 +170,12 @@ static void apply(struct world *w, const struct policy_decision *d)
 	struct sim_result *r = w->out;
 	size_t nstart, ndrain, room;
 	int64_t now = w->q.now_ms;
-	int *drained;
 
 	if (d->desired == w->desired)
 		return;
 	if (now < 0) {
 		/* the lead-in: applied, not scored */
-	} else if (grow((void **)&r->dec, &r->capdec, r->ndec, sizeof(*r->dec)) == -1) {
-		w->failed = true;
-		err_set(w->e, "out of memory");
+	} else if (!reserve(w, (void **)&r->dec, &r->capdec, r->ndec + 1, sizeof(*r->dec))) {
 		return;
 	} else {
 		r->dec[r->ndec] = (struct sim_decision){ (double)now / 1000.0, w->desired,
@@ -183,29 +191,21 @@ static void apply(struct world *w, const struct policy_decision *d)
 		}
 	}
 	w->desired = d->desired;
-	room = (size_t)abs(spool_active(&w->pool) - w->desired) + 1;
-	drained = calloc(room, sizeof(*drained));
-	if (drained == NULL || room > w->cap_ids) {
-		int *ids = drained ? realloc(w->ids, room * sizeof(*ids)) : NULL;
-
-		if (ids == NULL) {
-			free(drained);
-			w->failed = true;
-			err_set(w->e, "out of memory");
-			return;
-		}
-		w->ids = ids;
-		w->cap_ids = room;
-	}
-	if (spool_resize(&w->pool, w->desired, now, w->ids, &nstart, drained, &ndrain) == -1) {
+	room = (size_t)abs(spool_active(&w->pool) - w->desired);
+	if (room == 0)
+		return;
+	if (!reserve(w, (void **)&w->ids, &w->cap_ids, 2 * room, sizeof(*w->ids)))
+		return;
+	if (spool_resize(&w->pool, w->desired, now, w->ids, &nstart, w->ids + room,
+	    &ndrain) == -1) {
 		w->failed = true;
 		err_set(w->e, "out of memory");
 	}
 	for (size_t i = 0; i < nstart; i++)
 		push(w, spool_find(&w->pool, w->ids[i])->ready_ms, EV_READY, w->ids[i]);
 	for (size_t i = 0; i < ndrain; i++)
-		push(w, spool_find(&w->pool, drained[i])->gone_ms, EV_GONE, drained[i]);
-	free(drained);
+		push(w, spool_find(&w->pool, w->ids[room + i])->gone_ms, EV_GONE,
+		    w->ids[room + i]);
 }
 
 /* One sample per active member, warming as the policy's system defines it. */
@@ -213,18 +213,9 @@ static size_t observe(struct world *w, int64_t now)
 {
 	size_t n = 0;
 
-	if ((size_t)spool_active(&w->pool) > w->cap_samples) {
-		size_t cap = (size_t)spool_active(&w->pool) * 2;
-		struct policy_sample *s = realloc(w->samples, cap * sizeof(*s));
-
-		if (s == NULL) {
-			w->failed = true;
-			err_set(w->e, "out of memory");
-			return 0;
-		}
-		w->samples = s;
-		w->cap_samples = cap;
-	}
+	if (!reserve(w, (void **)&w->samples, &w->cap_samples, (size_t)spool_active(&w->pool),
+	    sizeof(*w->samples)))
+		return 0;
 	for (size_t i = 0; i < w->pool.n; i++) {
 		const struct smember *m = &w->pool.m[i];
 		struct policy_sample *s = &w->samples[n];
@@ -323,11 +314,8 @@ static void score(struct world *w)
 	struct sim_result *r = w->out;
 	double span = w->cfg->score_ms / 1000.0;
 
-	if (grow((void **)&r->rows, &r->caprows, r->nrows, sizeof(*r->rows)) == -1) {
-		w->failed = true;
-		err_set(w->e, "out of memory");
+	if (!reserve(w, (void **)&r->rows, &r->caprows, r->nrows + 1, sizeof(*r->rows)))
 		return;
-	}
 	r->rows[r->nrows++] = (struct sim_row){
 		.t_s = (double)w->q.now_ms / 1000.0,
 		.offered_rps = w->row_arr / span,
