@@ -210,7 +210,7 @@ static int build_load(struct sim_opts *o, const struct sim_cfg *cfg, struct load
 		snprintf(title, cap, "%s", base ? base + 1 : o->trace);
 	}
 	if (o->fit_peak) {
-		struct lat_model m = { cfg->capacity_rps, cfg->slo_s, cfg->timeout_s };
+		struct lat_model m = sim_cfg_lat(cfg);
 		double peak = 0;
 
 		for (size_t i = 0; i < t.n; i++)
@@ -240,7 +240,7 @@ static const struct sim_result *baseline(const struct sim_result *r, int n)
 
 static void describe(const struct sim_opts *o, const struct sim_cfg *c, const struct load_rate *r)
 {
-	struct lat_model m = { c->capacity_rps, c->slo_s, c->timeout_s };
+	struct lat_model m = sim_cfg_lat(c);
 
 	printf("load: %s, %.0f s, %.0f requests%s", o->trace ? o->trace : o->profile, r->end_s,
 	    r->total, o->trace && o->rate_scale != 1 ? "" : "\n");

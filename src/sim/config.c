@@ -171,13 +171,17 @@ static void read_simulate(struct ycfg *y, struct sim_cfg *s)
 	if (s->rate_window_ms < 2 * s->scrape_ms)
 		ycfg_error(y, n, "simulate.rate_window must hold two scrapes (at least 2 × "
 		    "scrape_interval), as Prometheus' rate() needs");
-	if (!(s->capacity_rps > 0))
+	if (!(s->capacity_rps > 0)) {
 		ycfg_error(y, n, "simulate.capacity is needed (req/s of one instance at 100%%): "
 		    "the provider's vcpu and work_ms do not give it");
-	else if (1.0 - 2.995732 / (s->capacity_rps * s->slo_s) <= 0)
-		ycfg_error(y, n, "simulate.slo (%g s) is shorter than an idle instance's p95 at "
-		    "%g req/s (%.3g s): raise simulate.slo or simulate.capacity", s->slo_s,
-		    s->capacity_rps, 2.995732 / s->capacity_rps);
+	} else {
+		struct lat_model lm = sim_cfg_lat(s);
+
+		if (lat_rho_slo(&lm) <= 0)
+			ycfg_error(y, n, "simulate.slo (%g s) is shorter than an idle instance's "
+			    "p95 at %g req/s (%.3g s): raise simulate.slo or simulate.capacity",
+			    s->slo_s, s->capacity_rps, lat_p95_s(&lm, 0));
+	}
 	if (s->timeout_s < s->slo_s)
 		ycfg_error(y, n, "simulate.timeout must be at least simulate.slo");
 }
@@ -219,6 +223,11 @@ int sim_cfg_load_string(const char *name, const char *text, struct sim_cfg *s,
     struct buf *errors)
 {
 	return load(name, text, s, errors);
+}
+
+struct lat_model sim_cfg_lat(const struct sim_cfg *s)
+{
+	return (struct lat_model){ s->capacity_rps, s->slo_s, s->timeout_s };
 }
 
 void sim_cfg_fini(struct sim_cfg *s)

@@ -13,6 +13,7 @@
 
 #include "common/buf.h"
 #include "controller/config.h"
+#include "sim/latency.h"
 
 /* The policies a run can use: the controller's two and the three peers
  * (../shared/reference/policies.md). */
@@ -63,6 +64,9 @@ struct sim_cfg {
 	int64_t hpa_sync_ms, hpa_stabilization_ms;
 	double hpa_tolerance;
 };
+
+/* The queueing model of this world (sim/latency.h). */
+struct lat_model sim_cfg_lat(const struct sim_cfg *cfg);
 
 /* Loads file (NULL: every default, as if the file were empty). Returns the
  * number of errors, their "FILE:LINE: key: message" lines appended to

@@ -7,6 +7,11 @@
 
 #define LN20 2.995732273553991
 
+double lat_p95_s(const struct lat_model *m, double rps_i)
+{
+	return LN20 / (m->mu - rps_i);
+}
+
 double lat_rho_slo(const struct lat_model *m)
 {
 	return 1.0 - LN20 / (m->mu * m->slo_s);
@@ -62,7 +67,7 @@ void lat_advance(const struct lat_model *m, double *backlog, double rps, int n, 
 		return;
 	}
 	a = m->mu - li;
-	out->p95_s = LN20 / a;
+	out->p95_s = lat_p95_s(m, li);
 	if (b > 0) {
 		/* Drain: the wait w(t) = (b - k t) / cap falls to 0 at t0. */
 		double k = cap - rps, t0 = fmin(dt_s, b / k), w0 = b / cap;
@@ -78,7 +83,7 @@ void lat_advance(const struct lat_model *m, double *backlog, double rps, int n, 
 		}
 		out->served += cap * t0;
 		out->util += t0 / dt0;
-		out->p95_s = w0 + LN20 / a;
+		out->p95_s = w0 + lat_p95_s(m, li);
 		b -= k * t0;
 		if (b < 1e-9)
 			b = 0;

@@ -24,6 +24,8 @@ struct lat_model {
 	double timeout_s;	/* a request waiting longer fails */
 };
 
+/* One instance's p95 when offered rps_i (below mu). */
+double lat_p95_s(const struct lat_model *m, double rps_i);
 /* The highest utilisation at which p95 stays within the SLO; <= 0 when
  * even an idle instance misses it. */
 double lat_rho_slo(const struct lat_model *m);

@@ -379,7 +379,7 @@ static int start(struct world *w)
 
 	evq_init(&w->q, t0);
 	w->t_ms = t0;
-	w->lat = (struct lat_model){ c->capacity_rps, c->slo_s, c->timeout_s };
+	w->lat = sim_cfg_lat(c);
 	w->desired = c->ctl.initial;
 	if (c->warm_start) {
 		/* As if the pool had been running at this load: the size the
