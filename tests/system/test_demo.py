@@ -2,6 +2,7 @@
 controller's local pool, the lb and the load generator. It must scale out
 and back in with no failed request, leave a complete report, and stop
 every process it started whether it ends, fails or is interrupted."""
+import contextlib
 import csv
 import json
 import os
@@ -66,22 +67,30 @@ def test_demo_short_scales_out_and_in_without_failures(tmp_path):
     assert_all_gone(tmp_path, base)
 
 
-def test_demo_interrupted_stops_everything(tmp_path):
-    base = random_address_base()
+@contextlib.contextmanager
+def demo_running(tmp_path, base):
+    """A demo in the background, its output in demo.out, yielded once its
+    load has started; killed on the way out if it is still running."""
     log = open(tmp_path / "demo.out", "w")
     p = subprocess.Popen(demo_args(tmp_path, base), stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: "the load starts now" in (tmp_path / "demo.out").read_text(),
                    "the demo running", timeout=90, every=0.2)
-        wait_until(lambda: len(processes_on(base.rsplit(".", 1)[0] + ".")) >= 1,
-                   "an instance", timeout=10)
-        p.send_signal(signal.SIGINT)
-        assert p.wait(90) == 130, (tmp_path / "demo.out").read_text()
+        yield p
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
         log.close()
+
+
+def test_demo_interrupted_stops_everything(tmp_path):
+    base = random_address_base()
+    with demo_running(tmp_path, base) as p:
+        wait_until(lambda: len(processes_on(base.rsplit(".", 1)[0] + ".")) >= 1,
+                   "an instance", timeout=10)
+        p.send_signal(signal.SIGINT)
+        assert p.wait(90) == 130, (tmp_path / "demo.out").read_text()
     out = (tmp_path / "demo.out").read_text()
     assert "interrupted" in out, out
     assert "INTERRUPTED" in (tmp_path / "report" / "summary.txt").read_text()
@@ -119,20 +128,11 @@ def test_demo_bad_flags_exit_2(tmp_path):
 
 def test_demo_component_dying_fails_and_stops_everything(tmp_path):
     base = random_address_base()
-    log = open(tmp_path / "demo.out", "w")
-    p = subprocess.Popen(demo_args(tmp_path, base), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until(lambda: "the load starts now" in (tmp_path / "demo.out").read_text(),
-                   "the demo running", timeout=90, every=0.2)
+    with demo_running(tmp_path, base) as p:
         lb = [pid for pid, cmd in children_of_work_dir(tmp_path) if " lb " in cmd]
         assert len(lb) == 1
         os.kill(lb[0], signal.SIGKILL)
         assert p.wait(90) == 1, (tmp_path / "demo.out").read_text()
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        log.close()
     summary = (tmp_path / "report" / "summary.txt").read_text()
     assert "FAIL: lb exited unexpectedly" in summary, summary
     assert_all_gone(tmp_path, base)
