@@ -14,7 +14,7 @@ CC ?= cc
 SAN ?=
 PYTHON := /usr/bin/python3
 
-PKGS := yaml-0.1 jansson libcurl
+PKGS := yaml-0.1 jansson libcurl libcrypto
 CFLAGS_PKG := $(if $(PKGS),$(shell pkg-config --cflags $(PKGS)))
 LIBS_PKG := $(if $(PKGS),$(shell pkg-config --libs $(PKGS)))
 
