@@ -1,9 +1,10 @@
 /* provider/provider.h: the one interface between the controller and a pool
- * of machines (local processes now; clouds and user commands later). Sizes
- * are absolute and calls idempotent; errors are returned, never fatal.
- * Calls are quick (no network waits for `local`); a driver that talks to a
- * remote API runs the call off the loop. Not here: health, draining,
- * choosing victims (the controller decides; the provider obeys). */
+ * of machines: local processes, Exoscale, AWS, or the user's commands. Sizes
+ * are absolute and calls idempotent, so a retried or repeated call never
+ * scales twice; errors are returned, never fatal. Calls may block (a cloud
+ * API, with its retries): the controller runs them off its loop through
+ * provider/runner.h. Not here: health, draining, choosing victims (the
+ * controller decides; the provider obeys). */
 #ifndef POOLSCALE_PROVIDER_H
 #define POOLSCALE_PROVIDER_H
 
@@ -38,8 +39,15 @@ struct provider_ops {
 	int (*set_size)(void *impl, int n, struct err *e);
 	/* Stops and deletes one member; unknown or already stopping is fine. */
 	int (*remove)(void *impl, const char *id, struct err *e);
-	/* Stops every member and forgets the pool; may wait. */
+	/* Stops every member and forgets the pool; may wait. NULL: the
+	 * provider does not own its machines (clouds: tear down with the tool
+	 * that made them). */
 	int (*destroy)(void *impl, struct err *e);
+	/* Thread-safe; may be NULL. Makes the call running return soon
+	 * ("cancelled"), for shutdown. */
+	void (*cancel)(void *impl);
+	/* API calls made, retried and failed so far; may be NULL. */
+	void (*api_stats)(void *impl, uint64_t *calls, uint64_t *retries, uint64_t *failures);
 	void (*free)(void *impl);
 };
 

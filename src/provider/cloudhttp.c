@@ -1,0 +1,221 @@
+#include "provider/cloudhttp.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/clock.h"
+#include "common/fileio.h"
+
+#define CLOUD_BODY_MAX (16 << 20)
+#define CLOUD_SLEEP_SLICE_MS 50
+
+void cloud_http_cfg_default(struct cloud_http_cfg *c)
+{
+	c->timeout_ms = 10000;
+	c->retries = 4;
+	c->backoff_ms = 500;
+	c->backoff_max_ms = 8000;
+}
+
+void cloud_http_init(struct cloud_http *h, const struct cloud_http_cfg *cfg, atomic_bool *cancel)
+{
+	memset(h, 0, sizeof(*h));
+	h->cfg = *cfg;
+	h->cancel = cancel;
+	h->seed = (unsigned)clock_mono_ns() ^ (unsigned)(uintptr_t)h;
+}
+
+bool cloud_http_retryable(long status)
+{
+	return status == 429 || status >= 500;
+}
+
+static bool cancelled(const struct cloud_http *h)
+{
+	return h->cancel != NULL && atomic_load(h->cancel);
+}
+
+/* Sleeps ms in slices, so a shutdown is not held up by a backoff. */
+static void nap(struct cloud_http *h, int64_t ms)
+{
+	int64_t end = clock_mono_ms() + ms;
+
+	while (!cancelled(h)) {
+		int64_t left = end - clock_mono_ms();
+		struct timespec ts;
+
+		if (left <= 0)
+			return;
+		if (left > CLOUD_SLEEP_SLICE_MS)
+			left = CLOUD_SLEEP_SLICE_MS;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* "Equal jitter": half the cap for sure, the other half at random, so retries
+ * of many controllers spread out but none retries at once. */
+static int64_t backoff(struct cloud_http *h, int attempt, int64_t retry_after_ms)
+{
+	int64_t cap = h->cfg.backoff_ms;
+
+	for (int i = 1; i < attempt && cap < h->cfg.backoff_max_ms; i++)
+		cap *= 2;
+	if (cap > h->cfg.backoff_max_ms)
+		cap = h->cfg.backoff_max_ms;
+	cap = cap / 2 + (int64_t)(rand_r(&h->seed) % (unsigned)(cap / 2 + 1));
+	if (retry_after_ms > cap)
+		cap = retry_after_ms < h->cfg.backoff_max_ms ? retry_after_ms : h->cfg.backoff_max_ms;
+	return cap;
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *ctx)
+{
+	return buf_append(ctx, p, size * n) == 0 ? size * n : 0;
+}
+
+static int progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return cancelled(ctx) ? 1 : 0;
+}
+
+/* One attempt. The status, or -1 with e set. */
+static long attempt(struct cloud_http *h, const struct cloud_req *r, struct buf *resp,
+    int64_t *retry_after_ms, struct err *e)
+{
+	struct cloud_header hdr[CLOUD_MAX_HEADERS];
+	size_t nh = 0;
+	struct curl_slist *list = NULL;
+	char line[sizeof(hdr[0].name) + sizeof(hdr[0].value) + 4], errbuf[CURL_ERROR_SIZE] = "";
+	curl_off_t ra = 0;
+	CURL *c;
+	CURLcode rc;
+	long status = -1;
+
+	buf_reset(resp);
+	if (r->sign != NULL && r->sign(r->sign_ctx, r, hdr, &nh, e) == -1)
+		return -1;
+	c = curl_easy_init();
+	if (c == NULL)
+		return err_set(e, "curl_easy_init failed");
+	for (size_t i = 0; i < nh; i++) {
+		hdr[i].name[sizeof(hdr[i].name) - 1] = hdr[i].value[sizeof(hdr[i].value) - 1] = '\0';
+		snprintf(line, sizeof(line), "%.47s: %.4607s", hdr[i].name, hdr[i].value);
+		list = curl_slist_append(list, line);
+	}
+	if (r->content_type != NULL) {
+		snprintf(line, sizeof(line), "Content-Type: %s", r->content_type);
+		list = curl_slist_append(list, line);
+	}
+	list = curl_slist_append(list, "Accept:");
+	list = curl_slist_append(list, "Expect:");
+	curl_easy_setopt(c, CURLOPT_URL, r->url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
+	if (r->body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)r->body_len);
+	} else if (strcmp(r->method, "GET") == 0) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)h->cfg.timeout_ms);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "poolscale/" POOLSCALE_VERSION);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	atomic_fetch_add(&h->stats.calls, 1);
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+			*retry_after_ms = (int64_t)ra * 1000;
+	} else if (rc == CURLE_WRITE_ERROR) {
+		err_set(e, "response larger than %d bytes", CLOUD_BODY_MAX);
+	} else if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		err_set(e, "cancelled");
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+		err_set(e, "timeout after %lld ms", (long long)h->cfg.timeout_ms);
+	} else {
+		err_set(e, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	}
+	curl_slist_free_all(list);
+	curl_easy_cleanup(c);
+	return status;
+}
+
+long cloud_http_do(struct cloud_http *h, const struct cloud_req *r, struct buf *resp,
+    struct err *e)
+{
+	long status = -1;
+
+	resp->max = CLOUD_BODY_MAX;
+	for (int i = 0; i <= h->cfg.retries; i++) {
+		int64_t retry_after_ms = 0;
+
+		if (cancelled(h))
+			return err_set(e, "cancelled");
+		if (i > 0)
+			atomic_fetch_add(&h->stats.retries, 1);
+		status = attempt(h, r, resp, &retry_after_ms, e);
+		if (status != -1 && !cloud_http_retryable(status))
+			return status;
+		if (strcmp(e->msg, "cancelled") == 0 && status == -1)
+			return -1;
+		if (status != -1)
+			err_set(e, "HTTP %ld", status);
+		if (i < h->cfg.retries)
+			nap(h, backoff(h, i + 1, retry_after_ms));
+	}
+	atomic_fetch_add(&h->stats.failures, 1);
+	/* Out of retries: a 5xx/429 is still an answer the caller can read. */
+	return status;
+}
+
+int cloud_read_secret(const char *path, char *dst, size_t cap, struct err *e)
+{
+	struct buf b;
+	size_t n;
+	char *p;
+
+	buf_init(&b, 64 * 1024);
+	if (file_read_all(path, &b, NULL, e) == -1) {
+		buf_fini(&b);
+		return -1;
+	}
+	p = b.p ? b.p : "";
+	n = b.len;
+	while (n > 0 && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
+		p++;
+		n--;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '\n' || p[i] == '\r') {
+			n = i;
+			break;
+		}
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n >= cap) {
+		buf_fini(&b);
+		return err_set(e, "%s: %s", path, n == 0 ? "empty" : "too long for a secret");
+	}
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+	explicit_bzero(b.p, b.len);
+	buf_fini(&b);
+	return 0;
+}

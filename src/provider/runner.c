@@ -1,0 +1,129 @@
+#include "provider/runner.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/workpool.h"
+
+#define RUNNER_MAX_QUEUED 64
+
+struct prov_runner {
+	struct provider *p;
+	struct loop *loop;
+	struct workpool *pool;
+	prov_result_fn fn;
+	void *owner;
+	_Atomic bool closing;
+};
+
+struct prov_job {
+	struct prov_runner *r;
+	struct prov_result res;
+	bool ran;
+};
+
+static const char *const op_names[PROV_NOPS] = {
+	[PROV_OP_LIST] = "list",
+	[PROV_OP_SET_SIZE] = "set_size",
+	[PROV_OP_REMOVE] = "remove",
+};
+
+const char *prov_op_name(enum prov_op op)
+{
+	return (unsigned)op < PROV_NOPS ? op_names[op] : "unknown";
+}
+
+/* On the runner's thread. */
+static void run(void *arg)
+{
+	struct prov_job *j = arg;
+	struct prov_runner *r = j->r;
+	struct provider *p = r->p;
+	struct prov_result *res = &j->res;
+
+	if (atomic_load(&r->closing))
+		return;
+	j->ran = true;
+	if (res->op == PROV_OP_SET_SIZE)
+		res->rc = p->ops->set_size(p->impl, res->n, &res->e);
+	else if (res->op == PROV_OP_REMOVE)
+		res->rc = p->ops->remove(p->impl, res->id, &res->e);
+	if (atomic_load(&r->closing)) {
+		res->list_rc = err_set(&res->list_e, "cancelled");
+		return;
+	}
+	res->list_rc = p->ops->list(p->impl, &res->members, &res->list_e);
+}
+
+/* Back on the loop. */
+static void finish(struct loop *l, void *arg)
+{
+	struct prov_job *j = arg;
+	struct prov_runner *r = j->r;
+
+	(void)l;
+	if (j->ran && !atomic_load(&r->closing))
+		r->fn(r->owner, &j->res);
+	member_list_fini(&j->res.members);
+	free(j);
+}
+
+struct prov_runner *prov_runner_new(struct provider *p, struct loop *l, prov_result_fn fn,
+    void *owner, struct err *e)
+{
+	struct prov_runner *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	r->p = p;
+	r->loop = l;
+	r->fn = fn;
+	r->owner = owner;
+	r->pool = workpool_new(1, RUNNER_MAX_QUEUED, e);
+	if (r->pool == NULL) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int prov_runner_submit(struct prov_runner *r, enum prov_op op, int n, const char *id)
+{
+	struct prov_job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return -1;
+	j->r = r;
+	j->res.op = op;
+	j->res.n = n;
+	if (id != NULL)
+		snprintf(j->res.id, sizeof(j->res.id), "%s", id);
+	member_list_init(&j->res.members);
+	if (workpool_submit(r->pool, run, r->loop, finish, j) == -1) {
+		free(j);
+		return -1;
+	}
+	return 0;
+}
+
+size_t prov_runner_busy(struct prov_runner *r)
+{
+	return workpool_busy(r->pool);
+}
+
+void prov_runner_free(struct prov_runner *r)
+{
+	if (r == NULL)
+		return;
+	atomic_store(&r->closing, true);
+	if (r->p->ops->cancel != NULL)
+		r->p->ops->cancel(r->p->impl);
+	workpool_free(r->pool);		/* queued jobs return at once */
+	loop_flush_posts(r->loop);	/* their results, dropped */
+	free(r);
+}

@@ -1,0 +1,48 @@
+/* provider/runner.h: runs a provider's calls on a thread of their own, one at
+ * a time and in order, and hands each result back on the loop, so a slow or
+ * retrying cloud API never stalls health checks, drains or the HTTP API.
+ * A mutating call is followed by a list in the same job, so its result comes
+ * with the membership it produced. Not here: what to call and when (the
+ * controller), how (the provider). */
+#ifndef POOLSCALE_PROVIDER_RUNNER_H
+#define POOLSCALE_PROVIDER_RUNNER_H
+
+#include "common/loop.h"
+#include "provider/provider.h"
+
+enum prov_op {
+	PROV_OP_LIST = 0,
+	PROV_OP_SET_SIZE,
+	PROV_OP_REMOVE,
+	PROV_NOPS,
+};
+
+const char *prov_op_name(enum prov_op op);
+
+struct prov_result {
+	enum prov_op op;
+	int n;				/* set_size: the size asked for */
+	char id[40];			/* remove: the member */
+	int rc;				/* the call: 0 or -1 with e */
+	struct err e;
+	int list_rc;			/* the list that followed: 0 or -1 with list_e */
+	struct err list_e;
+	struct member_list members;
+};
+
+typedef void (*prov_result_fn)(void *owner, const struct prov_result *r);
+
+struct prov_runner;
+
+/* The runner borrows p; fn(owner, result) runs on l for every job. */
+struct prov_runner *prov_runner_new(struct provider *p, struct loop *l, prov_result_fn fn,
+    void *owner, struct err *e);
+/* Queues a call. 0, or -1 when the queue is full or memory is out. */
+int prov_runner_submit(struct prov_runner *r, enum prov_op op, int n, const char *id);
+/* Jobs queued or running. */
+size_t prov_runner_busy(struct prov_runner *r);
+/* Cancels the call running (cloud calls stop their retries), drops the jobs
+ * queued, joins the thread; no result is delivered after it returns. */
+void prov_runner_free(struct prov_runner *r);
+
+#endif
