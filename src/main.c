@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "controller/cmd.h"
 #include "demo/demo.h"
+#include "discovery/sd.h"
 #include "lb/lb.h"
 #include "load/cmd.h"
 #include "sim/cmd.h"
@@ -23,6 +24,7 @@ static const struct command commands[] = {
 	{ "load", "open-loop HTTP load: constant, profile or trace replay", load_main },
 	{ "simulate", "replay a load through the policies under a virtual clock, scored", simulate_main },
 	{ "demo", "the whole system on this machine, scaling under a load profile", demo_main },
+	{ "sd", "service discovery alone: a provider's members as a file_sd file", sd_main },
 	{ "status", "show a running controller's pool", cli_status_main },
 	{ "scale", "set a running controller's desired size", cli_scale_main },
 	{ "events", "show a running controller's recent events", cli_events_main },

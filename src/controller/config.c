@@ -12,6 +12,7 @@
 #include "common/fileio.h"
 #include "common/net.h"
 #include "common/yamlcfg.h"
+#include "provider/exo_json.h"
 
 #define DAY_MS 86400000
 
@@ -54,6 +55,11 @@ static void defaults(struct ctl_cfg *c)
 	c->drain_timeout_ms = 30000;
 	c->kill_grace_ms = 10000;
 	snprintf(c->provider, sizeof(c->provider), "local");
+	c->app_port = c->metrics_port = -1;	/* from provider.local unless set */
+	c->list_interval_ms = -1;		/* by kind, in finish_load() */
+	exo_cfg_default(&c->exoscale);
+	asg_cfg_default(&c->aws);
+	exec_cfg_default(&c->exec);
 	snprintf(c->local.address_base, sizeof(c->local.address_base), "127.0.1.1");
 	c->local.max_instances = 64;
 	c->local.app_port = 8080;
@@ -202,33 +208,39 @@ static void read_drain(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ymap_done(&m);
 }
 
-static void read_command(struct ycfg *y, yaml_node_t *n, struct local_cfg *l)
+/* A command as a YAML list of arguments (or, for exec with a shell, one
+ * string). */
+static void read_argv(struct ycfg *y, yaml_node_t *n, const char *key, char **argv,
+    size_t *argc, size_t max, bool scalar_ok)
 {
 	yaml_node_item_t *it;
 
+	if (n->type == YAML_SCALAR_NODE && scalar_ok) {
+		argv[(*argc)++] = strdup((const char *)n->data.scalar.value);
+		return;
+	}
 	if (n->type != YAML_SEQUENCE_NODE) {
-		ycfg_error(y, n, "provider.local.command: expected a list of arguments");
+		ycfg_error(y, n, "%s: expected a list of arguments", key);
 		return;
 	}
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
 		yaml_node_t *a = yaml_document_get_node(&y->doc, *it);
-		const char *s = ycfg_scalar(y, a, "provider.local.command");
+		const char *s = ycfg_scalar(y, a, key);
 
 		if (s == NULL)
 			continue;
-		if (l->ncommand == LOCAL_MAX_ARGS) {
-			ycfg_error(y, a, "provider.local.command: more than %d arguments",
-			    LOCAL_MAX_ARGS);
+		if (*argc == max) {
+			ycfg_error(y, a, "%s: more than %zu arguments", key, max);
 			return;
 		}
-		if (strlen(s) >= 255) {
-			ycfg_error(y, a, "provider.local.command: an argument is longer than 254");
+		if (strlen(s) >= 4096) {
+			ycfg_error(y, a, "%s: an argument is longer than 4095", key);
 			continue;
 		}
-		l->command[l->ncommand++] = strdup(s);
+		argv[(*argc)++] = strdup(s);
 	}
-	if (l->ncommand == 0)
-		ycfg_error(y, n, "provider.local.command: empty");
+	if (*argc == 0)
+		ycfg_error(y, n, "%s: empty", key);
 }
 
 static void read_local(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
@@ -252,22 +264,121 @@ static void read_local(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ycfg_double(&m, "work_ms", 0, 600000, &l->work_ms);
 	ycfg_duration(&m, "boot_delay", 0, DAY_MS, &l->boot_delay_ms);
 	if ((cmd = ymap_get(&m, "command")) != NULL)
-		read_command(y, cmd, l);
+		read_argv(y, cmd, "provider.local.command", l->command, &l->ncommand,
+		    LOCAL_MAX_ARGS, false);
 	ymap_done(&m);
+}
+
+static void read_exoscale(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	struct exo_cfg *x = &c->exoscale;
+	struct ymap m;
+
+	if (!ymap_init(&m, y, n, "provider.exoscale"))
+		return;
+	ycfg_string(&m, "zone", x->zone, sizeof(x->zone));
+	if (ycfg_string(&m, "pool_id", x->pool_id, sizeof(x->pool_id)) && !exo_is_uuid(x->pool_id))
+		ycfg_error(y, ymap_get(&m, "pool_id"),
+		    "provider.exoscale.pool_id: \"%s\" is not a lower-case UUID", x->pool_id);
+	ycfg_string(&m, "endpoint", x->endpoint, sizeof(x->endpoint));
+	ycfg_string(&m, "key_file", x->key_file, sizeof(x->key_file));
+	ycfg_string(&m, "secret_file", x->secret_file, sizeof(x->secret_file));
+	if (ycfg_string(&m, "address", x->address, sizeof(x->address)) &&
+	    strcmp(x->address, "public") != 0 && strcmp(x->address, "ipv6") != 0)
+		ycfg_error(y, ymap_get(&m, "address"),
+		    "provider.exoscale.address: \"%s\" is not public or ipv6", x->address);
+	ycfg_duration(&m, "operation_timeout", 1000, DAY_MS, &x->operation_timeout_ms);
+	ycfg_duration(&m, "operation_poll", 100, 600000, &x->operation_poll_ms);
+	ymap_done(&m);
+}
+
+static void read_aws(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	struct asg_cfg *a = &c->aws;
+	struct ymap m;
+
+	if (!ymap_init(&m, y, n, "provider.aws"))
+		return;
+	ycfg_string(&m, "region", a->region, sizeof(a->region));
+	ycfg_string(&m, "group", a->group, sizeof(a->group));
+	ycfg_string(&m, "endpoint", a->endpoint, sizeof(a->endpoint));
+	ycfg_string(&m, "ec2_endpoint", a->ec2_endpoint, sizeof(a->ec2_endpoint));
+	ycfg_string(&m, "credentials_file", a->credentials_file, sizeof(a->credentials_file));
+	ycfg_string(&m, "profile", a->profile, sizeof(a->profile));
+	if (ycfg_string(&m, "address", a->address, sizeof(a->address)) &&
+	    strcmp(a->address, "private") != 0 && strcmp(a->address, "public") != 0)
+		ycfg_error(y, ymap_get(&m, "address"),
+		    "provider.aws.address: \"%s\" is not private or public", a->address);
+	ymap_done(&m);
+}
+
+static void read_exec(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	struct exec_cfg *x = &c->exec;
+	static const char *const names[3] = { "list", "set_size", "remove" };
+	struct exec_cmd *cmds[3] = { &x->list, &x->set_size, &x->remove };
+	struct ymap m;
+	yaml_node_t *v[3];
+	char key[48];
+
+	if (!ymap_init(&m, y, n, "provider.exec"))
+		return;
+	ycfg_bool(&m, "shell", &x->shell);
+	ycfg_duration(&m, "timeout", 100, DAY_MS, &x->timeout_ms);
+	ycfg_duration(&m, "kill_grace", 0, 600000, &x->kill_grace_ms);
+	for (int i = 0; i < 3; i++)
+		v[i] = ymap_get(&m, names[i]);
+	ymap_done(&m);
+	for (int i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "provider.exec.%s", names[i]);
+		if (v[i] == NULL) {
+			ycfg_error(y, n, "%s: missing", key);
+			continue;
+		}
+		read_argv(y, v[i], key, cmds[i]->argv, &cmds[i]->argc, EXEC_MAX_ARGS, x->shell);
+		if (x->shell && cmds[i]->argc > 1)
+			ycfg_error(y, v[i], "%s: with shell: true, give one command string", key);
+	}
 }
 
 static void read_provider(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 {
 	struct ymap m;
+	struct cloud_http_cfg http;
+	yaml_node_t *kind, *exec;
 
 	if (!ymap_init(&m, y, n, "provider"))
 		return;
+	kind = ymap_get(&m, "kind");
 	if (ycfg_string(&m, "kind", c->provider, sizeof(c->provider)) &&
-	    strcmp(c->provider, "local") != 0)
-		ycfg_error(y, ymap_get(&m, "kind"),
-		    "provider.kind: \"%s\" is not a provider this build has (local)", c->provider);
+	    strcmp(c->provider, "local") != 0 && strcmp(c->provider, "exoscale") != 0 &&
+	    strcmp(c->provider, "aws") != 0 && strcmp(c->provider, "exec") != 0)
+		ycfg_error(y, kind, "provider.kind: \"%s\" is not local, exoscale, aws or exec",
+		    c->provider);
+	read_int(&m, "app_port", 1, 65535, &c->app_port);
+	read_int(&m, "metrics_port", 1, 65535, &c->metrics_port);
+	ycfg_duration(&m, "list_interval", 100, DAY_MS, &c->list_interval_ms);
+	/* One client behaviour for every cloud. */
+	http = c->exoscale.http;
+	ycfg_duration(&m, "timeout", 100, 600000, &http.timeout_ms);
+	read_int(&m, "retries", 0, 20, &http.retries);
+	ycfg_duration(&m, "backoff", 10, 600000, &http.backoff_ms);
+	ycfg_duration(&m, "backoff_max", 10, 3600000, &http.backoff_max_ms);
+	if (http.backoff_max_ms < http.backoff_ms)
+		ycfg_error(y, n, "provider.backoff_max is below provider.backoff");
+	c->exoscale.http = c->aws.http = http;
 	read_local(y, ymap_get(&m, "local"), c);
+	read_exoscale(y, ymap_get(&m, "exoscale"), c);
+	read_aws(y, ymap_get(&m, "aws"), c);
+	exec = ymap_get(&m, "exec");
+	read_exec(y, exec, c);
 	ymap_done(&m);
+	if (strcmp(c->provider, "exoscale") == 0 && c->exoscale.pool_id[0] == '\0')
+		ycfg_error(y, n, "provider.exoscale.pool_id: missing");
+	if (strcmp(c->provider, "aws") == 0 && c->aws.group[0] == '\0')
+		ycfg_error(y, n, "provider.aws.group: missing");
+	if (strcmp(c->provider, "exec") == 0 && exec == NULL)
+		ycfg_error(y, n, "provider.exec: missing (list, set_size and remove commands)");
 }
 
 static bool valid_set_name(const char *s)
@@ -383,7 +494,7 @@ static void read_root(struct ycfg *y, struct ctl_cfg *c)
 	if (c->initial >= 0 && (c->initial < c->min || c->initial > c->max))
 		ycfg_error(y, root, "initial (%d) is outside [min, max] = [%d, %d]", c->initial,
 		    c->min, c->max);
-	if (c->max > c->local.max_instances)
+	if (strcmp(c->provider, "local") == 0 && c->max > c->local.max_instances)
 		ycfg_error(y, root, "max (%d) is above provider.local.max_instances (%d)", c->max,
 		    c->local.max_instances);
 	if (c->health_timeout_ms >= c->health_interval_ms)
@@ -414,11 +525,24 @@ static int finish_load(struct ycfg *y, struct ctl_cfg *c, struct buf *errors)
 		read_root(y, c);
 	if (c->initial < 0)
 		c->initial = c->min;
+	/* provider.app_port wins; provider.local.app_port is the older place. */
+	if (c->app_port < 0)
+		c->app_port = c->local.app_port;
+	c->local.app_port = c->app_port;
+	if (c->metrics_port < 0)
+		c->metrics_port = c->local.metrics_port;
+	c->local.metrics_port = c->metrics_port;
+	/* Local lists are free; a cloud's count against its rate limit. */
+	if (c->list_interval_ms < 0)
+		c->list_interval_ms = strcmp(c->provider, "local") == 0 ? 250 : 10000;
+	resolve(c->exoscale.key_file, sizeof(c->exoscale.key_file), c->file);
+	resolve(c->exoscale.secret_file, sizeof(c->exoscale.secret_file), c->file);
+	resolve(c->aws.credentials_file, sizeof(c->aws.credentials_file), c->file);
 	if (c->nsets == 0) {
 		snprintf(c->sets[0].name, sizeof(c->sets[0].name), "metrics");
-		c->sets[0].port = c->local.metrics_port;
+		c->sets[0].port = c->metrics_port;
 		snprintf(c->sets[1].name, sizeof(c->sets[1].name), "web");
-		c->sets[1].port = c->local.app_port;
+		c->sets[1].port = c->app_port;
 		c->nsets = 2;
 	}
 	resolve(c->state_dir, sizeof(c->state_dir), c->file);
@@ -517,4 +641,16 @@ void ctl_cfg_fini(struct ctl_cfg *c)
 	for (size_t i = 0; i < c->local.ncommand; i++)
 		free(c->local.command[i]);
 	c->local.ncommand = 0;
+	exec_cfg_fini(&c->exec);
+}
+
+int ctl_provider_open(struct ctl_cfg *cfg, struct provider *out, struct err *e)
+{
+	if (strcmp(cfg->provider, "exoscale") == 0)
+		return prov_exoscale_new(&cfg->exoscale, out, e);
+	if (strcmp(cfg->provider, "aws") == 0)
+		return prov_aws_new(&cfg->aws, out, e);
+	if (strcmp(cfg->provider, "exec") == 0)
+		return prov_exec_new(&cfg->exec, out, e);
+	return prov_local_new(&cfg->local, out, e);
 }

@@ -12,6 +12,9 @@
 #include "common/log.h"
 #include "policy/step.h"
 #include "policy/target.h"
+#include "provider/aws.h"
+#include "provider/exec.h"
+#include "provider/exoscale.h"
 #include "provider/local.h"
 
 #define CTL_MAX_SETS 8
@@ -44,8 +47,13 @@ struct ctl_cfg {
 
 	int64_t drain_timeout_ms, kill_grace_ms;
 
-	char provider[16];		/* "local" */
+	char provider[16];		/* local, exoscale, aws or exec */
+	int app_port, metrics_port;	/* where members serve and expose metrics */
+	int64_t list_interval_ms;	/* how often the provider is asked for members */
 	struct local_cfg local;
+	struct exo_cfg exoscale;
+	struct asg_cfg aws;
+	struct exec_cfg exec;
 
 	char sd_dir[1024];
 	struct sd_set sets[CTL_MAX_SETS];
@@ -66,8 +74,8 @@ struct ctl_cfg {
 };
 
 /* Parses file into cfg. Returns the number of errors (0: valid); their text,
- * one per line, is appended to errors. cfg->local.command strings are owned
- * by cfg: release with ctl_cfg_fini(). */
+ * one per line, is appended to errors. Command strings (local, exec) are
+ * owned by cfg: release with ctl_cfg_fini(). */
 int ctl_cfg_load(const char *file, struct ctl_cfg *cfg, struct buf *errors);
 /* The same from a string (tests); name is used in messages. */
 int ctl_cfg_load_string(const char *name, const char *text, struct ctl_cfg *cfg,
@@ -76,5 +84,7 @@ int ctl_cfg_load_string(const char *name, const char *text, struct ctl_cfg *cfg,
  * Same return convention; messages name the flag or key. */
 int ctl_cfg_finish(struct ctl_cfg *cfg, struct buf *errors);
 void ctl_cfg_fini(struct ctl_cfg *cfg);
+/* Opens the provider cfg names (credentials are read here, not at load). */
+int ctl_provider_open(struct ctl_cfg *cfg, struct provider *out, struct err *e);
 
 #endif

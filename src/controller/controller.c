@@ -212,37 +212,50 @@ static int add_member(struct controller *c, const struct member *pm)
 	m->seen_ms = loop_now_ms(c->loop);
 	m->next_check_ms = m->seen_ms;
 	m->in_flight = -1;
-	snprintf(addr, sizeof(addr), "%s:%d", m->address, c->cfg->local.app_port);
+	/* An IPv6 address needs brackets before the port. */
+	snprintf(addr, sizeof(addr), strchr(m->address, ':') ? "[%s]:%d" : "%s:%d", m->address,
+	    c->cfg->app_port);
 	if (net_addr_parse(addr, &m->app_addr, &e) == -1)
 		return -1;
-	snprintf(addr, sizeof(addr), "%s:%d", m->address, c->cfg->local.metrics_port);
+	snprintf(addr, sizeof(addr), strchr(m->address, ':') ? "[%s]:%d" : "%s:%d", m->address,
+	    c->cfg->metrics_port);
 	if (net_addr_parse(addr, &m->metrics_addr, &e) == -1)
 		return -1;
 	c->n++;
 	return 0;
 }
 
-/* Brings the table in line with the provider. -1 when the list failed: the
- * controller never acts on a membership it could not read. */
-static int sync_members(struct controller *c)
+/* A provider error is counted every time and logged once per cause, so a
+ * cloud that is down for an hour does not fill the log. */
+static void prov_failed(struct controller *c, int op, const char *what, const char *msg)
 {
-	struct member_list l;
-	struct err e;
+	c->stats.provider_errors[op]++;
+	if (strcmp(c->prov_error[op], msg) == 0)
+		return;
+	snprintf(c->prov_error[op], sizeof(c->prov_error[op]), "%s", msg);
+	log_msg(LOG_ERROR, what, "provider=%s error=%s", c->prov.ops->name, msg);
+}
 
-	member_list_init(&l);
-	if (c->prov.ops->list(c->prov.impl, &l, &e) == -1) {
-		c->stats.provider_errors[OP_LIST]++;
-		log_msg(LOG_ERROR, "provider list failed", "provider=%s error=%s",
-		    c->prov.ops->name, e.msg);
-		member_list_fini(&l);
-		return -1;
-	}
+static void prov_ok(struct controller *c, int op, const char *what)
+{
+	if (c->prov_error[op][0] == '\0')
+		return;
+	log_msg(LOG_INFO, what, "provider=%s after=%s", c->prov.ops->name, c->prov_error[op]);
+	c->prov_error[op][0] = '\0';
+}
+
+/* Brings the table in line with a list the provider gave; returns how many
+ * members are new. */
+static size_t apply_members(struct controller *c, const struct member_list *l)
+{
+	size_t added = 0;
+
 	for (size_t i = 0; i < c->n;) {
 		struct cmember *m = &c->m[i];
 		bool found = false;
 
-		for (size_t j = 0; j < l.n && !found; j++)
-			found = strcmp(l.v[j].id, m->id) == 0;
+		for (size_t j = 0; j < l->n && !found; j++)
+			found = strcmp(l->v[j].id, m->id) == 0;
 		if (found) {
 			i++;
 			continue;
@@ -257,36 +270,108 @@ static int sync_members(struct controller *c)
 		}
 		remove_index(c, i);
 	}
-	for (size_t j = 0; j < l.n; j++) {
-		struct cmember *m = ctl_member(c, l.v[j].id);
+	for (size_t j = 0; j < l->n; j++) {
+		struct cmember *m = ctl_member(c, l->v[j].id);
 
 		if (m == NULL) {
-			if (add_member(c, &l.v[j]) == -1)
-				log_msg(LOG_ERROR, "out of memory", "id=%s", l.v[j].id);
-		} else if (l.v[j].stopping && m->state != MEMBER_STOPPING) {
+			if (add_member(c, &l->v[j]) == -1)
+				log_msg(LOG_ERROR, "bad member", "id=%s address=%s", l->v[j].id,
+				    l->v[j].address);
+			else
+				added++;
+		} else if (l->v[j].stopping && m->state != MEMBER_STOPPING) {
 			set_state(c, m, MEMBER_STOPPING);
 		}
 	}
+	return added;
+}
+
+/* A list's outcome. The controller never acts on a membership it could not
+ * read: until a list succeeds again, reconcile holds. */
+static size_t take_list(struct controller *c, int rc, const struct err *e,
+    const struct member_list *l)
+{
+	if (rc == -1) {
+		c->listed = false;
+		prov_failed(c, OP_LIST, "provider list failed", e->msg);
+		return 0;
+	}
+	c->listed = true;
+	c->last_list_ms = loop_now_ms(c->loop);
+	prov_ok(c, OP_LIST, "provider list works again");
+	return apply_members(c, l);
+}
+
+/* Lists on the calling thread: only at start, before the loop runs. */
+static int list_now(struct controller *c, struct err *e)
+{
+	struct member_list l;
+	int rc;
+
+	member_list_init(&l);
+	rc = c->prov.ops->list(c->prov.impl, &l, e);
+	take_list(c, rc, e, &l);
 	member_list_fini(&l);
-	return 0;
+	return rc;
+}
+
+static void request_list(struct controller *c)
+{
+	if (c->list_busy)
+		return;
+	if (prov_runner_submit(c->runner, PROV_OP_LIST, 0, NULL) == 0)
+		c->list_busy = true;
+}
+
+/* Back on the loop: a provider call ended (with the list that followed). */
+static void on_provider(void *owner, const struct prov_result *r)
+{
+	struct controller *c = owner;
+	struct cmember *m;
+	size_t added;
+
+	if (r->op == PROV_OP_LIST) {
+		c->list_busy = false;
+	} else if (r->op == PROV_OP_SET_SIZE) {
+		c->grow_busy = false;
+		if (r->rc == -1)
+			prov_failed(c, OP_SET_SIZE, "provider set_size failed", r->e.msg);
+		else
+			prov_ok(c, OP_SET_SIZE, "provider set_size works again");
+	} else if ((m = ctl_member(c, r->id)) != NULL) {
+		m->removing = false;
+		if (r->rc == -1) {
+			prov_failed(c, OP_REMOVE, "provider remove failed", r->e.msg);
+		} else {
+			prov_ok(c, OP_REMOVE, "provider remove works again");
+			set_state(c, m, MEMBER_STOPPING);
+		}
+	}
+	added = take_list(c, r->list_rc, &r->list_e, &r->members);
+	if (r->op == PROV_OP_SET_SIZE && r->rc == 0 && added > 0) {
+		c->stats.started += added;
+		event(c, "scale_out", "scaled out to %d: %zu started", r->n, added);
+	}
+	if (c->publish_needed)
+		publish(c);
 }
 
 /* ---- acting ---- */
 
 static void provider_remove(struct controller *c, struct cmember *m, const char *why)
 {
-	struct err e;
-
+	if (m->removing)
+		return;
 	if (c->cfg->dry_run) {
 		log_msg(LOG_INFO, "dry run: would remove", "id=%s reason=%s", m->id, why);
 		return;
 	}
-	if (c->prov.ops->remove(c->prov.impl, m->id, &e) == -1) {
-		c->stats.provider_errors[OP_REMOVE]++;
-		log_msg(LOG_ERROR, "provider remove failed", "id=%s error=%s", m->id, e.msg);
+	if (prov_runner_submit(c->runner, PROV_OP_REMOVE, 0, m->id) == -1) {
+		prov_failed(c, OP_REMOVE, "provider remove failed", "provider queue full");
 		return;
 	}
-	set_state(c, m, MEMBER_STOPPING);
+	log_msg(LOG_INFO, "removing", "id=%s reason=%s", m->id, why);
+	m->removing = true;
 }
 
 static void decide(struct controller *c, const char *fmt, ...)
@@ -345,9 +430,8 @@ static void reconcile(struct controller *c)
 {
 	int64_t t0 = clock_mono_ns();
 	int active, draining, want = c->desired;
-	struct err e;
 
-	if (sync_members(c) == -1) {
+	if (!c->listed) {
 		decide(c, "held: could not list members");
 		return;
 	}
@@ -357,17 +441,15 @@ static void reconcile(struct controller *c)
 		decide(c, "scale out: %d active, desired %d", active, want);
 		if (c->cfg->dry_run) {
 			log_msg(LOG_INFO, "dry run: would scale out", "from=%d to=%d", active, want);
-		} else if (c->prov.ops->set_size(c->prov.impl, want + draining, &e) == -1) {
-			c->stats.provider_errors[OP_SET_SIZE]++;
-			log_msg(LOG_ERROR, "provider set_size failed", "size=%d error=%s",
-			    want + draining, e.msg);
-		} else {
-			size_t before = c->n;
-
-			event(c, "scale_out", "scaling out from %d to %d", active, want);
-			sync_members(c);
-			if (c->n > before)
-				c->stats.started += c->n - before;
+		} else if (!c->grow_busy) {
+			/* The size is absolute: asking again while the pool grows
+			 * (members not listed yet) changes nothing. */
+			if (prov_runner_submit(c->runner, PROV_OP_SET_SIZE, want + draining,
+			    NULL) == 0)
+				c->grow_busy = true;
+			else
+				prov_failed(c, OP_SET_SIZE, "provider set_size failed",
+				    "provider queue full");
 		}
 	} else if (active > want) {
 		decide(c, "scale in: %d active, desired %d", active, want);
@@ -517,7 +599,8 @@ static int64_t fast_tick(struct loop *l, void *ctx)
 	struct controller *c = ctx;
 	int64_t now = loop_now_ms(l);
 
-	(void)sync_members(c);
+	if (now - c->last_list_ms >= c->cfg->list_interval_ms)
+		request_list(c);
 	for (size_t i = 0; i < c->n; i++) {
 		struct cmember *m = &c->m[i];
 
@@ -605,7 +688,7 @@ int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct e
 	c->lock_fd = file_lock(lock, e);
 	if (c->lock_fd == -1)
 		return -1;
-	if (prov_local_new(&cfg->local, &c->prov, e) == -1)
+	if (ctl_provider_open(cfg, &c->prov, e) == -1)
 		return -1;
 	c->hc = http_client_new(l);
 	if (c->hc == NULL)
@@ -613,8 +696,12 @@ int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct e
 	load_state(c);
 	if (ctl_autoscale_init(c, e) == -1)
 		return -1;
-	if (sync_members(c) == -1)
-		return err_set(e, "could not list the pool's members");
+	/* Loud at start: a wrong key or pool id stops here, with the cause. */
+	if (list_now(c, e) == -1)
+		return -1;
+	c->runner = prov_runner_new(&c->prov, l, on_provider, c, e);
+	if (c->runner == NULL)
+		return -1;
 	c->publish_needed = true;
 	publish(c);
 	c->fast_timer = loop_add_timer(l, CTL_FAST_MS, fast_tick, c);
@@ -636,6 +723,7 @@ void ctl_fini(struct controller *c)
 			loop_cancel_timer(c->loop, c->tick_timer);
 	}
 	http_client_free(c->hc);
+	prov_runner_free(c->runner);
 	if (c->prov.ops)
 		c->prov.ops->free(c->prov.impl);
 	for (int i = 0; i < CTL_MAX_SETS; i++)

@@ -20,6 +20,7 @@
 #include "controller/webhook.h"
 #include "policy/policy.h"
 #include "provider/provider.h"
+#include "provider/runner.h"
 
 enum member_state {
 	MEMBER_PENDING = 0,	/* exists, not yet healthy */
@@ -43,6 +44,7 @@ struct cmember {
 	int64_t drain_start_ms;
 	bool drain_check_running;
 	double in_flight;		/* last read while draining; -1 unknown */
+	bool removing;			/* a remove call is queued or running */
 	struct net_addr app_addr, metrics_addr;
 };
 
@@ -79,6 +81,12 @@ struct controller {
 	struct ctl_cfg *cfg;
 	struct loop *loop;
 	struct provider prov;
+	struct prov_runner *runner;	/* provider calls run here, off the loop */
+	bool list_busy;			/* a list is queued or running */
+	bool grow_busy;			/* a set_size is queued or running */
+	bool listed;			/* the last list succeeded */
+	int64_t last_list_ms;
+	char prov_error[4][192];	/* last error by op, logged once per cause */
 	struct http_client *hc;
 	struct cmember *m;
 	size_t n, cap;

@@ -53,6 +53,20 @@ void ctl_metrics_render(struct controller *c, struct buf *b)
 		prom_sample_u64(b, "poolscale_provider_errors_total", labels,
 		    c->stats.provider_errors[i]);
 	}
+	if (c->prov.ops->api_stats != NULL) {
+		uint64_t calls, retries, failures;
+
+		c->prov.ops->api_stats(c->prov.impl, &calls, &retries, &failures);
+		prom_header(b, "poolscale_provider_api_calls_total", "counter",
+		    "HTTP requests sent to the cloud API, retries included.");
+		prom_sample_u64(b, "poolscale_provider_api_calls_total", NULL, calls);
+		prom_header(b, "poolscale_provider_api_retries_total", "counter",
+		    "Cloud API requests that were retries (after 429, 5xx or no answer).");
+		prom_sample_u64(b, "poolscale_provider_api_retries_total", NULL, retries);
+		prom_header(b, "poolscale_provider_api_failures_total", "counter",
+		    "Cloud API calls that still failed after their retries.");
+		prom_sample_u64(b, "poolscale_provider_api_failures_total", NULL, failures);
+	}
 	prom_header(b, "poolscale_reconcile_duration_seconds", "summary",
 	    "Time spent in reconcile passes.");
 	prom_sample(b, "poolscale_reconcile_duration_seconds_sum", NULL,

@@ -16,7 +16,7 @@
 #define FORM_TYPE "application/x-www-form-urlencoded; charset=utf-8"
 
 struct aws {
-	struct aws_cfg cfg;
+	struct asg_cfg cfg;
 	char as_url[300], ec2_url[300];
 	struct aws_creds creds;
 	struct cloud_http http;
@@ -29,7 +29,7 @@ struct aws_call {
 	const char *service;
 };
 
-void aws_cfg_default(struct aws_cfg *c)
+void asg_cfg_default(struct asg_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->address, sizeof(c->address), "private");
@@ -115,7 +115,7 @@ static int file_creds(const char *path, const char *profile, struct aws_creds *o
 	return rc;
 }
 
-int aws_load_creds(const struct aws_cfg *cfg, struct aws_creds *out, struct err *e)
+int aws_load_creds(const struct asg_cfg *cfg, struct aws_creds *out, struct err *e)
 {
 	char path[1100];
 	const char *profile = cfg->profile, *env;
@@ -349,6 +349,8 @@ static int aws_list(void *impl, struct member_list *out, struct err *e)
 		snprintf(m.id, sizeof(m.id), "%s", x->id);
 		snprintf(m.address, sizeof(m.address), "%s", addr);
 		m.stopping = leaving(g.v[i].lifecycle);
+		m.booting = strncmp(g.v[i].lifecycle, "Pending", 7) == 0 ||
+		    strcmp(x->state, "running") != 0;
 		m.created_unix_s = launch_s(x->launch_time);
 		if (member_list_add(out, &m) == -1)
 			rc = err_set(e, "out of memory");
@@ -485,7 +487,7 @@ static void url(char *dst, size_t cap, const char *given, const char *svc, const
 		memcpy(dst + n, "/", 2);
 }
 
-int prov_aws_new(const struct aws_cfg *cfg, struct provider *out, struct err *e)
+int prov_aws_new(const struct asg_cfg *cfg, struct provider *out, struct err *e)
 {
 	struct aws *a = calloc(1, sizeof(*a));
 	const char *r;

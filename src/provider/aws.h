@@ -12,7 +12,7 @@
 #include "provider/cloudhttp.h"
 #include "provider/provider.h"
 
-struct aws_cfg {
+struct asg_cfg {
 	char region[32];		/* "": AWS_REGION, else AWS_DEFAULT_REGION */
 	char group[256];		/* the Auto Scaling group's name */
 	char endpoint[256];		/* "": https://autoscaling.{region}.amazonaws.com/ */
@@ -23,8 +23,8 @@ struct aws_cfg {
 	struct cloud_http_cfg http;
 };
 
-void aws_cfg_default(struct aws_cfg *c);
-int prov_aws_new(const struct aws_cfg *cfg, struct provider *out, struct err *e);
+void asg_cfg_default(struct asg_cfg *c);
+int prov_aws_new(const struct asg_cfg *cfg, struct provider *out, struct err *e);
 
 /* Credentials as the SDKs find them: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
  * and AWS_SESSION_TOKEN, else the profile's section of the credentials
@@ -35,6 +35,6 @@ struct aws_creds {
 	char session_token[4096];
 };
 
-int aws_load_creds(const struct aws_cfg *cfg, struct aws_creds *out, struct err *e);
+int aws_load_creds(const struct asg_cfg *cfg, struct aws_creds *out, struct err *e);
 
 #endif

@@ -169,6 +169,7 @@ static int exo_list(void *impl, struct member_list *out, struct err *e)
 		snprintf(m.id, sizeof(m.id), "%s", in->id);
 		snprintf(m.address, sizeof(m.address), "%s", addr);
 		m.stopping = going(in->state);
+		m.booting = !m.stopping && strcmp(in->state, "running") != 0;
 		m.created_unix_s = in->created_unix_s;
 		if (member_list_add(out, &m) == -1)
 			rc = err_set(e, "out of memory");

@@ -18,6 +18,7 @@ struct member {
 	char id[40];
 	char address[64];	/* IP address, no port */
 	bool stopping;		/* removal requested, not gone yet */
+	bool booting;		/* the provider says it is not running yet */
 	int64_t created_unix_s;
 };
 
