@@ -277,7 +277,8 @@ static void read_exoscale(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	if (!ymap_init(&m, y, n, "provider.exoscale"))
 		return;
 	ycfg_string(&m, "zone", x->zone, sizeof(x->zone));
-	if (ycfg_string(&m, "pool_id", x->pool_id, sizeof(x->pool_id)) && !exo_is_uuid(x->pool_id))
+	if (ycfg_string(&m, "pool_id", x->pool_id, sizeof(x->pool_id)) && x->pool_id[0] != '\0' &&
+	    !exo_is_uuid(x->pool_id))
 		ycfg_error(y, ymap_get(&m, "pool_id"),
 		    "provider.exoscale.pool_id: \"%s\" is not a lower-case UUID", x->pool_id);
 	ycfg_string(&m, "endpoint", x->endpoint, sizeof(x->endpoint));
@@ -321,7 +322,7 @@ static void read_exec(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	yaml_node_t *v[3];
 	char key[48];
 
-	if (!ymap_init(&m, y, n, "provider.exec"))
+	if (n == NULL || !ymap_init(&m, y, n, "provider.exec"))
 		return;
 	ycfg_bool(&m, "shell", &x->shell);
 	ycfg_duration(&m, "timeout", 100, DAY_MS, &x->timeout_ms);
