@@ -193,14 +193,14 @@ static int sign(void *ctx, const struct cloud_req *r, struct cloud_header *h, si
 
 /* Posts form to the service; 0 with the 200 body in resp, or -1 with e
  * naming the action and the service's error code and message. */
-static int call(struct aws *a, const char *service, const char *action, const char *form,
+static int call(struct aws *a, const char *service, const char *action, const struct buf *form,
     struct buf *resp, struct err *e)
 {
 	struct aws_call k = { a, service };
 	struct cloud_req r = {
 		.method = "POST",
 		.url = strcmp(service, "ec2") == 0 ? a->ec2_url : a->as_url,
-		.body = form, .body_len = strlen(form), .content_type = FORM_TYPE,
+		.body = form->p ? form->p : "", .body_len = form->len, .content_type = FORM_TYPE,
 		.sign = sign, .sign_ctx = &k,
 	};
 	struct err ce = { "" };
@@ -214,7 +214,7 @@ static int call(struct aws *a, const char *service, const char *action, const ch
 	aws_parse_error(resp->p ? resp->p : "", resp->len, code, sizeof(code), msg, sizeof(msg));
 	if (strcmp(code, "SignatureDoesNotMatch") == 0 || strcmp(code, "InvalidClientTokenId") == 0 ||
 	    strcmp(code, "IncompleteSignature") == 0 || strcmp(code, "UnrecognizedClientException") == 0)
-		return err_set(e, "aws: %s: HTTP %ld %s: %s (check the access key and secret)",
+		return err_set(e, "aws: %s: HTTP %ld %s (check the access key and secret): %s",
 		    action, status, code, msg);
 	return err_set(e, "aws: %s: HTTP %ld %s%s%s", action, status, code, code[0] ? ": " : "",
 	    msg);
@@ -239,7 +239,7 @@ static int describe_group(struct aws *a, struct aws_group *g, struct err *e)
 	rc = param(&form, "AutoScalingGroupNames.member.1", a->cfg.group) == -1 ?
 	    err_set(e, "aws: group name too long") : 0;
 	if (rc == 0)
-		rc = call(a, "autoscaling", "DescribeAutoScalingGroups", form.p, &resp, e);
+		rc = call(a, "autoscaling", "DescribeAutoScalingGroups", &form, &resp, e);
 	if (rc == 0)
 		rc = aws_parse_group(resp.p ? resp.p : "", resp.len, g, e);
 	if (rc == 0 && !g->found)
@@ -291,7 +291,7 @@ static int describe_instances(struct aws *a, const struct aws_group *g,
 		}
 		if (token[0])
 			param(&form, "NextToken", token);
-		rc = call(a, "ec2", "DescribeInstances", form.p, &resp, e);
+		rc = call(a, "ec2", "DescribeInstances", &form, &resp, e);
 		if (rc == 0)
 			rc = aws_parse_instances(resp.p ? resp.p : "", resp.len, &page, e);
 		buf_fini(&form);
@@ -386,7 +386,7 @@ static int aws_set_size(void *impl, int n, struct err *e)
 	snprintf(num, sizeof(num), "%d", n);
 	param(&form, "DesiredCapacity", num);
 	param(&form, "HonorCooldown", "false");
-	rc = call(a, "autoscaling", "SetDesiredCapacity", form.p, &resp, e);
+	rc = call(a, "autoscaling", "SetDesiredCapacity", &form, &resp, e);
 	buf_fini(&form);
 	buf_fini(&resp);
 	return rc;
@@ -422,7 +422,7 @@ static int aws_remove(void *impl, const char *id, struct err *e)
 	buf_appends(&form, "Action=TerminateInstanceInAutoScalingGroup&Version=" AS_VERSION);
 	param(&form, "InstanceId", id);
 	param(&form, "ShouldDecrementDesiredCapacity", "true");
-	rc = call(a, "autoscaling", "TerminateInstanceInAutoScalingGroup", form.p, &resp, e);
+	rc = call(a, "autoscaling", "TerminateInstanceInAutoScalingGroup", &form, &resp, e);
 	buf_fini(&form);
 	buf_fini(&resp);
 	if (rc == 0)

@@ -97,8 +97,8 @@ static int call(struct exo *x, const char *method, const char *path, const char 
 		return 0;
 	exo_error_message(resp->p ? resp->p : "", resp->len, msg, sizeof(msg));
 	if (status == 401 || status == 403)
-		return err_set(e, "exoscale: %s %s: HTTP %ld: %s (check the API key and "
-		    "secret, and that the key may use this pool)", method, path, status, msg);
+		return err_set(e, "exoscale: %s %s: HTTP %ld (check the API key and secret, and "
+		    "that the key may use this pool): %s", method, path, status, msg);
 	return err_set(e, "exoscale: %s %s: HTTP %ld: %s", method, path, status, msg);
 }
 
