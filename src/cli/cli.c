@@ -307,6 +307,13 @@ int cli_pool_main(int argc, char **argv)
 		goto out;
 	log_setup("pool", LOG_INFO);
 	rc = 1;
+	/* A cloud's machines belong to the tool that made the pool. */
+	if (strcmp(cfg->provider, "local") != 0) {
+		fprintf(stderr, "poolscale pool destroy: the %s provider does not own its "
+		    "machines; tear the pool down with the tool that made it (terraform "
+		    "destroy, see docs/cloud.md)\n", cfg->provider);
+		goto out;
+	}
 	ctl_lock_path(cfg, lock, sizeof(lock));
 	if (file_mkdirs(cfg->state_dir, &e) == -1 || (lock_fd = file_lock(lock, &e)) == -1) {
 		fprintf(stderr, "poolscale pool destroy: %s (is the controller running? stop "

@@ -325,3 +325,87 @@ def test_sd_flags(tmp_path):
     r = Proc(["sd", "--output", str(tmp_path / "x.json"), "--interval", "0"], tmp_path, "sd-bad")
     assert r.wait_exit(5) == 2 and "--interval" in r.logtext()
     r.expect_rc = 2
+
+
+# ---- exec ----
+
+EXEC_POOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exec_pool.py")
+
+
+def exec_config(tmp_path, ports, commands, extra=""):
+    app_port, metrics_port = ports
+    path = tmp_path / "exec.yml"
+    path.write_text(f"""pool: web
+min: 1
+max: 4
+initial: 1
+interval: 500ms
+state_dir: state
+health:
+  interval: 300ms
+  timeout: 250ms
+  fails: 2
+drain:
+  timeout: 5s
+api:
+  listen: 127.0.0.1:0
+provider:
+  kind: exec
+  app_port: {app_port}
+  metrics_port: {metrics_port}
+  list_interval: 300ms
+  exec:
+{commands}
+{extra}""")
+    return path
+
+
+def test_exec_provider_scales_a_script_pool(tmp_path):
+    base = random_address_base()
+    ports = [free_port(), free_port()]
+    args = (f'"/usr/bin/python3", "{EXEC_POOL}", "--state", "{tmp_path}", "--base", "{base}", '
+            f'"--port", "{ports[0]}", "--metrics-port", "{ports[1]}"')
+    cfg = exec_config(tmp_path, ports, f"""    list: [{args}, list]
+    set_size: [{args}, set-size, "{{size}}"]
+    remove: [{args}, remove, "{{id}}"]
+    timeout: 10s""")
+    c = Proc(["controller", "--config", str(cfg)], tmp_path, "controller")
+    api = "http://" + c.wait_log(r"msg=started api=(\S+)", 10).group(1)
+
+    def running():
+        return sorted(m["id"] for m in http_json("GET", api + "/api/v1/status")[1]["members"]
+                      if m["state"] == "running")
+    wait_until(lambda: running() == ["vm-1"], "the first member running", 10)
+    assert http_json("PUT", api + "/api/v1/pool/size", {"size": 3})[0] == 200
+    wait_until(lambda: running() == ["vm-1", "vm-2", "vm-3"], "three members", 15)
+    assert http_json("PUT", api + "/api/v1/pool/size", {"size": 1})[0] == 200
+    def live_apps():
+        pool = json.loads((tmp_path / "pool.json").read_text())
+        return [m["id"] for m in pool["members"] if os.path.exists(f"/proc/{m['pid']}/cmdline")
+                and open(f"/proc/{m['pid']}/cmdline", "rb").read()]
+    wait_until(lambda: len(running()) == 1 and len(live_apps()) == 1,
+               "back to one member, the others stopped", 15)
+    assert live_apps() == running()
+    pool = json.loads((tmp_path / "pool.json").read_text())
+    for m in pool["members"]:
+        os.kill(m["pid"], signal.SIGTERM)
+    c.stop()
+
+
+def test_exec_hanging_command_is_killed_at_its_timeout(tmp_path):
+    marker = f"hang-{os.getpid()}-{time.monotonic_ns()}"
+    cfg = exec_config(tmp_path, [free_port(), free_port()], f"""    shell: true
+    list: "exec sleep 30 # {marker}"
+    set_size: "true {{size}}"
+    remove: "true {{id}}"
+    timeout: 1s
+    kill_grace: 200ms""")
+    t0 = time.monotonic()
+    c = Proc(["controller", "--config", str(cfg)], tmp_path, "controller")
+    c.expect_rc = c.wait_exit(10)
+    took = time.monotonic() - t0
+    assert c.expect_rc != 0
+    assert "exec list: killed after its 1000 ms timeout" in c.logtext(), c.logtext()
+    assert took < 5, took
+    from conftest import processes
+    assert not processes(lambda cmd: marker in cmd)
