@@ -197,9 +197,10 @@ int controller_main(int argc, char **argv)
 	if (srv == NULL || http_server_listen(srv, api_fd, 0, &e) == -1)
 		goto out;
 	{
-		int adopted, forgotten;
+		int adopted = 0, forgotten = 0;
 
-		prov_local_adopted(&c->prov, &adopted, &forgotten);
+		if (strcmp(cfg->provider, "local") == 0)
+			prov_local_adopted(&c->prov, &adopted, &forgotten);
 		log_msg(LOG_INFO, "started", "api=%s pool=%s provider=%s min=%d max=%d desired=%d "
 		    "interval_ms=%lld adopted=%d forgotten=%d state_dir=%s auth=%s dry_run=%s pid=%ld",
 		    bound, cfg->pool, cfg->provider, cfg->min, cfg->max, c->desired,

@@ -487,13 +487,15 @@ int prov_local_new(const struct local_cfg *cfg, struct provider *out, struct err
 
 void prov_local_adopted(const struct provider *p, int *adopted, int *forgotten)
 {
-	const struct local *l = p->impl;
+	const struct local *l = p->ops == &local_ops ? p->impl : NULL;
 
-	*adopted = l->adopted;
-	*forgotten = l->forgotten;
+	*adopted = l ? l->adopted : 0;
+	*forgotten = l ? l->forgotten : 0;
 }
 
 const char *prov_local_quota_note(const struct provider *p)
 {
+	if (p->ops != &local_ops)
+		return NULL;
 	return ((const struct local *)p->impl)->quota_note;
 }
