@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/xml.h"
+#include "provider/cloudhttp.h"
 
 static int copy(const struct xml_node *n, const char *path, char *dst, size_t cap,
     bool required, struct err *e)
@@ -177,7 +178,6 @@ void aws_parse_error(const char *body, size_t len, char *code, size_t ccap, char
 {
 	struct xml_node *root = xml_parse(body, len, NULL);
 	const struct xml_node *er = NULL;
-	size_t n = 0;
 
 	code[0] = msg[0] = '\0';
 	if (root != NULL && strcmp(root->name, "ErrorResponse") == 0)
@@ -191,12 +191,5 @@ void aws_parse_error(const char *body, size_t len, char *code, size_t ccap, char
 		return;
 	}
 	xml_free(root);
-	for (size_t i = 0; i < len && n + 1 < mcap; i++) {
-		unsigned char c = (unsigned char)body[i];
-
-		if (c == '\n' || c == '\r')
-			break;
-		msg[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
-	msg[n] = '\0';
+	cloud_body_line(body, len, msg, mcap);
 }

@@ -219,3 +219,19 @@ int cloud_read_secret(const char *path, char *dst, size_t cap, struct err *e)
 	buf_fini(&b);
 	return 0;
 }
+
+void cloud_body_line(const char *body, size_t len, char *dst, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n + 1 < cap; i++) {
+		unsigned char c = (unsigned char)body[i];
+
+		if (c == '\n' || c == '\r')
+			break;
+		dst[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	dst[n] = '\0';
+	if (n == 0)
+		snprintf(dst, cap, "(empty body)");
+}

@@ -69,6 +69,10 @@ long cloud_http_do(struct cloud_http *h, const struct cloud_req *r, struct buf *
 /* Whether a status is worth retrying (429, 5xx). */
 bool cloud_http_retryable(long status);
 
+/* The first line of an error body, printable ASCII only (others become
+ * '?'), for a message; "(empty body)" when there is none. */
+void cloud_body_line(const char *body, size_t len, char *dst, size_t cap);
+
 /* Reads a secret from a file: the first line, trimmed; never echoes it. */
 int cloud_read_secret(const char *path, char *dst, size_t cap, struct err *e);
 

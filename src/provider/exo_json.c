@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "provider/cloudhttp.h"
+
 int exo_is_uuid(const char *s)
 {
 	for (int i = 0; i < 36; i++) {
@@ -239,7 +241,6 @@ void exo_error_message(const char *body, size_t len, char *dst, size_t cap)
 {
 	static const char *const keys[] = { "message", "error", "detail", "title" };
 	json_t *root = json_loadb(body, len, 0, NULL);
-	size_t n;
 
 	dst[0] = '\0';
 	for (size_t i = 0; json_is_object(root) && i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -252,16 +253,6 @@ void exo_error_message(const char *body, size_t len, char *dst, size_t cap)
 		}
 	}
 	json_decref(root);
-	/* Not JSON: the text itself, one line, printable bytes only. */
-	n = 0;
-	for (size_t i = 0; i < len && n + 1 < cap; i++) {
-		unsigned char c = (unsigned char)body[i];
-
-		if (c == '\n' || c == '\r')
-			break;
-		dst[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
-	dst[n] = '\0';
-	if (n == 0)
-		snprintf(dst, cap, "(empty body)");
+	/* Not JSON: the text itself. */
+	cloud_body_line(body, len, dst, cap);
 }
