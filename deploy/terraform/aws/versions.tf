@@ -1,0 +1,26 @@
+terraform {
+  required_version = ">= 1.3.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.30"
+    }
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.5"
+    }
+  }
+}
+
+# Terraform's own credentials (not the controller's), from the usual AWS
+# sources: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO...
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      poolscale = var.name
+    }
+  }
+}
