@@ -217,10 +217,6 @@ static int add_member(struct controller *c, const struct member *pm)
 	    c->cfg->app_port);
 	if (net_addr_parse(addr, &m->app_addr, &e) == -1)
 		return -1;
-	snprintf(addr, sizeof(addr), strchr(m->address, ':') ? "[%s]:%d" : "%s:%d", m->address,
-	    c->cfg->metrics_port);
-	if (net_addr_parse(addr, &m->metrics_addr, &e) == -1)
-		return -1;
 	c->n++;
 	return 0;
 }
@@ -584,7 +580,9 @@ static void drain_step(struct controller *c, struct cmember *m, int64_t now)
 			return;
 		k->c = c;
 		snprintf(k->id, sizeof(k->id), "%s", m->id);
-		if (http_client_get(c->hc, &m->metrics_addr, "/metrics", c->cfg->health_timeout_ms,
+		/* The app's own /metrics on its serving port: on a cloud VM the
+		 * metrics port belongs to node exporter. */
+		if (http_client_get(c->hc, &m->app_addr, "/metrics", c->cfg->health_timeout_ms,
 		    1 << 20, drain_done, k) == -1) {
 			free(k);
 			return;

@@ -45,7 +45,7 @@ struct cmember {
 	bool drain_check_running;
 	double in_flight;		/* last read while draining; -1 unknown */
 	bool removing;			/* a remove call is queued or running */
-	struct net_addr app_addr, metrics_addr;
+	struct net_addr app_addr;
 };
 
 struct ctl_stats {
