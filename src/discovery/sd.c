@@ -28,8 +28,8 @@ static void usage(FILE *f)
 "Options:\n"
 "  --output FILE        the file_sd file to write\n"
 "  --config FILE        take the provider and pool from a controller config\n"
-"                       (any provider kind); without it, Exoscale from flags\n"
-"                       and the environment\n"
+"                       (exoscale, aws or exec); without it, Exoscale from\n"
+"                       flags and the environment\n"
 "  --interval DURATION  how often to read the provider (default 10s)\n"
 "  --target-port N      port of every target (default TARGET_PORT, else the\n"
 "                       config's metrics_port, else 9100)\n"
@@ -156,6 +156,10 @@ static int parse_flags(int argc, char **argv, struct sd *s)
 		}
 	}
 	buf_fini(&errors);
+	/* Local members live in their controller's table; it publishes them. */
+	if (strcmp(s->cfg.provider, "local") == 0)
+		return fail("%s", "the local provider's members are published by its controller "
+		    "(STATE_DIR/targets-*.json); sd is for the exoscale, aws and exec providers");
 	if (config != NULL && (zone || pool_id || endpoint))
 		return fail("%s", "--zone, --pool-id and --endpoint go without --config");
 	if (pool)

@@ -325,6 +325,19 @@ def test_sd_flags(tmp_path):
     r = Proc(["sd", "--output", str(tmp_path / "x.json"), "--interval", "0"], tmp_path, "sd-bad")
     assert r.wait_exit(5) == 2 and "--interval" in r.logtext()
     r.expect_rc = 2
+    local = tmp_path / "local.yml"
+    local.write_text("min: 1\nmax: 2\n")
+    r = Proc(["sd", "--output", str(tmp_path / "x.json"), "--config", str(local)], tmp_path,
+             "sd-local")
+    assert r.wait_exit(5) == 2 and "published by its controller" in r.logtext()
+    r.expect_rc = 2
+    bad = tmp_path / "bad.yml"
+    bad.write_text("provider:\n  kind: exoscale\n  exoscale:\n    pool_id: nope\n")
+    r = Proc(["sd", "--output", str(tmp_path / "x.json"), "--config", str(bad)], tmp_path,
+             "sd-badcfg")
+    assert r.wait_exit(5) == 2 and "bad.yml:4: provider.exoscale.pool_id" in r.logtext()
+    r.expect_rc = 2
+    assert not (tmp_path / "x.json").exists()
 
 
 # ---- exec ----
