@@ -37,6 +37,7 @@ class CountingServer:
         self.conns = 0
         self.requests = 0
         self.stall_until = 0.0
+        self.stall_first_s = 0.0	# stall this long from the first request on
         self.lock = threading.Lock()
         outer = self
 
@@ -51,6 +52,8 @@ class CountingServer:
             def do_GET(self):
                 with outer.lock:
                     outer.requests += 1
+                    if outer.stall_first_s and outer.stall_until == 0.0:
+                        outer.stall_until = time.monotonic() + outer.stall_first_s
                     until = outer.stall_until
                 delay = until - time.monotonic()
                 if delay > 0:
@@ -141,9 +144,11 @@ def test_stalled_server_shows_as_latency_not_fewer_requests(server):
 
 def test_waiting_for_a_connection_counts_as_latency(server):
     """With one connection and a stalled server, requests wait in the
-    generator; their latency still starts at the scheduled time."""
+    generator; their latency still starts at the scheduled time. The stall
+    starts with the first request, not when the test sets it, so a slow
+    start of the generator (ASan) cannot shorten it."""
     with server.lock:
-        server.stall_until = time.monotonic() + 1.0
+        server.stall_first_s = 1.0
     r = run_load("--url", server.url + "/", "--rate", "50", "--duration", "2s", "--conns", "1")
     assert r.returncode == 0, r.stderr
     s = summary(r.stdout)
