@@ -88,7 +88,9 @@ static int progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl
 	return cancelled(ctx) ? 1 : 0;
 }
 
-/* One attempt. The status, or -1 with e set. */
+#define ATTEMPT_UNSIGNED (-2)	/* the request could not be signed: no retry helps */
+
+/* One attempt. The status, or -1 (no answer) or ATTEMPT_UNSIGNED with e set. */
 static long attempt(struct cloud_http *h, const struct cloud_req *r, struct buf *resp,
     int64_t *retry_after_ms, struct err *e)
 {
@@ -103,7 +105,7 @@ static long attempt(struct cloud_http *h, const struct cloud_req *r, struct buf 
 
 	buf_reset(resp);
 	if (r->sign != NULL && r->sign(r->sign_ctx, r, hdr, &nh, e) == -1)
-		return -1;
+		return ATTEMPT_UNSIGNED;
 	c = curl_easy_init();
 	if (c == NULL)
 		return err_set(e, "curl_easy_init failed");
@@ -171,12 +173,12 @@ long cloud_http_do(struct cloud_http *h, const struct cloud_req *r, struct buf *
 		if (i > 0)
 			atomic_fetch_add(&h->stats.retries, 1);
 		status = attempt(h, r, resp, &retry_after_ms, e);
+		if (status == ATTEMPT_UNSIGNED)
+			return -1;
 		if (status != -1 && !cloud_http_retryable(status))
 			return status;
-		if (strcmp(e->msg, "cancelled") == 0 && status == -1)
-			return -1;
-		if (status != -1)
-			err_set(e, "HTTP %ld", status);
+		if (cancelled(h))
+			return err_set(e, "cancelled");
 		if (i < h->cfg.retries)
 			nap(h, backoff(h, i + 1, retry_after_ms));
 	}
