@@ -211,12 +211,15 @@ static void read_drain(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 /* A command as a YAML list of arguments (or, for exec with a shell, one
  * string). */
 static void read_argv(struct ycfg *y, yaml_node_t *n, const char *key, char **argv,
-    size_t *argc, size_t max, bool scalar_ok)
+    size_t *argc, size_t max, size_t max_len, bool scalar_ok)
 {
 	yaml_node_item_t *it;
 
 	if (n->type == YAML_SCALAR_NODE && scalar_ok) {
-		argv[(*argc)++] = strdup((const char *)n->data.scalar.value);
+		if (n->data.scalar.length > max_len)
+			ycfg_error(y, n, "%s: longer than %zu bytes", key, max_len);
+		else
+			argv[(*argc)++] = strdup((const char *)n->data.scalar.value);
 		return;
 	}
 	if (n->type != YAML_SEQUENCE_NODE) {
@@ -233,8 +236,8 @@ static void read_argv(struct ycfg *y, yaml_node_t *n, const char *key, char **ar
 			ycfg_error(y, a, "%s: more than %zu arguments", key, max);
 			return;
 		}
-		if (strlen(s) >= 4096) {
-			ycfg_error(y, a, "%s: an argument is longer than 4095", key);
+		if (strlen(s) > max_len) {
+			ycfg_error(y, a, "%s: an argument is longer than %zu bytes", key, max_len);
 			continue;
 		}
 		argv[(*argc)++] = strdup(s);
@@ -265,7 +268,7 @@ static void read_local(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ycfg_duration(&m, "boot_delay", 0, DAY_MS, &l->boot_delay_ms);
 	if ((cmd = ymap_get(&m, "command")) != NULL)
 		read_argv(y, cmd, "provider.local.command", l->command, &l->ncommand,
-		    LOCAL_MAX_ARGS, false);
+		    LOCAL_MAX_ARGS, LOCAL_MAX_ARG_LEN, false);
 	ymap_done(&m);
 }
 
@@ -336,7 +339,8 @@ static void read_exec(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 			ycfg_error(y, n, "%s: missing", key);
 			continue;
 		}
-		read_argv(y, v[i], key, cmds[i]->argv, &cmds[i]->argc, EXEC_MAX_ARGS, x->shell);
+		read_argv(y, v[i], key, cmds[i]->argv, &cmds[i]->argc, EXEC_MAX_ARGS,
+		    EXEC_MAX_ARG_LEN, x->shell);
 		if (x->shell && cmds[i]->argc > 1)
 			ycfg_error(y, v[i], "%s: with shell: true, give one command string", key);
 	}

@@ -14,6 +14,7 @@
 #include "provider/provider.h"
 
 #define EXEC_MAX_ARGS 32
+#define EXEC_MAX_ARG_LEN 4095		/* each argument, or the shell command */
 
 struct exec_cmd {
 	char *argv[EXEC_MAX_ARGS];	/* owned by the config */

@@ -12,6 +12,7 @@
 #include "provider/provider.h"
 
 #define LOCAL_MAX_ARGS 32
+#define LOCAL_MAX_ARG_LEN 254		/* each argument, before placeholders */
 
 struct local_cfg {
 	char state_dir[1024];

@@ -433,6 +433,17 @@ static void test_config_providers(void **state)
 	    "    list: [a, b]\n    set_size: x\n    remove: y\n", &c, &errs), 1);
 	assert_non_null(strstr(errs.p, "one command string"));
 	ctl_cfg_fini(&c);
+	/* Each argument fits the buffer the local provider expands it into. */
+	{
+		char text[600];
+
+		snprintf(text, sizeof(text), "provider:\n  local:\n    command: [app, \"%0300d\"]\n",
+		    0);
+		assert_int_equal(load(text, &c, &errs), 1);
+		assert_non_null(strstr(errs.p, "t.yml:3: provider.local.command: an argument is "
+		    "longer than 254 bytes"));
+		ctl_cfg_fini(&c);
+	}
 	buf_fini(&errs);
 }
 
