@@ -382,27 +382,38 @@ def test_exec_provider_scales_a_script_pool(tmp_path):
     set_size: [{args}, set-size, "{{size}}"]
     remove: [{args}, remove, "{{id}}"]
     timeout: 10s""")
-    c = Proc(["controller", "--config", str(cfg)], tmp_path, "controller")
-    api = "http://" + c.wait_log(r"msg=started api=(\S+)", 10).group(1)
+    c = None
+    try:
+        c = Proc(["controller", "--config", str(cfg)], tmp_path, "controller")
+        api = "http://" + c.wait_log(r"msg=started api=(\S+)", 10).group(1)
 
-    def running():
-        return sorted(m["id"] for m in http_json("GET", api + "/api/v1/status")[1]["members"]
-                      if m["state"] == "running")
-    wait_until(lambda: running() == ["vm-1"], "the first member running", 10)
-    assert http_json("PUT", api + "/api/v1/pool/size", {"size": 3})[0] == 200
-    wait_until(lambda: running() == ["vm-1", "vm-2", "vm-3"], "three members", 15)
-    assert http_json("PUT", api + "/api/v1/pool/size", {"size": 1})[0] == 200
-    def live_apps():
-        pool = json.loads((tmp_path / "pool.json").read_text())
-        return [m["id"] for m in pool["members"] if os.path.exists(f"/proc/{m['pid']}/cmdline")
-                and open(f"/proc/{m['pid']}/cmdline", "rb").read()]
-    wait_until(lambda: len(running()) == 1 and len(live_apps()) == 1,
-               "back to one member, the others stopped", 15)
-    assert live_apps() == running()
-    pool = json.loads((tmp_path / "pool.json").read_text())
-    for m in pool["members"]:
-        os.kill(m["pid"], signal.SIGTERM)
-    c.stop()
+        def running():
+            return sorted(m["id"] for m in http_json("GET", api + "/api/v1/status")[1]["members"]
+                          if m["state"] == "running")
+        wait_until(lambda: running() == ["vm-1"], "the first member running", 10)
+        assert http_json("PUT", api + "/api/v1/pool/size", {"size": 3})[0] == 200
+        wait_until(lambda: running() == ["vm-1", "vm-2", "vm-3"], "three members", 15)
+        assert http_json("PUT", api + "/api/v1/pool/size", {"size": 1})[0] == 200
+
+        def live_apps():
+            pool = json.loads((tmp_path / "pool.json").read_text())
+            return [m["id"] for m in pool["members"]
+                    if os.path.exists(f"/proc/{m['pid']}/cmdline")
+                    and open(f"/proc/{m['pid']}/cmdline", "rb").read()]
+        wait_until(lambda: len(running()) == 1 and len(live_apps()) == 1,
+                   "back to one member, the others stopped", 15)
+        assert live_apps() == running()
+        c.stop()
+    finally:
+        if c is not None and c.p.poll() is None:
+            c.p.kill()
+        # The script's apps outlive it, as VMs would: stop them whatever happened.
+        pool = tmp_path / "pool.json"
+        for m in json.loads(pool.read_text())["members"] if pool.exists() else []:
+            try:
+                os.kill(m["pid"], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def test_exec_hanging_command_is_killed_at_its_timeout(tmp_path):
