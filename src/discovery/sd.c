@@ -9,6 +9,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/opts.h"
 #include "common/parse.h"
 #include "common/sigwatch.h"
 #include "controller/config.h"
@@ -102,6 +103,7 @@ static int parse_flags(int argc, char **argv, struct sd *s)
 	const char *config = NULL, *interval = "10s", *port = NULL, *pool = NULL;
 	const char *zone = NULL, *pool_id = NULL, *endpoint = NULL, *level = NULL;
 	struct buf errors;
+	struct err e;
 	int opt;
 	long v;
 	char *end;
@@ -121,12 +123,13 @@ static int parse_flags(int argc, char **argv, struct sd *s)
 		case OPT_ENDPOINT: endpoint = optarg; break;
 		case OPT_ONCE: s->once = true; break;
 		case OPT_LOG_LEVEL: level = optarg; break;
-		case ':': return fail("%s needs a value", argv[optind - 1]);
-		default: return fail("unknown option %s (see --help)", argv[optind - 1]);
+		default:
+			opts_reject(opt, argv, "sd", &e);
+			return fail("%s", e.msg);
 		}
 	}
-	if (optind < argc)
-		return fail("unexpected argument \"%s\"", argv[optind]);
+	if (opts_no_operands(argc, argv, "sd", &e) == -1)
+		return fail("%s", e.msg);
 	if (s->output == NULL)
 		return fail("%s", "--output FILE is required");
 	if (parse_duration_ms(interval, 100, 86400000, &s->interval_ms, NULL) == -1)
