@@ -1,6 +1,5 @@
 #include "provider/aws.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +19,6 @@ struct aws {
 	char as_url[300], ec2_url[300];
 	struct aws_creds creds;
 	struct cloud_http http;
-	atomic_bool cancel;
 };
 
 /* What one signed call needs beside the request. */
@@ -441,16 +439,14 @@ static void aws_cancel(void *impl)
 {
 	struct aws *a = impl;
 
-	atomic_store(&a->cancel, true);
+	cloud_http_cancel(&a->http);
 }
 
 static void aws_api_stats(void *impl, uint64_t *calls, uint64_t *retries, uint64_t *failures)
 {
 	struct aws *a = impl;
 
-	*calls = atomic_load(&a->http.stats.calls);
-	*retries = atomic_load(&a->http.stats.retries);
-	*failures = atomic_load(&a->http.stats.failures);
+	cloud_http_read_stats(&a->http, calls, retries, failures);
 }
 
 static void aws_free(void *impl)
@@ -515,7 +511,7 @@ int prov_aws_new(const struct asg_cfg *cfg, struct provider *out, struct err *e)
 	}
 	url(a->as_url, sizeof(a->as_url), cfg->endpoint, "autoscaling", a->cfg.region);
 	url(a->ec2_url, sizeof(a->ec2_url), cfg->ec2_endpoint, "ec2", a->cfg.region);
-	cloud_http_init(&a->http, &cfg->http, &a->cancel);
+	cloud_http_init(&a->http, &cfg->http);
 	out->ops = &aws_ops;
 	out->impl = a;
 	return 0;

@@ -21,11 +21,10 @@ void cloud_http_cfg_default(struct cloud_http_cfg *c)
 	c->backoff_max_ms = 8000;
 }
 
-void cloud_http_init(struct cloud_http *h, const struct cloud_http_cfg *cfg, atomic_bool *cancel)
+void cloud_http_init(struct cloud_http *h, const struct cloud_http_cfg *cfg)
 {
 	memset(h, 0, sizeof(*h));
 	h->cfg = *cfg;
-	h->cancel = cancel;
 	h->seed = (unsigned)clock_mono_ns() ^ (unsigned)(uintptr_t)h;
 }
 
@@ -34,17 +33,30 @@ bool cloud_http_retryable(long status)
 	return status == 429 || status >= 500;
 }
 
-static bool cancelled(const struct cloud_http *h)
+void cloud_http_cancel(struct cloud_http *h)
 {
-	return h->cancel != NULL && atomic_load(h->cancel);
+	atomic_store(&h->cancelled, true);
 }
 
-/* Sleeps ms in slices, so a shutdown is not held up by a backoff. */
-static void nap(struct cloud_http *h, int64_t ms)
+bool cloud_http_cancelled(struct cloud_http *h)
+{
+	return atomic_load(&h->cancelled);
+}
+
+void cloud_http_read_stats(struct cloud_http *h, uint64_t *calls, uint64_t *retries,
+    uint64_t *failures)
+{
+	*calls = atomic_load(&h->stats.calls);
+	*retries = atomic_load(&h->stats.retries);
+	*failures = atomic_load(&h->stats.failures);
+}
+
+/* In slices, so a shutdown is not held up by a backoff or a poll. */
+void cloud_http_nap(struct cloud_http *h, int64_t ms)
 {
 	int64_t end = clock_mono_ms() + ms;
 
-	while (!cancelled(h)) {
+	while (!cloud_http_cancelled(h)) {
 		int64_t left = end - clock_mono_ms();
 		struct timespec ts;
 
@@ -85,7 +97,7 @@ static int progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl
 	(void)dn;
 	(void)ut;
 	(void)un;
-	return cancelled(ctx) ? 1 : 0;
+	return cloud_http_cancelled(ctx) ? 1 : 0;
 }
 
 #define ATTEMPT_UNSIGNED (-2)	/* the request could not be signed: no retry helps */
@@ -168,7 +180,7 @@ long cloud_http_do(struct cloud_http *h, const struct cloud_req *r, struct buf *
 	for (int i = 0; i <= h->cfg.retries; i++) {
 		int64_t retry_after_ms = 0;
 
-		if (cancelled(h))
+		if (cloud_http_cancelled(h))
 			return err_set(e, "cancelled");
 		if (i > 0)
 			atomic_fetch_add(&h->stats.retries, 1);
@@ -177,10 +189,10 @@ long cloud_http_do(struct cloud_http *h, const struct cloud_req *r, struct buf *
 			return -1;
 		if (status != -1 && !cloud_http_retryable(status))
 			return status;
-		if (cancelled(h))
+		if (cloud_http_cancelled(h))
 			return err_set(e, "cancelled");
 		if (i < h->cfg.retries)
-			nap(h, backoff(h, i + 1, retry_after_ms));
+			cloud_http_nap(h, backoff(h, i + 1, retry_after_ms));
 	}
 	atomic_fetch_add(&h->stats.failures, 1);
 	/* Out of retries: a 5xx/429 is still an answer the caller can read. */

@@ -53,11 +53,20 @@ struct cloud_req {
 struct cloud_http {
 	struct cloud_http_cfg cfg;
 	struct cloud_http_stats stats;
-	atomic_bool *cancel;		/* set by the owner to stop sleeps and transfers */
+	atomic_bool cancelled;		/* stops sleeps and transfers: cloud_http_cancel() */
 	unsigned seed;			/* backoff jitter */
 };
 
-void cloud_http_init(struct cloud_http *h, const struct cloud_http_cfg *cfg, atomic_bool *cancel);
+void cloud_http_init(struct cloud_http *h, const struct cloud_http_cfg *cfg);
+/* Thread-safe: the call running returns soon ("cancelled"), and so does
+ * every later one. For shutdown. */
+void cloud_http_cancel(struct cloud_http *h);
+bool cloud_http_cancelled(struct cloud_http *h);
+/* Sleeps ms, in slices, returning early once cancelled. */
+void cloud_http_nap(struct cloud_http *h, int64_t ms);
+/* The counters, for provider_ops.api_stats. */
+void cloud_http_read_stats(struct cloud_http *h, uint64_t *calls, uint64_t *retries,
+    uint64_t *failures);
 
 /* Sends r, retrying as above. Returns the final HTTP status (any, 4xx
  * included: the caller reads the error body in resp), or -1 with e set when

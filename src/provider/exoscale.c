@@ -1,6 +1,5 @@
 #include "provider/exoscale.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +19,6 @@ struct exo {
 	char secret[256];
 	char base[300];			/* endpoint, no trailing slash */
 	struct cloud_http http;
-	atomic_bool cancel;
 };
 
 void exo_cfg_default(struct exo_cfg *c)
@@ -192,17 +190,14 @@ static int wait_op(struct exo *x, const char *body, size_t len, struct err *e)
 	while (strcmp(op.state, "pending") == 0) {
 		char path[96];
 		struct buf b;
-		struct timespec ts;
 		int rc;
 
 		if (clock_mono_ms() + pause > deadline)
 			return err_set(e, "exoscale: operation %s still pending after %lld s", op.id,
 			    (long long)(x->cfg.operation_timeout_ms / 1000));
-		if (atomic_load(&x->cancel))
+		cloud_http_nap(&x->http, pause);
+		if (cloud_http_cancelled(&x->http))
 			return err_set(e, "cancelled");
-		ts.tv_sec = pause / 1000;
-		ts.tv_nsec = (long)(pause % 1000) * 1000000L;
-		nanosleep(&ts, NULL);
 		pause = pause * 2 > x->cfg.operation_poll_ms ? x->cfg.operation_poll_ms : pause * 2;
 		snprintf(path, sizeof(path), "/operation/%s", op.id);
 		buf_init(&b, 0);
@@ -279,16 +274,14 @@ static void exo_cancel(void *impl)
 {
 	struct exo *x = impl;
 
-	atomic_store(&x->cancel, true);
+	cloud_http_cancel(&x->http);
 }
 
 static void exo_api_stats(void *impl, uint64_t *calls, uint64_t *retries, uint64_t *failures)
 {
 	struct exo *x = impl;
 
-	*calls = atomic_load(&x->http.stats.calls);
-	*retries = atomic_load(&x->http.stats.retries);
-	*failures = atomic_load(&x->http.stats.failures);
+	cloud_http_read_stats(&x->http, calls, retries, failures);
 }
 
 static void exo_free(void *impl)
@@ -358,7 +351,7 @@ int prov_exoscale_new(const struct exo_cfg *cfg, struct provider *out, struct er
 	n = strlen(x->base);
 	while (n > 0 && x->base[n - 1] == '/')
 		x->base[--n] = '\0';
-	cloud_http_init(&x->http, &cfg->http, &x->cancel);
+	cloud_http_init(&x->http, &cfg->http);
 	out->ops = &exo_ops;
 	out->impl = x;
 	return 0;
