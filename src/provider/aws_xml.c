@@ -36,9 +36,37 @@ static int integer(const struct xml_node *n, const char *path, int *out, struct 
 	return 0;
 }
 
-int aws_parse_group(const char *body, size_t len, struct aws_group *out, struct err *e)
+/* Parses body and checks that its root element is name. */
+static struct xml_node *parse_as(const char *body, size_t len, const char *name, struct err *e)
 {
 	struct xml_node *root = xml_parse(body, len, e);
+
+	if (root != NULL && strcmp(root->name, name) != 0) {
+		err_set(e, "aws: expected %s, got <%s>", name, root->name);
+		xml_free(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* Room for n members (one more, so 0 still allocates), at most AWS_MAX_MEMBERS. */
+static void *alloc_members(size_t n, size_t size, struct err *e)
+{
+	void *v;
+
+	if (n > AWS_MAX_MEMBERS) {
+		err_set(e, "aws: more than %d instances", AWS_MAX_MEMBERS);
+		return NULL;
+	}
+	v = calloc(n + 1, size);
+	if (v == NULL)
+		err_set(e, "out of memory");
+	return v;
+}
+
+int aws_parse_group(const char *body, size_t len, struct aws_group *out, struct err *e)
+{
+	struct xml_node *root = parse_as(body, len, "DescribeAutoScalingGroupsResponse", e);
 	const struct xml_node *groups, *g, *insts, *it;
 	size_t n = 0;
 	int rc = -1;
@@ -46,10 +74,6 @@ int aws_parse_group(const char *body, size_t len, struct aws_group *out, struct 
 	memset(out, 0, sizeof(*out));
 	if (root == NULL)
 		return -1;
-	if (strcmp(root->name, "DescribeAutoScalingGroupsResponse") != 0) {
-		err_set(e, "aws: expected DescribeAutoScalingGroupsResponse, got <%s>", root->name);
-		goto out;
-	}
 	groups = xml_path(root, "DescribeAutoScalingGroupsResult/AutoScalingGroups");
 	if (groups == NULL) {
 		err_set(e, "aws: <AutoScalingGroups> missing");
@@ -65,22 +89,13 @@ int aws_parse_group(const char *body, size_t len, struct aws_group *out, struct 
 	    integer(g, "DesiredCapacity", &out->desired, e) == -1)
 		goto out;
 	insts = xml_child(g, "Instances");
-	for (it = insts ? insts->child : NULL; it; it = it->next)
-		n += strcmp(it->name, "member") == 0;
-	if (n > AWS_MAX_MEMBERS) {
-		err_set(e, "aws: more than %d instances", AWS_MAX_MEMBERS);
+	for (it = xml_child(insts, "member"); it; it = xml_next(it, "member"))
+		n++;
+	if ((out->v = alloc_members(n, sizeof(*out->v), e)) == NULL)
 		goto out;
-	}
-	out->v = calloc(n + 1, sizeof(*out->v));
-	if (out->v == NULL) {
-		err_set(e, "out of memory");
-		goto out;
-	}
-	for (it = insts ? insts->child : NULL; it; it = it->next) {
+	for (it = xml_child(insts, "member"); it; it = xml_next(it, "member")) {
 		struct aws_asg_instance *x = &out->v[out->n];
 
-		if (strcmp(it->name, "member") != 0)
-			continue;
 		if (copy(it, "InstanceId", x->id, sizeof(x->id), true, e) == -1 ||
 		    copy(it, "LifecycleState", x->lifecycle, sizeof(x->lifecycle), true, e) == -1 ||
 		    copy(it, "HealthStatus", x->health, sizeof(x->health), true, e) == -1)
@@ -105,45 +120,29 @@ void aws_group_fini(struct aws_group *g)
 int aws_parse_instances(const char *body, size_t len, struct aws_ec2_instances *out,
     struct err *e)
 {
-	struct xml_node *root = xml_parse(body, len, e);
-	const struct xml_node *res, *r, *is, *it;
+	struct xml_node *root = parse_as(body, len, "DescribeInstancesResponse", e);
+	const struct xml_node *res, *r, *it;
 	size_t n = 0;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (root == NULL)
 		return -1;
-	if (strcmp(root->name, "DescribeInstancesResponse") != 0) {
-		err_set(e, "aws: expected DescribeInstancesResponse, got <%s>", root->name);
-		goto out;
-	}
 	res = xml_child(root, "reservationSet");
 	if (res == NULL) {
 		err_set(e, "aws: <reservationSet> missing");
 		goto out;
 	}
 	/* A request's instances may span several reservations. */
-	for (r = res->child; r; r = r->next)
-		for (is = xml_child(r, "instancesSet"), it = is ? is->child : NULL; it; it = it->next)
-			n += strcmp(it->name, "item") == 0;
-	if (n > AWS_MAX_MEMBERS) {
-		err_set(e, "aws: more than %d instances", AWS_MAX_MEMBERS);
+	for (r = xml_child(res, "item"); r; r = xml_next(r, "item"))
+		for (it = xml_path(r, "instancesSet/item"); it; it = xml_next(it, "item"))
+			n++;
+	if ((out->v = alloc_members(n, sizeof(*out->v), e)) == NULL)
 		goto out;
-	}
-	out->v = calloc(n + 1, sizeof(*out->v));
-	if (out->v == NULL) {
-		err_set(e, "out of memory");
-		goto out;
-	}
-	for (r = res->child; r; r = r->next) {
-		if (strcmp(r->name, "item") != 0)
-			continue;
-		for (is = xml_child(r, "instancesSet"), it = is ? is->child : NULL; it;
-		    it = it->next) {
+	for (r = xml_child(res, "item"); r; r = xml_next(r, "item")) {
+		for (it = xml_path(r, "instancesSet/item"); it; it = xml_next(it, "item")) {
 			struct aws_ec2_instance *x = &out->v[out->n];
 
-			if (strcmp(it->name, "item") != 0)
-				continue;
 			if (copy(it, "instanceId", x->id, sizeof(x->id), true, e) == -1 ||
 			    copy(it, "instanceState/name", x->state, sizeof(x->state), true,
 			    e) == -1 ||
