@@ -204,30 +204,33 @@ static int x_list(void *impl, struct member_list *out, struct err *e)
 	return rc;
 }
 
-static int x_set_size(void *impl, int n, struct err *e)
+/* set_size and remove: only the exit status and stderr matter. */
+static int act(const struct exec_cfg *cfg, const char *what, const struct exec_cmd *cmd,
+    const char *key, const char *value, struct err *e)
 {
-	struct execp *x = impl;
 	struct subproc_result r;
-	char num[16];
 	int rc;
 
-	snprintf(num, sizeof(num), "%d", n);
 	subproc_result_init(&r, EXEC_ERR_MAX, EXEC_ERR_MAX);
-	rc = run(x->cfg, "set_size", &x->cfg->set_size, "size", num, &r, e);
+	rc = run(cfg, what, cmd, key, value, &r, e);
 	subproc_result_fini(&r);
 	return rc;
 }
 
+static int x_set_size(void *impl, int n, struct err *e)
+{
+	const struct execp *x = impl;
+	char num[16];
+
+	snprintf(num, sizeof(num), "%d", n);
+	return act(x->cfg, "set_size", &x->cfg->set_size, "size", num, e);
+}
+
 static int x_remove(void *impl, const char *id, struct err *e)
 {
-	struct execp *x = impl;
-	struct subproc_result r;
-	int rc;
+	const struct execp *x = impl;
 
-	subproc_result_init(&r, EXEC_ERR_MAX, EXEC_ERR_MAX);
-	rc = run(x->cfg, "remove", &x->cfg->remove, "id", id, &r, e);
-	subproc_result_fini(&r);
-	return rc;
+	return act(x->cfg, "remove", &x->cfg->remove, "id", id, e);
 }
 
 static void x_free(void *impl)
