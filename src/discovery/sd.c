@@ -143,8 +143,9 @@ static int parse_flags(int argc, char **argv, struct sd *s)
 		}
 	} else {
 		/* The seed agent's setup: Exoscale, from its variables. */
-		ctl_cfg_load_string("(flags)", "provider: {kind: exoscale, exoscale: "
-		    "{pool_id: 00000000-0000-0000-0000-000000000000}}\n", &s->cfg, &errors);
+		/* The defaults of an empty config, then Exoscale's from the flags. */
+		ctl_cfg_load_string("(flags)", "", &s->cfg, &errors);
+		snprintf(s->cfg.provider, sizeof(s->cfg.provider), "exoscale");
 		snprintf(s->cfg.exoscale.zone, sizeof(s->cfg.exoscale.zone), "%s",
 		    zone ? zone : env_or("EXOSCALE_ZONE", "ch-gva-2"));
 		snprintf(s->cfg.exoscale.pool_id, sizeof(s->cfg.exoscale.pool_id), "%s",
