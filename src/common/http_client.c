@@ -85,6 +85,7 @@ static void finish(struct http_creq *r, int status, const char *body, size_t len
 {
 	http_client_cb cb = r->cb;
 	void *ctx = r->ctx;
+	char msg[sizeof(r->failed)];
 
 	/* Free first: the callback may start new requests or free the client. */
 	if (status >= 0) {
@@ -98,8 +99,10 @@ static void finish(struct http_creq *r, int status, const char *body, size_t len
 		buf_fini(&keep);
 		return;
 	}
+	/* err may point into r (its saved connect error): copy it first. */
+	snprintf(msg, sizeof(msg), "%s", err ? err : "");
 	creq_free(r);
-	cb(ctx, status, NULL, 0, err);
+	cb(ctx, status, NULL, 0, msg);
 }
 
 static void complete(struct http_creq *r)

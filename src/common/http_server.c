@@ -1,11 +1,13 @@
 #include "common/http_server.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +23,8 @@
 #define HTTP_SWEEP_MS 250
 #define HTTP_ACCEPT_BATCH 64
 #define HTTP_ACCEPT_PAUSE_MS 100
+#define HTTP_FD_RESERVE_MIN 32
+#define HTTP_FD_RESERVE_MAX 256
 
 struct http_conn {
 	struct http_server *srv;
@@ -76,6 +80,8 @@ struct http_server {
 	time_t date_sec;
 	char date[40];
 	int64_t last_emfile_log_ms;
+	int64_t last_reserve_log_ms;
+	int fd_ceiling;			/* an accepted fd at or above this is closed */
 };
 
 static void conn_event(struct loop *l, int fd, uint32_t events, void *ctx);
@@ -272,6 +278,24 @@ static void reject(struct http_conn *c, int status, const char *msg)
 	http_respond_error(c, status, msg);
 }
 
+/* The parsed head's slices point into c->in: after the buffer moved, parse
+ * the same bytes again at their new place. The result cannot differ (same
+ * bytes, pure parser); a head that no longer parses is our own bug. */
+static void rebase_head(struct http_conn *c)
+{
+	int status = 0;
+	int rc;
+
+	if (!c->have_head)
+		return;
+	rc = http_parse_request(c->in + c->in_off, c->in_len - c->in_off,
+	    c->srv->cfg.head_max_bytes, &c->req, &status);
+	assert(rc > 0);
+	(void)rc;
+}
+
+/* Makes room after in_len: compacts, then grows up to the limit. Either
+ * moves the bytes, so the head's views are rebuilt before returning. */
 static bool grow_input(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
@@ -283,6 +307,7 @@ static bool grow_input(struct http_conn *c)
 		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
 		c->in_len -= c->in_off;
 		c->in_off = 0;
+		rebase_head(c);
 		if (c->in_len < c->in_cap)
 			return true;
 	}
@@ -296,6 +321,7 @@ static bool grow_input(struct http_conn *c)
 		return false;
 	c->in = p;
 	c->in_cap = cap;
+	rebase_head(c);
 	return true;
 }
 
@@ -541,7 +567,8 @@ static void conn_event(struct loop *l, int fd, uint32_t events, void *ctx)
 		conn_close(c);
 		return;
 	}
-	if ((events & EPOLLIN) && !c->peer_eof) {
+	/* Never read while a handler holds req and body: they point into c->in. */
+	if ((events & EPOLLIN) && !c->peer_eof && !c->pending) {
 		if (!conn_read(c))
 			return;
 	}
@@ -597,7 +624,6 @@ static void accept_ready(struct loop *l, int fd, uint32_t events, void *ctx)
 	if (li == NULL)
 		return;
 	for (int i = 0; i < HTTP_ACCEPT_BATCH; i++) {
-		struct http_conn *c;
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (cfd == -1) {
@@ -611,34 +637,53 @@ static void accept_ready(struct loop *l, int fd, uint32_t events, void *ctx)
 			}
 			return;	/* EAGAIN, or a connection that died in the backlog */
 		}
-		if (s->nconns >= s->cfg.max_conns) {
+		/* Descriptors are handed out lowest first: an fd this high means
+		 * clients hold nearly all of them. Keep the rest for the process's
+		 * own work (state files, /proc, providers), as httpd keeps a reserve. */
+		if (cfd >= s->fd_ceiling) {
+			if (loop_now_ms(l) - s->last_reserve_log_ms > 10000) {
+				log_msg(LOG_WARN, "connection refused",
+				    "reason=\"file descriptors reserved\" fd=%d ceiling=%d",
+				    cfd, s->fd_ceiling);
+				s->last_reserve_log_ms = loop_now_ms(l);
+			}
 			close(cfd);
 			continue;
 		}
-		c = calloc(1, sizeof(*c));
-		if (c == NULL) {
+		if (http_server_add_conn(s, cfd, li->tag, NULL) == -1)
 			close(cfd);
-			continue;
-		}
-		c->srv = s;
-		c->fd = cfd;
-		c->tag = li->tag;
-		c->interest = EPOLLIN;
-		buf_init(&c->out, s->cfg.out_max_bytes);
-		if (loop_add_fd(l, cfd, EPOLLIN, conn_event, c, NULL) == -1) {
-			close(cfd);
-			free(c);
-			continue;
-		}
-		net_set_nodelay(cfd);
-		c->deadline_ms = loop_now_ms(l) + s->cfg.idle_timeout_ms;
-		c->next = s->conns;
-		if (s->conns)
-			s->conns->prev = c;
-		s->conns = c;
-		s->nconns++;
-		atomic_fetch_add(&s->open_by_tag[c->tag], 1);
 	}
+}
+
+int http_server_add_conn(struct http_server *s, int fd, int tag, struct err *e)
+{
+	struct http_conn *c;
+
+	if (tag < 0 || tag >= HTTP_SERVER_MAX_TAGS)
+		return err_set(e, "tag %d out of range", tag);
+	if (s->nconns >= s->cfg.max_conns)
+		return err_set(e, "too many connections (%u)", s->cfg.max_conns);
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return err_set(e, "out of memory");
+	c->srv = s;
+	c->fd = fd;
+	c->tag = tag;
+	c->interest = EPOLLIN;
+	buf_init(&c->out, s->cfg.out_max_bytes);
+	if (loop_add_fd(s->loop, fd, EPOLLIN, conn_event, c, e) == -1) {
+		free(c);
+		return -1;
+	}
+	net_set_nodelay(fd);
+	c->deadline_ms = loop_now_ms(s->loop) + s->cfg.idle_timeout_ms;
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	atomic_fetch_add(&s->open_by_tag[c->tag], 1);
+	return 0;
 }
 
 /* Every HTTP_SWEEP_MS: the connections whose deadline passed. O(connections),
@@ -664,6 +709,26 @@ static int64_t sweep(struct loop *l, void *ctx)
 	return HTTP_SWEEP_MS;
 }
 
+/* The lowest fd number that accept may not keep: RLIMIT_NOFILE less a
+ * quarter of it, at least HTTP_FD_RESERVE_MIN and at most _MAX. */
+static int fd_ceiling(void)
+{
+	struct rlimit rl;
+	rlim_t reserve;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > INT32_MAX)
+		return INT32_MAX;
+	reserve = rl.rlim_cur / 4;
+	if (reserve < HTTP_FD_RESERVE_MIN)
+		reserve = HTTP_FD_RESERVE_MIN;
+	if (reserve > HTTP_FD_RESERVE_MAX)
+		reserve = HTTP_FD_RESERVE_MAX;
+	if (reserve >= rl.rlim_cur)
+		return 0;
+	return (int)(rl.rlim_cur - reserve);
+}
+
 struct http_server *http_server_new(struct loop *l, const struct http_server_cfg *cfg,
     struct err *e)
 {
@@ -675,6 +740,8 @@ struct http_server *http_server_new(struct loop *l, const struct http_server_cfg
 	}
 	s->loop = l;
 	s->cfg = *cfg;
+	s->fd_ceiling = fd_ceiling();
+	s->last_emfile_log_ms = s->last_reserve_log_ms = INT64_MIN / 2;
 	s->sweep_timer = loop_add_timer(l, HTTP_SWEEP_MS, sweep, s);
 	if (s->sweep_timer == 0) {
 		free(s);

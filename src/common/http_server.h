@@ -1,6 +1,8 @@
 /* common/http_server.h: an HTTP/1.1 server on one event loop: accepting,
  * keep-alive and pipelining, size limits (413/414/431), timeouts for idle,
- * slow and stuck clients, graceful draining and lingering close. Several
+ * slow and stuck clients, graceful draining and lingering close, and a
+ * reserve of file descriptors that clients cannot take (a quarter of
+ * RLIMIT_NOFILE, 32 to 256: past it new connections are closed). Several
  * servers (one per loop thread) may share listening sockets.
  * Not here: routing and what a response says (the handler's), parsing
  * (common/http_parse.h). All functions run on the server's loop thread
@@ -62,6 +64,10 @@ void http_server_free(struct http_server *s);
  * closes it after every server stopped using it). tag < HTTP_SERVER_MAX_TAGS
  * tells the handler which listener a request came through. */
 int http_server_listen(struct http_server *s, int fd, int tag, struct err *e);
+/* Serves an already connected non-blocking socket as if accepted on a
+ * listener of tag; the server owns fd from then on (closes it when done).
+ * -1 (fd untouched, still the caller's) when over max_conns or out of memory. */
+int http_server_add_conn(struct http_server *s, int fd, int tag, struct err *e);
 /* Stops accepting on tag's listeners; idle connections of tag close now,
  * busy ones after their current response ("Connection: close"). */
 void http_server_drain(struct http_server *s, int tag);

@@ -39,6 +39,11 @@ struct loop {
 
 	struct loop_fd *fds;		/* indexed by fd, like ae's events[] */
 	int nfds;
+	/* The batch being dispatched: loop_del_fd() voids events still in it
+	 * for that fd, so a number reused within the batch (closed, then
+	 * returned by accept or socket) never gets its old owner's events. */
+	struct epoll_event *batch;
+	int nbatch;
 
 	struct loop_timer *timers;	/* binary min-heap on when_ms */
 	size_t ntimers, cap_timers;
@@ -140,6 +145,9 @@ void loop_del_fd(struct loop *l, int fd)
 	(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 	l->fds[fd].fn = NULL;
 	l->fds[fd].ctx = NULL;
+	for (int i = 0; i < l->nbatch; i++)
+		if (l->batch[i].data.fd == fd)
+			l->batch[i].data.fd = -1;
 }
 
 static void heap_swap(struct loop *l, size_t a, size_t b)
@@ -300,33 +308,44 @@ static void run_timers(struct loop *l)
 	}
 }
 
-int loop_run(struct loop *l, struct err *e)
+int loop_run_once(struct loop *l, int max_wait_ms, struct err *e)
 {
 	struct epoll_event evs[LOOP_MAX_EVENTS];
+	int timeout = max_wait_ms, n;
 
-	while (!atomic_load(&l->stop)) {
-		int timeout = -1, n;
+	if (l->ntimers > 0) {
+		int64_t d = l->timers[0].when_ms - clock_mono_ms();
+		int until_timer = d <= 0 ? 0 : (d > 60000 ? 60000 : (int)d);
 
-		if (l->ntimers > 0) {
-			int64_t d = l->timers[0].when_ms - clock_mono_ms();
-
-			timeout = d <= 0 ? 0 : (d > 60000 ? 60000 : (int)d);
-		}
-		n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, timeout);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return err_set(e, "epoll_wait: %s", strerror(errno));
-		}
-		l->now_ms = clock_mono_ms();
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd < l->nfds && l->fds[fd].fn != NULL)
-				l->fds[fd].fn(l, fd, evs[i].events, l->fds[fd].ctx);
-		}
-		run_timers(l);
+		if (timeout < 0 || until_timer < timeout)
+			timeout = until_timer;
 	}
+	n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, timeout);
+	if (n == -1) {
+		if (errno == EINTR)
+			return 0;
+		return err_set(e, "epoll_wait: %s", strerror(errno));
+	}
+	l->now_ms = clock_mono_ms();
+	l->batch = evs;
+	l->nbatch = n;
+	for (int i = 0; i < n; i++) {
+		int fd = evs[i].data.fd;
+
+		if (fd >= 0 && fd < l->nfds && l->fds[fd].fn != NULL)
+			l->fds[fd].fn(l, fd, evs[i].events, l->fds[fd].ctx);
+	}
+	l->batch = NULL;
+	l->nbatch = 0;
+	run_timers(l);
+	return 0;
+}
+
+int loop_run(struct loop *l, struct err *e)
+{
+	while (!atomic_load(&l->stop))
+		if (loop_run_once(l, -1, e) == -1)
+			return -1;
 	return 0;
 }
 

@@ -48,6 +48,10 @@ void loop_stop(struct loop *l);
 
 /* Runs until loop_stop(). 0, or -1 when epoll itself fails. */
 int loop_run(struct loop *l, struct err *e);
+/* One iteration: waits for events at most max_wait_ms (-1: until one, or the
+ * next timer), runs their callbacks and the timers due. For tests that must
+ * interleave their own steps with the loop's. 0, or -1 when epoll fails. */
+int loop_run_once(struct loop *l, int max_wait_ms, struct err *e);
 /* CLOCK_MONOTONIC read once per iteration. */
 int64_t loop_now_ms(const struct loop *l);
 
