@@ -77,12 +77,10 @@ static void step_tick(struct controller *c)
 {
 	struct policy_obs obs = {
 		.current = c->desired, .min = c->cfg->min, .max = c->cfg->max,
-		.up = c->as.latch_up, .down = c->as.latch_down,
 	};
 	struct policy_decision d;
 
-	c->as.latch_up = c->as.latch_down = false;
-	policy_step_decide(&c->cfg->step, &obs, &d);
+	policy_step_decide_latched(&c->cfg->step, &c->as.latch, &obs, &d);
 	apply(c, &d);
 }
 
@@ -188,10 +186,7 @@ int ctl_webhook(struct controller *c, int route, const char *body, size_t len,
 		return -1;
 	}
 	c->as.webhooks[sig->source][0]++;
-	if (sig->up)
-		c->as.latch_up = true;
-	if (sig->down)
-		c->as.latch_down = true;
+	policy_step_latch_signal(&c->as.latch, sig->up, sig->down);
 	if (sig->up || sig->down)
 		log_msg(LOG_INFO, "scale signal", "source=%s up=%d down=%d policy=%s",
 		    webhook_source_name(sig->source), sig->up, sig->down,

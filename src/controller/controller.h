@@ -65,7 +65,7 @@ enum metric_cause {
 const char *metric_cause_name(enum metric_cause c);
 
 struct ctl_autoscale {
-	bool latch_up, latch_down;	/* step: signals since the last decision */
+	struct step_latch latch;	/* step: signals since the last decision */
 	struct target_state *tstate;	/* target: its history */
 	struct prom_client *prom;
 	bool held;			/* the last target decision was a fail-safe hold */

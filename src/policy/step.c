@@ -12,6 +12,21 @@ const char *policy_dir_name(enum policy_dir d)
 	}
 }
 
+void policy_step_latch_signal(struct step_latch *l, bool up, bool down)
+{
+	l->up = l->up || up;
+	l->down = l->down || down;
+}
+
+void policy_step_decide_latched(const struct step_cfg *cfg, struct step_latch *l,
+    struct policy_obs *obs, struct policy_decision *out)
+{
+	obs->up = l->up;
+	obs->down = l->down;
+	l->up = l->down = false;
+	policy_step_decide(cfg, obs, out);
+}
+
 void policy_step_decide(const struct step_cfg *cfg, const struct policy_obs *obs,
     struct policy_decision *out)
 {

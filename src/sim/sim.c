@@ -52,7 +52,7 @@ struct world {
 	struct sim_alerts alerts;
 	struct step_cfg step;
 	struct alerts_state al;
-	bool latch_up, latch_down;
+	struct step_latch latch;
 	struct target_state *ts;
 	struct aws_cfg aws;
 	struct aws_state as;
@@ -253,10 +253,7 @@ static void tick(struct world *w)
 	switch (w->pol) {
 	case SIM_STEP:
 	case SIM_SEED_STEP:
-		obs.up = w->latch_up;
-		obs.down = w->latch_down;
-		w->latch_up = w->latch_down = false;
-		policy_step_decide(&w->step, &obs, &d);
+		policy_step_decide_latched(&w->step, &w->latch, &obs, &d);
 		break;
 	case SIM_TARGET:
 		obs.nsamples = observe(w, now);
@@ -299,10 +296,7 @@ static void flush(struct world *w, int i)
 	if (w->al.a[i].next_flush_ms != now)
 		return;		/* a flush of a group that has gone since */
 	if (alerts_flush(&w->alerts, &w->al, i, now)) {
-		if (i == ALERT_UP)
-			w->latch_up = true;
-		else
-			w->latch_down = true;
+		policy_step_latch_signal(&w->latch, i == ALERT_UP, i != ALERT_UP);
 	}
 	if (w->al.a[i].next_flush_ms >= 0)
 		push(w, w->al.a[i].next_flush_ms, EV_FLUSH, i);

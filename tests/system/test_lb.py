@@ -183,7 +183,7 @@ def test_drain_finishes_requests_on_a_removed_backend(lb, backends, tmp_path):
 def test_killed_backend_only_fails_its_connections(lb, backends):
     apps = backends(3, "--threads", "2")
     l = lb("--check", "tcp", "--check-interval", "300ms", "--check-timeout", "200ms",
-           *sum((["--target", name(a)] for a in apps), []))
+           "--fall", "3", *sum((["--target", name(a)] for a in apps), []))
     results, stop = [], threading.Event()
 
     def loop():
@@ -210,8 +210,14 @@ def test_killed_backend_only_fails_its_connections(lb, backends):
     # At most the 4 connections in flight at the kill; none after it.
     assert len(failed) <= 4, failed
     assert all(ts < t_kill + 0.2 for ts, _ in failed), failed
+    # With --fall 3 the dead backend stays eligible for at least two check
+    # intervals (600 ms), while about a third of hundreds of new connections
+    # a second go to it: their connects fail and are counted, per backend.
     assert metric(l.metrics(), "poolscale_lb_backend_connect_failures_total",
-                  {"backend": name(apps[0])}) is not None
+                  {"backend": name(apps[0])}) >= 1
+    for a in apps[1:]:
+        assert metric(l.metrics(), "poolscale_lb_backend_connect_failures_total",
+                      {"backend": name(a)}) == 0
 
 
 def test_no_backend_refused_promptly_and_max_conns(lb, backends):

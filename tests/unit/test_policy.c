@@ -44,20 +44,42 @@ static void test_step(void **state)
 	}
 }
 
-/* Many signals between two decisions make one step: the latch is a bool. */
+/* Many signals between two decisions make one step, and a decision clears
+ * them: an interval without a signal holds. */
 static void test_step_latch_one_step_per_interval(void **state)
 {
 	struct step_cfg cfg = { 1 };
+	struct step_latch latch = { 0 };
 	struct policy_obs obs = { .current = 1, .min = 1, .max = 5 };
 	struct policy_decision d;
 
 	(void)state;
 	for (int tick = 0; tick < 6; tick++) {
-		obs.up = true;	/* say ten webhooks arrived: still one latch */
-		policy_step_decide(&cfg, &obs, &d);
+		for (int hook = 0; hook < 10; hook++)	/* ten webhooks: one latch */
+			policy_step_latch_signal(&latch, true, false);
+		policy_step_decide_latched(&cfg, &latch, &obs, &d);
 		assert_int_equal(d.desired, tick + 2 > 5 ? 5 : tick + 2);
 		obs.current = d.desired;
 	}
+	/* Nothing since: hold, twice. */
+	for (int tick = 0; tick < 2; tick++) {
+		policy_step_decide_latched(&cfg, &latch, &obs, &d);
+		assert_int_equal(d.desired, 5);
+		assert_int_equal(d.dir, POLICY_HOLD);
+	}
+	/* Up and down in one interval: up wins, once; then down alone, once. */
+	policy_step_latch_signal(&latch, false, true);
+	policy_step_latch_signal(&latch, true, false);
+	obs.current = 3;
+	policy_step_decide_latched(&cfg, &latch, &obs, &d);
+	assert_int_equal(d.desired, 4);
+	policy_step_latch_signal(&latch, false, true);
+	obs.current = d.desired;
+	policy_step_decide_latched(&cfg, &latch, &obs, &d);
+	assert_int_equal(d.desired, 3);
+	obs.current = d.desired;
+	policy_step_decide_latched(&cfg, &latch, &obs, &d);
+	assert_int_equal(d.desired, 3);
 }
 
 #define S(v) { true, v, false }
@@ -92,6 +114,37 @@ static const struct {
 	{ "no_values_hold", 3, { MISSING, MISSING, MISSING }, 3, 3, true },
 	{ "first_scale_in_goes_down", 4, { S(.1), S(.1), S(.1), S(.1) }, 4, 1, false },
 };
+
+/* On the tolerance's edge the size holds; just past it, it moves. Values
+ * exact in binary (0.5, 0.25, 0.625, 0.375), so the edge is the edge. */
+static void test_target_tolerance_edge(void **state)
+{
+	static const struct target_cfg cfg = { .target = 0.5, .tolerance = 0.25 };
+	static const struct { double load; int want; } rows[] = {
+		{ 0.625, 4 },		/* ratio 1.25: on the edge, holds */
+		{ 0.375, 4 },		/* ratio 0.75: on the edge, holds */
+		{ 0.6251, 6 },		/* 4 x 1.2502 = 5.0008 instances of load */
+		{ 0.3749, 3 },		/* 4 x 0.7498 = 2.9992 */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct policy_sample s[4];
+		struct target_state *st = malloc(sizeof(*st));
+		struct policy_obs obs = { .current = 4, .min = 1, .max = 6,
+		    .metrics_ok = true, .samples = s, .nsamples = 4 };
+		struct policy_decision d;
+
+		assert_non_null(st);
+		for (int k = 0; k < 4; k++)
+			s[k] = (struct policy_sample){ true, rows[i].load, false };
+		policy_target_init(st);
+		policy_target_decide(&cfg, st, &obs, 1000000, &d);
+		print_message("load %g -> %d\n", rows[i].load, d.desired);
+		assert_int_equal(d.desired, rows[i].want);
+		free(st);
+	}
+}
 
 static void test_target(void **state)
 {
@@ -259,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_step),
 		cmocka_unit_test(test_step_latch_one_step_per_interval),
 		cmocka_unit_test(test_target),
+		cmocka_unit_test(test_target_tolerance_edge),
 		cmocka_unit_test(test_target_predict),
 		cmocka_unit_test(test_target_fail_safe_never_scales_in),
 		cmocka_unit_test(test_target_stabilization),
