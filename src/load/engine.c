@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/http_parse.h"
 #include "common/net.h"
+#include "load/arrival.h"
 #include "load/engine.h"
 
 #define RBUF_BYTES 4096
@@ -505,22 +506,6 @@ static void emit_tick(struct engine *g, int64_t end_ns, load_tick_fn fn, void *c
 	g->tick.t_s = t1;
 }
 
-/* The n-th arrival in "requests due" units: even gaps, or exponential ones
- * (a Poisson process, by inverting the schedule's integral). */
-static double next_arrival(const struct load_cfg *cfg, double n, uint64_t *rng)
-{
-	double u;
-
-	if (!cfg->poisson)
-		return n + 1;
-	/* xorshift64*: reproducible for a seed, good enough for gaps. */
-	*rng ^= *rng >> 12;
-	*rng ^= *rng << 25;
-	*rng ^= *rng >> 27;
-	u = (double)((*rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-	return n - log1p(-u);
-}
-
 static void raise_nofile(unsigned want)
 {
 	struct rlimit rl;
@@ -591,7 +576,7 @@ int load_run(const struct load_cfg *cfg, load_tick_fn tick, void *ctx,
 	tick_ns = g.start_ns + NS_PER_S;
 	scan_ns = g.start_ns + SCAN_NS;
 	if (cfg->poisson)
-		n = next_arrival(cfg, 0, &rng) - 1;
+		n = load_arrival_next(true, 0, &rng) - 1;
 	t_next = load_rate_time_of(rate, n, &seg);
 	next_ns = t_next < 0 ? INT64_MAX : g.start_ns + (int64_t)(t_next * NS_PER_S);
 
@@ -604,7 +589,7 @@ int load_run(const struct load_cfg *cfg, load_tick_fn tick, void *ctx,
 			res->due++;
 			if (dispatch(&g, next_ns, false) == -1)
 				count_err(&g, LOAD_ERR_UNSENT);
-			n = next_arrival(cfg, n, &rng);
+			n = load_arrival_next(cfg->poisson, n, &rng);
 			t_next = load_rate_time_of(rate, n, &seg);
 			next_ns = t_next < 0 ? INT64_MAX : g.start_ns + (int64_t)(t_next * NS_PER_S);
 			now = clock_mono_ns();
