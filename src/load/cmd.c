@@ -223,7 +223,25 @@ struct printer {
 	bool quiet;
 	FILE *csv;
 	unsigned lines;
+	/* Sent over due in each whole 1 s window: the overall rate hides a
+	 * generator that fell behind in the middle and caught up later. */
+	unsigned windows;
+	double window_min, window_max;
 };
+
+static void note_window(struct printer *p, const struct load_tick *t)
+{
+	double r;
+
+	if (t->span_s < 0.999 || t->due < 1)
+		return;
+	r = (double)t->sent / t->due;
+	if (p->windows == 0 || r < p->window_min)
+		p->window_min = r;
+	if (p->windows == 0 || r > p->window_max)
+		p->window_max = r;
+	p->windows++;
+}
 
 static void print_tick(const struct load_tick *t, void *ctx)
 {
@@ -232,6 +250,7 @@ static void print_tick(const struct load_tick *t, void *ctx)
 	int64_t p50 = hist_quantile(&t->lat, 0.50), p95 = hist_quantile(&t->lat, 0.95),
 	    p99 = hist_quantile(&t->lat, 0.99);
 
+	note_window(p, t);
 	if (!p->quiet) {
 		if (p->lines % 20 == 0)
 			printf("%7s %9s %8s %8s %7s %7s %5s %6s %6s %8s %8s %8s\n", "t_s",
@@ -258,7 +277,7 @@ static void print_tick(const struct load_tick *t, void *ctx)
 }
 
 static void print_summary(const struct load_result *r, const struct load_rate *rate,
-    bool stopped)
+    const struct printer *p, bool stopped)
 {
 	const struct hist *h = &r->lat;
 
@@ -273,6 +292,9 @@ static void print_summary(const struct load_result *r, const struct load_rate *r
 	printf("\n  rate      target=%.1f/s achieved=%.1f/s over %.2fs\n",
 	    rate->end_s > 0 ? rate->total / rate->end_s : 0,
 	    r->span_s > 0 ? (double)r->sent / r->span_s : 0, r->span_s);
+	if (p->windows > 0)
+		printf("  windows   sent/due per 1s window: min=%.4f max=%.4f over %u windows\n",
+		    p->window_min, p->window_max, p->windows);
 	printf("  latency   min=%.3fms mean=%.3fms p50=%.3fms p90=%.3fms p95=%.3fms "
 	    "p99=%.3fms p99.9=%.3fms max=%.3fms (ok answers, from the scheduled time)\n",
 	    ms(h->count ? h->min_us : 0), hist_mean_us(h) / 1000, ms(hist_quantile(h, 0.5)),
@@ -340,7 +362,7 @@ int load_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	rc = load_run(&o.cfg, print_tick, &pr, &stop_flag, res, &e);
 	if (rc == 0)
-		print_summary(res, &rate, atomic_load(&stop_flag));
+		print_summary(res, &rate, &pr, atomic_load(&stop_flag));
 	else
 		fprintf(stderr, "poolscale load: %s\n", e.msg);
 	if (pr.csv != NULL && fclose(pr.csv) != 0 && rc == 0) {
