@@ -235,8 +235,11 @@ static void test_trace_shared(void **state)
 	FILE *f = fopen(path, "r");
 
 	(void)state;
-	if (f == NULL)
+	if (f == NULL) {
+		/* CI has shared/ beside the clone; a bare clone does not. */
+		print_message("skipped: %s not found (shared/ is not beside this clone)\n", path);
 		skip();
+	}
 	fclose(f);
 	assert_int_equal(trace_read(path, &t, &e), 0);
 	assert_int_equal(t.n, 2880);
