@@ -39,7 +39,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps test unit system fuzz demo bench clean check-config
+.PHONY: all deps test test-stress unit system fuzz demo bench clean check-config
 all: $(BUILD)/poolscale
 
 $(BUILD)/%.o: %.c
@@ -87,6 +87,11 @@ fuzz: $(FUZZ_BIN)
 test:
 	scripts/deps
 	scripts/test
+
+# The whole suite three times in a row with both CPUs loaded (RUNS=N).
+test-stress:
+	scripts/deps
+	scripts/test-stress
 
 # make demo DEMO_FLAGS="--policy step"   (see build/poolscale demo --help)
 DEMO_FLAGS ?=

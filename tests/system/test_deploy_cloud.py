@@ -780,13 +780,13 @@ def test_management_user_data(user_data, cloud, tmp_path):
     assert json.dumps(sd).count("poolscale-sd.service") == len(named)
     assert "poolscale-controller.service" not in json.dumps(sd)
 
-    # scripts parse (and pass shellcheck where it is installed)
+    # scripts parse and pass shellcheck (scripts/deps installs it)
     for path in ("/usr/local/sbin/poolscale-install", "/usr/local/sbin/poolscale-management-setup"):
         script = tmp_path / pathlib.Path(path).name
         script.write_text(files[path]["content"])
         run("sh", "-n", str(script))
-        if shutil.which("shellcheck"):
-            run("shellcheck", "--shell=sh", str(script))
+        assert shutil.which("shellcheck"), "shellcheck is missing: scripts/deps installs it"
+        run("shellcheck", "--shell=sh", str(script))
     assert doc["runcmd"][-1] == ["/usr/local/sbin/poolscale-management-setup"]
 
 
