@@ -48,7 +48,7 @@ for name in nginx app; do
 	for i in $(seq "$RUNS"); do
 		m=$(measure "$url")
 		echo "$m" >> "$work/$name.runs"
-		printf '  %-6s run %d: %8s req/s  p99 %s ms\n' "$name" "$i" ${m% *} ${m#* }
+		printf '  %-6s run %d: %8s req/s  p99 %s ms\n' "$name" "$i" "${m% *}" "${m#* }"
 	done
 done
 nginx_rps=$(cut -d' ' -f1 "$work/nginx.runs" | median)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the bench/*.sh scripts (sourced, not run).
 
 free_port() {
@@ -54,7 +55,7 @@ wait_http() {
 }
 
 # nginx refuses to drop privileges to a user it cannot switch from.
-nginx_user_line() { [ "$(id -u)" -eq 0 ] && echo "user root;" || true; }
+nginx_user_line() { if [ "$(id -u)" -eq 0 ]; then echo "user root;"; fi; }
 
 # Starts one nginx (one worker, no access log, tracked in $pids) serving
 # $work/html on 127.0.0.1 at each port given; $1 is keepalive_requests.
