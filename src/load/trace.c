@@ -1,5 +1,4 @@
 /* Reading load traces; see trace.h. */
-#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -114,12 +113,12 @@ int trace_parse(const char *text, size_t len, const char *name, struct trace *t,
 		}
 		if (number(p, comma, &ts) == -1) {
 			err_set(e, "%s:%zu: t_seconds \"%.*s\" is not a plain decimal number", name,
-			    line, (int)min_len(comma - p), p);
+			    line, min_len(comma - p), p);
 			goto fail;
 		}
 		if (number(comma + 1, le, &req) == -1) {
 			err_set(e, "%s:%zu: requests \"%.*s\" is not a plain decimal number", name,
-			    line, (int)min_len(le - comma - 1), comma + 1);
+			    line, min_len(le - comma - 1), comma + 1);
 			goto fail;
 		}
 		if (ts < 0) {
