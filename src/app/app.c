@@ -13,6 +13,7 @@
 
 #define APP_BACKLOG 1024
 #define APP_DRAIN_POLL_MS 20
+#define APP_SETTLE_ITERATIONS 16
 
 struct app_io {
 	struct app *app;
@@ -20,6 +21,7 @@ struct app_io {
 	struct http_server *srv;
 	pthread_t thread;
 	bool running;
+	int settle_left;	/* settle_then_drain(), on the loop's thread */
 };
 
 static void *io_thread(void *p)
@@ -32,11 +34,21 @@ static void *io_thread(void *p)
 	return NULL;
 }
 
-static void drain_on_loop(struct loop *l, void *ctx)
+/* On the loop's thread: lets the loop run APP_SETTLE_ITERATIONS more
+ * iterations (each post is one), then drains. A connection the loop just
+ * took from the accept queue may not have had its request read yet, and
+ * http_server_drain closes such a connection as idle: a reset for its
+ * client. An iteration reads up to LOOP_MAX_EVENTS (128) ready sockets, so
+ * 16 iterations read what a full APP_BACKLOG queue brought in. */
+static void settle_then_drain(struct loop *l, void *ctx)
 {
 	struct app_io *io = ctx;
 
-	(void)l;
+	if (io->settle_left > 0) {
+		io->settle_left--;
+		if (loop_post(l, settle_then_drain, io) == 0)
+			return;
+	}
 	http_server_drain(io->srv, APP_TAG_APP);
 }
 
@@ -106,14 +118,78 @@ static bool drained(struct app *a, struct app_io *io, unsigned n)
 	return open == 0 && atomic_load(&a->stats.in_flight) == 0;
 }
 
-/* Waits for SIGTERM or SIGINT, then drains. 0 when every request in flight
- * was answered, -1 when the drain timeout or a second signal cut it short. */
-static int serve_until_signal(struct app *a, struct app_io *io, unsigned n)
+enum wait_end { WAIT_DONE = 0, WAIT_DEADLINE, WAIT_SIGNAL };
+
+/* Polls done() (NULL: never done) until it holds, deadline_ms passes or
+ * a second signal comes; the poll interval doubles as the signal wait. */
+static enum wait_end wait_for(bool (*done)(void *), void *arg, int64_t deadline_ms,
+    const sigset_t *set)
 {
+	struct timespec poll = { 0, APP_DRAIN_POLL_MS * 1000000L };
+
+	while (done == NULL || !done(arg)) {
+		int64_t left = deadline_ms - clock_mono_ms();
+
+		if (left <= 0)
+			return WAIT_DEADLINE;
+		if (left < APP_DRAIN_POLL_MS)
+			poll.tv_nsec = left * 1000000L;
+		if (sigtimedwait(set, NULL, &poll) > 0)
+			return WAIT_SIGNAL;
+	}
+	return WAIT_DONE;
+}
+
+struct drain_state {
+	struct app *a;
+	struct app_io *io;
+	unsigned n;
+	int listen_fd;
+};
+
+static bool backlog_empty(void *p)
+{
+	const struct drain_state *d = p;
+
+	return !net_listen_has_pending(d->listen_fd);
+}
+
+static bool all_answered(void *p)
+{
+	const struct drain_state *d = p;
+
+	return drained(d->a, d->io, d->n);
+}
+
+static int cut_short(struct app *a, enum wait_end why)
+{
+	if (why == WAIT_SIGNAL)
+		log_msg(LOG_WARN, "second signal: not waiting for requests in flight",
+		    "in_flight=%ld", (long)atomic_load(&a->stats.in_flight));
+	else
+		log_msg(LOG_WARN, "drain timeout", "in_flight=%ld",
+		    (long)atomic_load(&a->stats.in_flight));
+	return -1;
+}
+
+/* Waits for SIGTERM or SIGINT, then shuts down without losing a
+ * connection the kernel accepted for us:
+ *   1. /health answers 503 while the app keeps accepting and serving for
+ *      --shutdown-delay, so load balancers see it leave before it does;
+ *   2. the listener is frozen (no new connection completes; their clients
+ *      are refused once it closes) and the loops accept the queue;
+ *   3. the loops drain: requests in flight finish, idle connections close.
+ * Closing the listener while connections wait in its queue would reset
+ * them. 0 when every request was answered, -1 when --drain-timeout or a
+ * second signal cut it short. */
+static int serve_until_signal(struct app *a, struct app_io *io, unsigned n, int listen_fd)
+{
+	struct drain_state d = { a, io, n, listen_fd };
 	sigset_t set;
 	int sig;
 	int64_t deadline;
-	struct timespec poll = { 0, APP_DRAIN_POLL_MS * 1000000L };
+	enum wait_end w;
+	struct err e;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -121,29 +197,29 @@ static int serve_until_signal(struct app *a, struct app_io *io, unsigned n)
 	do {
 		sig = sigwaitinfo(&set, NULL);
 	} while (sig == -1 && errno == EINTR);
-	log_msg(LOG_INFO, "draining", "signal=%s in_flight=%ld timeout_ms=%lld",
-	    strsignal(sig), (long)atomic_load(&a->stats.in_flight),
-	    (long long)a->cfg.drain_timeout_ms);
+	log_msg(LOG_INFO, "draining", "signal=%s in_flight=%ld shutdown_delay_ms=%lld "
+	    "timeout_ms=%lld", strsignal(sig), (long)atomic_load(&a->stats.in_flight),
+	    (long long)a->cfg.shutdown_delay_ms, (long long)a->cfg.drain_timeout_ms);
 	atomic_store(&a->draining, true);
-	for (unsigned i = 0; i < n; i++)
-		loop_post(io[i].loop, drain_on_loop, &io[i]);
+	w = wait_for(NULL, NULL, clock_mono_ms() + a->cfg.shutdown_delay_ms, &set);
+	if (w == WAIT_SIGNAL)
+		return cut_short(a, w);
+	if (net_listen_freeze(listen_fd, &e) == -1)
+		log_msg(LOG_WARN, "listener not frozen: connections arriving now may be reset",
+		    "error=%s", e.msg);
 	deadline = clock_mono_ms() + a->cfg.drain_timeout_ms;
-	while (!drained(a, io, n)) {
-		if (clock_mono_ms() >= deadline) {
-			log_msg(LOG_WARN, "drain timeout", "in_flight=%ld",
-			    (long)atomic_load(&a->stats.in_flight));
-			return -1;
-		}
-		/* The poll interval doubles as the wait for a second signal. */
-		sig = sigtimedwait(&set, NULL, &poll);
-		if (sig > 0) {
-			log_msg(LOG_WARN, "second signal: not waiting for requests in flight",
-			    "signal=%s in_flight=%ld", strsignal(sig),
-			    (long)atomic_load(&a->stats.in_flight));
-			return -1;
-		}
+	w = wait_for(backlog_empty, &d, deadline, &set);
+	if (w != WAIT_DONE)
+		return cut_short(a, w);
+	log_msg(LOG_INFO, "stopped accepting", "in_flight=%ld",
+	    (long)atomic_load(&a->stats.in_flight));
+	for (unsigned i = 0; i < n; i++) {
+		io[i].settle_left = APP_SETTLE_ITERATIONS;
+		if (loop_post(io[i].loop, settle_then_drain, &io[i]) == -1)
+			return cut_short(a, WAIT_DEADLINE);
 	}
-	return 0;
+	w = wait_for(all_answered, &d, deadline, &set);
+	return w == WAIT_DONE ? 0 : cut_short(a, w);
 }
 
 int app_main(int argc, char **argv)
@@ -209,7 +285,7 @@ int app_main(int argc, char **argv)
 	    "boot_delay_ms=%lld threads=%u io_threads=%u pid=%ld", a->addr, metrics_addr,
 	    a->cfg.vcpu, a->cfg.work_ms, (long long)a->cfg.boot_delay_ms, a->cfg.threads,
 	    a->cfg.io_threads, (long)getpid());
-	if (serve_until_signal(a, io, a->cfg.io_threads) == -1) {
+	if (serve_until_signal(a, io, a->cfg.io_threads, app_fd) == -1) {
 		/* Workers may still hold connections of the loops: leave without
 		 * tearing down what they use. */
 		_exit(1);

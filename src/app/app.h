@@ -32,6 +32,7 @@ enum app_path {
 
 #define APP_DUR_BUCKETS 14
 #define APP_STATUS_MAX 600
+#define APP_SHUTDOWN_DELAY_MAX_MS 3600000
 
 struct app_cfg {
 	char listen[96];
@@ -45,6 +46,7 @@ struct app_cfg {
 	unsigned io_threads;		/* event loops serving HTTP */
 	unsigned max_queue;		/* /load jobs waiting; beyond: 503 */
 	unsigned max_conns;
+	int64_t shutdown_delay_ms;	/* on SIGTERM: 503 on /health, still serving */
 	int64_t drain_timeout_ms;
 	int64_t idle_timeout_ms;
 	int64_t read_timeout_ms;

@@ -37,22 +37,29 @@ void app_usage(FILE *f)
 "  --max-queue N               /load requests waiting for a worker; beyond, 503\n"
 "                              (default 4096)\n"
 "  --max-conns N               open connections per event loop (default 10000)\n"
-"  --drain-timeout DURATION    on SIGTERM, longest wait for requests in flight\n"
-"                              (default 30s)\n"
+"  --shutdown-delay DURATION   on SIGTERM, keep accepting and serving this long\n"
+"                              with /health at 503, so a load balancer's health\n"
+"                              checks take the instance out before it stops\n"
+"                              accepting (default 0; behind a balancer: its\n"
+"                              check interval times its failure count)\n"
+"  --drain-timeout DURATION    after the shutdown delay, longest wait for the\n"
+"                              requests in flight (default 30s)\n"
 "  --idle-timeout DURATION     keep-alive connection idle limit (default 60s)\n"
 "  --read-timeout DURATION     a request must arrive whole within this (default 10s)\n"
 "  --log-level LEVEL           error, warn, info or debug (default info)\n"
 "  -h, --help                  this text\n"
 "\n"
 "Durations: 30s, 250ms, 2m, or plain seconds (1.5).\n"
-"On SIGTERM or SIGINT, /health turns 503, the app port stops accepting,\n"
+"On SIGTERM or SIGINT, /health turns 503; after --shutdown-delay the app port\n"
+"stops taking new connections (their clients are refused, never reset), the\n"
+"connections already waiting in its backlog are accepted and answered,\n"
 "requests in flight finish, and the process exits 0.\n", f);
 }
 
 enum {
 	OPT_LISTEN = 256, OPT_METRICS_LISTEN, OPT_WORK_MS, OPT_MAX_WORK_MS, OPT_VCPU,
 	OPT_BOOT_DELAY, OPT_MAX_REQ, OPT_THREADS, OPT_IO_THREADS, OPT_MAX_QUEUE,
-	OPT_MAX_CONNS, OPT_DRAIN_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_READ_TIMEOUT, OPT_LOG_LEVEL,
+	OPT_MAX_CONNS, OPT_SHUTDOWN_DELAY, OPT_DRAIN_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_READ_TIMEOUT, OPT_LOG_LEVEL,
 };
 
 static const struct option options[] = {
@@ -67,6 +74,7 @@ static const struct option options[] = {
 	{ "io-threads", required_argument, NULL, OPT_IO_THREADS },
 	{ "max-queue", required_argument, NULL, OPT_MAX_QUEUE },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "shutdown-delay", required_argument, NULL, OPT_SHUTDOWN_DELAY },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "read-timeout", required_argument, NULL, OPT_READ_TIMEOUT },
@@ -165,6 +173,10 @@ int app_cfg_parse(int argc, char **argv, struct app_cfg *cfg, struct err *e)
 			break;
 		case OPT_MAX_CONNS:
 			rc = set_uint(&cfg->max_conns, v, 1, 10000000, &pe);
+			break;
+		case OPT_SHUTDOWN_DELAY:
+			rc = parse_duration_ms(v, 0, APP_SHUTDOWN_DELAY_MAX_MS, &cfg->shutdown_delay_ms,
+			    &pe);
 			break;
 		case OPT_DRAIN_TIMEOUT:
 			rc = parse_duration_ms(v, 0, 86400000, &cfg->drain_timeout_ms, &pe);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -60,12 +61,18 @@ int file_write_atomic(const char *path, const void *data, size_t len, struct err
 int file_read_all(const char *path, struct buf *b, int *missing, struct err *e)
 {
 	char chunk[8192];
+	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (missing)
 		*missing = fd == -1 && errno == ENOENT;
 	if (fd == -1)
 		return err_set(e, "open %s: %s", path, strerror(errno));
+	/* A file known to be too large is refused before a byte is read. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > b->max - b->len) {
+		close(fd);
+		return err_set(e, "%s: larger than %zu bytes", path, b->max);
+	}
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 

@@ -11,7 +11,8 @@
 #include "common/err.h"
 
 int file_write_atomic(const char *path, const void *data, size_t len, struct err *e);
-/* Appends the file to b (up to b->max). -1 with errno kept in e; a missing
+/* Appends the file to b (up to b->max; a regular file larger than the room
+ * left is refused before reading). -1 with errno kept in e; a missing
  * file is reported with e and *missing set when missing is not NULL. */
 int file_read_all(const char *path, struct buf *b, int *missing, struct err *e);
 /* Takes an exclusive lock on path (created if needed) without waiting:

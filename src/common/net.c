@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,4 +156,24 @@ void net_set_nodelay(int fd)
 
 	/* Best effort: a socket without it still works, only slower. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+int net_listen_freeze(int fd, struct err *e)
+{
+	/* A socket filter that drops every packet: on a listener it sees the
+	 * SYNs and the handshakes' last ACKs, never the queued connections'
+	 * traffic (those are sockets of their own already). */
+	static struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog = { .len = 1, .filter = drop_all };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == -1)
+		return err_set(e, "SO_ATTACH_FILTER: %s", strerror(errno));
+	return 0;
+}
+
+bool net_listen_has_pending(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }

@@ -4,6 +4,7 @@
 #ifndef POOLSCALE_NET_H
 #define POOLSCALE_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -28,5 +29,13 @@ int net_free_port(const char *host);
 /* The address a socket is bound to, formatted; returns dst. */
 char *net_local_addr(int fd, char *dst, size_t cap);
 void net_set_nodelay(int fd);
+/* Freezes a listening socket's accept queue: the kernel completes no new
+ * connection on it (their SYNs are dropped, so clients retry and are refused
+ * once the socket is closed), while connections already queued stay there
+ * for accept(). Closing a listener resets what it still queues: freeze,
+ * accept until the queue is empty, then close. 0, or -1 with e set. */
+int net_listen_freeze(int fd, struct err *e);
+/* True while connections wait in a listening socket's accept queue. */
+bool net_listen_has_pending(int fd);
 
 #endif

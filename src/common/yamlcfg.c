@@ -6,21 +6,106 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/fileio.h"
 #include "common/parse.h"
 
 #define YCFG_ERRORS_MAX (64 * 1024)
 
-static void load_parser(struct ycfg *c, yaml_parser_t *p)
+static void error_at(struct ycfg *c, size_t line0, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+/* Records "file:line: message"; line0 counts from 0, as libyaml does. */
+static void error_at(struct ycfg *c, size_t line0, const char *fmt, va_list ap)
 {
-	if (!yaml_parser_load(p, &c->doc)) {
-		/* libyaml counts lines from 0. */
-		c->nerrors++;
-		buf_appendf(&c->errors, "%s:%zu: %s%s%s\n", c->file, p->problem_mark.line + 1,
-		    p->problem ? p->problem : "invalid YAML",
-		    p->context ? " " : "", p->context ? p->context : "");
-		return;
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	c->nerrors++;
+	buf_appendf(&c->errors, "%s:%zu: %s\n", c->file, line0 + 1, msg);
+}
+
+static void mark_error(struct ycfg *c, yaml_mark_t mark, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void mark_error(struct ycfg *c, yaml_mark_t mark, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_at(c, mark.line, fmt, ap);
+	va_end(ap);
+}
+
+static void syntax_error(struct ycfg *c, const yaml_parser_t *p)
+{
+	mark_error(c, p->problem_mark, "%s%s%s", p->problem ? p->problem : "invalid YAML",
+	    p->context ? " " : "", p->context ? p->context : "");
+}
+
+/* One pass over the parser's events before the document is built, because
+ * libyaml's loader takes time quadratic in the nesting depth (100 KB of "["
+ * took 12 s) and silently drops every document after the first. Events come
+ * as the scanner reads, so the depth cap stops such input at once. true
+ * when text holds one document nested at most YCFG_DEPTH_MAX deep. */
+static bool precheck(struct ycfg *c, const char *text, size_t len)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, docs = 0;
+	bool ok = true, end = false;
+
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	while (ok && !end) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			syntax_error(c, &p);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_DOCUMENT_START_EVENT:
+			if (++docs > 1) {
+				mark_error(c, ev.start_mark, "a second YAML document (\"---\"): "
+				    "a config file holds one");
+				ok = false;
+			}
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > YCFG_DEPTH_MAX) {
+				mark_error(c, ev.start_mark, "nested deeper than %d levels",
+				    YCFG_DEPTH_MAX);
+				ok = false;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			end = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
 	}
-	c->loaded = true;
+	yaml_parser_delete(&p);
+	return ok && end;
+}
+
+static void load_text(struct ycfg *c, const char *text, size_t len)
+{
+	yaml_parser_t p;
+
+	if (!precheck(c, text, len))
+		return;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	if (yaml_parser_load(&p, &c->doc))
+		c->loaded = true;
+	else
+		syntax_error(c, &p);
+	yaml_parser_delete(&p);
 }
 
 static void init(struct ycfg *c, const char *file)
@@ -32,32 +117,24 @@ static void init(struct ycfg *c, const char *file)
 
 void ycfg_load(struct ycfg *c, const char *file)
 {
-	yaml_parser_t p;
-	FILE *f;
+	struct buf text;
+	struct err e;
 
 	init(c, file);
-	f = fopen(file, "re");
-	if (f == NULL) {
+	buf_init(&text, YCFG_FILE_MAX_BYTES);
+	if (file_read_all(file, &text, NULL, &e) == -1) {
 		c->nerrors++;
-		buf_appendf(&c->errors, "%s: %s\n", file, strerror(errno));
-		return;
+		buf_appendf(&c->errors, "%s\n", e.msg);
+	} else {
+		load_text(c, text.p != NULL ? text.p : "", text.len);
 	}
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_file(&p, f);
-	load_parser(c, &p);
-	yaml_parser_delete(&p);
-	fclose(f);
+	buf_fini(&text);
 }
 
 void ycfg_load_string(struct ycfg *c, const char *name, const char *text)
 {
-	yaml_parser_t p;
-
 	init(c, name);
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
-	load_parser(c, &p);
-	yaml_parser_delete(&p);
+	load_text(c, text, strlen(text));
 }
 
 void ycfg_fini(struct ycfg *c)
@@ -75,14 +152,44 @@ yaml_node_t *ycfg_root(struct ycfg *c)
 
 void ycfg_error(struct ycfg *c, const yaml_node_t *node, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	error_at(c, node ? node->start_mark.line : 0, fmt, ap);
 	va_end(ap);
-	c->nerrors++;
-	buf_appendf(&c->errors, "%s:%zu: %s\n", c->file, node ? node->start_mark.line + 1 : 1, msg);
+}
+
+static const char *key_text(struct ycfg *c, const yaml_node_pair_t *pair, yaml_node_t **k)
+{
+	*k = yaml_document_get_node(&c->doc, pair->key);
+	return (*k)->type == YAML_SCALAR_NODE ? (const char *)(*k)->data.scalar.value : NULL;
+}
+
+/* libyaml keeps both pairs of a repeated key; ymap_get() would take the
+ * first and ymap_done() call the second unknown. Each repeat is reported
+ * here, once, and marked used. Quadratic in the keys, at most
+ * YMAP_MAX_KEYS. */
+static void report_duplicates(struct ymap *m)
+{
+	yaml_node_pair_t *start = m->node->data.mapping.pairs.start;
+	size_t n = (size_t)(m->node->data.mapping.pairs.top - start);
+
+	for (size_t i = 1; i < n; i++) {
+		yaml_node_t *ki, *kj;
+		const char *a = key_text(m->c, &start[i], &ki);
+
+		for (size_t j = 0; a != NULL && j < i; j++) {
+			const char *b = key_text(m->c, &start[j], &kj);
+			char path[192];
+
+			if (b == NULL || strcmp(a, b) != 0)
+				continue;
+			ycfg_error(m->c, ki, "%s: duplicate key (first at line %zu)",
+			    ymap_key_path(m, a, path, sizeof(path)), kj->start_mark.line + 1);
+			m->used[i] = true;
+			break;
+		}
+	}
 }
 
 bool ymap_init(struct ymap *m, struct ycfg *c, yaml_node_t *node, const char *path)
@@ -104,6 +211,7 @@ bool ymap_init(struct ymap *m, struct ycfg *c, yaml_node_t *node, const char *pa
 		m->node = NULL;
 		return false;
 	}
+	report_duplicates(m);
 	return true;
 }
 

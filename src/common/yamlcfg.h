@@ -14,6 +14,8 @@
 #include "common/buf.h"
 
 #define YMAP_MAX_KEYS 64
+#define YCFG_DEPTH_MAX 32			/* mappings and lists in one another */
+#define YCFG_FILE_MAX_BYTES (1024 * 1024)	/* a config is a few KB */
 
 struct ycfg {
 	yaml_document_t doc;
@@ -23,8 +25,10 @@ struct ycfg {
 	struct buf errors;	/* one "file:line: message\n" per error */
 };
 
-/* Reads and parses file. On a syntax error or I/O failure the error is
- * recorded and the root is NULL. Always pair with ycfg_fini(). */
+/* Reads and parses file: one YAML document, at most YCFG_FILE_MAX_BYTES,
+ * nested at most YCFG_DEPTH_MAX deep. On a syntax error, one of those
+ * limits or an I/O failure the error is recorded and the root is NULL.
+ * Always pair with ycfg_fini(). */
 void ycfg_load(struct ycfg *c, const char *file);
 /* For tests: parses a string as if it were the file `name`. */
 void ycfg_load_string(struct ycfg *c, const char *name, const char *text);

@@ -17,6 +17,9 @@
 #include "sim/report.h"
 #include "sim/sim.h"
 
+/* The longest simulation, --duration or a trace played with --time-scale. */
+#define SIM_SPAN_MAX_MS (3660LL * 86400000)
+
 static void usage(FILE *f)
 {
 	fputs(
@@ -125,7 +128,7 @@ static int parse_flags(int argc, char **argv, struct sim_opts *o, struct err *e)
 			o->fit_peak = true;
 			break;
 		case OPT_DURATION:
-			rc = parse_duration_ms(v, 1000, 3660LL * 86400000, &o->duration_ms, &pe);
+			rc = parse_duration_ms(v, 1000, SIM_SPAN_MAX_MS, &o->duration_ms, &pe);
 			break;
 		case OPT_POLICY:
 			o->policies = v;
@@ -208,6 +211,17 @@ static int build_load(struct sim_opts *o, const struct sim_cfg *cfg, struct load
 		const char *base = strrchr(o->trace, '/');
 
 		snprintf(title, cap, "%s", base ? base + 1 : o->trace);
+	}
+	/* The trace's own limits hold at K = 1; a small K stretches it, a
+	 * large one shrinks its step below the clock's. */
+	if ((double)t.n * t.step_s / o->time_scale > (double)SIM_SPAN_MAX_MS / 1000 ||
+	    t.step_s / o->time_scale < TRACE_STEP_MIN_S) {
+		rc = err_set(e, "--time-scale %g plays %s over %g s in steps of %g s: the "
+		    "limits are %lld s and %g s", o->time_scale, o->trace,
+		    (double)t.n * t.step_s / o->time_scale, t.step_s / o->time_scale,
+		    SIM_SPAN_MAX_MS / 1000, TRACE_STEP_MIN_S);
+		trace_fini(&t);
+		return rc;
 	}
 	if (o->fit_peak) {
 		struct lat_model m = sim_cfg_lat(cfg);

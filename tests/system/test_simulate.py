@@ -84,6 +84,43 @@ def test_simulate_bad_trace_is_file_line_and_exit_2(tmp_path):
         assert not (tmp_path / "o").exists()
 
 
+def test_simulate_hostile_trace_fails_fast_with_file_line(tmp_path):
+    """Each of these ran for minutes, ate gigabytes, or was read as
+    something else: now FILE:LINE (FILE for the whole file), exit 2, fast."""
+    import time
+    cfg = write(tmp_path / "c.yml", BENCH_CFG)
+    head = b"t_seconds,requests\n0,5\n"
+    cases = [
+        ("step_1e16", head + b"10000000000000000,5\n", ":3: time 1e+16 is beyond the longest trace"),
+        ("span_1e9", head + b"1000000000,5\n", ":3: time 1e+09 is beyond the longest trace"),
+        ("span_1e12", head + b"1000000000000,5\n", ":3: time 1e+12 is beyond the longest trace"),
+        ("exponent", head + b"1e16,5\n", ':3: t_seconds "1e16" is not a plain decimal number'),
+        ("nul", b"t_seconds,requests\n0,5\0junk\n1,5\n", ":2: byte 0x00 at column 4"),
+        ("hex", b"t_seconds,requests\n0,0x10\n1,5\n", ':2: requests "0x10" is not a plain decimal'),
+        ("step_1us", head + b"0.000001,5\n", ":3: a step of 1e-06s is below the shortest"),
+    ]
+    for name, data, want in cases:
+        t = tmp_path / f"{name}.csv"
+        t.write_bytes(data)
+        t0 = time.monotonic()
+        r = simulate("--config", cfg, "--trace", str(t), "--out", str(tmp_path / "o"))
+        assert time.monotonic() - t0 < 10, name
+        assert r.returncode == 2, (name, r.stdout, r.stderr)
+        assert f"{t}{want}" in r.stderr, (name, r.stderr)
+        assert not (tmp_path / "o").exists()
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as f:
+        f.truncate(2 << 30)  # sparse: refused from its size, nothing read
+    t0 = time.monotonic()
+    r = simulate("--config", cfg, "--trace", str(big))
+    assert time.monotonic() - t0 < 10
+    assert r.returncode == 2 and f"{big}: larger than 67108864 bytes" in r.stderr, r.stderr
+    # --time-scale may not stretch a valid trace past the simulator's limits.
+    ok = write(tmp_path / "ok.csv", "t_seconds,requests\n0,5\n3600,5\n")
+    r = simulate("--config", cfg, "--trace", ok, "--time-scale", "0.000001")
+    assert r.returncode == 2 and "--time-scale 1e-06 plays" in r.stderr, r.stderr
+
+
 def test_simulate_bad_config_and_flags(tmp_path):
     t = os.path.join(TRACES, "worldcup98_jun1998_60s.csv")
     bad = write(tmp_path / "bad.yml", "min: 1\nsimulate:\n  capacity: 10\n  boot: soon\n")

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "controller/config.h"
 
@@ -113,6 +114,14 @@ static const struct {
 	{ "bad_set_port", "discovery:\n  sets:\n    web: 99999\n",
 	  "/etc/p/poolscale.yml:3: discovery.sets.web: \"99999\" is not a port" },
 	{ "syntax_error", "min: 1\n  max: [\n", "/etc/p/poolscale.yml:2:" },
+	{ "duplicate_key", "min: 1\nmax: 3\nmin: 2\n",
+	  "/etc/p/poolscale.yml:3: min: duplicate key (first at line 1)" },
+	{ "nested_duplicate_key", "health:\n  fails: 2\n  fails: 3\n",
+	  "/etc/p/poolscale.yml:3: health.fails: duplicate key (first at line 2)" },
+	{ "second_document", "min: 1\n---\nbogus: 1\nmax: -5\n",
+	  "/etc/p/poolscale.yml:2: a second YAML document (\"---\"): a config file holds one" },
+	{ "nested_too_deep", "min: 1\nmax: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+	  "/etc/p/poolscale.yml:2: nested deeper than 32 levels" },
 	{ "health_timeout_vs_interval", "health:\n  interval: 1s\n  timeout: 2s\n",
 	  "health.timeout must be below health.interval" },
 };
@@ -149,6 +158,48 @@ static void test_all_errors_reported(void **state)
 	buf_fini(&errs);
 }
 
+/* A repeat is one error, "duplicate key", not also an unknown key; an
+ * explicit start of the one document is fine. */
+static void test_duplicate_is_one_error(void **state)
+{
+	struct ctl_cfg c;
+	struct buf errs;
+
+	(void)state;
+	assert_int_equal(load("---\nmin: 1\nmin: 1\n", &c, &errs), 1);
+	assert_null(strstr(errs.p, "unknown"));
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+	assert_int_equal(load("---\nmin: 1\n...\n", &c, &errs), 0);
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+}
+
+/* libyaml's loader is quadratic in nesting: 100 KB of "[" took 12 s. The
+ * depth cap must stop 1 MB of it at once, with the line. */
+static void test_deep_nesting_fails_fast(void **state)
+{
+	size_t n = 1000 * 1000;
+	char *text = malloc(n + 32);
+	struct ctl_cfg c;
+	struct buf errs;
+	struct timespec t0, t1;
+
+	(void)state;
+	assert_non_null(text);
+	strcpy(text, "min: 1\n\nmax: ");
+	memset(text + strlen(text), '[', n);
+	text[strlen("min: 1\n\nmax: ") + n] = '\0';
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	assert_int_equal(load(text, &c, &errs), 1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	assert_non_null(strstr(errs.p, "/etc/p/poolscale.yml:3: nested deeper than 32 levels"));
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500);
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+	free(text);
+}
+
 static void test_beyond_loopback_needs_token(void **state)
 {
 	struct ctl_cfg c;
@@ -177,6 +228,8 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_duplicate_is_one_error),
+		cmocka_unit_test(test_deep_nesting_fails_fast),
 		cmocka_unit_test(test_beyond_loopback_needs_token),
 	};
 

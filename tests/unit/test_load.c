@@ -6,7 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <netinet/in.h>
 
@@ -182,22 +185,43 @@ static void test_rate_trace(void **state)
 
 static void test_trace_errors(void **state)
 {
+	/* len 0: strlen(text). */
 	static const struct {
 		const char *text, *msg;
+		size_t len;
 	} cases[] = {
-		{ "", "x.csv:1: expected the header" },
-		{ "t,requests\n0,1\n", "x.csv:1: expected the header" },
-		{ "t_seconds,requests\n", "x.csv:1: no rows" },
-		{ "t_seconds,requests\n0,1\n1\n", "x.csv:3: expected t_seconds,requests" },
-		{ "t_seconds,requests\n0,1\n1,x\n", "x.csv:3: requests \"x\" is not a number" },
-		{ "t_seconds,requests\n0,1\n1,2 \n", "x.csv:3: requests \"2 \" is not a number" },
-		{ "t_seconds,requests\n-1,1\n", "x.csv:2: negative time" },
-		{ "t_seconds,requests\n0,-5\n", "x.csv:2: negative request count" },
-		{ "t_seconds,requests\n5,1\n", "x.csv:2: the first row must be at t=0" },
-		{ "t_seconds,requests\n0,1\n60,1\n30,1\n", "x.csv:4: time 30 does not increase" },
-		{ "t_seconds,requests\n0,1\n0,1\n", "x.csv:3: time 0 does not increase" },
-		{ "t_seconds,requests\n0,1\n60,1\n180,1\n", "x.csv:4: time 180 breaks the fixed step" },
-		{ "t_seconds,requests\n0,1\n\n1,1\n", "x.csv:3: empty line" },
+		{ "", "x.csv:1: expected the header", 0 },
+		{ "t,requests\n0,1\n", "x.csv:1: expected the header", 0 },
+		{ "t_seconds,requests\n", "x.csv:1: no rows", 0 },
+		{ "t_seconds,requests\n0,1\n1\n", "x.csv:3: expected t_seconds,requests", 0 },
+		{ "t_seconds,requests\n0,1\n1,x\n", "x.csv:3: requests \"x\" is not a plain decimal", 0 },
+		{ "t_seconds,requests\n0,1\n1,2 \n", "x.csv:3: requests \"2 \" is not a plain decimal", 0 },
+		{ "t_seconds,requests\n-1,1\n", "x.csv:2: negative time", 0 },
+		{ "t_seconds,requests\n0,-5\n", "x.csv:2: negative request count", 0 },
+		{ "t_seconds,requests\n5,1\n", "x.csv:2: the first row must be at t=0", 0 },
+		{ "t_seconds,requests\n0,1\n60,1\n30,1\n", "x.csv:4: time 30 does not increase", 0 },
+		{ "t_seconds,requests\n0,1\n0,1\n", "x.csv:3: time 0 does not increase", 0 },
+		{ "t_seconds,requests\n0,1\n60,1\n180,1\n", "x.csv:4: time 180 breaks the fixed step", 0 },
+		{ "t_seconds,requests\n0,1\n\n1,1\n", "x.csv:3: empty line", 0 },
+		/* Only plain decimals: strtod() took all of these. */
+		{ "t_seconds,requests\n0,0x10\n", "x.csv:2: requests \"0x10\" is not a plain decimal", 0 },
+		{ "t_seconds,requests\n0,1\n1e16,1\n", "x.csv:3: t_seconds \"1e16\" is not a plain", 0 },
+		{ "t_seconds,requests\n0,inf\n", "x.csv:2: requests \"inf\" is not a plain", 0 },
+		{ "t_seconds,requests\n0,nan\n", "x.csv:2: requests \"nan\" is not a plain", 0 },
+		{ "t_seconds,requests\n0,+5\n", "x.csv:2: requests \"+5\" is not a plain", 0 },
+		{ "t_seconds,requests\n0,1.2.3\n", "x.csv:2: requests \"1.2.3\" is not a plain", 0 },
+		{ "t_seconds,requests\n0,-\n", "x.csv:2: requests \"-\" is not a plain", 0 },
+		{ "t_seconds,requests\n0,5\0junk\n", "x.csv:2: byte 0x00 at column 4: a trace is plain text",
+		  sizeof("t_seconds,requests\n0,5\0junk\n") - 1 },
+		{ "t_seconds,requests\n0,5\n1,\x01\n", "x.csv:3: byte 0x01 at column 3", 0 },
+		/* Bounded span and step, so a slip fails now, not after minutes. */
+		{ "t_seconds,requests\n0,1\n10000000000000000,1\n",
+		  "x.csv:3: time 1e+16 is beyond the longest trace, 31622400 s (366 days)", 0 },
+		{ "t_seconds,requests\n0,1\n1000000000,1\n", "x.csv:3: time 1e+09 is beyond", 0 },
+		{ "t_seconds,requests\n0,1\n1000000000000,1\n", "x.csv:3: time 1e+12 is beyond", 0 },
+		{ "t_seconds,requests\n0,1\n15811201,1\n", "x.csv:3: time 1.58112e+07 is beyond", 0 },
+		{ "t_seconds,requests\n0,1\n0.000001,1\n",
+		  "x.csv:3: a step of 1e-06s is below the shortest, 0.001s", 0 },
 	};
 
 	(void)state;
@@ -205,7 +229,7 @@ static void test_trace_errors(void **state)
 		struct guarded g;
 		struct trace t;
 		struct err e = { "" };
-		size_t len = strlen(cases[i].text);
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
 		const char *p = guard_copy(&g, cases[i].text, len);
 
 		print_message("case %zu: %s\n", i, cases[i].msg);
@@ -224,6 +248,61 @@ static void test_trace_errors(void **state)
 		assert_true(t.requests[1] == 2.5);
 		trace_fini(&t);
 	}
+}
+
+/* At the limits: a trace ending exactly at TRACE_SPAN_MAX_S and a 1 ms step
+ * read; one row beyond TRACE_ROWS_MAX fails at its line, at once. */
+static void test_trace_limits(void **state)
+{
+	const char *edge = "t_seconds,requests\n0,1\n15811200,1\n";
+	const char *fine = "t_seconds,requests\n0,1\n0.001,1\n0.002,3\n";
+	size_t rows = TRACE_ROWS_MAX + 1, len = 0;
+	char *text = malloc(32 + rows * 16);
+	struct trace t;
+	struct err e = { "" };
+	struct timespec t0, t1;
+
+	(void)state;
+	assert_int_equal(trace_parse(edge, strlen(edge), "x.csv", &t, &e), 0);
+	assert_true(t.step_s == 15811200);
+	trace_fini(&t);
+	assert_int_equal(trace_parse(fine, strlen(fine), "x.csv", &t, &e), 0);
+	assert_int_equal(t.n, 3);
+	trace_fini(&t);
+	assert_non_null(text);
+	len += (size_t)sprintf(text, "t_seconds,requests\n");
+	for (size_t i = 0; i < rows; i++)
+		len += (size_t)sprintf(text + len, "%zu,1\n", i);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	assert_int_equal(trace_parse(text, len, "x.csv", &t, &e), -1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	assert_non_null(strstr(e.msg, "x.csv:1000002: more than 1000000 rows"));
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 2000);
+	free(text);
+}
+
+/* A 2 GB (sparse) file is refused from its size, before a byte is read. */
+static void test_trace_too_large(void **state)
+{
+	char path[] = "/tmp/poolscale-trace-XXXXXX";
+	int fd = mkstemp(path);
+	struct trace t;
+	struct err e = { "" };
+	struct timespec t0, t1;
+	char want[128];
+
+	(void)state;
+	assert_true(fd != -1);
+	assert_int_equal(ftruncate(fd, 2LL << 30), 0);
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(trace_read(path, &t, &e), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	unlink(path);
+	snprintf(want, sizeof(want), "%s: larger than %u bytes", path, TRACE_MAX_BYTES);
+	assert_string_equal(e.msg, want);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500);
+	assert_null(t.requests);
 }
 
 /* The real traces shipped beside the project read without an error. */
@@ -288,6 +367,8 @@ int main(void)
 		cmocka_unit_test(test_rate_profile),
 		cmocka_unit_test(test_rate_trace),
 		cmocka_unit_test(test_trace_errors),
+		cmocka_unit_test(test_trace_limits),
+		cmocka_unit_test(test_trace_too_large),
 		cmocka_unit_test(test_trace_shared),
 		cmocka_unit_test(test_url),
 	};
