@@ -13,7 +13,6 @@
 
 #define APP_BACKLOG 1024
 #define APP_DRAIN_POLL_MS 20
-#define APP_SETTLE_ITERATIONS 16
 
 struct app_io {
 	struct app *app;
@@ -21,7 +20,6 @@ struct app_io {
 	struct http_server *srv;
 	pthread_t thread;
 	bool running;
-	int settle_left;	/* settle_then_drain(), on the loop's thread */
 };
 
 static void *io_thread(void *p)
@@ -34,21 +32,12 @@ static void *io_thread(void *p)
 	return NULL;
 }
 
-/* On the loop's thread: lets the loop run APP_SETTLE_ITERATIONS more
- * iterations (each post is one), then drains. A connection the loop just
- * took from the accept queue may not have had its request read yet, and
- * http_server_drain closes such a connection as idle: a reset for its
- * client. An iteration reads up to LOOP_MAX_EVENTS (128) ready sockets, so
- * 16 iterations read what a full APP_BACKLOG queue brought in. */
-static void settle_then_drain(struct loop *l, void *ctx)
+/* On the loop's thread: the listener is frozen and its queue accepted. */
+static void drain_on_loop(struct loop *l, void *ctx)
 {
 	struct app_io *io = ctx;
 
-	if (io->settle_left > 0) {
-		io->settle_left--;
-		if (loop_post(l, settle_then_drain, io) == 0)
-			return;
-	}
+	(void)l;
 	http_server_drain(io->srv, APP_TAG_APP);
 }
 
@@ -213,11 +202,9 @@ static int serve_until_signal(struct app *a, struct app_io *io, unsigned n, int 
 		return cut_short(a, w);
 	log_msg(LOG_INFO, "stopped accepting", "in_flight=%ld",
 	    (long)atomic_load(&a->stats.in_flight));
-	for (unsigned i = 0; i < n; i++) {
-		io[i].settle_left = APP_SETTLE_ITERATIONS;
-		if (loop_post(io[i].loop, settle_then_drain, &io[i]) == -1)
+	for (unsigned i = 0; i < n; i++)
+		if (loop_post(io[i].loop, drain_on_loop, &io[i]) == -1)
 			return cut_short(a, WAIT_DEADLINE);
-	}
 	w = wait_for(all_answered, &d, deadline, &set);
 	return w == WAIT_DONE ? 0 : cut_short(a, w);
 }

@@ -803,9 +803,18 @@ void http_server_drain(struct http_server *s, int tag)
 		if (c->tag != tag)
 			continue;
 		c->draining = true;
-		if (!c->pending && !c->lingering && c->out.len == 0 &&
-		    c->in_len == c->in_off && !c->have_head)
-			conn_free(c);
+		if (c->pending || c->lingering || c->out.len != 0 ||
+		    c->in_len != c->in_off || c->have_head)
+			continue;
+		/* A connection that has not sent its first request was just
+		 * accepted: the request may still be in flight (or in the socket,
+		 * unread), and closing would reset it. It gets the read timeout
+		 * to send it, answered with "Connection: close". */
+		if (c->nreq == 0) {
+			c->deadline_ms = loop_now_ms(s->loop) + s->cfg.read_timeout_ms;
+			continue;
+		}
+		conn_free(c);
 	}
 }
 

@@ -68,8 +68,10 @@ int http_server_listen(struct http_server *s, int fd, int tag, struct err *e);
  * listener of tag; the server owns fd from then on (closes it when done).
  * -1 (fd untouched, still the caller's) when over max_conns or out of memory. */
 int http_server_add_conn(struct http_server *s, int fd, int tag, struct err *e);
-/* Stops accepting on tag's listeners; idle connections of tag close now,
- * busy ones after their current response ("Connection: close"). */
+/* Stops accepting on tag's listeners; idle keep-alive connections of tag
+ * close now, busy ones after their current response ("Connection: close"),
+ * and ones that have not sent a request yet get the read timeout to send
+ * one (closing those would reset a request already on its way). */
 void http_server_drain(struct http_server *s, int tag);
 /* Thread-safe: connections of tag still open. */
 int http_server_open_conns(const struct http_server *s, int tag);

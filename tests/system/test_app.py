@@ -224,6 +224,39 @@ def test_sigterm_serves_the_whole_backlog(start_app):
     assert a.wait_exit(30) == 0
 
 
+def listen_queue_empty(addr):
+    """True when the listening socket on addr has no connection waiting to
+    be accepted (for a LISTEN socket, /proc/net/tcp's rx_queue is that)."""
+    local = "%08X:%04X" % (int.from_bytes(socket.inet_aton(addr[0]), "little"), addr[1])
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == local and fields[3] == "0A":
+                return int(fields[4].split(":")[1], 16) == 0
+    return False
+
+
+def test_sigterm_spares_a_connection_whose_request_is_on_its_way(start_app):
+    # Connected and accepted, but its request not sent yet when the app
+    # drains: closing it would lose the request. It gets the read timeout
+    # to send it and an answer with "Connection: close". The idle
+    # keep-alive connection beside it closes at once, which tells when the
+    # drain ran (one loop, so the same drain).
+    a = start_app("--threads", "1")
+    idle = Conn(a.addr)
+    assert idle.request("GET", "/health").status == 200
+    fresh = Conn(a.addr)
+    wait_until(lambda: listen_queue_empty(a.addr), "the app accepting the connection")
+    a.signal(signal.SIGTERM)
+    assert idle.closed_by_peer(timeout=30)
+    fresh.send(b"GET /load?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+    r = fresh.read()
+    assert r.status == 200 and r.header("connection") == "close"
+    fresh.close()
+    idle.close()
+    assert a.wait_exit(30) == 0
+
+
 def test_sigterm_with_idle_keepalive_exits_promptly(start_app):
     a = start_app()
     c = Conn(a.addr)
