@@ -189,6 +189,19 @@ static int sign(void *ctx, const struct cloud_req *r, struct cloud_header *h, si
 	return rc;
 }
 
+/* AWS says "slow down" with a 400 and a code (Throttling,
+ * RequestLimitExceeded), so the status alone cannot tell: the SDKs read the
+ * code, and so does this. */
+static bool retryable(long status, const char *body, size_t len)
+{
+	char code[64], msg[8];
+
+	if (cloud_http_retryable(status))
+		return true;
+	aws_parse_error(body, len, code, sizeof(code), msg, sizeof(msg));
+	return aws_code_retryable(code);
+}
+
 /* Posts form to the service; 0 with the 200 body in resp, or -1 with e
  * naming the action and the service's error code and message. */
 static int call(struct aws *a, const char *service, const char *action, const struct buf *form,
@@ -199,10 +212,11 @@ static int call(struct aws *a, const char *service, const char *action, const st
 		.method = "POST",
 		.url = strcmp(service, "ec2") == 0 ? a->ec2_url : a->as_url,
 		.body = form->p ? form->p : "", .body_len = form->len, .content_type = FORM_TYPE,
-		.sign = sign, .sign_ctx = &k,
+		.sign = sign, .sign_ctx = &k, .retryable = retryable,
 	};
 	struct err ce = { "" };
-	char code[64], msg[160];
+	/* Whole: cloud_err_message fits it to the room e has left. */
+	char code[64], msg[1024];
 	long status = cloud_http_do(&a->http, &r, resp, &ce);
 
 	if (status == -1)
@@ -212,10 +226,10 @@ static int call(struct aws *a, const char *service, const char *action, const st
 	aws_parse_error(resp->p ? resp->p : "", resp->len, code, sizeof(code), msg, sizeof(msg));
 	if (strcmp(code, "SignatureDoesNotMatch") == 0 || strcmp(code, "InvalidClientTokenId") == 0 ||
 	    strcmp(code, "IncompleteSignature") == 0 || strcmp(code, "UnrecognizedClientException") == 0)
-		return err_set(e, "aws: %s: HTTP %ld %s (check the access key and secret): %s",
-		    action, status, code, msg);
-	return err_set(e, "aws: %s: HTTP %ld %s%s%s", action, status, code, code[0] ? ": " : "",
-	    msg);
+		return cloud_err_message(e, msg, "aws: %s: HTTP %ld %s (check the access key and "
+		    "secret)", action, status, code);
+	return cloud_err_message(e, msg, "aws: %s: HTTP %ld%s%s", action, status,
+	    code[0] ? " " : "", code);
 }
 
 /* Appends &name=value, the value URI-encoded. */
