@@ -334,6 +334,10 @@ static int aws_list(void *impl, struct member_list *out, struct err *e)
 
 	if (refresh_creds(a, e) == -1 || describe_group(a, &g, e) == -1)
 		return -1;
+	/* AWS refuses any desired capacity outside these: the controller
+	 * keeps its size within them. */
+	out->min_size = g.min;
+	out->max_size = g.max;
 	if (g.n > 0)
 		rc = describe_instances(a, &g, &inst, e);
 	for (size_t i = 0; rc == 0 && i < g.n; i++) {
@@ -416,35 +420,58 @@ static bool valid_id(const char *id)
 	return true;
 }
 
-static int aws_remove(void *impl, const char *id, struct err *e)
+/* Whether id is in the group and not leaving it. */
+static bool in_service(const struct aws_group *g, const char *id)
 {
-	struct aws *a = impl;
-	struct aws_group g;
+	for (size_t i = 0; i < g->n; i++)
+		if (strcmp(g->v[i].id, id) == 0)
+			return !leaving(g->v[i].lifecycle);
+	return false;
+}
+
+static int terminate(struct aws *a, const char *id, bool decrement, struct err *e)
+{
 	struct buf form, resp;
-	struct err ge;
-	bool member = false;
 	int rc;
 
-	if (!valid_id(id))
-		return err_set(e, "aws: \"%s\" is not an instance id", id);
-	if (refresh_creds(a, e) == -1)
-		return -1;
 	buf_init(&form, 4096);
 	buf_init(&resp, 0);
 	buf_appends(&form, "Action=TerminateInstanceInAutoScalingGroup&Version=" AS_VERSION);
 	param(&form, "InstanceId", id);
-	param(&form, "ShouldDecrementDesiredCapacity", "true");
+	param(&form, "ShouldDecrementDesiredCapacity", decrement ? "true" : "false");
 	rc = call(a, "autoscaling", "TerminateInstanceInAutoScalingGroup", &form, &resp, e);
 	buf_fini(&form);
 	buf_fini(&resp);
-	if (rc == 0)
+	return rc;
+}
+
+static int aws_remove(void *impl, const char *id, struct err *e)
+{
+	struct aws *a = impl;
+	struct aws_group g;
+	struct err ge;
+	bool member, decrement;
+
+	if (!valid_id(id))
+		return err_set(e, "aws: \"%s\" is not an instance id", id);
+	if (refresh_creds(a, e) == -1 || describe_group(a, &g, e) == -1)
+		return -1;
+	member = in_service(&g, id);
+	/* At MinSize AWS refuses to shrink, and asking again never helps.
+	 * The controller keeps its size at MinSize or above, so a removal
+	 * there replaces a member (dead, unhealthy): terminate it without
+	 * decrementing and the group launches the replacement itself. */
+	decrement = g.desired > g.min;
+	aws_group_fini(&g);
+	if (!member)
+		return 0;	/* leaving or gone already */
+	if (terminate(a, id, decrement, e) == 0)
 		return 0;
 	/* A retried terminate that had already worked fails on the retry: if
 	 * the member is leaving or gone, the call did what was asked. */
 	if (describe_group(a, &g, &ge) == -1)
 		return -1;
-	for (size_t i = 0; i < g.n; i++)
-		member |= strcmp(g.v[i].id, id) == 0 && !leaving(g.v[i].lifecycle);
+	member = in_service(&g, id);
 	aws_group_fini(&g);
 	return member ? -1 : 0;
 }

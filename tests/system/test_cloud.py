@@ -287,6 +287,42 @@ def test_aws_final_4xx_counts_as_api_failure(contract_server, tmp_path):
         c.stop()
 
 
+def test_aws_group_bounds_are_obeyed(contract_server, tmp_path):
+    # The group allows [2, 3]; the controller's config allows [1, 4].
+    cloud = Cloud(contract_server, tmp_path, "aws", size=2, min=2, max=3)
+    c = cloud.controller(initial=2).started()
+    try:
+        wait_until(lambda: len(c.running()) == 2, "two members running", 10)
+        for n in (1, 4):
+            st, body = http_json("PUT", c.api + "/api/v1/pool/size", {"size": n})
+            assert st == 400 and "[2, 3]" in body["error"] and "aws provider" in body["error"], \
+                body
+        assert c.status()["desired"] == 2
+        assert (c.status()["min"], c.status()["max"]) == (2, 3)
+        c.size(3)
+        wait_until(lambda: len(c.running()) == 3, "three members", 20)
+        # MaxSize lowered outside: AWS shrinks the group, the controller
+        # follows instead of growing it back against the bound.
+        cloud.srv.set_group(max=2)
+        wait_until(lambda: c.status()["desired"] == 2 and len(c.running()) == 2,
+                   "desired clamped to the new MaxSize", 20)
+        assert "desired size 3 -> 2 (outside the aws provider's bounds [2, 2])" in c.logtext()
+        # A member that dies at MinSize is replaced (terminated without
+        # decrementing), not retried forever against the MinSize check.
+        victim = c.running()[0][0]
+        cloud.srv.kill_member(victim)
+        wait_until(lambda: len(c.running()) == 2 and victim not in dict(c.running()),
+                   "the dead member replaced", 30)
+        time.sleep(1.0)		# a few fast ticks: no terminate may loop
+        terms = [r for r in cloud.srv.requests()
+                 if r["action"] == "TerminateInstanceInAutoScalingGroup"]
+        assert [r["status"] for r in terms] == [200], terms
+        assert cloud.srv.state()["size"] == 2
+        assert c.status()["desired"] == 2
+    finally:
+        c.stop()
+
+
 # ---- poolscale sd ----
 
 def start_sd(cloud, out, *extra):
