@@ -69,12 +69,14 @@ static json_t *member_json(const struct controller *c, const struct cmember *m)
 static void status(struct controller *c, struct http_conn *conn)
 {
 	json_t *members = json_array(), *v;
+	int min, max;
 
+	ctl_bounds(c, &min, &max);
 	for (size_t i = 0; i < c->n; i++)
 		json_array_append_new(members, member_json(c, &c->m[i]));
 	v = json_pack("{s:s, s:s, s:i, s:i, s:i, s:b, s:o, s:{s:s, s:f}, s:{s:s, s:s, s:o, s:b}}",
-	    "pool", c->cfg->pool, "provider", c->cfg->provider, "min", c->cfg->min,
-	    "max", c->cfg->max, "desired", c->desired, "dry_run", c->cfg->dry_run,
+	    "pool", c->cfg->pool, "provider", c->cfg->provider, "min", min,
+	    "max", max, "desired", c->desired, "dry_run", c->cfg->dry_run,
 	    "members", members, "last_decision", "reason", c->last_decision,
 	    "time", (double)c->last_decision_unix_ms / 1000.0,
 	    "policy", "kind", ctl_policy_name(c->cfg->policy), "reason", c->as.last_reason,
@@ -89,7 +91,7 @@ static void put_size(struct controller *c, struct http_conn *conn, struct slice 
 	json_t *root, *size;
 	char msg[192];
 	struct err e;
-	int prev = c->desired;
+	int prev = c->desired, min, max;
 	json_int_t n;
 
 	root = json_loadb(body.p, body.len, JSON_REJECT_DUPLICATES, &je);
@@ -106,9 +108,16 @@ static void put_size(struct controller *c, struct http_conn *conn, struct slice 
 	}
 	n = json_integer_value(size);
 	json_decref(root);
-	if (n < c->cfg->min || n > c->cfg->max) {
-		snprintf(msg, sizeof(msg), "size %lld is outside [min, max] = [%d, %d]",
-		    (long long)n, c->cfg->min, c->cfg->max);
+	ctl_bounds(c, &min, &max);
+	if (n < min || n > max) {
+		if (min != c->cfg->min || max != c->cfg->max)
+			snprintf(msg, sizeof(msg), "size %lld is outside [min, max] = [%d, %d] "
+			    "(the configured [%d, %d] within the %s provider's own bounds [%d, %d])",
+			    (long long)n, min, max, c->cfg->min, c->cfg->max, c->prov.ops->name,
+			    c->prov_min, c->prov_max);
+		else
+			snprintf(msg, sizeof(msg), "size %lld is outside [min, max] = [%d, %d]",
+			    (long long)n, min, max);
 		reply_error(conn, 400, msg);
 		return;
 	}

@@ -76,10 +76,11 @@ static void apply(struct controller *c, const struct policy_decision *d)
 static void step_tick(struct controller *c)
 {
 	struct policy_obs obs = {
-		.current = c->desired, .min = c->cfg->min, .max = c->cfg->max,
+		.current = c->desired,
 	};
 	struct policy_decision d;
 
+	ctl_bounds(c, &obs.min, &obs.max);
 	policy_step_decide_latched(&c->cfg->step, &c->as.latch, &obs, &d);
 	apply(c, &d);
 }
@@ -101,8 +102,7 @@ static void query_done(void *ctx, bool ok, const struct prom_result *res, const 
 	struct controller *c = ctx;
 	struct policy_sample *s;
 	struct policy_obs obs = {
-		.current = c->desired, .min = c->cfg->min, .max = c->cfg->max,
-		.metrics_ok = ok, .metrics_error = msg,
+		.current = c->desired, .metrics_ok = ok, .metrics_error = msg,
 	};
 	struct policy_decision d;
 	int64_t now_s = clock_wall_unix_ms() / 1000;
@@ -111,6 +111,7 @@ static void query_done(void *ctx, bool ok, const struct prom_result *res, const 
 
 	if (c->stopping || (cause != NULL && strcmp(cause, "cancelled") == 0))
 		return;
+	ctl_bounds(c, &obs.min, &obs.max);
 	s = calloc(c->n ? c->n : 1, sizeof(*s));
 	if (s == NULL)
 		return;

@@ -67,6 +67,20 @@ int ctl_active(const struct controller *c)
 	return count(c, MEMBER_PENDING) + count(c, MEMBER_RUNNING);
 }
 
+void ctl_bounds(const struct controller *c, int *min, int *max)
+{
+	*min = c->cfg->min;
+	*max = c->cfg->max;
+	if (c->prov_max >= 0 && *max > c->prov_max)
+		*max = c->prov_max;
+	if (c->prov_min >= 0 && *max < c->prov_min)
+		*max = c->prov_min;
+	if (c->prov_min >= 0 && *min < c->prov_min)
+		*min = c->prov_min;
+	if (*min > *max)
+		*min = *max;
+}
+
 /* ---- persisted state: the desired size survives restarts ---- */
 
 static void state_path(const struct controller *c, char *dst, size_t cap)
@@ -282,6 +296,27 @@ static size_t apply_members(struct controller *c, const struct member_list *l)
 	return added;
 }
 
+/* Takes the provider's bounds from a list. A desired size now outside them
+ * moves to the nearest bound, as an Auto Scaling group's own desired
+ * capacity does when its MinSize or MaxSize changes: the provider would
+ * refuse it anyway, and status must not show a size that never comes. */
+static void follow_bounds(struct controller *c, const struct member_list *l)
+{
+	int min, max, prev = c->desired;
+	struct err e;
+
+	c->prov_min = l->min_size;
+	c->prov_max = l->max_size;
+	ctl_bounds(c, &min, &max);
+	if (c->desired >= min && c->desired <= max)
+		return;
+	c->desired = c->desired < min ? min : max;
+	if (save_state(c, &e) == -1)
+		log_msg(LOG_ERROR, "could not save the desired size", "error=%s", e.msg);
+	event(c, "desired", "desired size %d -> %d (outside the %s provider's bounds [%d, %d])",
+	    prev, c->desired, c->prov.ops->name, l->min_size, l->max_size);
+}
+
 /* A list's outcome. The controller never acts on a membership it could not
  * read: until a list succeeds again, reconcile holds. */
 static size_t take_list(struct controller *c, int rc, const struct err *e,
@@ -295,6 +330,7 @@ static size_t take_list(struct controller *c, int rc, const struct err *e,
 	c->listed = true;
 	c->last_list_ms = loop_now_ms(c->loop);
 	prov_ok(c, OP_LIST, "provider list works again");
+	follow_bounds(c, l);
 	return apply_members(c, l);
 }
 
@@ -678,6 +714,7 @@ int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct e
 	c->loop = l;
 	c->start_unix_s = start;
 	c->lock_fd = -1;
+	c->prov_min = c->prov_max = -1;
 	if (events_init(&c->events, CTL_EVENTS) == -1)
 		return err_set(e, "out of memory");
 	if (file_mkdirs(cfg->state_dir, e) == -1 || file_mkdirs(cfg->sd_dir, e) == -1)

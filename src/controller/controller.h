@@ -87,6 +87,7 @@ struct controller {
 	bool listed;			/* the last list succeeded */
 	int64_t last_list_ms;
 	char prov_error[4][192];	/* last error by op, logged once per cause */
+	int prov_min, prov_max;		/* the provider's own bounds, last listed; -1 none */
 	struct http_client *hc;
 	struct cmember *m;
 	size_t n, cap;
@@ -123,6 +124,10 @@ void ctl_autoscale_fini(struct controller *c);
  * /api/v1/alerts. 0, or -1 with sig->error set (answer 400). */
 int ctl_webhook(struct controller *c, int route, const char *body, size_t len,
     struct webhook_signal *sig);
+/* The sizes allowed: the config's [min, max] narrowed to the provider's
+ * own bounds (an Auto Scaling group's MinSize, MaxSize); when the two do
+ * not meet, the provider's win, since it refuses anything else. */
+void ctl_bounds(const struct controller *c, int *min, int *max);
 /* Members counted as active (pending + running). */
 int ctl_active(const struct controller *c);
 /* A member by id, or NULL. */

@@ -21,17 +21,18 @@ void ctl_metrics_render(struct controller *c, struct buf *b)
 {
 	static const char *const ops[] = { "list", "set_size", "remove", "discovery" };
 	char labels[96];
-	int by_state[MEMBER_NSTATES] = { 0 };
+	int by_state[MEMBER_NSTATES] = { 0 }, min, max;
 	struct procstat ps;
 
 	for (size_t i = 0; i < c->n; i++)
 		by_state[c->m[i].state]++;
 	prom_header(b, "poolscale_pool_desired_size", "gauge", "Desired number of members.");
 	prom_sample(b, "poolscale_pool_desired_size", NULL, c->desired);
+	ctl_bounds(c, &min, &max);
 	prom_header(b, "poolscale_pool_min_size", "gauge", "Smallest allowed pool size.");
-	prom_sample(b, "poolscale_pool_min_size", NULL, c->cfg->min);
+	prom_sample(b, "poolscale_pool_min_size", NULL, min);
 	prom_header(b, "poolscale_pool_max_size", "gauge", "Largest allowed pool size.");
-	prom_sample(b, "poolscale_pool_max_size", NULL, c->cfg->max);
+	prom_sample(b, "poolscale_pool_max_size", NULL, max);
 	prom_header(b, "poolscale_pool_members", "gauge", "Members by state.");
 	for (int s = 0; s < MEMBER_NSTATES; s++) {
 		snprintf(labels, sizeof(labels), "state=\"%s\"", member_state_name(s));
@@ -61,10 +62,10 @@ void ctl_metrics_render(struct controller *c, struct buf *b)
 		    "HTTP requests sent to the cloud API, retries included.");
 		prom_sample_u64(b, "poolscale_provider_api_calls_total", NULL, calls);
 		prom_header(b, "poolscale_provider_api_retries_total", "counter",
-		    "Cloud API requests that were retries (after 429, 5xx or no answer).");
+		    "Cloud API requests that were retries (after 429, 5xx, throttling or no answer).");
 		prom_sample_u64(b, "poolscale_provider_api_retries_total", NULL, retries);
 		prom_header(b, "poolscale_provider_api_failures_total", "counter",
-		    "Cloud API calls that still failed after their retries.");
+		    "Cloud API calls that failed: an error answer (4xx too) or none, after retries.");
 		prom_sample_u64(b, "poolscale_provider_api_failures_total", NULL, failures);
 	}
 	prom_header(b, "poolscale_reconcile_duration_seconds", "summary",

@@ -189,6 +189,19 @@ static int sign(void *ctx, const struct cloud_req *r, struct cloud_header *h, si
 	return rc;
 }
 
+/* AWS says "slow down" with a 400 and a code (Throttling,
+ * RequestLimitExceeded), so the status alone cannot tell: the SDKs read the
+ * code, and so does this. */
+static bool retryable(long status, const char *body, size_t len)
+{
+	char code[64], msg[8];
+
+	if (cloud_http_retryable(status))
+		return true;
+	aws_parse_error(body, len, code, sizeof(code), msg, sizeof(msg));
+	return aws_code_retryable(code);
+}
+
 /* Posts form to the service; 0 with the 200 body in resp, or -1 with e
  * naming the action and the service's error code and message. */
 static int call(struct aws *a, const char *service, const char *action, const struct buf *form,
@@ -199,10 +212,11 @@ static int call(struct aws *a, const char *service, const char *action, const st
 		.method = "POST",
 		.url = strcmp(service, "ec2") == 0 ? a->ec2_url : a->as_url,
 		.body = form->p ? form->p : "", .body_len = form->len, .content_type = FORM_TYPE,
-		.sign = sign, .sign_ctx = &k,
+		.sign = sign, .sign_ctx = &k, .retryable = retryable,
 	};
 	struct err ce = { "" };
-	char code[64], msg[160];
+	/* Whole: cloud_err_message fits it to the room e has left. */
+	char code[64], msg[1024];
 	long status = cloud_http_do(&a->http, &r, resp, &ce);
 
 	if (status == -1)
@@ -212,10 +226,10 @@ static int call(struct aws *a, const char *service, const char *action, const st
 	aws_parse_error(resp->p ? resp->p : "", resp->len, code, sizeof(code), msg, sizeof(msg));
 	if (strcmp(code, "SignatureDoesNotMatch") == 0 || strcmp(code, "InvalidClientTokenId") == 0 ||
 	    strcmp(code, "IncompleteSignature") == 0 || strcmp(code, "UnrecognizedClientException") == 0)
-		return err_set(e, "aws: %s: HTTP %ld %s (check the access key and secret): %s",
-		    action, status, code, msg);
-	return err_set(e, "aws: %s: HTTP %ld %s%s%s", action, status, code, code[0] ? ": " : "",
-	    msg);
+		return cloud_err_message(e, msg, "aws: %s: HTTP %ld %s (check the access key and "
+		    "secret)", action, status, code);
+	return cloud_err_message(e, msg, "aws: %s: HTTP %ld%s%s", action, status,
+	    code[0] ? " " : "", code);
 }
 
 /* Appends &name=value, the value URI-encoded. */
@@ -320,6 +334,10 @@ static int aws_list(void *impl, struct member_list *out, struct err *e)
 
 	if (refresh_creds(a, e) == -1 || describe_group(a, &g, e) == -1)
 		return -1;
+	/* AWS refuses any desired capacity outside these: the controller
+	 * keeps its size within them. */
+	out->min_size = g.min;
+	out->max_size = g.max;
 	if (g.n > 0)
 		rc = describe_instances(a, &g, &inst, e);
 	for (size_t i = 0; rc == 0 && i < g.n; i++) {
@@ -402,35 +420,58 @@ static bool valid_id(const char *id)
 	return true;
 }
 
-static int aws_remove(void *impl, const char *id, struct err *e)
+/* Whether id is in the group and not leaving it. */
+static bool in_service(const struct aws_group *g, const char *id)
 {
-	struct aws *a = impl;
-	struct aws_group g;
+	for (size_t i = 0; i < g->n; i++)
+		if (strcmp(g->v[i].id, id) == 0)
+			return !leaving(g->v[i].lifecycle);
+	return false;
+}
+
+static int terminate(struct aws *a, const char *id, bool decrement, struct err *e)
+{
 	struct buf form, resp;
-	struct err ge;
-	bool member = false;
 	int rc;
 
-	if (!valid_id(id))
-		return err_set(e, "aws: \"%s\" is not an instance id", id);
-	if (refresh_creds(a, e) == -1)
-		return -1;
 	buf_init(&form, 4096);
 	buf_init(&resp, 0);
 	buf_appends(&form, "Action=TerminateInstanceInAutoScalingGroup&Version=" AS_VERSION);
 	param(&form, "InstanceId", id);
-	param(&form, "ShouldDecrementDesiredCapacity", "true");
+	param(&form, "ShouldDecrementDesiredCapacity", decrement ? "true" : "false");
 	rc = call(a, "autoscaling", "TerminateInstanceInAutoScalingGroup", &form, &resp, e);
 	buf_fini(&form);
 	buf_fini(&resp);
-	if (rc == 0)
+	return rc;
+}
+
+static int aws_remove(void *impl, const char *id, struct err *e)
+{
+	struct aws *a = impl;
+	struct aws_group g;
+	struct err ge;
+	bool member, decrement;
+
+	if (!valid_id(id))
+		return err_set(e, "aws: \"%s\" is not an instance id", id);
+	if (refresh_creds(a, e) == -1 || describe_group(a, &g, e) == -1)
+		return -1;
+	member = in_service(&g, id);
+	/* At MinSize AWS refuses to shrink, and asking again never helps.
+	 * The controller keeps its size at MinSize or above, so a removal
+	 * there replaces a member (dead, unhealthy): terminate it without
+	 * decrementing and the group launches the replacement itself. */
+	decrement = g.desired > g.min;
+	aws_group_fini(&g);
+	if (!member)
+		return 0;	/* leaving or gone already */
+	if (terminate(a, id, decrement, e) == 0)
 		return 0;
 	/* A retried terminate that had already worked fails on the retry: if
 	 * the member is leaving or gone, the call did what was asked. */
 	if (describe_group(a, &g, &ge) == -1)
 		return -1;
-	for (size_t i = 0; i < g.n; i++)
-		member |= strcmp(g.v[i].id, id) == 0 && !leaving(g.v[i].lifecycle);
+	member = in_service(&g, id);
 	aws_group_fini(&g);
 	return member ? -1 : 0;
 }

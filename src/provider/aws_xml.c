@@ -192,3 +192,24 @@ void aws_parse_error(const char *body, size_t len, char *code, size_t ccap, char
 	xml_free(root);
 	cloud_body_line(body, len, msg, mcap);
 }
+
+/* botocore's standard retry mode (botocore/retries/standard.py): its
+ * _THROTTLED_ERROR_CODES, "the union of all error codes we've seen that
+ * represent a throttled error", then its _TRANSIENT_ERROR_CODES. The other
+ * SDKs retry the same set. */
+static const char *const retryable_codes[] = {
+	"Throttling", "ThrottlingException", "ThrottledException",
+	"RequestThrottledException", "TooManyRequestsException",
+	"ProvisionedThroughputExceededException", "TransactionInProgressException",
+	"RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
+	"RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+	"RequestTimeout", "RequestTimeoutException",
+};
+
+bool aws_code_retryable(const char *code)
+{
+	for (size_t i = 0; i < sizeof(retryable_codes) / sizeof(retryable_codes[0]); i++)
+		if (strcmp(code, retryable_codes[i]) == 0)
+			return true;
+	return false;
+}

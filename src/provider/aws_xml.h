@@ -49,5 +49,9 @@ void aws_instances_fini(struct aws_ec2_instances *l);
  * (EC2) body; "" and the body's first line when it is neither. */
 void aws_parse_error(const char *body, size_t len, char *code, size_t ccap, char *msg,
     size_t mcap);
+/* Whether an error code says "try again later": throttling (Auto Scaling's
+ * Throttling, EC2's RequestLimitExceeded, ...) or a transient failure, the
+ * codes the AWS SDKs' standard retry mode retries whatever the status. */
+bool aws_code_retryable(const char *code);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,17 @@ static long attempt(struct cloud_http *h, const struct cloud_req *r, struct buf 
 	return status;
 }
 
+/* Whether an answer is worth asking again: a success never is; an error
+ * as the request's hook says, else by its status. */
+static bool retry_answer(const struct cloud_req *r, long status, const struct buf *resp)
+{
+	if (status < 400)
+		return false;
+	if (r->retryable != NULL)
+		return r->retryable(status, resp->p ? resp->p : "", resp->len);
+	return cloud_http_retryable(status);
+}
+
 long cloud_http_do(struct cloud_http *h, const struct cloud_req *r, struct buf *resp,
     struct err *e)
 {
@@ -186,17 +198,20 @@ long cloud_http_do(struct cloud_http *h, const struct cloud_req *r, struct buf *
 			atomic_fetch_add(&h->stats.retries, 1);
 		status = attempt(h, r, resp, &retry_after_ms, e);
 		if (status == ATTEMPT_UNSIGNED)
-			return -1;
-		if (status != -1 && !cloud_http_retryable(status))
-			return status;
+			break;
+		if (status != -1 && !retry_answer(r, status, resp))
+			break;
 		if (cloud_http_cancelled(h))
 			return err_set(e, "cancelled");
 		if (i < h->cfg.retries)
 			cloud_http_nap(h, backoff(h, i + 1, retry_after_ms));
 	}
-	atomic_fetch_add(&h->stats.failures, 1);
-	/* Out of retries: a 5xx/429 is still an answer the caller can read. */
-	return status;
+	/* A refused call (any 4xx) is a failure as much as one that ran out
+	 * of retries; out of retries, a 5xx/429 is still an answer the caller
+	 * can read. */
+	if (status < 200 || status >= 300)
+		atomic_fetch_add(&h->stats.failures, 1);
+	return status == ATTEMPT_UNSIGNED ? -1 : status;
 }
 
 int cloud_read_secret(const char *path, char *dst, size_t cap, struct err *e)
@@ -248,4 +263,61 @@ void cloud_body_line(const char *body, size_t len, char *dst, size_t cap)
 	dst[n] = '\0';
 	if (n == 0)
 		snprintf(dst, cap, "(empty body)");
+}
+
+/* Where a sentence ends: '.', '!' or '?' followed by a space or the end. */
+static bool sentence_end(const char *text, size_t i)
+{
+	return (text[i] == '.' || text[i] == '!' || text[i] == '?') &&
+	    (text[i + 1] == ' ' || text[i + 1] == '\0');
+}
+
+void cloud_fit_text(const char *text, char *dst, size_t cap)
+{
+	size_t len = strlen(text), keep = 0;
+
+	if (cap == 0)
+		return;
+	if (len < cap) {
+		memcpy(dst, text, len + 1);
+		return;
+	}
+	for (size_t i = 0; i + 1 < cap; i++)
+		if (sentence_end(text, i))
+			keep = i + 1;
+	if (keep > 0) {
+		memcpy(dst, text, keep);
+		dst[keep] = '\0';
+		return;
+	}
+	/* Not even one sentence: the words that fit before "...". */
+	if (cap < 4) {
+		dst[0] = '\0';
+		return;
+	}
+	for (size_t i = 0; i + 4 <= cap; i++)
+		if (text[i] == ' ')
+			keep = i;
+	if (keep == 0)
+		keep = cap - 4;
+	memcpy(dst, text, keep);
+	memcpy(dst + keep, "...", 4);
+}
+
+int cloud_err_message(struct err *e, const char *message, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (e == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	n = strlen(e->msg);
+	if (message[0] == '\0' || n + 3 >= sizeof(e->msg))
+		return -1;
+	memcpy(e->msg + n, ": ", 3);
+	cloud_fit_text(message, e->msg + n + 2, sizeof(e->msg) - n - 2);
+	return -1;
 }

@@ -1,10 +1,12 @@
 /* provider/cloudhttp.h: the one HTTP client every cloud provider calls
  * through (libcurl, blocking; the provider runner keeps it off the loop).
  * It owns what all clouds share: a timeout on every attempt, retries with
- * jittered exponential backoff on 429, 5xx and connection errors (never on
- * other 4xx), a fresh signature per attempt, a cap on response size, and the
- * counters behind poolscale_provider_api_calls_total and _retries_total.
- * Not here: signing (the caller's sign hook), what a response means. */
+ * jittered exponential backoff on 429, 5xx and connection errors (and on
+ * what the caller's retryable hook calls retryable, such as AWS's
+ * throttling 400s), a fresh signature per attempt, a cap on response size,
+ * and the counters behind poolscale_provider_api_{calls,retries,failures}_total.
+ * Not here: signing (the caller's sign hook), what an error body means (the
+ * caller's retryable hook). */
 #ifndef POOLSCALE_PROVIDER_CLOUDHTTP_H
 #define POOLSCALE_PROVIDER_CLOUDHTTP_H
 
@@ -28,7 +30,7 @@ void cloud_http_cfg_default(struct cloud_http_cfg *c);
 struct cloud_http_stats {
 	_Atomic uint64_t calls;		/* attempts sent */
 	_Atomic uint64_t retries;	/* attempts that were retries */
-	_Atomic uint64_t failures;	/* calls that failed after their retries */
+	_Atomic uint64_t failures;	/* calls whose final answer was no success */
 };
 
 struct cloud_header {
@@ -48,6 +50,10 @@ struct cloud_req {
 	int (*sign)(void *ctx, const struct cloud_req *r, struct cloud_header *h, size_t *nh,
 	    struct err *e);
 	void *sign_ctx;
+	/* Whether an error answer (status >= 400, its body) is worth retrying,
+	 * for APIs that say "slow down" in the body: AWS throttles with a 400
+	 * and a code. NULL: cloud_http_retryable(status). */
+	bool (*retryable)(long status, const char *body, size_t len);
 };
 
 struct cloud_http {
@@ -71,7 +77,8 @@ void cloud_http_read_stats(struct cloud_http *h, uint64_t *calls, uint64_t *retr
 /* Sends r, retrying as above. Returns the final HTTP status (any, 4xx
  * included: the caller reads the error body in resp), or -1 with e set when
  * no answer came (connection, timeout, cancelled, too large). resp is reset
- * first. */
+ * first. A final answer other than 2xx, or none, counts as a failure
+ * (cancelling does not). */
 long cloud_http_do(struct cloud_http *h, const struct cloud_req *r, struct buf *resp,
     struct err *e);
 
@@ -81,6 +88,18 @@ bool cloud_http_retryable(long status);
 /* The first line of an error body, printable ASCII only (others become
  * '?'), for a message; "(empty body)" when there is none. */
 void cloud_body_line(const char *body, size_t len, char *dst, size_t cap);
+
+/* Copies text into dst (cap bytes, NUL included) whole when it fits, else
+ * as the whole sentences that fit, else as the words that fit and "...",
+ * so a service's message is never cut mid-word into something that reads
+ * like a different one. */
+void cloud_fit_text(const char *text, char *dst, size_t cap);
+
+/* Sets e to the printf-formatted prefix, then ": " and the service's
+ * message fitted by cloud_fit_text into the room left (nothing when the
+ * message is empty). Returns -1, as err_set. */
+int cloud_err_message(struct err *e, const char *message, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Reads a secret from a file: the first line, trimmed; never echoes it. */
 int cloud_read_secret(const char *path, char *dst, size_t cap, struct err *e);

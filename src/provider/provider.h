@@ -25,6 +25,9 @@ struct member {
 struct member_list {
 	struct member *v;
 	size_t n, cap;
+	/* Sizes the provider itself refuses to go outside of (an Auto Scaling
+	 * group's MinSize and MaxSize), or -1: no bound of its own. */
+	int min_size, max_size;
 };
 
 void member_list_init(struct member_list *l);
@@ -33,7 +36,8 @@ int member_list_add(struct member_list *l, const struct member *m);
 
 struct provider_ops {
 	const char *name;
-	/* Every member the provider knows, stopping ones included. */
+	/* Every member the provider knows, stopping ones included, and its
+	 * own bounds on the size when it has some. */
 	int (*list)(void *impl, struct member_list *out, struct err *e);
 	/* Makes the pool hold n members that are not stopping (grows only:
 	 * the controller shrinks by removing the members it chose). */

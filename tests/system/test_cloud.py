@@ -235,8 +235,93 @@ def test_wrong_secret_is_a_clear_error(contract_server, tmp_path, kind):
     cause = "Invalid request signature" if kind == "exoscale" else "SignatureDoesNotMatch"
     assert cause in text and "check the" in text, text
     assert "not-the-secret-at-all" not in text
+    if kind == "aws":
+        # The service's message is not cut mid-sentence by the error buffer.
+        line = re.search(r"^poolscale controller: (.*)$", text, re.M).group(1)
+        assert line.endswith("signature you provided."), line
     assert all(r["auth"] == "bad" for r in cloud.srv.requests())
     assert cloud.srv.state()["mutations"] == 0
+
+
+# ---- aws: throttling and the group's bounds ----
+
+def test_aws_throttling_is_retried(contract_server, tmp_path):
+    # AWS throttles with HTTP 400 and a code in the body (Throttling,
+    # RequestLimitExceeded): with every 3rd request throttled, the calls
+    # are retried and the pool grows promptly, with no call failing.
+    cloud = Cloud(contract_server, tmp_path, "aws", size=1)
+    c = cloud.controller(initial=1).started()
+    try:
+        wait_until(lambda: len(c.running()) == 1, "one member running", 10)
+        # The first grow is throttled for sure, then every 3rd request.
+        cloud.srv.fault("status", status=400, count=1, match="SetDesiredCapacity")
+        cloud.srv.fault("status", status=400, every=3, count=100000)
+        c.size(3)
+        wait_until(lambda: len(c.running()) == 3, "three members despite throttling", 30)
+        assert cloud.srv.state()["size"] == 3
+        throttled = [r for r in cloud.srv.requests() if r["status"] == 400]
+        assert "SetDesiredCapacity" in [r["action"] for r in throttled], throttled
+        text = c.metrics()
+        assert metric(text, "poolscale_provider_api_retries_total") >= len(throttled)
+        assert metric(text, "poolscale_provider_api_failures_total") == 0
+        assert "provider list failed" not in c.logtext()
+        assert "provider set_size failed" not in c.logtext()
+    finally:
+        c.stop()
+
+
+def test_aws_final_4xx_counts_as_api_failure(contract_server, tmp_path):
+    cloud = Cloud(contract_server, tmp_path, "aws", size=1)
+    c = cloud.controller(initial=1).started()
+    try:
+        wait_until(lambda: len(c.running()) == 1, "one member running", 10)
+        assert metric(c.metrics(), "poolscale_provider_api_failures_total") == 0
+        cloud.srv.fault("status", status=400, code="ValidationError", message="Injected",
+                        count=100000, match="SetDesiredCapacity")
+        c.size(2)
+        wait_until(lambda: metric(c.metrics(), "poolscale_provider_api_failures_total") >= 1,
+                   "the refused call counted as a failure", 15)
+        # Not throttling: refused at once, never retried.
+        sets = [r for r in cloud.srv.requests() if r["action"] == "SetDesiredCapacity"]
+        assert metric(c.metrics(), "poolscale_provider_api_failures_total") >= len(sets) > 0
+    finally:
+        c.stop()
+
+
+def test_aws_group_bounds_are_obeyed(contract_server, tmp_path):
+    # The group allows [2, 3]; the controller's config allows [1, 4].
+    cloud = Cloud(contract_server, tmp_path, "aws", size=2, min=2, max=3)
+    c = cloud.controller(initial=2).started()
+    try:
+        wait_until(lambda: len(c.running()) == 2, "two members running", 10)
+        for n in (1, 4):
+            st, body = http_json("PUT", c.api + "/api/v1/pool/size", {"size": n})
+            assert st == 400 and "[2, 3]" in body["error"] and "aws provider" in body["error"], \
+                body
+        assert c.status()["desired"] == 2
+        assert (c.status()["min"], c.status()["max"]) == (2, 3)
+        c.size(3)
+        wait_until(lambda: len(c.running()) == 3, "three members", 20)
+        # MaxSize lowered outside: AWS shrinks the group, the controller
+        # follows instead of growing it back against the bound.
+        cloud.srv.set_group(max=2)
+        wait_until(lambda: c.status()["desired"] == 2 and len(c.running()) == 2,
+                   "desired clamped to the new MaxSize", 20)
+        assert "desired size 3 -> 2 (outside the aws provider's bounds [2, 2])" in c.logtext()
+        # A member that dies at MinSize is replaced (terminated without
+        # decrementing), not retried forever against the MinSize check.
+        victim = c.running()[0][0]
+        cloud.srv.kill_member(victim)
+        wait_until(lambda: len(c.running()) == 2 and victim not in dict(c.running()),
+                   "the dead member replaced", 30)
+        time.sleep(1.0)		# a few fast ticks: no terminate may loop
+        terms = [r for r in cloud.srv.requests()
+                 if r["action"] == "TerminateInstanceInAutoScalingGroup"]
+        assert [r["status"] for r in terms] == [200], terms
+        assert cloud.srv.state()["size"] == 2
+        assert c.status()["desired"] == 2
+    finally:
+        c.stop()
 
 
 # ---- poolscale sd ----

@@ -2,6 +2,7 @@
 reproduce the reference vectors byte for byte, and the servers accept what
 the references document and reject the rest the documented way."""
 import http.client
+import json
 import os
 import time
 
@@ -683,6 +684,58 @@ def test_aws_faults(contract_server):
     assert srv.request("DescribeAutoScalingGroups").status == 200
     st = srv.state()
     assert st["mutations"] == 1 and st["faults"] == []
+
+
+def test_aws_throttling_modes(contract_server):
+    srv = contract_server("aws", size=1)
+    # Every 3rd matching request is throttled the way each service does it.
+    srv.fault("status", status=400, every=3, count=1000)
+    got = []
+    for i in range(9):
+        action = "DescribeInstances" if i % 2 else "DescribeAutoScalingGroups"
+        r = srv.request(action)
+        got.append(r.status if r.status == 200 else (r.status, xml_error(r)[0]))
+    assert got == [200, 200, (400, "Throttling"), 200, 200, (400, "RequestLimitExceeded"),
+                   200, 200, (400, "Throttling")], got
+    assert srv.state()["faults"][0]["remaining"] == 997
+    srv.clear_faults()
+    # A token bucket: a burst of 2 passes, the rest is throttled until it refills.
+    srv.fault("status", status=400, rate=0.2, burst=2, count=1000, match="Describe")
+    assert [srv.request("DescribeAutoScalingGroups").status for _ in range(4)] == \
+        [200, 200, 400, 400]
+    wait_until(lambda: srv.request("DescribeAutoScalingGroups").status == 200,
+               "a token after the refill", 20, every=0.5)
+    srv.clear_faults()
+    for bad in ({"every": 0}, {"every": 2, "rate": 1}, {"rate": -1}, {"rate": 1, "burst": 0},
+                {"burst": 2}):
+        r = http_request(srv.addr, "POST", "/_admin/fault",
+                         json.dumps({"kind": "status", "status": 400, **bad}).encode())
+        assert r.status == 400, (bad, r)
+
+
+def test_aws_group_bounds(contract_server):
+    srv = contract_server("aws", size=2, min=2, max=4, boot_s=0.1, terminate_s=0.1)
+    g = groups(srv.request("DescribeAutoScalingGroups"))[0]
+    assert (g.find("MinSize").text, g.find("MaxSize").text) == ("2", "4")
+    # Terminating with decrement at MinSize is refused, without it the
+    # group launches a replacement.
+    victim = srv.members()[0]["id"]
+    r = srv.request("TerminateInstanceInAutoScalingGroup",
+                    {"InstanceId": victim, "ShouldDecrementDesiredCapacity": "true"})
+    assert (r.status, xml_error(r)[0]) == (400, "ValidationError")
+    assert "min size constraint" in xml_error(r)[1]
+    r = srv.request("SetDesiredCapacity", {"AutoScalingGroupName": "web-asg", "DesiredCapacity": 5})
+    assert r.status == 400 and "above max value 4" in xml_error(r)[1]
+    # Lowering MaxSize below the size shrinks the group, as AWS does.
+    assert srv.set_group(max=1, min=1) == {"ok": True, "min": 1, "max": 1, "size": 1}
+    assert srv.state()["size"] == 1
+    g = groups(srv.request("DescribeAutoScalingGroups"))[0]
+    assert (g.find("MinSize").text, g.find("MaxSize").text, g.find("DesiredCapacity").text) == \
+        ("1", "1", "1")
+    assert srv.set_group(min=3, max=5)["size"] == 3
+    for bad in ({"min": 6}, {"max": -1}, {"size": 2}, {}):
+        r = http_request(srv.addr, "POST", "/_admin/group", json.dumps(bad).encode())
+        assert r.status == 400, (bad, r)
 
 
 # ---------------------------------------------------------------- spawn

@@ -16,6 +16,7 @@
 #include "guard.h"
 #include "provider/aws.h"
 #include "provider/aws_xml.h"
+#include "provider/cloudhttp.h"
 #include "provider/exec.h"
 #include "provider/exo_json.h"
 
@@ -305,6 +306,104 @@ static void test_aws_errors(void **state)
 	assert_string_equal(msg, "Bad Gateway");
 }
 
+/* The SDKs' standard retry mode retries these codes whatever the status:
+ * Auto Scaling throttles with HTTP 400 and Throttling, EC2 with
+ * RequestLimitExceeded. Anything else in a 4xx is final. */
+static void test_aws_retryable_codes(void **state)
+{
+	static const struct { const char *code; bool retry; } rows[] = {
+		{ "Throttling", true },			/* Auto Scaling */
+		{ "RequestLimitExceeded", true },	/* EC2 */
+		{ "ThrottlingException", true },	/* the reference's table */
+		{ "ThrottledException", true },
+		{ "RequestThrottledException", true },
+		{ "TooManyRequestsException", true },
+		{ "ProvisionedThroughputExceededException", true },
+		{ "TransactionInProgressException", true },
+		{ "BandwidthLimitExceeded", true },
+		{ "LimitExceededException", true },
+		{ "RequestThrottled", true },
+		{ "SlowDown", true },
+		{ "PriorRequestNotComplete", true },
+		{ "EC2ThrottledException", true },
+		{ "RequestTimeout", true },
+		{ "RequestTimeoutException", true },
+		{ "ValidationError", false },
+		{ "SignatureDoesNotMatch", false },
+		{ "ScalingActivityInProgress", false },
+		{ "LimitExceeded", false },		/* a quota, not a rate */
+		{ "InvalidInstanceID.NotFound", false },
+		{ "throttling", false },		/* codes are case-sensitive */
+		{ "ThrottlingX", false },
+		{ "Throttl", false },
+		{ "", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (aws_code_retryable(rows[i].code) != rows[i].retry)
+			fail_msg("%s: want %d", rows[i].code, rows[i].retry);
+	}
+}
+
+#define SIG_MSG "The request signature we calculated does not match the signature you " \
+	"provided. Check your AWS Secret Access Key and signing method. Consult the service " \
+	"documentation for details."
+
+/* A service's message is cut at a sentence, else at a word, never inside one. */
+static void test_fit_text(void **state)
+{
+	static const struct { const char *name, *text; size_t cap; const char *want; } rows[] = {
+		{ "fits_whole", "Rate exceeded", 14, "Rate exceeded" },
+		{ "fits_whole_roomy", SIG_MSG, 400, SIG_MSG },
+		{ "one_byte_short", "Rate exceeded", 13, "Rate..." },
+		{ "whole_sentences", SIG_MSG, 100,
+		    "The request signature we calculated does not match the signature you "
+		    "provided." },
+		{ "two_sentences", SIG_MSG, 160,
+		    "The request signature we calculated does not match the signature you "
+		    "provided. Check your AWS Secret Access Key and signing method." },
+		{ "sentence_end_exact", "One. Two.", 5, "One." },
+		{ "dot_inside_word_is_no_end", "Use v1.2 now please", 12, "Use v1.2..." },
+		{ "question_and_bang", "Why? Because! Then more", 14, "Why? Because!" },
+		{ "words_when_no_sentence", "Value null at 'desiredCapacity' failed", 20,
+		    "Value null at..." },
+		{ "one_long_word", "abcdefghijklmnop", 8, "abcd..." },
+		{ "tiny", "abcdefghijklmnop", 3, "" },
+		{ "empty", "", 1, "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char dst[512];
+
+		memset(dst, 'x', sizeof(dst));
+		cloud_fit_text(rows[i].text, dst, rows[i].cap);
+		if (strcmp(dst, rows[i].want) != 0)
+			fail_msg("%s: got \"%s\"", rows[i].name, dst);
+		assert_true(strlen(dst) < rows[i].cap);
+	}
+}
+
+/* The wrong-secret error a controller prints: the prefix and the service's
+ * first sentence, not "... Check your AWS". */
+static void test_err_message_fits(void **state)
+{
+	struct err e;
+
+	(void)state;
+	assert_int_equal(cloud_err_message(&e, SIG_MSG, "aws: %s: HTTP %d %s (check the access "
+	    "key and secret)", "DescribeAutoScalingGroups", 403, "SignatureDoesNotMatch"), -1);
+	assert_string_equal(e.msg, "aws: DescribeAutoScalingGroups: HTTP 403 "
+	    "SignatureDoesNotMatch (check the access key and secret): The request signature we "
+	    "calculated does not match the signature you provided.");
+	assert_int_equal(cloud_err_message(&e, "", "aws: %s: HTTP %d", "X", 502), -1);
+	assert_string_equal(e.msg, "aws: X: HTTP 502");
+	assert_int_equal(cloud_err_message(&e, "Rate exceeded", "aws: X: HTTP 400 Throttling"), -1);
+	assert_string_equal(e.msg, "aws: X: HTTP 400 Throttling: Rate exceeded");
+	assert_int_equal(cloud_err_message(NULL, "m", "x"), -1);
+}
+
 static void test_aws_creds_file(void **state)
 {
 	char path[] = "/tmp/poolscale-creds-XXXXXX";
@@ -460,6 +559,9 @@ int main(void)
 		cmocka_unit_test(test_aws_instances),
 		cmocka_unit_test(test_aws_bad_replies),
 		cmocka_unit_test(test_aws_errors),
+		cmocka_unit_test(test_aws_retryable_codes),
+		cmocka_unit_test(test_fit_text),
+		cmocka_unit_test(test_err_message_fits),
 		cmocka_unit_test(test_aws_creds_file),
 		cmocka_unit_test(test_exec_members),
 		cmocka_unit_test(test_config_providers),

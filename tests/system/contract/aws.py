@@ -136,6 +136,14 @@ Actions and modelling
   RequestLimitExceeded "Request limit exceeded.", 500 -> InternalError,
   503 -> Unavailable, other 4xx InvalidParameterValue, 5xx InternalError.
   "code"/"message" override; no Retry-After unless "retry_after" is given.
+  Throttling as AWS answers it (HTTP 400, code Throttling or
+  RequestLimitExceeded): a status 400 fault with "every" (every K-th
+  request) or "rate"/"burst" (a token bucket), see common.py.
+- POST /_admin/group {"min": M, "max": X} (either or both): changes the
+  group's bounds as UpdateAutoScalingGroup does; a desired capacity
+  outside the new bounds moves to the nearest one at once (AWS's implicit
+  SetDesiredCapacity).  Reply {"ok": true, "min", "max", "size"}; min > max
+  or a negative bound -> 400.
 """
 import argparse
 import calendar
@@ -302,6 +310,26 @@ class Aws(common.Service):
         a = self.args
         return {"group": a.group, "min": a.min, "max": a.max, "region": a.region,
                 "terminated": [{"id": m.id, "address": m.address} for m in self.pool.gone]}
+
+    def admin(self, method, path, body):
+        if path != "/_admin/group" or method != "POST":
+            return None
+        spec = json.loads(body or b"null")
+        if not isinstance(spec, dict) or not spec or set(spec) - {"min", "max"}:
+            raise common.AdminError('body must be {"min": M, "max": X} (either or both)')
+        for k, v in spec.items():
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise common.AdminError(f"{k} must be an integer >= 0")
+        a, pool = self.args, self.pool
+        with pool.lock:
+            lo, hi = spec.get("min", a.min), spec.get("max", a.max)
+            if lo > hi:
+                raise common.AdminError(f"min {lo} is above max {hi}")
+            a.min, a.max = lo, hi
+            if not lo <= pool.size <= hi:
+                pool.scale_to(min(max(pool.size, lo), hi))
+            common.log(f"aws: group bounds now [{lo}, {hi}], size {pool.size}")
+            return {"ok": True, "min": lo, "max": hi, "size": pool.size}
 
     # -- replies
     def error(self, service, status, code, message, why=""):

@@ -71,6 +71,14 @@ POST /_admin/fault, JSON body:
   request), "when": "before" (default: the request is NOT executed) or
   "after" (the request IS executed, its effect stays, then the fault
   replaces/delays/drops the reply: a lost reply to a mutation).
+  When it fires (default: on each matching request, "count" times):
+    "every": K        on every K-th matching request only (the K-th, 2K-th,
+                      ...), the others pass: steady throttling, K >= 1;
+    "rate": R, "burst": B   a token bucket, as cloud APIs throttle: B
+                      tokens (default 1), refilled at R per second; a
+                      matching request that finds a token takes it and
+                      passes, one that finds none gets the fault.
+  "count" counts the requests the fault hit, not those it let pass.
   Reply: {"ok": true, "fault": {...}}; bad input -> 400 {"error": "..."}.
 GET /_admin/state ->
   {"kind", "size": desired size, "members": [{"id","name","address","state",
@@ -86,6 +94,7 @@ POST /_admin/reset_log -> {"ok": true}; empties "requests".
 POST /_admin/members {"kill": "<id>"} -> SIGKILL to the member's spawned
   process group: {"ok": true, "killed": true|false (no live process)};
   unknown id -> 404 {"error": ...}.  The member stays in the pool.
+A service may add endpoints of its own (aws.py: /_admin/group).
 
 Test side
 =========
@@ -101,6 +110,7 @@ parsed by the script's own parser) .log_path
   .request(...)      a correctly signed request with the server's
                      credentials, see exoscale.request / aws.request
   .state() .members() .requests() .fault(kind, **kw) .clear_faults()
+  .set_group(min=, max=) (aws)
   .reset_log() .kill_member(id) .wait(pred(state), what, timeout)
   .log_text() .stop() -> exit code (SIGTERM; SIGKILL after 10 s)
 Replies are HTTPReply objects: .status .reason .headers (lower-case keys)
@@ -377,7 +387,7 @@ class Pool:
                 self.faults.clear()
             return {"ok": True}
         known = {"kind", "count", "match", "when", "status", "delay_s", "message",
-                 "code", "retry_after"}
+                 "code", "retry_after", "every", "rate", "burst"}
         extra = set(spec) - known
         if extra:
             raise AdminError(f"unknown fields {sorted(extra)}")
@@ -394,6 +404,21 @@ class Pool:
             raise AdminError("when must be before or after")
         f = {"id": next(self.fault_ids), "kind": kind, "count": count,
              "remaining": count, "match": match, "when": when}
+        if "every" in spec:
+            every = spec["every"]
+            if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+                raise AdminError("every must be an integer >= 1")
+            f["every"], f["seen"] = every, 0
+        if "rate" in spec or "burst" in spec:
+            if "every" in f:
+                raise AdminError("give every or rate, not both")
+            rate, burst = spec.get("rate"), spec.get("burst", 1)
+            if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1e6:
+                raise AdminError("rate must be a number of requests per second in 0..1e6")
+            if not isinstance(burst, int) or isinstance(burst, bool) or burst < 1:
+                raise AdminError("burst must be an integer >= 1")
+            f["rate"], f["burst"] = float(rate), burst
+            f["tokens"], f["refilled"] = float(burst), self.now()
         if kind == "status":
             st = spec.get("status")
             if not isinstance(st, int) or isinstance(st, bool) or not 400 <= st <= 599:
@@ -421,11 +446,28 @@ class Pool:
             self.faults.append(f)
         return {"ok": True, "fault": f}
 
+    def _passes(self, f):
+        """Whether a fault with "every" or "rate" lets this matching request
+        through (updating its counter or bucket)."""
+        if "every" in f:
+            f["seen"] += 1
+            return f["seen"] % f["every"] != 0
+        if "rate" in f:
+            now = self.now()
+            f["tokens"] = min(float(f["burst"]), f["tokens"] + (now - f["refilled"]) * f["rate"])
+            f["refilled"] = now
+            if f["tokens"] >= 1.0:
+                f["tokens"] -= 1.0
+                return True
+        return False
+
     def take_fault(self, target, action):
         with self.lock:
             for f in self.faults:
                 m = f["match"]
                 if not m or m in target or (action and m in action):
+                    if self._passes(f):
+                        continue
                     f["remaining"] -= 1
                     if f["remaining"] <= 0:
                         self.faults.remove(f)
@@ -495,6 +537,11 @@ class Service:
 
     def internal_error(self, req):
         raise NotImplementedError
+
+    def admin(self, method, path, body):
+        """A service's own admin endpoint: its reply (a dict), or None when
+        it has none at this path."""
+        return None
 
     def member_state(self, m, phase):
         return phase
@@ -665,6 +712,8 @@ class Handler(BaseHTTPRequestHandler):
                 out = {"ok": True}
             elif path == "/_admin/members" and self.command == "POST":
                 out = svc.pool.admin_members(json.loads(body or b"null"))
+            elif (out := svc.admin(self.command, path, body)) is not None:
+                pass
             else:
                 status, out = 404, {"error": f"no admin endpoint {self.command} {path}"}
         except (ValueError, AdminError) as e:
@@ -925,6 +974,10 @@ class ContractServer:
 
     def clear_faults(self):
         return self._admin("POST", "/_admin/fault", {"kind": "clear"})
+
+    def set_group(self, **bounds):
+        """aws: the group's MinSize/MaxSize (min=, max=), see aws.py."""
+        return self._admin("POST", "/_admin/group", bounds)
 
     def reset_log(self):
         return self._admin("POST", "/_admin/reset_log", {})
