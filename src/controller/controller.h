@@ -14,6 +14,7 @@
 #include "common/http_client.h"
 #include "common/loop.h"
 #include "common/net.h"
+#include "controller/adopt.h"
 #include "controller/config.h"
 #include "controller/events.h"
 #include "controller/prom.h"
@@ -44,7 +45,11 @@ struct cmember {
 	int64_t drain_start_ms;
 	bool drain_check_running;
 	double in_flight;		/* last read while draining; -1 unknown */
+	const char *remove_why;		/* set once, when the controller decides it goes */
 	bool removing;			/* a remove call is queued or running */
+	int remove_fails;		/* remove calls failed in a row */
+	int64_t next_remove_ms;		/* no remove call before (backoff after a failure) */
+	struct member prov;		/* the provider's last word on it (who is published) */
 	struct net_addr app_addr;
 };
 
@@ -86,6 +91,10 @@ struct controller {
 	bool grow_busy;			/* a set_size is queued or running */
 	bool listed;			/* the last list succeeded */
 	int64_t last_list_ms;
+	int list_fails;			/* lists failed in a row */
+	int64_t next_list_ms;		/* when the next list is due */
+	unsigned seed;			/* backoff jitter */
+	struct adopt adopt;		/* sizes taken from the provider */
 	char prov_error[4][192];	/* last error by op, logged once per cause */
 	struct http_client *hc;
 	struct cmember *m;

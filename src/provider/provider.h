@@ -25,6 +25,8 @@ struct member {
 struct member_list {
 	struct member *v;
 	size_t n, cap;
+	int size;		/* the provider's own desired size (an Exoscale pool's
+				 * size, an ASG's DesiredCapacity); -1: it keeps none */
 };
 
 void member_list_init(struct member_list *l);
