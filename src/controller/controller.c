@@ -359,7 +359,6 @@ static size_t take_list(struct controller *c, int rc, const struct err *e,
 	}
 	c->listed = true;
 	c->list_fails = 0;
-	c->last_list_ms = now;
 	c->next_list_ms = now + c->cfg->list_interval_ms;
 	prov_ok(c, OP_LIST, "provider list works again");
 	added = apply_members(c, l);
@@ -474,13 +473,12 @@ static void decide(struct controller *c, const char *fmt, ...)
 	c->last_decision_unix_ms = clock_wall_unix_ms();
 }
 
-/* Victim order for scale-in: one already being removed first, then
- * PENDING before RUNNING (a booting instance
- * serves nobody yet), then the youngest first (the oldest have proven
- * themselves and hold warm caches); ties by id. */
+/* Victim order for scale-in: one already being removed first (unhealthy,
+ * boot timeout: it goes anyway), then PENDING before RUNNING (a booting
+ * instance serves nobody yet), then the youngest first (the oldest have
+ * proven themselves and hold warm caches); ties by id. */
 static int victim_before(const struct cmember *a, const struct cmember *b)
 {
-	/* One already being removed (unhealthy, boot timeout) goes anyway. */
 	if ((a->remove_why != NULL) != (b->remove_why != NULL))
 		return a->remove_why != NULL;
 	if (a->state != b->state)

@@ -1,7 +1,10 @@
 /* controller/controller.h: keeps a pool at its desired size on one event
  * loop: reconciles members against the size every interval, health-checks
  * them, replaces the dead and the failing, drains before removing, and
- * publishes RUNNING members for Prometheus (file_sd) and the load balancer.
+ * publishes RUNNING members the provider reports running (discovery/
+ * publish.h) for Prometheus (file_sd) and the load balancer. The desired
+ * size comes from the provider at a first start and after an outside
+ * resize (controller/adopt.h).
  * Not here: the HTTP API (controller/api.c), config (controller/config.h),
  * how members are made (provider/). The policies that choose the size come
  * later; for now it is set by config or PUT /api/v1/pool/size. */
@@ -90,7 +93,6 @@ struct controller {
 	bool list_busy;			/* a list is queued or running */
 	bool grow_busy;			/* a set_size is queued or running */
 	bool listed;			/* the last list succeeded */
-	int64_t last_list_ms;
 	int list_fails;			/* lists failed in a row */
 	int64_t next_list_ms;		/* when the next list is due */
 	unsigned seed;			/* backoff jitter */
@@ -136,8 +138,8 @@ int ctl_webhook(struct controller *c, int route, const char *body, size_t len,
 int ctl_active(const struct controller *c);
 /* A member by id, or NULL. */
 struct cmember *ctl_member(struct controller *c, const char *id);
-/* The JSON list of RUNNING members for set NAME, or NULL for no such set.
- * malloc'd. */
+/* The JSON list of the members published (RUNNING, and running at the
+ * provider) for set NAME, or NULL for no such set. malloc'd. */
 char *ctl_sd_json(struct controller *c, const char *set);
 
 #endif
