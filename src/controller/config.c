@@ -528,6 +528,7 @@ static int finish_load(struct ycfg *y, struct ctl_cfg *c, struct buf *errors)
 
 	if (y->loaded)
 		read_root(y, c);
+	c->initial_given = c->initial >= 0;
 	if (c->initial < 0)
 		c->initial = c->min;
 	/* provider.app_port wins; provider.local.app_port is the older place. */

@@ -36,6 +36,7 @@ struct ctl_cfg {
 	char file[1024];
 	char pool[64];
 	int min, max, initial;
+	bool initial_given;		/* else the first start adopts the pool's size */
 	int64_t interval_ms;
 	char state_dir[1024];
 	bool dry_run;

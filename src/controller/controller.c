@@ -7,14 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/backoff.h"
 #include "common/clock.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "discovery/filesd.h"
+#include "discovery/publish.h"
 
 #define CTL_FAST_MS 250
 #define CTL_EVENTS 256
 #define CTL_PENDING_CHECK_MS 500
+/* A failed list is asked again after 250 ms, then 0.5, 1, 2 s ... up to
+ * this (or list_interval when longer), so a cloud that refuses us (a bad
+ * key, throttling) is not hammered 4 times a second. */
+#define CTL_LIST_BACKOFF_MAX_MS 30000
+/* A failed remove (the provider already retried inside the call) is asked
+ * again after 1 s, doubling up to 30 s. */
+#define CTL_REMOVE_BACKOFF_MS 1000
+#define CTL_REMOVE_BACKOFF_MAX_MS 30000
 
 enum { OP_LIST = 0, OP_SET_SIZE, OP_REMOVE, OP_DISCOVERY };
 
@@ -97,20 +107,23 @@ static int save_state(struct controller *c, struct err *e)
 	return file_write_atomic(path, text, strlen(text), e);
 }
 
-static void load_state(struct controller *c)
+/* Whether a desired size was saved; else c->desired is `initial`. */
+static bool load_state(struct controller *c)
 {
 	char path[1200];
 	struct buf b;
 	struct err e;
 	json_t *root;
 	int missing = 0;
+	bool found = false;
 
 	c->desired = c->cfg->initial;
 	state_path(c, path, sizeof(path));
 	buf_init(&b, 4096);
 	if (file_read_all(path, &b, &missing, &e) == 0) {
 		root = json_loadb(b.p, b.len, 0, NULL);
-		if (json_is_integer(json_object_get(root, "desired")))
+		found = json_is_integer(json_object_get(root, "desired"));
+		if (found)
 			c->desired = (int)json_integer_value(json_object_get(root, "desired"));
 		else
 			log_msg(LOG_WARN, "ignoring unreadable state", "file=%s", path);
@@ -121,6 +134,7 @@ static void load_state(struct controller *c)
 		c->desired = c->cfg->min;
 	if (c->desired > c->cfg->max)
 		c->desired = c->cfg->max;
+	return found;
 }
 
 /* ---- publishing ---- */
@@ -141,7 +155,7 @@ char *ctl_sd_json(struct controller *c, const char *set)
 	if (t == NULL)
 		return NULL;
 	for (size_t i = 0; i < c->n; i++) {
-		if (c->m[i].state != MEMBER_RUNNING)
+		if (!publish_member(&c->m[i].prov, c->m[i].state == MEMBER_RUNNING))
 			continue;
 		t[n].id = c->m[i].id;
 		t[n].address = c->m[i].address;
@@ -197,7 +211,7 @@ static void set_state(struct controller *c, struct cmember *m, enum member_state
 
 static void remove_index(struct controller *c, size_t i)
 {
-	if (c->m[i].state == MEMBER_RUNNING)
+	if (publish_member(&c->m[i].prov, c->m[i].state == MEMBER_RUNNING))
 		c->publish_needed = true;
 	c->m[i] = c->m[--c->n];
 }
@@ -219,6 +233,7 @@ static int add_member(struct controller *c, const struct member *pm)
 	}
 	m = &c->m[c->n];
 	memset(m, 0, sizeof(*m));
+	m->prov = *pm;
 	snprintf(m->id, sizeof(m->id), "%s", pm->id);
 	snprintf(m->address, sizeof(m->address), "%s", pm->address);
 	m->created_unix_s = pm->created_unix_s;
@@ -270,7 +285,10 @@ static size_t apply_members(struct controller *c, const struct member_list *l)
 			i++;
 			continue;
 		}
-		if (m->state == MEMBER_STOPPING) {
+		/* One the controller was taking away is removed, even when the
+		 * reply to its remove call was lost. */
+		if (m->state == MEMBER_STOPPING || m->state == MEMBER_DRAINING ||
+		    m->remove_why != NULL) {
 			c->stats.removed++;
 			event(c, "removed", "removed %s (%s)", m->id, m->address);
 		} else {
@@ -289,9 +307,13 @@ static size_t apply_members(struct controller *c, const struct member_list *l)
 				    l->v[j].address);
 			else
 				added++;
-		} else if (l->v[j].stopping && m->state != MEMBER_STOPPING) {
-			set_state(c, m, MEMBER_STOPPING);
+			continue;
 		}
+		if (publish_member(&m->prov, true) != publish_member(&l->v[j], true))
+			c->publish_needed = true;
+		m->prov = l->v[j];
+		if (l->v[j].stopping && m->state != MEMBER_STOPPING)
+			set_state(c, m, MEMBER_STOPPING);
 	}
 	return added;
 }
@@ -317,21 +339,68 @@ static void follow_bounds(struct controller *c, const struct member_list *l)
 	    prev, c->desired, c->prov.ops->name, l->min_size, l->max_size);
 }
 
-/* A list's outcome. The controller never acts on a membership it could not
- * read: until a list succeeds again, reconcile holds. */
-static size_t take_list(struct controller *c, int rc, const struct err *e,
-    const struct member_list *l)
+/* Takes the desired size from the provider where controller/adopt.h says
+ * so: at the first start, and after a resize made outside the controller. */
+static void take_size(struct controller *c, const struct member_list *l, bool ours)
 {
+	struct adopt_list al = { .size = l->size, .ours = ours };
+	int was = c->adopt.seen, prev = c->desired, found = 0, want = 0, min, max;
+	struct err e;
+
+	for (size_t i = 0; i < l->n; i++)
+		al.members += !l->v[i].stopping;
+	al.draining = count(c, MEMBER_DRAINING);
+	ctl_bounds(c, &min, &max);
+	switch (adopt_take(&c->adopt, &al, min, max, &found, &want)) {
+	case ADOPT_NONE:
+		return;
+	case ADOPT_FIRST_START:
+		log_msg(LOG_INFO, "first start: adopting the pool's size", "found=%d desired=%d "
+		    "min=%d max=%d from=%s", found, want, min, max,
+		    l->size >= 0 ? "provider_size" : "members");
+		break;
+	case ADOPT_OUTSIDE:
+		event(c, "desired", "desired size %d -> %d: the provider's size went from %d to %d "
+		    "outside the controller (kept within [%d, %d])", prev, want, was, found,
+		    min, max);
+		break;
+	}
+	c->desired = want;
+	if (save_state(c, &e) == -1)
+		log_msg(LOG_ERROR, "could not save the desired size", "error=%s", e.msg);
+}
+
+/* A list's outcome. The controller never acts on a membership it could not
+ * read: until a list succeeds again, reconcile holds, and the list is asked
+ * again with a growing pause. ours: the list followed a call of ours. */
+static size_t take_list(struct controller *c, int rc, const struct err *e,
+    const struct member_list *l, bool ours)
+{
+	int64_t now = loop_now_ms(c->loop);
+	size_t added;
+
 	if (rc == -1) {
+		int64_t cap = c->cfg->list_interval_ms > CTL_LIST_BACKOFF_MAX_MS ?
+		    c->cfg->list_interval_ms : CTL_LIST_BACKOFF_MAX_MS;
+
 		c->listed = false;
+		c->list_fails++;
+		c->next_list_ms = now + backoff_ms(c->list_fails, CTL_FAST_MS, cap, &c->seed);
+		/* What our call did to the size is unknown: take the next size
+		 * seen as the baseline, not as an outside change. */
+		if (ours)
+			adopt_forget(&c->adopt);
 		prov_failed(c, OP_LIST, "provider list failed", e->msg);
 		return 0;
 	}
 	c->listed = true;
-	c->last_list_ms = loop_now_ms(c->loop);
+	c->list_fails = 0;
+	c->next_list_ms = now + c->cfg->list_interval_ms;
 	prov_ok(c, OP_LIST, "provider list works again");
 	follow_bounds(c, l);
-	return apply_members(c, l);
+	added = apply_members(c, l);
+	take_size(c, l, ours);
+	return added;
 }
 
 /* Lists on the calling thread: only at start, before the loop runs. */
@@ -342,7 +411,7 @@ static int list_now(struct controller *c, struct err *e)
 
 	member_list_init(&l);
 	rc = c->prov.ops->list(c->prov.impl, &l, e);
-	take_list(c, rc, e, &l);
+	take_list(c, rc, e, &l, false);
 	member_list_fini(&l);
 	return rc;
 }
@@ -373,13 +442,17 @@ static void on_provider(void *owner, const struct prov_result *r)
 	} else if ((m = ctl_member(c, r->id)) != NULL) {
 		m->removing = false;
 		if (r->rc == -1) {
+			m->remove_fails++;
+			m->next_remove_ms = loop_now_ms(c->loop) + backoff_ms(m->remove_fails,
+			    CTL_REMOVE_BACKOFF_MS, CTL_REMOVE_BACKOFF_MAX_MS, &c->seed);
 			prov_failed(c, OP_REMOVE, "provider remove failed", r->e.msg);
 		} else {
+			m->remove_fails = 0;
 			prov_ok(c, OP_REMOVE, "provider remove works again");
 			set_state(c, m, MEMBER_STOPPING);
 		}
 	}
-	added = take_list(c, r->list_rc, &r->list_e, &r->members);
+	added = take_list(c, r->list_rc, &r->list_e, &r->members, r->op != PROV_OP_LIST);
 	if (r->op == PROV_OP_SET_SIZE && r->rc == 0 && added > 0) {
 		c->stats.started += added;
 		event(c, "scale_out", "scaled out to %d: %zu started", r->n, added);
@@ -390,20 +463,38 @@ static void on_provider(void *owner, const struct prov_result *r)
 
 /* ---- acting ---- */
 
-static void provider_remove(struct controller *c, struct cmember *m, const char *why)
+/* Asks the provider to remove a member the controller decided to remove,
+ * unless a call is under way or a failed one's pause has not passed;
+ * fast_tick calls it until the member is stopping. */
+static void provider_remove(struct controller *c, struct cmember *m, int64_t now)
 {
-	if (m->removing)
+	if (m->remove_why == NULL || m->removing || m->state == MEMBER_STOPPING ||
+	    now < m->next_remove_ms)
 		return;
 	if (c->cfg->dry_run) {
-		log_msg(LOG_INFO, "dry run: would remove", "id=%s reason=%s", m->id, why);
+		log_msg(LOG_INFO, "dry run: would remove", "id=%s reason=%s", m->id, m->remove_why);
+		m->next_remove_ms = INT64_MAX;		/* said once */
 		return;
 	}
 	if (prov_runner_submit(c->runner, PROV_OP_REMOVE, 0, m->id) == -1) {
 		prov_failed(c, OP_REMOVE, "provider remove failed", "provider queue full");
+		m->next_remove_ms = now + CTL_FAST_MS;
 		return;
 	}
-	log_msg(LOG_INFO, "removing", "id=%s reason=%s", m->id, why);
+	log_msg(LOG_INFO, "removing", "id=%s reason=%s attempt=%d", m->id, m->remove_why,
+	    m->remove_fails + 1);
 	m->removing = true;
+}
+
+/* The decision to remove a member is taken once (its event is the
+ * caller's); the calls that carry it out are retried, with backoff, until
+ * the provider has it stopping. why: a static string. */
+static void doom(struct controller *c, struct cmember *m, const char *why)
+{
+	if (m->remove_why != NULL)
+		return;
+	m->remove_why = why;
+	provider_remove(c, m, loop_now_ms(c->loop));
 }
 
 static void decide(struct controller *c, const char *fmt, ...)
@@ -419,11 +510,14 @@ static void decide(struct controller *c, const char *fmt, ...)
 	c->last_decision_unix_ms = clock_wall_unix_ms();
 }
 
-/* Victim order for scale-in: PENDING before RUNNING (a booting instance
- * serves nobody yet), then the youngest first (the oldest have proven
- * themselves and hold warm caches); ties by id. */
+/* Victim order for scale-in: one already being removed first (unhealthy,
+ * boot timeout: it goes anyway), then PENDING before RUNNING (a booting
+ * instance serves nobody yet), then the youngest first (the oldest have
+ * proven themselves and hold warm caches); ties by id. */
 static int victim_before(const struct cmember *a, const struct cmember *b)
 {
+	if ((a->remove_why != NULL) != (b->remove_why != NULL))
+		return a->remove_why != NULL;
 	if (a->state != b->state)
 		return a->state == MEMBER_PENDING;
 	if (a->created_unix_s != b->created_unix_s)
@@ -515,11 +609,13 @@ static void health_done(void *ctx, int status, const char *body, size_t len, con
 	if (m == NULL || status == HTTP_CLIENT_CANCELLED)
 		return;
 	m->check_running = false;
-	if (m->state != MEMBER_PENDING && m->state != MEMBER_RUNNING)
+	if ((m->state != MEMBER_PENDING && m->state != MEMBER_RUNNING) || m->remove_why != NULL)
 		return;
 	if (status == 200) {
 		m->fails = 0;
-		if (m->state == MEMBER_PENDING) {
+		/* Healthy is not enough while the provider says it is not
+		 * running yet: the same rule as what is published. */
+		if (m->state == MEMBER_PENDING && publish_member(&m->prov, true)) {
 			set_state(c, m, MEMBER_RUNNING);
 			event(c, "ready", "%s (%s) is healthy after %.1f s", m->id, m->address,
 			    (double)(loop_now_ms(c->loop) - m->seen_ms) / 1000.0);
@@ -535,7 +631,7 @@ static void health_done(void *ctx, int status, const char *body, size_t len, con
 		c->stats.replaced++;
 		event(c, "unhealthy", "%s (%s) failed %d health checks; replacing it", m->id,
 		    m->address, m->fails);
-		provider_remove(c, m, "unhealthy");
+		doom(c, m, "unhealthy");
 	}
 }
 
@@ -591,22 +687,33 @@ static void drain_done(void *ctx, int status, const char *body, size_t len, cons
 	if (m == NULL || status == HTTP_CLIENT_CANCELLED)
 		return;
 	m->drain_check_running = false;
-	if (m->state != MEMBER_DRAINING)
+	if (m->state != MEMBER_DRAINING || m->remove_why != NULL)
 		return;
 	m->in_flight = status == 200 ? parse_in_flight(body, len) : -1;
 	if (m->in_flight == 0) {
 		event(c, "drained", "%s (%s) drained after %.1f s", m->id, m->address,
 		    (double)(loop_now_ms(c->loop) - m->drain_start_ms) / 1000.0);
-		provider_remove(c, m, "scale-in");
+		doom(c, m, "scale-in");
 	}
 }
 
 static void drain_step(struct controller *c, struct cmember *m, int64_t now)
 {
+	/* Drained or timed out: what is left is its removal (fast_tick). */
+	if (m->remove_why != NULL)
+		return;
 	if (now - m->drain_start_ms >= c->cfg->drain_timeout_ms) {
-		event(c, "drain_timeout", "%s (%s) still had %.0f requests after the drain "
-		    "timeout; stopping it", m->id, m->address, m->in_flight);
-		provider_remove(c, m, "drain timeout");
+		double timeout_s = (double)c->cfg->drain_timeout_ms / 1000.0;
+
+		if (m->in_flight > 0)
+			event(c, "drain_timeout", "%s (%s) still had %.0f requests in flight after "
+			    "the %.1f s drain timeout; stopping it", m->id, m->address, m->in_flight,
+			    timeout_s);
+		else
+			event(c, "drain_timeout", "%s (%s): its requests in flight could not be read "
+			    "within the %.1f s drain timeout; stopping it", m->id, m->address,
+			    timeout_s);
+		doom(c, m, "drain timeout");
 		return;
 	}
 	if (!m->drain_check_running) {
@@ -633,19 +740,24 @@ static int64_t fast_tick(struct loop *l, void *ctx)
 	struct controller *c = ctx;
 	int64_t now = loop_now_ms(l);
 
-	if (now - c->last_list_ms >= c->cfg->list_interval_ms)
+	if (now >= c->next_list_ms)
 		request_list(c);
 	for (size_t i = 0; i < c->n; i++) {
 		struct cmember *m = &c->m[i];
 
+		if (m->remove_why != NULL) {
+			provider_remove(c, m, now);
+			continue;
+		}
 		switch (m->state) {
 		case MEMBER_PENDING:
 			if (now - m->seen_ms >= c->cfg->boot_timeout_ms) {
 				c->stats.replaced++;
-				event(c, "boot_timeout", "%s (%s) not healthy %lld s after start; "
-				    "replacing it", m->id, m->address,
+				event(c, "boot_timeout", "%s (%s) not %s %lld s after start; "
+				    "replacing it", m->id, m->address, m->prov.booting ?
+				    "reported running by the provider" : "healthy",
 				    (long long)(c->cfg->boot_timeout_ms / 1000));
-				provider_remove(c, m, "boot timeout");
+				doom(c, m, "boot timeout");
 				break;
 			}
 			/* Pending members are health-checked too. */
@@ -715,6 +827,7 @@ int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct e
 	c->start_unix_s = start;
 	c->lock_fd = -1;
 	c->prov_min = c->prov_max = -1;
+	c->seed = (unsigned)clock_mono_ns() ^ (unsigned)getpid();
 	if (events_init(&c->events, CTL_EVENTS) == -1)
 		return err_set(e, "out of memory");
 	if (file_mkdirs(cfg->state_dir, e) == -1 || file_mkdirs(cfg->sd_dir, e) == -1)
@@ -728,7 +841,8 @@ int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct e
 	c->hc = http_client_new(l);
 	if (c->hc == NULL)
 		return err_set(e, "out of memory");
-	load_state(c);
+	/* No saved size and no `initial`: the first list sets it (adopt.h). */
+	adopt_init(&c->adopt, !load_state(c) && !cfg->initial_given);
 	if (ctl_autoscale_init(c, e) == -1)
 		return -1;
 	/* Loud at start: a wrong key or pool id stops here, with the cause. */

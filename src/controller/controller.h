@@ -1,7 +1,10 @@
 /* controller/controller.h: keeps a pool at its desired size on one event
  * loop: reconciles members against the size every interval, health-checks
  * them, replaces the dead and the failing, drains before removing, and
- * publishes RUNNING members for Prometheus (file_sd) and the load balancer.
+ * publishes RUNNING members the provider reports running (discovery/
+ * publish.h) for Prometheus (file_sd) and the load balancer. The desired
+ * size comes from the provider at a first start and after an outside
+ * resize (controller/adopt.h).
  * Not here: the HTTP API (controller/api.c), config (controller/config.h),
  * how members are made (provider/). The policies that choose the size come
  * later; for now it is set by config or PUT /api/v1/pool/size. */
@@ -14,6 +17,7 @@
 #include "common/http_client.h"
 #include "common/loop.h"
 #include "common/net.h"
+#include "controller/adopt.h"
 #include "controller/config.h"
 #include "controller/events.h"
 #include "controller/prom.h"
@@ -44,7 +48,11 @@ struct cmember {
 	int64_t drain_start_ms;
 	bool drain_check_running;
 	double in_flight;		/* last read while draining; -1 unknown */
+	const char *remove_why;		/* set once, when the controller decides it goes */
 	bool removing;			/* a remove call is queued or running */
+	int remove_fails;		/* remove calls failed in a row */
+	int64_t next_remove_ms;		/* no remove call before (backoff after a failure) */
+	struct member prov;		/* the provider's last word on it (who is published) */
 	struct net_addr app_addr;
 };
 
@@ -85,7 +93,10 @@ struct controller {
 	bool list_busy;			/* a list is queued or running */
 	bool grow_busy;			/* a set_size is queued or running */
 	bool listed;			/* the last list succeeded */
-	int64_t last_list_ms;
+	int list_fails;			/* lists failed in a row */
+	int64_t next_list_ms;		/* when the next list is due */
+	unsigned seed;			/* backoff jitter */
+	struct adopt adopt;		/* sizes taken from the provider */
 	char prov_error[4][192];	/* last error by op, logged once per cause */
 	int prov_min, prov_max;		/* the provider's own bounds, last listed; -1 none */
 	struct http_client *hc;
@@ -132,8 +143,8 @@ void ctl_bounds(const struct controller *c, int *min, int *max);
 int ctl_active(const struct controller *c);
 /* A member by id, or NULL. */
 struct cmember *ctl_member(struct controller *c, const char *id);
-/* The JSON list of RUNNING members for set NAME, or NULL for no such set.
- * malloc'd. */
+/* The JSON list of the members published (RUNNING, and running at the
+ * provider) for set NAME, or NULL for no such set. malloc'd. */
 char *ctl_sd_json(struct controller *c, const char *set);
 
 #endif

@@ -14,6 +14,7 @@
 #include "common/sigwatch.h"
 #include "controller/config.h"
 #include "discovery/filesd.h"
+#include "discovery/publish.h"
 #include "provider/runner.h"
 
 static void usage(FILE *f)
@@ -190,9 +191,9 @@ static void write_members(struct sd *s, const struct member_list *l)
 
 	if (t == NULL)
 		return;
-	/* Only members that run: not booting, not on their way out. */
+	/* The controller's rule; sd has no health check of its own. */
 	for (size_t i = 0; i < l->n; i++) {
-		if (l->v[i].stopping || l->v[i].booting)
+		if (!publish_member(&l->v[i], true))
 			continue;
 		t[n].id = l->v[i].id;
 		t[n].address = l->v[i].address;

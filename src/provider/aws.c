@@ -371,6 +371,8 @@ static int aws_list(void *impl, struct member_list *out, struct err *e)
 		if (member_list_add(out, &m) == -1)
 			rc = err_set(e, "out of memory");
 	}
+	if (rc == 0)
+		out->size = g.desired;
 	aws_instances_fini(&inst);
 	aws_group_fini(&g);
 	return rc;

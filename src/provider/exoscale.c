@@ -172,6 +172,8 @@ static int exo_list(void *impl, struct member_list *out, struct err *e)
 		if (member_list_add(out, &m) == -1)
 			rc = err_set(e, "out of memory");
 	}
+	if (rc == 0)
+		out->size = (int)pool.size;
 	exo_instances_fini(&inst);
 	exo_pool_fini(&pool);
 	return rc;

@@ -7,6 +7,7 @@ void member_list_init(struct member_list *l)
 	l->v = NULL;
 	l->n = l->cap = 0;
 	l->min_size = l->max_size = -1;
+	l->size = -1;
 }
 
 void member_list_fini(struct member_list *l)

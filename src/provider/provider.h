@@ -28,6 +28,8 @@ struct member_list {
 	/* Sizes the provider itself refuses to go outside of (an Auto Scaling
 	 * group's MinSize and MaxSize), or -1: no bound of its own. */
 	int min_size, max_size;
+	int size;		/* the provider's own desired size (an Exoscale pool's
+				 * size, an ASG's DesiredCapacity); -1: it keeps none */
 };
 
 void member_list_init(struct member_list *l);

@@ -14,7 +14,6 @@ locals {
     pool: web
     min: ${var.pool_min}
     max: ${var.pool_max}
-    initial: ${var.pool_initial}
     interval: 60s
     state_dir: /var/lib/poolscale
     health:
