@@ -7,8 +7,10 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "provider/endpoint.h"
 #include "provider/exo_json.h"
 #include "provider/exo_sign.h"
+#include "provider/exo_zone.h"
 
 #define EXO_EXPIRY_S 600	/* what egoscale and python-exoscale use */
 #define EXO_FIRST_POLL_MS 250
@@ -336,6 +338,13 @@ int prov_exoscale_new(const struct exo_cfg *cfg, struct provider *out, struct er
 		free(x);
 		return err_set(e, "exoscale: pool_id \"%s\" is not an instance pool UUID",
 		    cfg->pool_id);
+	}
+	/* The config and sd's flags check these with their own names; this
+	 * guards any other caller. */
+	if (cfg->endpoint[0] != '\0' ? exo_endpoint_check(cfg->endpoint, e) == -1 :
+	    exo_zone_check(cfg->zone, e) == -1) {
+		free(x);
+		return -1;
 	}
 	if (credential(cfg->key_file, "EXOSCALE_API_KEY", "EXOSCALE_KEY", "key", x->key,
 	    sizeof(x->key), e) == -1 ||
