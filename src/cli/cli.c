@@ -14,6 +14,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/opts.h"
 #include "controller/cmd.h"
 #include "controller/controller.h"
 #include "provider/local.h"
@@ -62,10 +63,13 @@ static int parse_api_opts(int argc, char **argv, struct cli_opts *o, int *rest,
 		case 't': o->token_file = optarg; break;
 		case 'j': o->json = true; break;
 		case 'h': api_usage(stdout, cmd, args, what); return 1;
-		default:
-			fprintf(stderr, "poolscale %s: bad option %s (see --help)\n", cmd,
-			    argv[optind - 1]);
+		default: {
+			struct err e;
+
+			opts_reject(opt, argv, cmd, &e);
+			fprintf(stderr, "poolscale %s: %s\n", cmd, e.msg);
 			return 2;
+		}
 		}
 	}
 	*rest = optind;
