@@ -225,13 +225,13 @@ static int parse_flags(int argc, char **argv, struct sd *s)
 	bool seed = false;
 	struct buf errors;
 	struct err e;
-	int opt, idx = 0, rc;
+	int opt, rc;
 	long v;
 	char *end;
 
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", options, &idx)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		seed |= opt >= OPT_SEED_POOL_ID;
 		switch (opt) {
 		case 'h': usage(stdout); return 1;
