@@ -51,6 +51,7 @@ static int parse_api_opts(int argc, char **argv, struct cli_opts *o, int *rest,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *env;
+	struct err bad;
 	int opt;
 
 	memset(o, 0, sizeof(*o));
@@ -63,13 +64,10 @@ static int parse_api_opts(int argc, char **argv, struct cli_opts *o, int *rest,
 		case 't': o->token_file = optarg; break;
 		case 'j': o->json = true; break;
 		case 'h': api_usage(stdout, cmd, args, what); return 1;
-		default: {
-			struct err e;
-
-			opts_reject(opt, argv, cmd, &e);
-			fprintf(stderr, "poolscale %s: %s\n", cmd, e.msg);
+		default:
+			opts_reject(opt, argv, cmd, &bad);
+			fprintf(stderr, "poolscale %s: %s\n", cmd, bad.msg);
 			return 2;
-		}
 		}
 	}
 	*rest = optind;

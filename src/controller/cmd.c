@@ -60,6 +60,7 @@ struct flags {
 
 static int parse_flags(int argc, char **argv, struct flags *f)
 {
+	struct err e;
 	int opt;
 
 	memset(f, 0, sizeof(*f));
@@ -74,13 +75,10 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		case OPT_STATE_DIR: f->state_dir = optarg; break;
 		case OPT_DRY_RUN: f->dry_run = true; break;
 		case OPT_LOG_LEVEL: f->log_level = optarg; break;
-		default: {
-			struct err e;
-
+		default:
 			opts_reject(opt, argv, "controller", &e);
 			fprintf(stderr, "poolscale controller: %s\n", e.msg);
 			return 2;
-		}
 		}
 	}
 	if (optind < argc) {

@@ -329,6 +329,7 @@ static int credential(const char *file, const char *env1, const char *env2, cons
 int prov_exoscale_new(const struct exo_cfg *cfg, struct provider *out, struct err *e)
 {
 	struct exo *x = calloc(1, sizeof(*x));
+	struct err why;
 	size_t n;
 
 	if (x == NULL)
@@ -341,10 +342,10 @@ int prov_exoscale_new(const struct exo_cfg *cfg, struct provider *out, struct er
 	}
 	/* The config and sd's flags check these with their own names; this
 	 * guards any other caller. */
-	if (cfg->endpoint[0] != '\0' ? exo_endpoint_check(cfg->endpoint, e) == -1 :
-	    exo_zone_check(cfg->zone, e) == -1) {
+	if (cfg->endpoint[0] != '\0' ? exo_endpoint_check(cfg->endpoint, &why) == -1 :
+	    exo_zone_check(cfg->zone, &why) == -1) {
 		free(x);
-		return -1;
+		return err_set(e, "exoscale: %s", why.msg);
 	}
 	if (credential(cfg->key_file, "EXOSCALE_API_KEY", "EXOSCALE_KEY", "key", x->key,
 	    sizeof(x->key), e) == -1 ||
