@@ -14,6 +14,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/opts.h"
 #include "controller/cmd.h"
 #include "controller/controller.h"
 #include "provider/local.h"
@@ -50,6 +51,7 @@ static int parse_api_opts(int argc, char **argv, struct cli_opts *o, int *rest,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *env;
+	struct err bad;
 	int opt;
 
 	memset(o, 0, sizeof(*o));
@@ -63,8 +65,8 @@ static int parse_api_opts(int argc, char **argv, struct cli_opts *o, int *rest,
 		case 'j': o->json = true; break;
 		case 'h': api_usage(stdout, cmd, args, what); return 1;
 		default:
-			fprintf(stderr, "poolscale %s: bad option %s (see --help)\n", cmd,
-			    argv[optind - 1]);
+			opts_reject(opt, argv, cmd, &bad);
+			fprintf(stderr, "poolscale %s: %s\n", cmd, bad.msg);
 			return 2;
 		}
 	}

@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/http_server.h"
 #include "common/net.h"
+#include "common/opts.h"
 #include "common/sigwatch.h"
 #include "controller/api.h"
 #include "controller/cmd.h"
@@ -59,6 +60,7 @@ struct flags {
 
 static int parse_flags(int argc, char **argv, struct flags *f)
 {
+	struct err e;
 	int opt;
 
 	memset(f, 0, sizeof(*f));
@@ -73,12 +75,9 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		case OPT_STATE_DIR: f->state_dir = optarg; break;
 		case OPT_DRY_RUN: f->dry_run = true; break;
 		case OPT_LOG_LEVEL: f->log_level = optarg; break;
-		case ':':
-			fprintf(stderr, "poolscale controller: %s needs a value\n", argv[optind - 1]);
-			return 2;
 		default:
-			fprintf(stderr, "poolscale controller: unknown option %s (see --help)\n",
-			    argv[optind - 1]);
+			opts_reject(opt, argv, "controller", &e);
+			fprintf(stderr, "poolscale controller: %s\n", e.msg);
 			return 2;
 		}
 	}

@@ -12,7 +12,9 @@
 #include "common/fileio.h"
 #include "common/net.h"
 #include "common/yamlcfg.h"
+#include "provider/endpoint.h"
 #include "provider/exo_json.h"
+#include "provider/exo_zone.h"
 
 #define DAY_MS 86400000
 
@@ -276,15 +278,26 @@ static void read_exoscale(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 {
 	struct exo_cfg *x = &c->exoscale;
 	struct ymap m;
+	struct err e;
+	char zone[64];
 
 	if (!ymap_init(&m, y, n, "provider.exoscale"))
 		return;
-	ycfg_string(&m, "zone", x->zone, sizeof(x->zone));
+	/* Read wider than the field, so a too-long zone gets the zone's reason. */
+	snprintf(zone, sizeof(zone), "%s", x->zone);
+	if (ycfg_string(&m, "zone", zone, sizeof(zone))) {
+		if (exo_zone_check(zone, &e) == -1)
+			ycfg_error(y, ymap_get(&m, "zone"), "provider.exoscale.zone: %s", e.msg);
+		else
+			memcpy(x->zone, zone, strlen(zone) + 1);	/* checked: fits */
+	}
 	if (ycfg_string(&m, "pool_id", x->pool_id, sizeof(x->pool_id)) && x->pool_id[0] != '\0' &&
 	    !exo_is_uuid(x->pool_id))
 		ycfg_error(y, ymap_get(&m, "pool_id"),
 		    "provider.exoscale.pool_id: \"%s\" is not a lower-case UUID", x->pool_id);
-	ycfg_string(&m, "endpoint", x->endpoint, sizeof(x->endpoint));
+	if (ycfg_string(&m, "endpoint", x->endpoint, sizeof(x->endpoint)) &&
+	    x->endpoint[0] != '\0' && exo_endpoint_check(x->endpoint, &e) == -1)
+		ycfg_error(y, ymap_get(&m, "endpoint"), "provider.exoscale.endpoint: %s", e.msg);
 	ycfg_string(&m, "key_file", x->key_file, sizeof(x->key_file));
 	ycfg_string(&m, "secret_file", x->secret_file, sizeof(x->secret_file));
 	if (ycfg_string(&m, "address", x->address, sizeof(x->address)) &&
@@ -296,6 +309,17 @@ static void read_exoscale(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ymap_done(&m);
 }
 
+/* An optional endpoint URL ("" keeps the provider's default). */
+static void read_endpoint(struct ycfg *y, struct ymap *m, const char *section,
+    const char *key, char *dst, size_t cap)
+{
+	struct err e;
+
+	if (ycfg_string(m, key, dst, cap) && dst[0] != '\0' &&
+	    prov_endpoint_check(dst, &e) == -1)
+		ycfg_error(y, ymap_get(m, key), "%s.%s: %s", section, key, e.msg);
+}
+
 static void read_aws(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 {
 	struct asg_cfg *a = &c->aws;
@@ -305,8 +329,9 @@ static void read_aws(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 		return;
 	ycfg_string(&m, "region", a->region, sizeof(a->region));
 	ycfg_string(&m, "group", a->group, sizeof(a->group));
-	ycfg_string(&m, "endpoint", a->endpoint, sizeof(a->endpoint));
-	ycfg_string(&m, "ec2_endpoint", a->ec2_endpoint, sizeof(a->ec2_endpoint));
+	read_endpoint(y, &m, "provider.aws", "endpoint", a->endpoint, sizeof(a->endpoint));
+	read_endpoint(y, &m, "provider.aws", "ec2_endpoint", a->ec2_endpoint,
+	    sizeof(a->ec2_endpoint));
 	ycfg_string(&m, "credentials_file", a->credentials_file, sizeof(a->credentials_file));
 	ycfg_string(&m, "profile", a->profile, sizeof(a->profile));
 	if (ycfg_string(&m, "address", a->address, sizeof(a->address)) &&

@@ -7,8 +7,10 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "provider/endpoint.h"
 #include "provider/exo_json.h"
 #include "provider/exo_sign.h"
+#include "provider/exo_zone.h"
 
 #define EXO_EXPIRY_S 600	/* what egoscale and python-exoscale use */
 #define EXO_FIRST_POLL_MS 250
@@ -329,6 +331,7 @@ static int credential(const char *file, const char *env1, const char *env2, cons
 int prov_exoscale_new(const struct exo_cfg *cfg, struct provider *out, struct err *e)
 {
 	struct exo *x = calloc(1, sizeof(*x));
+	struct err why;
 	size_t n;
 
 	if (x == NULL)
@@ -338,6 +341,13 @@ int prov_exoscale_new(const struct exo_cfg *cfg, struct provider *out, struct er
 		free(x);
 		return err_set(e, "exoscale: pool_id \"%s\" is not an instance pool UUID",
 		    cfg->pool_id);
+	}
+	/* The config and sd's flags check these with their own names; this
+	 * guards any other caller. */
+	if (cfg->endpoint[0] != '\0' ? exo_endpoint_check(cfg->endpoint, &why) == -1 :
+	    exo_zone_check(cfg->zone, &why) == -1) {
+		free(x);
+		return err_set(e, "exoscale: %s", why.msg);
 	}
 	if (credential(cfg->key_file, "EXOSCALE_API_KEY", "EXOSCALE_KEY", "key", x->key,
 	    sizeof(x->key), e) == -1 ||
