@@ -78,7 +78,8 @@ static int sign(void *ctx, const struct cloud_req *r, struct cloud_header *h, si
 static int call(struct exo *x, const char *method, const char *path, const char *query,
     const char *body, struct buf *resp, struct err *e)
 {
-	char url[1024], msg[160];
+	/* msg whole: cloud_err_message fits it to the room e has left. */
+	char url[1024], msg[1024];
 	struct cloud_req r = {
 		.method = method, .url = url, .body = body,
 		.body_len = body ? strlen(body) : 0,
@@ -97,9 +98,9 @@ static int call(struct exo *x, const char *method, const char *path, const char 
 		return 0;
 	exo_error_message(resp->p ? resp->p : "", resp->len, msg, sizeof(msg));
 	if (status == 401 || status == 403)
-		return err_set(e, "exoscale: %s %s: HTTP %ld (check the API key and secret, and "
-		    "that the key may use this pool): %s", method, path, status, msg);
-	return err_set(e, "exoscale: %s %s: HTTP %ld: %s", method, path, status, msg);
+		return cloud_err_message(e, msg, "exoscale: %s %s: HTTP %ld (check the API key "
+		    "and secret, and that the key may use this pool)", method, path, status);
+	return cloud_err_message(e, msg, "exoscale: %s %s: HTTP %ld", method, path, status);
 }
 
 static int get_pool(struct exo *x, struct exo_pool *pool, struct err *e)
