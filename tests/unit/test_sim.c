@@ -395,6 +395,29 @@ static void test_run_step_load(void **state)
 	free_cfg(c);
 }
 
+/* A run is scored in whole intervals, the last one padded: 100 s of load
+ * with 15 s intervals is 7 rows (100 / 15 = 6.7, rounded up), the last at
+ * 105 s. */
+static void test_run_partial_last_interval(void **state)
+{
+	char errs[512];
+	int nerr;
+	struct sim_cfg *c = cfg_from(run_yaml, &nerr, errs, sizeof(errs));
+	struct load_rate r;
+	struct sim_result a;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(nerr, 0);
+	assert_int_equal(load_rate_constant(&r, 3, 100, &e), 0);
+	assert_int_equal(sim_run(c, SIM_TARGET, &r, 0, &a, &e), 0);
+	assert_int_equal(a.nrows, 7);
+	assert_true(a.rows[6].t_s == 105);
+	sim_result_fini(&a);
+	load_rate_fini(&r);
+	free_cfg(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_run_window_of_two_scrapes),
 		cmocka_unit_test(test_run_step_load),
+		cmocka_unit_test(test_run_partial_last_interval),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
