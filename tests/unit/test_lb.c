@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lb/balance.h"
@@ -93,6 +95,73 @@ static void test_targets_file(void **state)
 	assert_null(t.addr);
 }
 
+/* The backend under the cursor is the last one tried, not skipped: a lone
+ * eligible backend takes every request, in both strategies. */
+static void test_lone_backend_gets_everything(void **state)
+{
+	bool el[3] = { true, false, false };
+	int active[3] = { 0 };
+	unsigned cur = 0;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(lb_pick(LB_ROUNDROBIN, el, active, 3, &cur), 0);
+		assert_int_equal(lb_pick(LB_LEASTCONN, el, active, 3, &cur), 0);
+	}
+}
+
+/* Addresses longer than LB_ADDR_MAX - 1 (63) bytes are refused, not cut:
+ * a 64-byte "127.0.1.1:000...08080" (10 + 54 bytes, a valid port 8080 with
+ * leading zeros) cut to 63 bytes would be port 808. 63 bytes pass whole. */
+static void test_targets_long_address(void **state)
+{
+	char addr[80], json[128];
+	struct lb_targets t;
+	struct err e;
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "127.0.1.1:%050d8080", 0);
+	assert_int_equal(strlen(addr), 64);
+	snprintf(json, sizeof(json), "[{\"targets\":[\"%s\"]}]", addr);
+	assert_int_equal(lb_targets_parse(json, strlen(json), &t, &e), -1);
+	assert_non_null(strstr(e.msg, "too long"));
+	snprintf(addr, sizeof(addr), "127.0.1.1:%049d8080", 0);
+	assert_int_equal(strlen(addr), 63);
+	snprintf(json, sizeof(json), "[{\"targets\":[\"%s\"]}]", addr);
+	assert_int_equal(lb_targets_parse(json, strlen(json), &t, &e), 0);
+	assert_int_equal(t.n, 1);
+	assert_string_equal(t.addr[0], addr);
+	lb_targets_free(&t);
+}
+
+/* 4096 distinct targets fit; one more is refused (no write past the end). */
+static void test_targets_limit(void **state)
+{
+	size_t cap = 4097 * 24 + 64, len = 0;
+	char *json = malloc(cap);
+	struct lb_targets t;
+	struct err e;
+
+	(void)state;
+	assert_non_null(json);
+	for (int n = 4096; n <= 4097; n++) {
+		len = (size_t)snprintf(json, cap, "[{\"targets\":[");
+		for (int i = 0; i < n; i++)
+			len += (size_t)snprintf(json + len, cap - len, "%s\"127.0.%d.%d:80\"",
+			    i ? "," : "", i / 256, i % 256);
+		len += (size_t)snprintf(json + len, cap - len, "]}]");
+		if (n == 4096) {
+			assert_int_equal(lb_targets_parse(json, len, &t, &e), 0);
+			assert_int_equal(t.n, 4096);
+			lb_targets_free(&t);
+		} else {
+			assert_int_equal(lb_targets_parse(json, len, &t, &e), -1);
+			assert_non_null(strstr(e.msg, "more than 4096 targets"));
+		}
+	}
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -100,6 +169,9 @@ int main(void)
 		cmocka_unit_test(test_roundrobin_even_and_skips),
 		cmocka_unit_test(test_leastconn_prefers_idle),
 		cmocka_unit_test(test_targets_file),
+		cmocka_unit_test(test_lone_backend_gets_everything),
+		cmocka_unit_test(test_targets_long_address),
+		cmocka_unit_test(test_targets_limit),
 	};
 
 	return cmocka_run_group_tests_name("lb", tests, NULL, NULL);

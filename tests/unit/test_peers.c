@@ -154,6 +154,27 @@ static void test_aws_no_data_blocks_scale_out(void **state)
 
 /* AlarmLow needs 15 datapoints; the removal rounds down: floor(4 × 0.6) = 2
  * (ceil would keep 3). */
+/* Both alarms compare strictly ("metric > target", "metric < low"): a load
+ * exactly at the target for 3 minutes, or exactly at the low threshold
+ * (0.9 x 0.5) for 15, fires neither, and the size holds at 4. */
+static void test_aws_alarms_are_strict(void **state)
+{
+	struct aws_run r;
+
+	(void)state;
+	aws_start(&r);
+	aws_pool(&r, 4, 4, 0.5);
+	aws_minutes(&r, 0, 5, 4, "at the target");
+	assert_int_equal(r.d.dir, POLICY_HOLD);
+	/* At the target the high alarm's ceil(4 x 1) = 4 would not move the
+	 * size either: only the reason tells whether AlarmHigh fired. */
+	assert_non_null(strstr(r.d.reason, "no alarm"));
+	aws_start(&r);
+	aws_pool(&r, 4, 4, r.cfg.low_ratio * r.cfg.target);
+	aws_minutes(&r, 0, 20, 4, "at the low threshold");
+	assert_non_null(strstr(r.d.reason, "no alarm"));
+}
+
 static void test_aws_scale_in_on_fifteenth_low_point(void **state)
 {
 	struct aws_run r;
@@ -625,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_aws_scale_in_blocked_while_warming),
 		cmocka_unit_test(test_aws_scale_in_cooldown),
 		cmocka_unit_test(test_aws_scale_out_ignores_cooldown),
+		cmocka_unit_test(test_aws_alarms_are_strict),
 		cmocka_unit_test(test_aws_scale_out_ends_scale_in_cooldown),
 		cmocka_unit_test(test_aws_disable_scale_in),
 		cmocka_unit_test(test_aws_bounds),

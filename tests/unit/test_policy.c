@@ -25,6 +25,10 @@ static const struct {
 	{ "down_capped_at_min", 1, 1, 5, 1, false, true, 1 },
 	{ "bigger_step_clamped", 4, 1, 5, 2, true, false, 5 },
 	{ "out_of_bounds_comes_back", 7, 1, 5, 1, false, false, 5 },
+	/* a step of 2 down: 5 - 2 = 3 (not 4, as if the step were 1) */
+	{ "bigger_step_down", 5, 1, 5, 2, false, true, 3 },
+	/* below a raised min with no signal: back up to the min, 2 */
+	{ "below_min_comes_back", 0, 2, 5, 1, false, false, 2 },
 };
 
 static void test_step(void **state)
@@ -254,6 +258,10 @@ static void test_target_stabilization(void **state)
 	assert_int_equal(d.desired, 4);
 	policy_target_decide(&cfg, st, &obs, 299000, &d);
 	assert_int_equal(d.desired, 4);
+	/* Exactly one window after it, the 4 of t=0 no longer counts (as the
+	 * HPA keeps only recommendations after now - window): 1. */
+	policy_target_decide(&cfg, st, &obs, 300000, &d);
+	assert_int_equal(d.desired, 1);
 	policy_target_decide(&cfg, st, &obs, 301000, &d);	/* the 4 left the window */
 	assert_int_equal(d.desired, 1);
 	obs.current = 1;
@@ -288,6 +296,57 @@ static void test_target_rate_limits(void **state)
 	free(st);
 }
 
+/* The tolerance applies to the mean per member on its own, whatever the
+ * warming members make of the pool-wide figure: 2 ready at 0.625 against
+ * 0.5 is a ratio of 1.25, on the edge of 0.25, so the recommendation is
+ * the current 4 (the pool-wide 2 x 1.25 = 2.5 of 4 would say 3). */
+static void test_target_tolerance_edge_with_warming(void **state)
+{
+	static const struct target_cfg cfg = { .target = 0.5, .tolerance = 0.25 };
+	struct policy_sample s[4] = { S(.625), S(.625), WARM(0), WARM(0) };
+	struct target_state *st = malloc(sizeof(*st));
+	struct policy_obs obs = { .current = 4, .min = 1, .max = 6, .metrics_ok = true,
+	    .samples = s, .nsamples = 4 };
+	struct policy_decision d;
+
+	(void)state;
+	assert_non_null(st);
+	policy_target_init(st);
+	policy_target_decide(&cfg, st, &obs, 1000000, &d);
+	assert_int_equal(d.recommendation, 4);
+	assert_int_equal(d.desired, 4);
+	assert_non_null(strstr(d.reason, "within tolerance"));
+	free(st);
+}
+
+/* down_limit: at most -1 per 60 s. 4 members at 0.1 against 0.5 need
+ * ceil(4 x 0.2) = 1; the limit allows 3; 30 s later the budget is spent
+ * (still 3); 61 s after the first step it is back: 2. */
+static void test_target_down_rate_limit(void **state)
+{
+	struct target_state *st = malloc(sizeof(*st));
+	struct policy_sample idle[4] = { S(.1), S(.1), S(.1), S(.1) };
+	struct policy_obs obs = { .current = 4, .min = 1, .max = 20, .metrics_ok = true,
+	    .samples = idle, .nsamples = 4 };
+	struct target_cfg cfg = hpa;
+	struct policy_decision d;
+
+	(void)state;
+	cfg.stabilization_ms = 0;
+	cfg.down_limit = 1;
+	cfg.down_period_ms = 60000;
+	policy_target_init(st);
+	policy_target_decide(&cfg, st, &obs, 0, &d);
+	assert_int_equal(d.recommendation, 1);
+	assert_int_equal(d.desired, 3);
+	obs.current = 3;
+	policy_target_decide(&cfg, st, &obs, 30000, &d);
+	assert_int_equal(d.desired, 3);
+	policy_target_decide(&cfg, st, &obs, 61000, &d);
+	assert_int_equal(d.desired, 2);
+	free(st);
+}
+
 /* A steady load at a size inside the band gives no change, tick after tick. */
 static void test_target_no_flapping(void **state)
 {
@@ -318,6 +377,8 @@ int main(void)
 		cmocka_unit_test(test_target_stabilization),
 		cmocka_unit_test(test_target_rate_limits),
 		cmocka_unit_test(test_target_no_flapping),
+		cmocka_unit_test(test_target_tolerance_edge_with_warming),
+		cmocka_unit_test(test_target_down_rate_limit),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

@@ -154,6 +154,28 @@ static void test_exo_rejects(void **state)
 	}
 }
 
+/* An API key holding ';' or ',' would break the Authorization header's
+ * ",signed-query-args=a;b" list: refused, the buffer left as it was. */
+static void test_exo_key_with_separator(void **state)
+{
+	static const char *const keys[] = { "EXO0123;456", "EXO0123,456" };
+	struct exo_req r = { .method = "GET", .path = "/v2/instance-pool",
+	    .expires_unix_s = 1767225600 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		struct err e = { "" };
+		struct buf out;
+
+		print_message("%s\n", keys[i]);
+		buf_init(&out, TEXT_MAX);
+		assert_int_equal(exo_sign(&r, keys[i], E_SECRET, &out, &e), -1);
+		assert_non_null(strstr(e.msg, "API key"));
+		assert_int_equal(out.len, 0);
+		buf_fini(&out);
+	}
+}
+
 static void test_exo_credentials_and_full_buffer(void **state)
 {
 	struct exo_req r = { .method = "GET", .path = "/v2/zone", .expires_unix_s = 1 };
@@ -671,6 +693,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exo_vectors),
 		cmocka_unit_test(test_exo_rejects),
+		cmocka_unit_test(test_exo_key_with_separator),
 		cmocka_unit_test(test_exo_credentials_and_full_buffer),
 		cmocka_unit_test(test_exo_long_body),
 		cmocka_unit_test(test_sigv4_vectors),

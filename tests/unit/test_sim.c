@@ -395,6 +395,69 @@ static void test_run_step_load(void **state)
 	free_cfg(c);
 }
 
+/* A run is scored in whole intervals, the last one padded: 100 s of load
+ * with 15 s intervals is 7 rows (100 / 15 = 6.7, rounded up), the last at
+ * 105 s. */
+static void test_run_partial_last_interval(void **state)
+{
+	char errs[512];
+	int nerr;
+	struct sim_cfg *c = cfg_from(run_yaml, &nerr, errs, sizeof(errs));
+	struct load_rate r;
+	struct sim_result a;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(nerr, 0);
+	assert_int_equal(load_rate_constant(&r, 3, 100, &e), 0);
+	assert_int_equal(sim_run(c, SIM_TARGET, &r, 0, &a, &e), 0);
+	assert_int_equal(a.nrows, 7);
+	assert_true(a.rows[6].t_s == 105);
+	sim_result_fini(&a);
+	load_rate_fini(&r);
+	free_cfg(c);
+}
+
+/* AWS warm-up runs from InService, not from launch (policies.md 5: an
+ * instance "is not counted" until its warm-up has expired, and scale-in is
+ * blocked while any warms up). With 120 s of boot and 20 min of warm-up,
+ * no scale-in comes before the last scale-out + 120 s + 20 min; counted
+ * from launch, the block would end 120 s early, while the low alarm
+ * (15 min of 3 req/s on 10 req/s members) has long been firing. */
+static void test_run_aws_warmup_from_in_service(void **state)
+{
+	char errs[512];
+	int nerr;
+	struct sim_cfg *c = cfg_from("min: 1\nmax: 10\ninterval: 15s\npolicy:\n  kind: target\n"
+	    "  target:\n    value: 0.5\nsimulate:\n  capacity: 10\n  boot: 120s\n"
+	    "  scrape_interval: 15s\n  rate_window: 1m\n  score_interval: 15s\n"
+	    "  aws:\n    warmup: 20m\n    scale_in_cooldown: 0s\n", &nerr, errs, sizeof(errs));
+	struct load_rate r;
+	struct sim_result a;
+	struct err e;
+	double last_up = -1, first_down = -1;
+
+	(void)state;
+	if (nerr != 0)
+		fail_msg("%s", errs);
+	assert_int_equal(c->aws_warmup_ms, 1200000);
+	assert_int_equal(load_rate_profile(&r, "0:30,300:30,300:3,3600:3", 0, &e), 0);
+	assert_int_equal(sim_run(c, SIM_AWS, &r, 0, &a, &e), 0);
+	for (size_t i = 0; i < a.ndec && first_down < 0; i++) {
+		print_message("%.0f s: %d -> %d\n", a.dec[i].t_s, a.dec[i].from, a.dec[i].to);
+		if (a.dec[i].to > a.dec[i].from)
+			last_up = a.dec[i].t_s;
+		else
+			first_down = a.dec[i].t_s;
+	}
+	assert_true(last_up > 0);
+	assert_true(first_down > 0);	/* it does scale in, in the end */
+	assert_true(first_down >= last_up + 120 + 1200);
+	sim_result_fini(&a);
+	load_rate_fini(&r);
+	free_cfg(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +469,8 @@ int main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_run_window_of_two_scrapes),
 		cmocka_unit_test(test_run_step_load),
+		cmocka_unit_test(test_run_partial_last_interval),
+		cmocka_unit_test(test_run_aws_warmup_from_in_service),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,11 +84,50 @@ static void test_chart(void **state)
 	buf_fini(&out);
 }
 
+/* One panel of one series: the path's d="..." (NUL-terminated in out). */
+static const char *one_series_path(struct buf *out, const double *x, const double *y, size_t n)
+{
+	const struct chart_panel panel = { .title = "p", .nseries = 1,
+		.series = { { "s", "#111111", y, false, false } } };
+	struct chart c = { .title = "t", .x = x, .n = n, .panels = &panel, .npanels = 1 };
+
+	assert_int_equal(chart_svg(&c, out), 0);
+	assert_int_equal(buf_append(out, "", 1), 0);
+	return strstr(out->p, "stroke=\"#111111\" stroke-width=\"1.8\" d=\"");
+}
+
+/* The plot area spans x 78..936 (LEFT to W - RIGHT) and, for the first
+ * panel, y 62..212 (TOP + 6, plus PANEL_H 150). */
+static void test_chart_clamps_and_axis_from_zero(void **state)
+{
+	static const double x1[] = { 0, 10 }, y1[] = { -1, 1 };
+	static const double x2[] = { 100, 200 }, y2[] = { 1, 1 };
+	struct buf out;
+	const char *p;
+
+	(void)state;
+	/* A negative value sits on the axis, not below the panel: y = 212.
+	 * The top is nice_max(1 x 1.05) = 2, so 1 is half way up: 212 - 75. */
+	buf_init(&out, 1 << 20);
+	p = one_series_path(&out, x1, y1, 2);
+	assert_non_null(p);
+	assert_non_null(strstr(p, "d=\"M78.0 212.0L936.0 137.0\""));
+	buf_fini(&out);
+	/* The time axis starts at 0 even when the data starts at 100: x = 100
+	 * of 0..200 is half way, 78 + 858 / 2 = 507. */
+	buf_init(&out, 1 << 20);
+	p = one_series_path(&out, x2, y2, 2);
+	assert_non_null(p);
+	assert_non_null(strstr(p, "d=\"M507.0 "));
+	buf_fini(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nice_max),
 		cmocka_unit_test(test_chart),
+		cmocka_unit_test(test_chart_clamps_and_axis_from_zero),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

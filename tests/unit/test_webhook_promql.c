@@ -181,6 +181,9 @@ static const struct {
 	{ "matrix", "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[]}}", 200, "matrix" },
 	{ "value_not_string", "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{},\"value\":[1,0.5]}]}}", 200, "malformed sample 0" },
 	{ "value_junk", "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{},\"value\":[1,\"0.5x\"]}]}}", 200, "malformed sample 0" },
+	/* A success body does not make a failed HTTP answer good (a proxy's
+	 * stale page, say): the status decides. */
+	{ "success_body_on_500", "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}", 500, "HTTP 500" },
 	{ "truncated", "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{}", 200, "not JSON" },
 };
 
