@@ -270,13 +270,11 @@ static int load(struct local *l, struct err *e)
 	int missing = 0, rc;
 
 	buf_init(&b, LOCAL_STATE_MAX);
-	if (file_read_all(l->table, &b, &missing, e) == -1) {
-		buf_fini(&b);
-		return missing ? 0 : -1;
-	}
-	rc = ltable_parse(&l->t, b.p ? b.p : "", b.len, l->table, e);
+	rc = file_read_all(l->table, &b, &missing, e);
+	if (rc == 0)
+		rc = ltable_parse(&l->t, b.p ? b.p : "", b.len, l->table, e);
 	buf_fini(&b);
-	if (rc == -1)
+	if (rc == -1 && !missing)
 		return -1;
 	for (size_t i = 0; i < l->t.n;) {
 		struct linst *in = &l->t.v[i];
@@ -571,7 +569,8 @@ undo:
 static bool refresh(struct local *l)
 {
 	int64_t now = clock_mono_ms();
-	bool changed = false, young_death = false, blind = false;
+	bool changed = false, blind = false;
+	int young_deaths = 0;
 	char cause[192] = "";
 
 	for (size_t i = 0; i < l->t.n;) {
@@ -588,7 +587,7 @@ static bool refresh(struct local *l)
 			    "id=%s address=%s pid=%ld", in->id, in->address, (long)in->pid);
 			if (!in->stopping && in->started_ms != 0 &&
 			    now - in->started_ms < LOCAL_YOUNG_MS)
-				young_death = true;
+				young_deaths++;
 			forget(l, i);
 			changed = true;
 			continue;
@@ -621,7 +620,8 @@ static bool refresh(struct local *l)
 		    cause);
 	else
 		log_once_ok(&l->look_log, "instances can be looked at again");
-	if (young_death)
+	/* Each death counts: members dying together back off faster. */
+	while (young_deaths-- > 0)
 		respawn_failed(&l->rs, now, LOCAL_BACKOFF_BASE_MS, LOCAL_BACKOFF_MAX_MS);
 	return changed;
 }
@@ -647,17 +647,24 @@ static int local_list(void *impl, struct member_list *out, struct err *e)
 	return 0;
 }
 
+/* Members not stopping. */
+static int live(const struct local *l)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < l->t.n; i++)
+		n += !l->t.v[i].stopping;
+	return n;
+}
+
 static int local_set_size(void *impl, int n, struct err *e)
 {
 	struct local *l = impl;
 	int64_t wait;
-	int live = 0;
 
 	if ((refresh(l) || l->dirty) && save(l, e) == -1)
 		return -1;	/* write-ahead: nothing starts that could not be recorded */
-	for (size_t i = 0; i < l->t.n; i++)
-		live += !l->t.v[i].stopping;
-	if (live >= n)
+	if (live(l) >= n)
 		return 0;
 	wait = respawn_wait_ms(&l->rs, clock_mono_ms());
 	if (wait > 0) {
@@ -670,11 +677,9 @@ static int local_set_size(void *impl, int n, struct err *e)
 	}
 	/* A start that fails before its process runs (no address, a full
 	 * disk) is retried by the controller at its next interval, not here. */
-	while (live < n) {
+	while (live(l) < n)	/* counted again: a start may adopt a lost member */
 		if (spawn(l, e) == -1)
 			return -1;
-		live++;
-	}
 	return 0;
 }
 
