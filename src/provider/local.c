@@ -23,6 +23,7 @@
 #include "common/logonce.h"
 #include "provider/cgroup.h"
 #include "provider/ltable.h"
+#include "provider/lstray.h"
 #include "provider/procinfo.h"
 #include "provider/respawn.h"
 
@@ -49,15 +50,6 @@ struct local {
 	int adopted, forgotten;
 	char quota_note[640];
 	bool quota_warned;
-};
-
-/* A live process whose stdout is one of our log files (DIR/ID.log): one
- * this pool started, whether or not its table knows it. */
-struct stray {
-	pid_t pid;
-	uint64_t start_ticks;
-	char id[40];
-	int index;			/* from its command line; -1 when none */
 };
 
 static const struct provider_ops local_ops;
@@ -108,123 +100,17 @@ static int address_of(const struct local *l, int index, char *dst, size_t cap)
 	return inet_ntop(AF_INET, &a, dst, (socklen_t)cap) ? 0 : -1;
 }
 
-/* The index of the first of our addresses a command line names ("A" or
- * "A:PORT" as one argument), or -1. */
-static int index_in_cmdline(const struct local *l, const char *cmd, size_t len)
-{
-	struct in_addr base, a;
-
-	if (inet_pton(AF_INET, l->cfg->address_base, &base) != 1)
-		return -1;
-	for (size_t off = 0; off < len; off += strlen(cmd + off) + 1) {
-		char tok[16];
-		size_t n = strcspn(cmd + off, ":");
-		int64_t idx;
-
-		if (n == 0 || n >= sizeof(tok))
-			continue;
-		memcpy(tok, cmd + off, n);
-		tok[n] = '\0';
-		if (inet_pton(AF_INET, tok, &a) != 1)
-			continue;
-		idx = (int64_t)ntohl(a.s_addr) - (int64_t)ntohl(base.s_addr);
-		if (idx >= 0 && idx < l->cfg->max_instances)
-			return (int)idx;
-	}
-	return -1;
-}
-
-/* The id whose log file this link names (DIR/ID.log, maybe deleted), or
- * false. */
-static bool log_link_id(const struct local *l, const char *link, char *id, size_t cap)
-{
-	size_t dl = strlen(l->absdir), n;
-	const char *name = link + dl + 1;
-
-	if (strncmp(link, l->absdir, dl) != 0 || link[dl] != '/')
-		return false;
-	n = strcspn(name, "/ ");
-	if (name[n] == '/' || n < 5 || strncmp(name + n - 4, ".log", 4) != 0 ||
-	    (name[n] != '\0' && strcmp(name + n, " (deleted)") != 0) || n - 4 >= cap)
-		return false;
-	memcpy(id, name, n - 4);
-	id[n - 4] = '\0';
-	return ltable_id_number(id) != 0;
-}
-
-/* Every live process this pool started, found by its stdout (our log
- * files), into a malloc'd array. 0, or -1 with e when /proc could not be
- * read. */
-static int find_strays(const struct local *l, struct stray **out, size_t *nout, struct err *e)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	struct stray *v = NULL;
-	size_t n = 0, cap = 0;
-
-	*out = NULL;
-	*nout = 0;
-	if (d == NULL)
-		return err_set(e, "open /proc: %s", strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		char path[64], link[PATH_MAX], cmd[4096];
-		struct stray s = { 0 };
-		ssize_t len;
-		int fd;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		s.pid = (pid_t)atol(de->d_name);
-		snprintf(path, sizeof(path), "/proc/%ld/fd/1", (long)s.pid);
-		len = readlink(path, link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;
-		link[len] = '\0';
-		if (!log_link_id(l, link, s.id, sizeof(s.id)) ||
-		    procinfo_start_ticks(s.pid, &s.start_ticks) == -1)
-			continue;
-		s.index = -1;
-		snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)s.pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd != -1) {
-			len = read(fd, cmd, sizeof(cmd) - 1);
-			close(fd);
-			if (len > 0) {
-				cmd[len] = '\0';
-				s.index = index_in_cmdline(l, cmd, (size_t)len);
-			}
-		}
-		if (n == cap) {
-			size_t ncap = cap ? 2 * cap : 8;
-			struct stray *nv = realloc(v, ncap * sizeof(*nv));
-
-			if (nv == NULL) {
-				free(v);
-				closedir(d);
-				return err_set(e, "out of memory");
-			}
-			v = nv;
-			cap = ncap;
-		}
-		v[n++] = s;
-	}
-	closedir(d);
-	*out = v;
-	*nout = n;
-	return 0;
-}
-
 /* Takes into the table the processes of this pool it does not know (a
  * table lost or written by an older version): they are members like any
  * other, never started a second time. Returns how many it adopted. */
 static int adopt_strays(struct local *l)
 {
-	struct stray *v;
+	struct lstray *v;
 	struct err e;
 	size_t n;
 	int adopted = 0;
 
-	if (find_strays(l, &v, &n, &e) == -1) {
+	if (lstray_find(l->absdir, l->cfg->address_base, l->cfg->max_instances, &v, &n, &e) == -1) {
 		log_msg(LOG_WARN, "could not look for processes of this pool", "error=%s", e.msg);
 		return 0;
 	}
@@ -730,7 +616,7 @@ static void remove_logs(const struct local *l)
  * many were not yet seen gone. */
 static int stop_all(struct local *l, int sig)
 {
-	struct stray *v = NULL;
+	struct lstray *v = NULL;
 	struct err e;
 	size_t n = 0;
 	int left = 0;
@@ -744,7 +630,7 @@ static int stop_all(struct local *l, int sig)
 			kill(l->t.v[i].pid, sig);
 		left++;
 	}
-	if (find_strays(l, &v, &n, &e) == -1)
+	if (lstray_find(l->absdir, l->cfg->address_base, l->cfg->max_instances, &v, &n, &e) == -1)
 		return left + 1;	/* cannot tell: not done */
 	for (size_t i = 0; i < n; i++) {
 		int err;
