@@ -110,7 +110,8 @@ static int adopt_strays(struct local *l)
 	size_t n;
 	int adopted = 0;
 
-	if (lstray_find(l->absdir, l->cfg->address_base, l->cfg->max_instances, &v, &n, &e) == -1) {
+	if (lstray_find(l->absdir, l->cfg->address_base, l->cfg->max_instances, &v, &n,
+	    &e) == -1) {
 		log_msg(LOG_WARN, "could not look for processes of this pool", "error=%s", e.msg);
 		return 0;
 	}
@@ -630,7 +631,8 @@ static int stop_all(struct local *l, int sig)
 			kill(l->t.v[i].pid, sig);
 		left++;
 	}
-	if (lstray_find(l->absdir, l->cfg->address_base, l->cfg->max_instances, &v, &n, &e) == -1)
+	if (lstray_find(l->absdir, l->cfg->address_base, l->cfg->max_instances, &v, &n,
+	    &e) == -1)
 		return left + 1;	/* cannot tell: not done */
 	for (size_t i = 0; i < n; i++) {
 		int err;
