@@ -272,31 +272,63 @@ int cli_scale_main(int argc, char **argv)
 
 static void pool_usage(FILE *f)
 {
-	fputs("Usage: poolscale pool destroy --config FILE\n"
+	fputs("Usage: poolscale pool destroy --config FILE [--state-dir DIR]\n"
 	    "\n"
-	    "Stops every instance of the pool the configuration describes and clears\n"
-	    "its state: the local cloud's \"terraform destroy\". Stop the controller\n"
-	    "first, or it starts the pool again.\n", f);
+	    "Stops every instance the pool ever started (those in its table, and any\n"
+	    "process still writing to one of its instance logs) and clears its state:\n"
+	    "the local cloud's \"terraform destroy\". Stop the controller first, or it\n"
+	    "starts the pool again.\n"
+	    "\n"
+	    "  --config FILE      the controller's configuration\n"
+	    "  --state-dir DIR    the state directory, when the controller ran with\n"
+	    "                     --state-dir (overrides state_dir)\n", f);
 }
 
 int cli_pool_main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct ctl_cfg *cfg;
 	struct provider p;
 	struct err e;
-	const char *file = NULL;
+	const char *file = NULL, *state_dir = NULL;
 	char lock[1200];
-	int rc, lock_fd = -1;
+	int rc, opt, lock_fd = -1;
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		pool_usage(stdout);
 		return 0;
 	}
-	if (argc == 4 && strcmp(argv[1], "destroy") == 0 && strcmp(argv[2], "--config") == 0)
-		file = argv[3];
-	else if (argc == 3 && strcmp(argv[1], "destroy") == 0 &&
-	    strncmp(argv[2], "--config=", 9) == 0)
-		file = argv[2] + 9;
+	if (argc < 2 || strcmp(argv[1], "destroy") != 0) {
+		pool_usage(stderr);
+		return 2;
+	}
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc - 1, argv + 1, ":h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': file = optarg; break;
+		case 's': state_dir = optarg; break;
+		case 'h': pool_usage(stdout); return 0;
+		case ':':
+			fprintf(stderr, "poolscale pool destroy: %s needs a value\n",
+			    argv[optind]);
+			return 2;
+		default:
+			fprintf(stderr, "poolscale pool destroy: unknown option %s (see --help)\n",
+			    argv[optind]);
+			return 2;
+		}
+	}
+	if (optind + 1 < argc) {
+		fprintf(stderr, "poolscale pool destroy: unexpected argument \"%s\"\n",
+		    argv[optind + 1]);
+		return 2;
+	}
 	if (file == NULL) {
 		pool_usage(stderr);
 		return 2;
@@ -304,7 +336,7 @@ int cli_pool_main(int argc, char **argv)
 	cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL)
 		return 1;
-	rc = ctl_load_config(file, NULL, NULL, NULL, false, cfg);
+	rc = ctl_load_config(file, NULL, state_dir, NULL, false, cfg);
 	if (rc != 0)
 		goto out;
 	log_setup("pool", LOG_INFO);

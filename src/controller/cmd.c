@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -133,6 +134,19 @@ int ctl_load_config(const char *file, const char *listen, const char *state_dir,
 	return n > 0 ? 2 : 0;
 }
 
+/* Raises the soft descriptor limit to the hard one: the controller's own
+ * work (health checks, the state table, starting members) must not run out
+ * because API clients hold descriptors (the server keeps a reserve too). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* The poolscale binary, for the default local instance command. */
 void ctl_self_binary(struct ctl_cfg *cfg)
 {
@@ -171,6 +185,7 @@ int controller_main(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	}
 	ctl_self_binary(cfg);
+	raise_fd_limit();
 	log_setup("controller", cfg->log_level);
 	rc = 1;
 	l = loop_new(&e);

@@ -166,9 +166,15 @@ char *ctl_sd_json(struct controller *c, const char *set)
 	return out;
 }
 
-/* Rewrites each discovery file whose content changed. */
+static void prov_failed(struct controller *c, int op, const char *what, const char *msg);
+static void prov_ok(struct controller *c, int op, const char *what);
+
+/* Rewrites each discovery file whose content changed. A failed write is
+ * retried on every fast tick but logged once per cause. */
 static void publish(struct controller *c)
 {
+	bool failed = false;
+
 	c->publish_needed = false;
 	for (int i = 0; i < c->cfg->nsets; i++) {
 		char path[1200];
@@ -186,8 +192,14 @@ static void publish(struct controller *c)
 		snprintf(path, sizeof(path), "%s/targets-%s.json", c->cfg->sd_dir,
 		    c->cfg->sets[i].name);
 		if (file_write_atomic(path, json, strlen(json), &e) == -1) {
-			c->stats.provider_errors[OP_DISCOVERY]++;
-			log_msg(LOG_ERROR, "could not write discovery file", "error=%s", e.msg);
+			/* The first failing file names the cause; the others
+			 * would alternate with it and defeat "once per cause". */
+			if (!failed)
+				prov_failed(c, OP_DISCOVERY, "could not write discovery file",
+				    e.msg);
+			else
+				c->stats.provider_errors[OP_DISCOVERY]++;
+			failed = true;
 			free(json);
 			c->publish_needed = true;	/* retried on the next fast tick */
 			continue;
@@ -195,6 +207,8 @@ static void publish(struct controller *c)
 		free(c->sd_last[i]);
 		c->sd_last[i] = json;
 	}
+	if (!failed)
+		prov_ok(c, OP_DISCOVERY, "discovery files written again");
 }
 
 static void set_state(struct controller *c, struct cmember *m, enum member_state s)

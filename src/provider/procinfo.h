@@ -17,7 +17,18 @@ int procinfo_parse_cpu(const char *text, uint64_t *cpu_ticks);
 int procinfo_start_ticks(pid_t pid, uint64_t *start_ticks);
 /* 0 and the CPU ticks it has used, or -1 when it does not exist. */
 int procinfo_cpu_ticks(pid_t pid, uint64_t *cpu_ticks);
-/* true when pid runs (not a zombie) and started at start_ticks. */
+enum procinfo_seen {
+	PROCINFO_ALIVE = 0,	/* runs, not a zombie, started at start_ticks */
+	PROCINFO_GONE,		/* exited, a zombie, or the pid now names another process */
+	PROCINFO_UNKNOWN,	/* we could not look (EMFILE, EACCES...): never "dead" */
+};
+
+const char *procinfo_seen_name(enum procinfo_seen s);
+/* Whether the process (pid, start_ticks) still runs; *err is the errno of a
+ * failed look (0 when it worked). */
+enum procinfo_seen procinfo_observe(pid_t pid, uint64_t start_ticks, int *err);
+/* true when pid runs (not a zombie) and started at start_ticks; false also
+ * when it could not be told (prefer procinfo_observe). */
 int procinfo_is_alive(pid_t pid, uint64_t start_ticks);
 
 #endif
