@@ -566,6 +566,36 @@ static void scale_in(struct controller *c, int excess)
 	}
 }
 
+/* Puts back in service, most recent drain first, up to need members still
+ * draining whose removal is not decided yet: when the pool must grow again,
+ * a member it was letting go is capacity already there, booted and warm.
+ * Returns how many came back. */
+static int undrain(struct controller *c, int need)
+{
+	int back = 0;
+
+	while (back < need) {
+		struct cmember *v = NULL;
+
+		for (size_t i = 0; i < c->n; i++) {
+			struct cmember *m = &c->m[i];
+
+			if (m->state == MEMBER_DRAINING && m->remove_why == NULL &&
+			    (v == NULL || m->drain_start_ms > v->drain_start_ms))
+				v = m;
+		}
+		if (v == NULL)
+			break;
+		event(c, "undrain", "%s (%s) back in service: the pool needs it again", v->id,
+		    v->address);
+		set_state(c, v, MEMBER_RUNNING);
+		v->fails = 0;
+		v->next_check_ms = loop_now_ms(c->loop);
+		back++;
+	}
+	return back;
+}
+
 static void reconcile(struct controller *c)
 {
 	int64_t t0 = clock_mono_ns();
@@ -576,16 +606,24 @@ static void reconcile(struct controller *c)
 		return;
 	}
 	active = count(c, MEMBER_PENDING) + count(c, MEMBER_RUNNING);
+	if (active < want && !c->cfg->dry_run)
+		active += undrain(c, want - active);
 	draining = count(c, MEMBER_DRAINING);
 	if (active < want) {
+		int ask = want + draining;
+
+		/* Members still leaving count at the provider: past its own
+		 * maximum it would refuse the whole call. Ask for what it takes;
+		 * the rest comes once they are gone. */
+		if (c->prov_max >= 0 && ask > c->prov_max)
+			ask = c->prov_max > active + draining ? c->prov_max : active + draining;
 		decide(c, "scale out: %d active, desired %d", active, want);
 		if (c->cfg->dry_run) {
 			log_msg(LOG_INFO, "dry run: would scale out", "from=%d to=%d", active, want);
-		} else if (!c->grow_busy) {
+		} else if (!c->grow_busy && ask > active + draining) {
 			/* The size is absolute: asking again while the pool grows
 			 * (members not listed yet) changes nothing. */
-			if (prov_runner_submit(c->runner, PROV_OP_SET_SIZE, want + draining,
-			    NULL) == 0)
+			if (prov_runner_submit(c->runner, PROV_OP_SET_SIZE, ask, NULL) == 0)
 				c->grow_busy = true;
 			else
 				prov_failed(c, OP_SET_SIZE, "provider set_size failed",

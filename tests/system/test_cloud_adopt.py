@@ -260,3 +260,37 @@ def test_member_pending_at_the_provider_is_not_published(contract_server, tmp_pa
     wait_until(check, "the new member published once InService", 40, every=0.1)
     assert seen_pending >= 10
     c.finish()
+
+
+def test_growing_again_puts_a_draining_member_back(contract_server, tmp_path, controllers):
+    # Scale-in starts draining a member (its in-flight count cannot be read:
+    # the apps are frozen), then the pool must grow again before the drain
+    # ends. The member still draining is capacity already there: it comes
+    # back into service. Asking the group for desired + draining (4) would
+    # pass its MaxSize 3 and be refused for the whole drain.
+    cloud = Pool(contract_server, tmp_path, "aws", size=3)
+    cloud.srv.set_group(min=1, max=3)
+    c = controllers(cloud, cloud.write_config("undrain", initial=3, max=3, fails=1000,
+                                              drain_timeout="60s"))
+    wait_until(lambda: len(c.running()) == 3, "three members running", 30)
+    pids = [m["pid"] for m in cloud.srv.members()]
+    try:
+        for p in pids:
+            os.killpg(p, signal.SIGSTOP)
+        c.size(2)
+        wait_until(lambda: [e for e in events(c) if e["kind"] == "drain"], "a drain", 20)
+        c.size(3)
+        wait_until(lambda: [e for e in events(c) if e["kind"] == "undrain"],
+                   "the draining member back", 20)
+    finally:
+        for p in pids:
+            try:
+                os.killpg(p, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+    wait_until(lambda: len(c.running()) == 3, "three members running again", 30)
+    settle(c)
+    assert len(cloud.srv.members()) == 3
+    assert not removals(cloud.srv)
+    assert "provider set_size failed" not in c.logtext(), c.logtext()
+    c.finish()
