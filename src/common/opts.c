@@ -36,15 +36,21 @@ static const char *failed_arg(char **argv, int c)
 int opts_reject(int opt, char **argv, const char *cmd, struct err *e)
 {
 	const char *a;
+	int name_len;
 
 	if (opt == ':')
 		return err_set(e, "%s needs a value", argv[optind - 1]);
 	a = failed_arg(argv, optopt);
+	/* The name only, never what follows '=': it may be a secret
+	 * (-exoscale-api-secret=...), and errors reach logs and journals. */
+	name_len = (int)strcspn(a, "=");
+	if (name_len > 64)
+		name_len = 64;
 	/* Go's flag package, which the seeds' tools use, takes -name too. */
 	if (is_cluster(a) && strlen(a) > 2 && isalpha((unsigned char)a[1]))
-		return err_set(e, "unknown option %.64s: long options take two dashes, "
-		    "try -%.*s (see poolscale %s --help)", a, (int)strcspn(a, "="), a, cmd);
-	return err_set(e, "unknown option %s (see poolscale %s --help)", a, cmd);
+		return err_set(e, "unknown option %.*s: long options take two dashes, "
+		    "try -%.*s (see poolscale %s --help)", name_len, a, name_len, a, cmd);
+	return err_set(e, "unknown option %.*s (see poolscale %s --help)", name_len, a, cmd);
 }
 
 int opts_no_operands(int argc, char **argv, const char *cmd, struct err *e)

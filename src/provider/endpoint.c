@@ -28,9 +28,10 @@ static int check_authority(const char *url, const char *a, size_t n, struct err 
 	const char *colon;
 	size_t hn;
 
+	/* Not quoted: the user info may be a key and secret. */
 	if (memchr(a, '@', n) != NULL)
-		return err_set(e, SHOW " has user info (user@host): credentials go in the "
-		    "key and secret settings, never in the URL", url);
+		return err_set(e, "the URL has user info (user@host): credentials go in the "
+		    "key and secret settings, never in the URL");
 	if (n > 0 && a[0] == '[') {
 		const char *close = memchr(a, ']', n);
 

@@ -143,6 +143,20 @@ def test_single_dash_long_flag_is_named_with_a_hint(tmp_path, args, cmd, flag):
             and f"long options take two dashes, try --{flag} " in out), out
 
 
+@pytest.mark.parametrize("args", [
+    ["sd", "-exoscale-api-secret=EXOs3cretvalue", "--pool-id", POOL_ID],
+    ["sd", "--exoscale-api-secrt=EXOs3cretvalue", "--pool-id", POOL_ID],
+    ["sd", "--endpoint", "https://EXOkey:EXOs3cretvalue@api.example.com/v2",
+     "--pool-id", POOL_ID, "--output", "x.json"],
+], ids=["single_dash", "misspelt", "user_info"])
+def test_flag_errors_never_echo_a_secret(tmp_path, args):
+    # A mistyped flag's value, or a URL's user info, may be a secret: the
+    # error names the flag, not what it was given.
+    rc, out = run(tmp_path, args, "secret")
+    assert rc == 2, out
+    assert "EXOs3cretvalue" not in out, out
+
+
 # ---- the seed tool's flags, as a drop-in ----
 
 def test_sd_takes_the_seed_tools_flags(contract_server, tmp_path):
