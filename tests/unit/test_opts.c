@@ -33,9 +33,12 @@ static const struct {
 	{ "single_dash_after_operand", { "stray", "-output", "f" },
 	  "unknown option -output: long options take two dashes, try --output "
 	  "(see poolscale sd --help)" },
+	/* The value is never echoed: it may be a secret. */
 	{ "single_dash_with_value", { "-output=f.json" },
-	  "unknown option -output=f.json: long options take two dashes, try --output "
+	  "unknown option -output: long options take two dashes, try --output "
 	  "(see poolscale sd --help)" },
+	{ "long_unknown_with_value", { "--api-secrt=s3cret" },
+	  "unknown option --api-secrt (see poolscale sd --help)" },
 	{ "short_unknown", { "-x" }, "unknown option -x (see poolscale sd --help)" },
 	{ "short_unknown_then_word", { "-x", "-output", "f" },
 	  "unknown option -x (see poolscale sd --help)" },
