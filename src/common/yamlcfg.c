@@ -42,6 +42,16 @@ static void syntax_error(struct ycfg *c, const yaml_parser_t *p)
 	    p->context ? " " : "", p->context ? p->context : "");
 }
 
+static bool has_anchor(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT: return ev->data.scalar.anchor != NULL;
+	case YAML_SEQUENCE_START_EVENT: return ev->data.sequence_start.anchor != NULL;
+	case YAML_MAPPING_START_EVENT: return ev->data.mapping_start.anchor != NULL;
+	default: return false;
+	}
+}
+
 /* One pass over the parser's events before the document is built, because
  * libyaml's loader takes time quadratic in the nesting depth (100 KB of "["
  * took 12 s) and silently drops every document after the first. Events come
@@ -51,7 +61,7 @@ static bool precheck(struct ycfg *c, const char *text, size_t len)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
-	int depth = 0, docs = 0;
+	int depth = 0, docs = 0, anchors = 0, aliases = 0;
 	bool ok = true, end = false;
 
 	yaml_parser_initialize(&p);
@@ -62,6 +72,16 @@ static bool precheck(struct ycfg *c, const char *text, size_t len)
 			break;
 		}
 		switch (ev.type) {
+		case YAML_ALIAS_EVENT:
+			/* libyaml finds each alias's anchor by a walk over all
+			 * of them (quadratic: 40,000 took 4 s), and a reader
+			 * that follows aliases to aliases goes exponential. */
+			if (++aliases > YCFG_ALIASES_MAX) {
+				mark_error(c, ev.start_mark, "more than %d aliases (*name)",
+				    YCFG_ALIASES_MAX);
+				ok = false;
+			}
+			break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1) {
 				mark_error(c, ev.start_mark, "a second YAML document (\"---\"): "
@@ -71,6 +91,12 @@ static bool precheck(struct ycfg *c, const char *text, size_t len)
 			break;
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT:
+			if (has_anchor(&ev) && ++anchors > YCFG_ANCHORS_MAX) {
+				mark_error(c, ev.start_mark, "more than %d anchors (&name)",
+				    YCFG_ANCHORS_MAX);
+				ok = false;
+				break;
+			}
 			if (++depth > YCFG_DEPTH_MAX) {
 				mark_error(c, ev.start_mark, "nested deeper than %d levels",
 				    YCFG_DEPTH_MAX);
@@ -80,6 +106,13 @@ static bool precheck(struct ycfg *c, const char *text, size_t len)
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT:
 			depth--;
+			break;
+		case YAML_SCALAR_EVENT:
+			if (has_anchor(&ev) && ++anchors > YCFG_ANCHORS_MAX) {
+				mark_error(c, ev.start_mark, "more than %d anchors (&name)",
+				    YCFG_ANCHORS_MAX);
+				ok = false;
+			}
 			break;
 		case YAML_STREAM_END_EVENT:
 			end = true;

@@ -16,6 +16,8 @@
 #define YMAP_MAX_KEYS 64
 #define YCFG_DEPTH_MAX 32			/* mappings and lists in one another */
 #define YCFG_FILE_MAX_BYTES (1024 * 1024)	/* a config is a few KB */
+#define YCFG_ANCHORS_MAX 32			/* &name: a config needs few, if any */
+#define YCFG_ALIASES_MAX 32			/* *name */
 
 struct ycfg {
 	yaml_document_t doc;
@@ -26,7 +28,8 @@ struct ycfg {
 };
 
 /* Reads and parses file: one YAML document, at most YCFG_FILE_MAX_BYTES,
- * nested at most YCFG_DEPTH_MAX deep. On a syntax error, one of those
+ * nested at most YCFG_DEPTH_MAX deep, with at most YCFG_ANCHORS_MAX
+ * anchors and YCFG_ALIASES_MAX aliases. On a syntax error, one of those
  * limits or an I/O failure the error is recorded and the root is NULL.
  * Always pair with ycfg_fini(). */
 void ycfg_load(struct ycfg *c, const char *file);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -200,6 +201,42 @@ static void test_deep_nesting_fails_fast(void **state)
 	free(text);
 }
 
+/* 40,000 anchors and their aliases (780 KB, under the file cap): libyaml
+ * looks up every alias among all anchors, 4 s of CPU before any error. The
+ * pre-pass stops at the 33rd anchor, at once. A few are still fine. */
+static void test_many_anchors_fail_fast(void **state)
+{
+	enum { N = 40000 };
+	struct buf text;
+	struct ctl_cfg c;
+	struct buf errs;
+	struct timespec t0, t1;
+	char line[64];
+
+	(void)state;
+	buf_init(&text, 1 << 20);
+	buf_append(&text, "x:\n", 3);
+	for (int i = 0; i < N; i++) {
+		int n = snprintf(line, sizeof(line), "  - &a%d v\n  - *a%d\n", i, i);
+
+		buf_append(&text, line, (size_t)n);
+	}
+	buf_append(&text, "", 1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	assert_int_equal(load(text.p, &c, &errs), 1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	/* Anchor 33 is on line 1 + 2 * 32 + 1 = 66. */
+	assert_non_null(strstr(errs.p, "/etc/p/poolscale.yml:66: more than 32 anchors"));
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500);
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+	buf_fini(&text);
+	assert_int_equal(load("min: &m 2\nmax: 4\ninitial: *m\n", &c, &errs), 0);
+	assert_int_equal(c.initial, 2);
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+}
+
 static void test_beyond_loopback_needs_token(void **state)
 {
 	struct ctl_cfg c;
@@ -230,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_duplicate_is_one_error),
 		cmocka_unit_test(test_deep_nesting_fails_fast),
+		cmocka_unit_test(test_many_anchors_fail_fast),
 		cmocka_unit_test(test_beyond_loopback_needs_token),
 	};
 
