@@ -343,6 +343,10 @@ static void follow_bounds(struct controller *c, const struct member_list *l)
 
 	c->prov_min = l->min_size;
 	c->prov_max = l->max_size;
+	/* At the first start the desired size is a placeholder that adoption
+	 * is about to replace, within these bounds: no event for it. */
+	if (c->adopt.first)
+		return;
 	ctl_bounds(c, &min, &max);
 	if (c->desired >= min && c->desired <= max)
 		return;
@@ -374,6 +378,8 @@ static void take_size(struct controller *c, const struct member_list *l, bool ou
 		    l->size >= 0 ? "provider_size" : "members");
 		break;
 	case ADOPT_OUTSIDE:
+		if (want == prev)
+			break;	/* the bounds moved it there already */
 		event(c, "desired", "desired size %d -> %d: the provider's size went from %d to %d "
 		    "outside the controller (kept within [%d, %d])", prev, want, was, found,
 		    min, max);
