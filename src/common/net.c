@@ -162,7 +162,9 @@ int net_listen_freeze(int fd, struct err *e)
 {
 	/* A socket filter that drops every packet: on a listener it sees the
 	 * SYNs and the handshakes' last ACKs, never the queued connections'
-	 * traffic (those are sockets of their own already). */
+	 * traffic (those are sockets of their own already). One window stays:
+	 * a handshake half done at the freeze loses its last ACK, so that
+	 * client, connected on its side, is reset when the listener closes. */
 	static struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
 	struct sock_fprog prog = { .len = 1, .filter = drop_all };
 
