@@ -45,7 +45,7 @@ load_summary() {
 		/^  requests/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "failed") f = kv[2] } }
 		/^  rate/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "achieved") { a = kv[2]; sub(/\/s/, "", a) } } }
 		/^  windows/ { for (i = 2; i <= NF; i++) { split($i, kv, "=")
-			if (kv[1] == "min") wmin = kv[2]; if (kv[1] == "max") wmax = kv[2] } }
+			if (kv[1] == "low") wmin = kv[2]; if (kv[1] == "high") wmax = kv[2] } }
 		/^  latency/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v = kv[2]; sub(/ms/, "", v)
 			if (kv[1] == "p50") p50 = v; if (kv[1] == "p99") p99 = v } }
 		/^  send lag/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); v = kv[2]; sub(/ms/, "", v)

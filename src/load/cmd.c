@@ -293,7 +293,7 @@ static void print_summary(const struct load_result *r, const struct load_rate *r
 	    rate->end_s > 0 ? rate->total / rate->end_s : 0,
 	    r->span_s > 0 ? (double)r->sent / r->span_s : 0, r->span_s);
 	if (p->windows > 0)
-		printf("  windows   sent/due per 1s window: min=%.4f max=%.4f over %u windows\n",
+		printf("  windows   sent/due per 1s window: low=%.4f high=%.4f over %u windows\n",
 		    p->window_min, p->window_max, p->windows);
 	printf("  latency   min=%.3fms mean=%.3fms p50=%.3fms p90=%.3fms p95=%.3fms "
 	    "p99=%.3fms p99.9=%.3fms max=%.3fms (ok answers, from the scheduled time)\n",
