@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/logonce.h"
 #include "common/loop.h"
 #include "common/opts.h"
 #include "common/parse.h"
@@ -115,6 +116,7 @@ struct sd {
 	struct prov_runner *runner;
 	char *last;			/* what the file holds */
 	char last_error[192];
+	struct log_once write_log;
 	uint64_t timer;
 };
 
@@ -329,10 +331,12 @@ static void write_members(struct sd *s, const struct member_list *l)
 		return;
 	}
 	if (file_write_atomic(s->output, json, strlen(json), &e) == -1) {
-		log_msg(LOG_ERROR, "could not write the file", "file=%s error=%s", s->output, e.msg);
+		/* Retried every interval: said once per cause, and on recovery. */
+		log_once_fail(&s->write_log, LOG_ERROR, "could not write the file", e.msg);
 		free(json);
 		return;
 	}
+	log_once_ok(&s->write_log, "the file is written again");
 	log_msg(LOG_INFO, "targets written", "file=%s targets=%zu", s->output, n);
 	free(s->last);
 	s->last = json;

@@ -236,6 +236,27 @@ def test_sd_failing_from_the_start_writes_an_empty_list(contract_server, tmp_pat
         sd.finish()
 
 
+def test_sd_unwritable_file_is_logged_once_per_cause(contract_server, tmp_path):
+    # The output's directory is missing (a volume not mounted yet): sd
+    # retries every interval and says so once, then once when it works.
+    srv = contract_server("exoscale", size=1, address_base="127.0.3.1")
+    out = tmp_path / "later" / "targets.json"
+    with environment(EXOSCALE_API_KEY=EXO_KEY, EXOSCALE_API_SECRET=EXO_SECRET):
+        sd = Proc(["sd", "--output", str(out), "--interval", "300ms", "--pool-id", POOL_ID,
+                   "--endpoint", srv.url + "/v2"], tmp_path, "sd")
+    try:
+        sd.wait_log(r"could not write the file", 10)
+        lists = len(srv.requests())
+        wait_until(lambda: len(srv.requests()) >= lists + 10, "ten more lists", 30)
+        assert sd.logtext().count("could not write the file") == 1, sd.logtext()
+        (tmp_path / "later").mkdir()
+        wait_until(lambda: targets(out) == running(srv) and len(running(srv)) == 1,
+                   "the file once its directory exists", 20)
+        sd.wait_log(r"the file is written again", 10)
+    finally:
+        sd.finish()
+
+
 def test_sd_failing_from_the_start_keeps_an_earlier_runs_file(contract_server, tmp_path):
     srv = contract_server("exoscale", size=1)
     srv.fault("status", status=403, count=100000)
