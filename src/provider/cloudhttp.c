@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/backoff.h"
 #include "common/clock.h"
 #include "common/fileio.h"
 
@@ -75,16 +76,12 @@ void cloud_http_nap(struct cloud_http *h, int64_t ms)
  * of many controllers spread out but none retries at once. */
 static int64_t backoff(struct cloud_http *h, int attempt, int64_t retry_after_ms)
 {
-	int64_t cap = h->cfg.backoff_ms;
+	int64_t d = backoff_ms(attempt, h->cfg.backoff_ms, h->cfg.backoff_max_ms, &h->seed);
 
-	for (int i = 1; i < attempt && cap < h->cfg.backoff_max_ms; i++)
-		cap *= 2;
-	if (cap > h->cfg.backoff_max_ms)
-		cap = h->cfg.backoff_max_ms;
-	cap = cap / 2 + (int64_t)(rand_r(&h->seed) % (unsigned)(cap / 2 + 1));
-	if (retry_after_ms > cap)
-		cap = retry_after_ms < h->cfg.backoff_max_ms ? retry_after_ms : h->cfg.backoff_max_ms;
-	return cap;
+	/* The server's Retry-After wins when longer, within the cap. */
+	if (retry_after_ms > d)
+		d = retry_after_ms < h->cfg.backoff_max_ms ? retry_after_ms : h->cfg.backoff_max_ms;
+	return d;
 }
 
 static size_t collect(char *p, size_t size, size_t n, void *ctx)
