@@ -10,6 +10,12 @@
 #define CG2_ROOT "/sys/fs/cgroup"
 #define CG1_CPU "/sys/fs/cgroup/cpu"
 #define CFS_PERIOD_US 100000
+/* The pool's group outweighs anything else on the machine (the largest
+ * weight each version takes), so an instance gets its vcpu when the
+ * machine is busy, as a VM gets its vCPU; each instance's quota still caps
+ * it, so the pool never takes more than the sum of its quotas. */
+#define CG2_POOL_WEIGHT "10000"
+#define CG1_POOL_SHARES "262144"
 
 static int write_file(const char *path, const char *text, struct err *e)
 {
@@ -60,7 +66,8 @@ int cgroup_cpu_limit(const char *name, pid_t pid, double vcpu, char *dir, size_t
 	if (has_v2_cpu()) {
 		if (write_file(CG2_ROOT "/cgroup.subtree_control", "+cpu", e) == -1 ||
 		    make_dir(CG2_ROOT "/poolscale", e) == -1 ||
-		    write_file(CG2_ROOT "/poolscale/cgroup.subtree_control", "+cpu", e) == -1)
+		    write_file(CG2_ROOT "/poolscale/cgroup.subtree_control", "+cpu", e) == -1 ||
+		    write_file(CG2_ROOT "/poolscale/cpu.weight", CG2_POOL_WEIGHT, e) == -1)
 			return -1;
 		snprintf(dir, cap, CG2_ROOT "/poolscale/%s", name);
 		if (make_dir(dir, e) == -1)
@@ -76,7 +83,8 @@ int cgroup_cpu_limit(const char *name, pid_t pid, double vcpu, char *dir, size_t
 	} else if (access(CG1_CPU "/cpu.cfs_quota_us", F_OK) == 0) {
 		char q[32];
 
-		if (make_dir(CG1_CPU "/poolscale", e) == -1)
+		if (make_dir(CG1_CPU "/poolscale", e) == -1 ||
+		    write_file(CG1_CPU "/poolscale/cpu.shares", CG1_POOL_SHARES, e) == -1)
 			return -1;
 		snprintf(dir, cap, CG1_CPU "/poolscale/%s", name);
 		if (make_dir(dir, e) == -1)

@@ -9,7 +9,9 @@
 
 #include "common/err.h"
 
-/* Creates poolscale/NAME with a quota of vcpu cores and moves pid into it;
+/* Creates poolscale/NAME with a quota of vcpu cores and moves pid into it
+ * (the poolscale group gets the largest CPU weight, so a busy machine does
+ * not take an instance's share away);
  * the directory goes to dir (for cgroup_remove). 0, or -1 when the machine
  * does not allow it (e names why). */
 int cgroup_cpu_limit(const char *name, pid_t pid, double vcpu, char *dir, size_t cap,
