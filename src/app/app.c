@@ -167,7 +167,9 @@ static int cut_short(struct app *a, enum wait_end why)
  *      --shutdown-delay, so load balancers see it leave before it does;
  *   2. the listener is frozen (no new connection completes; their clients
  *      are refused once it closes) and the loops accept the queue;
- *   3. the loops drain: requests in flight finish, idle connections close.
+ *   3. the loops drain: requests in flight finish, idle keep-alive
+ *      connections close, and a connection that has not sent its first
+ *      request yet gets the read timeout to send it (http_server_drain).
  * Closing the listener while connections wait in its queue would reset
  * them. 0 when every request was answered, -1 when --drain-timeout or a
  * second signal cut it short. */
