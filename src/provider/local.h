@@ -2,7 +2,12 @@
  * process (or a configured command) on its own loopback address 127.0.1.N,
  * in its own session so it outlives the controller, with a CPU quota where
  * cgroups allow. Its table is kept in STATE_DIR/local/instances.json and
- * re-adopted on start (pid plus process start time). */
+ * re-adopted on start (pid plus process start time). The table is written
+ * ahead: a member is in it before it is forked, and its pid before it may
+ * run, so a crash at any point leaves no process it does not know; ids are
+ * never reused. Not here: the table's format (provider/ltable.h), finding
+ * the pool's lost processes (provider/lstray.h), the start backoff
+ * (provider/respawn.h). */
 #ifndef POOLSCALE_PROVIDER_LOCAL_H
 #define POOLSCALE_PROVIDER_LOCAL_H
 
