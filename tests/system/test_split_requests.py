@@ -4,10 +4,9 @@ metrics, controller API). The server grows its input buffer under the parsed
 head: it must answer the request it was sent (under ASan, a stale view into
 the old buffer aborts the process; in a release build it misrouted)."""
 import json
-import os
 import socket
 
-from conftest import ROOT, Conn, wait_until
+from conftest import Conn, wait_until
 from test_lb import lb  # noqa: F401 (fixture)
 
 HEAD_FILL = 4096
@@ -93,11 +92,19 @@ def same_answer_split_or_whole(addr, method, path, body, ctype="application/octe
 
 
 def alert_body(min_size):
-    """The reference Alertmanager payload, padded past the 4 KiB buffer."""
-    path = os.path.join(ROOT, "..", "shared", "reference", "alertmanager-webhook.json")
-    with open(path) as f:
-        doc = json.load(f)
-    doc["padding"] = "x" * min_size
+    """An Alertmanager webhook (version 4, the shape of the reference
+    payload), padded past the 4 KiB buffer. Inline, so the test needs no
+    shared/ beside the clone."""
+    labels = {"alertname": "PoolCPUHigh", "pool": "web", "poolscale_action": "up",
+              "severity": "scaling"}
+    doc = {"receiver": "poolscale", "status": "firing", "version": "4",
+           "groupKey": '{}:{alertname="PoolCPUHigh", pool="web"}', "truncatedAlerts": 0,
+           "alerts": [{"status": "firing", "labels": labels, "annotations": {},
+                       "startsAt": "2026-01-01T10:00:00Z",
+                       "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "3b0dcf7dcacc0b4a"}],
+           "groupLabels": {"alertname": "PoolCPUHigh", "pool": "web"},
+           "commonLabels": labels, "commonAnnotations": {},
+           "externalURL": "http://127.0.0.1:19093", "padding": "x" * min_size}
     return json.dumps(doc).encode()
 
 
