@@ -145,14 +145,15 @@ static void eval_total(const struct target_cfg *cfg, double value,
 	r->known = true;
 	r->value = sum;
 	r->need = sum / value;
-	/* A silent member: 0 scaling out, one instance's worth scaling in
-	 * (HPA's conservative fill-in); never enough to turn the direction. */
-	if (r->missing > 0 && r->need < cur)
-		r->need = fmin((double)cur, r->need + r->missing);
 	if (backlog > 0) {
 		r->backlog = backlog / (value * (double)cfg->backlog_drain_ms / 1000.0);
 		r->need += r->backlog;
 	}
+	/* A silent member: 0 scaling out, one instance's worth scaling in
+	 * (HPA's conservative fill-in); never enough to turn the direction,
+	 * so it comes after the backlog, which is part of the direction. */
+	if (r->missing > 0 && r->need < cur)
+		r->need = fmin((double)cur, r->need + r->missing);
 	r->within = cur > 0 && fabs(1 - r->need / cur) <= cfg->tolerance;
 }
 
