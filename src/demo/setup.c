@@ -30,6 +30,14 @@
 	"sum by (instance) (rate(node_cpu_seconds_total{pool=\"{pool}\",mode!=\"idle\"}[" \
 	RULES_WINDOW "])) / sum by (instance) (rate(node_cpu_seconds_total{pool=\"{pool}\"}[" \
 	RULES_WINDOW "]))"
+/* The demand that does not saturate: every /load an instance received
+ * (served, queued or refused), as a pool total; and the queued ones. */
+#define REQUESTS_QUERY \
+	"sum by (instance) (rate(poolscale_app_requests_received_total{pool=\"{pool}\"}[" \
+	RULES_WINDOW "]))"
+#define BACKLOG_QUERY "sum(poolscale_app_queue_length{pool=\"{pool}\"})"
+/* The utilisation the pool is sized for, on requests and on CPU. */
+#define TARGET_UTIL 0.7
 
 static void path_in(char *dst, size_t cap, const char *dir, const char *name)
 {
@@ -87,7 +95,7 @@ done:
 static int write_controller_cfg(const struct demo_plan *p, struct err *e)
 {
 	char path[PATH_MAX + 32];
-	char policy[1024];
+	char policy[2048];
 	struct buf b;
 
 	buf_init(&b, 1 << 20);
@@ -96,15 +104,28 @@ static int write_controller_cfg(const struct demo_plan *p, struct err *e)
 		    "policy:\n"
 		    "  kind: target\n"
 		    "  target:\n"
-		    "    value: 0.7\n"
 		    "    tolerance: 0.1\n"
 		    "    warmup: 5s\n"
 		    "    stabilization: 20s\n"
 		    "    scale_in_limit: 0\n"
-		    "    query: '%s'\n"
+		    "    # requests received as a pool total at %.0f%% of an instance's\n"
+		    "    # %.1f req/s, the CPU as a second opinion, and what queues\n"
+		    "    # drained within 5 s (docs/policies.md)\n"
+		    "    metrics:\n"
+		    "      - query: '%s'\n"
+		    "        type: total\n"
+		    "        value: %.3f\n"
+		    "      - query: '%s'\n"
+		    "        type: average\n"
+		    "        value: %.2f\n"
+		    "    backlog:\n"
+		    "      query: '%s'\n"
+		    "      drain: 5s\n"
 		    "prometheus:\n"
 		    "  url: http://127.0.0.1:%d\n"
-		    "  timeout: 1500ms\n", TARGET_QUERY, p->prom_port);
+		    "  timeout: 1500ms\n", TARGET_UTIL * 100, p->capacity_rps, REQUESTS_QUERY,
+		    TARGET_UTIL * p->capacity_rps, TARGET_QUERY, TARGET_UTIL, BACKLOG_QUERY,
+		    p->prom_port);
 	else
 		snprintf(policy, sizeof(policy),
 		    "policy:\n"
