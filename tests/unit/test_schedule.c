@@ -7,13 +7,36 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/cron.h"
 #include "common/tz.h"
 #include "policy/schedule.h"
 
-static const struct sched_clock real = { tz_offset_s, NULL };
+static struct tz_db db;
+static const struct sched_clock real = { tz_db_offset_s, &db };
+
+static int load_zones(void **state)
+{
+	struct err e;
+
+	(void)state;
+	if (tz_db_add(&db, "Europe/Zurich", &e) == -1 ||
+	    tz_db_add(&db, "America/New_York", &e) == -1) {
+		fprintf(stderr, "%s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int free_zones(void **state)
+{
+	(void)state;
+	tz_db_fini(&db);
+	return 0;
+}
 
 /* 2026-01-05T00:00:00Z, a Monday. */
 #define MON_2026_01_05 1767571200LL
@@ -325,9 +348,85 @@ static void test_tz_check(void **state)
 	assert_int_equal(tz_check("../../etc/passwd", &e), -1);
 	assert_non_null(strstr(e.msg, "not an IANA time zone name"));
 	assert_int_equal(tz_check("Europe/", &e), -1);
-	assert_int_equal(tz_offset_s(NULL, "Europe/Zurich", MON_2026_01_05), 3600);
-	assert_int_equal(tz_offset_s(NULL, "America/New_York", NY_SPRING), -4 * 3600);
-	tz_reset();
+	assert_int_equal(tz_db_offset_s(&db, "Europe/Zurich", MON_2026_01_05), 3600);
+	assert_int_equal(tz_db_offset_s(&db, "America/New_York", NY_SPRING), -4 * 3600);
+	assert_int_equal(tz_db_offset_s(&db, "America/New_York", NY_SPRING - 1), -5 * 3600);
+	assert_int_equal(tz_db_offset_s(&db, "UTC", NY_SPRING), 0);
+}
+
+/* Our reading of the TZif files agrees with the C library's every 3 days
+ * and an hour from 1900 to 2100 (past the files' last transition, where
+ * the footer's rule decides); the DST tests above pin the exact seconds. */
+static void test_tz_matches_libc(void **state)
+{
+	static const char *const zones[] = {
+		"Europe/Zurich", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe",
+		"Asia/Kathmandu", "America/Sao_Paulo", "Pacific/Apia", "Africa/Casablanca",
+		"America/St_Johns", "Europe/Dublin",
+	};
+	struct tz_db d = { .n = 0 };
+	struct err e;
+	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	long checked = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		char tz[80];
+
+		if (tz_db_add(&d, zones[i], &e) == -1)
+			fail_msg("%s", e.msg);
+		snprintf(tz, sizeof(tz), ":%s", zones[i]);
+		setenv("TZ", tz, 1);
+		tzset();
+		for (int64_t t = -2208988800LL; t < 4102444800LL; t += 86400 * 3 + 3607) {
+			time_t tt = (time_t)t;
+			struct tm tm;
+
+			localtime_r(&tt, &tm);
+			if (tm.tm_gmtoff != tz_db_offset_s(&d, zones[i], t))
+				fail_msg("%s at %lld: libc %ld, ours %ld", zones[i], (long long)t,
+				    tm.tm_gmtoff, tz_db_offset_s(&d, zones[i], t));
+			checked++;
+		}
+	}
+	assert_true(checked > 100000);
+	if (old) {
+		setenv("TZ", old, 1);
+		free(old);
+	} else {
+		unsetenv("TZ");
+	}
+	tzset();
+	tz_db_fini(&d);
+}
+
+static void test_tz_rules(void **state)
+{
+	struct tz_rule r;
+	struct tz_zone z = { .has_rule = true };
+	struct err e;
+
+	(void)state;
+	/* Southern hemisphere: daylight time across the new year. */
+	assert_int_equal(tz_rule_parse("AEST-10AEDT,M10.1.0,M4.1.0/3", &z.rule, &e), 0);
+	assert_int_equal(tz_zone_offset_s(&z, 1767571200), 11 * 3600);	/* January */
+	assert_int_equal(tz_zone_offset_s(&z, 1782864000), 10 * 3600);	/* July */
+	assert_int_equal(tz_rule_parse("<+0545>-5:45", &r, &e), 0);
+	assert_false(r.has_dst);
+	assert_int_equal(r.std_off, 5 * 3600 + 45 * 60);
+	assert_int_equal(tz_rule_parse("EST5EDT,M3.2.0,M11.1.0", &r, &e), 0);
+	assert_int_equal(r.std_off, -5 * 3600);
+	assert_int_equal(r.dst_off, -4 * 3600);
+	assert_int_equal(tz_rule_parse("EST5EDT,M3.2.0", &r, &e), -1);
+	assert_int_equal(tz_rule_parse("E5", &r, &e), -1);
+	assert_int_equal(tz_rule_parse("EST5EDT,M13.2.0,M11.1.0", &r, &e), -1);
+	{
+		static const unsigned char junk[60] = "TZif2";
+		struct tz_zone bad;
+
+		assert_int_equal(tz_zone_parse(junk, 10, &bad, &e), -1);
+		assert_int_equal(tz_zone_parse(junk, sizeof(junk), &bad, &e), -1);
+	}
 }
 
 int main(void)
@@ -343,7 +442,9 @@ int main(void)
 		cmocka_unit_test(test_overlap_bounds),
 		cmocka_unit_test(test_memo_agrees),
 		cmocka_unit_test(test_tz_check),
+		cmocka_unit_test(test_tz_matches_libc),
+		cmocka_unit_test(test_tz_rules),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, load_zones, free_zones);
 }
