@@ -411,6 +411,10 @@ static void test_tz_rules(void **state)
 	assert_int_equal(tz_rule_parse("AEST-10AEDT,M10.1.0,M4.1.0/3", &z.rule, &e), 0);
 	assert_int_equal(tz_zone_offset_s(&z, 1767571200), 11 * 3600);	/* January */
 	assert_int_equal(tz_zone_offset_s(&z, 1782864000), 10 * 3600);	/* July */
+	/* A change in February: the year of a January or February date. */
+	assert_int_equal(tz_rule_parse("XST-1XDT,M2.1.0,M11.1.0", &z.rule, &e), 0);
+	assert_int_equal(tz_zone_offset_s(&z, 1895097600), 3600);	/* 2030-01-20 */
+	assert_int_equal(tz_zone_offset_s(&z, 1896912000), 7200);	/* 2030-02-10 */
 	assert_int_equal(tz_rule_parse("<+0545>-5:45", &r, &e), 0);
 	assert_false(r.has_dst);
 	assert_int_equal(r.std_off, 5 * 3600 + 45 * 60);
