@@ -11,6 +11,8 @@
 
 #define MINUTE_MS 60000LL
 
+_Static_assert(TZ_NAME_MAX <= SCHED_ZONE_MAX, "a checked zone name fits an entry");
+
 static bool valid_name(const char *s)
 {
 	if (*s == '\0')
@@ -96,7 +98,7 @@ static void read_entry(struct ycfg *y, yaml_node_t *n, int i, struct ctl_cfg *c)
 		if (tz_check(zone, &e) == -1)
 			ycfg_error(y, ymap_get(&m, "timezone"), "%s.timezone: %s", path, e.msg);
 		else
-			snprintf(s->zone, sizeof(s->zone), "%s", zone);	/* checked: fits */
+			memcpy(s->zone, zone, strlen(zone) + 1);	/* checked: < TZ_NAME_MAX */
 	}
 	ymap_done(&m);
 }
