@@ -60,6 +60,11 @@ def test_open_window_raises_min_in_the_controller(pool):
     st, ev = http_json("GET", c.api + "/api/v1/events")
     opened = [e for e in ev["events"] if e["kind"] == "schedule"]
     assert len(opened) == 1 and "window always opened" in opened[0]["message"], ev
+    r = subprocess.run([BIN, "status", "--api", c.api], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "min 2, max 5" in r.stdout and "schedule always: open" in r.stdout, r.stdout
+    assert "schedule later: closed" in r.stdout, r.stdout
     # The API keeps to the window's bounds and says why.
     st, body = http_json("PUT", c.api + "/api/v1/pool/size", {"size": 1})
     assert st == 400 and "schedule window always open" in body["error"], body
