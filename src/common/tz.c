@@ -96,7 +96,7 @@ static const char *rule_change(const char *s, struct tz_change *c)
 	return s;
 }
 
-int tz_rule_parse(const char *s, struct tz_rule *r, struct err *e)
+static int rule_parse(const char *s, struct tz_rule *r, struct err *e)
 {
 	const char *p = rule_name(s);
 	int32_t v;
@@ -119,6 +119,15 @@ int tz_rule_parse(const char *s, struct tz_rule *r, struct err *e)
 	if (*p != ',' || !(p = rule_change(p + 1, &r->start)) || *p != ',' ||
 	    !(p = rule_change(p + 1, &r->end)) || *p != '\0')
 		return err_set(e, "TZ rule \"%.40s\": bad or missing change dates", s);
+	return 0;
+}
+
+int tz_rule_parse(const char *s, struct tz_rule *r, struct err *e)
+{
+	if (rule_parse(s, r, e) == -1) {
+		memset(r, 0, sizeof(*r));	/* nothing half-parsed: UTC */
+		return -1;
+	}
 	return 0;
 }
 

@@ -422,6 +422,8 @@ static void test_tz_rules(void **state)
 	assert_int_equal(r.std_off, -5 * 3600);
 	assert_int_equal(r.dst_off, -4 * 3600);
 	assert_int_equal(tz_rule_parse("EST5EDT,M3.2.0", &r, &e), -1);
+	assert_false(r.has_dst);	/* nothing half-parsed is left behind */
+	assert_int_equal(r.std_off, 0);
 	assert_int_equal(tz_rule_parse("E5", &r, &e), -1);
 	assert_int_equal(tz_rule_parse("EST5EDT,M13.2.0,M11.1.0", &r, &e), -1);
 	{
