@@ -114,7 +114,7 @@ static bool load_state(struct controller *c)
 	struct buf b;
 	struct err e;
 	json_t *root;
-	int missing = 0;
+	int missing = 0, min, max;
 	bool found = false;
 
 	c->desired = c->cfg->initial;
@@ -130,10 +130,13 @@ static bool load_state(struct controller *c)
 		json_decref(root);
 	}
 	buf_fini(&b);
-	if (c->desired < c->cfg->min)
-		c->desired = c->cfg->min;
-	if (c->desired > c->cfg->max)
-		c->desired = c->cfg->max;
+	/* The config's bounds, or an open schedule window's (evaluated first):
+	 * a size saved while a window lifted max survives a restart in it. */
+	ctl_bounds(c, &min, &max);
+	if (c->desired < min)
+		c->desired = min;
+	if (c->desired > max)
+		c->desired = max;
 	return found;
 }
 

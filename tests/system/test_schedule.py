@@ -91,3 +91,18 @@ def test_simulate_applies_the_schedule_by_simulated_time(tmp_path):
     rows = list(csv.DictReader((out / "timeseries.csv").open()))
     inside = [int(x["desired"]) for x in rows if 3615 < float(x["t_s"]) < 5400]
     assert inside and min(inside) == 5
+
+
+def test_size_above_max_survives_restart_in_the_window(pool):
+    # The window lifts max from 3 to 5; a size of 4 set in it is kept by a
+    # restart while the window is still open (not clamped to the config's 3).
+    c = pool(initial=1, max=3, extra=(
+        "schedule:\n  - name: sale\n    cron: \"* * * * *\"\n    duration: 1h\n    max: 5\n"))
+    st, body = http_json("PUT", c.api + "/api/v1/pool/size", {"size": 4})
+    assert (st, body["desired"]) == (200, 4), body
+    wait_until(lambda: len(running(c.api)) == 4, "4 running", timeout=30)
+    c.finish()
+    c2 = pool(name="controller2")
+    st, body = http_json("GET", c2.api + "/api/v1/status")
+    assert (body["max"], body["desired"]) == (5, 4), body
+    wait_until(lambda: len(running(c2.api)) == 4, "4 running after the restart", timeout=30)
