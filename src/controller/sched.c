@@ -62,9 +62,17 @@ void ctl_sched_update(struct controller *c, int64_t now_unix_s)
 		const struct sched_entry *s = &cfg->schedule[i];
 		uint32_t bit = 1u << i;
 
-		if ((b.active & bit) && !(was & bit))
-			sched_event(c, "schedule window %s opened (min %d, max %d): bounds now "
-			    "[%d, %d]", s->name, s->min, s->max, b.min, b.max);
+		if ((b.active & bit) && !(was & bit)) {
+			char set[48];
+
+			if (s->min >= 0 && s->max >= 0)
+				snprintf(set, sizeof(set), "min %d, max %d", s->min, s->max);
+			else
+				snprintf(set, sizeof(set), "%s %d", s->min >= 0 ? "min" : "max",
+				    s->min >= 0 ? s->min : s->max);
+			sched_event(c, "schedule window %s opened (%s): bounds now [%d, %d]",
+			    s->name, set, b.min, b.max);
+		}
 		else if (!(b.active & bit) && (was & bit))
 			sched_event(c, "schedule window %s closed: bounds now [%d, %d]", s->name,
 			    b.min, b.max);

@@ -59,7 +59,8 @@ def test_open_window_raises_min_in_the_controller(pool):
     assert metric(text, "poolscale_pool_min_size") == 2
     st, ev = http_json("GET", c.api + "/api/v1/events")
     opened = [e for e in ev["events"] if e["kind"] == "schedule"]
-    assert len(opened) == 1 and "window always opened" in opened[0]["message"], ev
+    assert len(opened) == 1, ev
+    assert opened[0]["message"] == "schedule window always opened (min 2): bounds now [2, 5]"
     r = subprocess.run([BIN, "status", "--api", c.api], capture_output=True, text=True,
                        timeout=30)
     assert r.returncode == 0, r.stderr
