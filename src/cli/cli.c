@@ -171,7 +171,8 @@ int cli_status_main(int argc, char **argv)
 	json_t *v = NULL, *m;
 	size_t i;
 	int rc = get_command(argc, argv, "status",
-	    "Shows the pool: sizes, members with state, address and age, last decision.",
+	    "Shows the pool: sizes, members with state, address and age, last decision,\n"
+	    "schedule windows open or closed.",
 	    "/api/v1/status", &v);
 
 	if (rc != -1)
@@ -200,6 +201,9 @@ int cli_status_main(int argc, char **argv)
 		printf("policy: %s%s%s%s\n", json_string_value(json_object_get(p, "kind")),
 		    why && *why ? " (" : "", why && *why ? why : "", why && *why ? ")" : "");
 	}
+	json_array_foreach(json_object_get(v, "schedule"), i, m)
+		printf("schedule %s: %s\n", json_string_value(json_object_get(m, "name")),
+		    json_is_true(json_object_get(m, "active")) ? "open" : "closed");
 	json_decref(v);
 	return 0;
 }

@@ -66,6 +66,25 @@ static json_t *member_json(const struct controller *c, const struct cmember *m)
 	    "age_s", (json_int_t)(now - m->created_unix_s), "health_fails", m->fails);
 }
 
+/* Each window: its settings, whether it is open and since when. */
+static json_t *schedule_json(const struct controller *c)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < c->cfg->nschedule; i++) {
+		const struct sched_entry *s = &c->cfg->schedule[i];
+		bool open = c->sched.b.active >> i & 1;
+
+		json_array_append_new(a, json_pack("{s:s, s:b, s:o, s:o, s:o, s:s}",
+		    "name", s->name, "active", open,
+		    "since", open ? json_integer(c->sched.b.since_s[i]) : json_null(),
+		    "min", s->min >= 0 ? json_integer(s->min) : json_null(),
+		    "max", s->max >= 0 ? json_integer(s->max) : json_null(),
+		    "timezone", s->zone[0] ? s->zone : "UTC"));
+	}
+	return a;
+}
+
 static void status(struct controller *c, struct http_conn *conn)
 {
 	json_t *members = json_array(), *v;
@@ -82,6 +101,7 @@ static void status(struct controller *c, struct http_conn *conn)
 	    "policy", "kind", ctl_policy_name(c->cfg->policy), "reason", c->as.last_reason,
 	    "metric", isfinite(c->as.metric) ? json_real(c->as.metric) : json_null(),
 	    "holding", c->as.held);
+	json_object_set_new(v, "schedule", schedule_json(c));
 	reply_json(conn, 200, v);
 }
 
@@ -110,7 +130,13 @@ static void put_size(struct controller *c, struct http_conn *conn, struct slice 
 	json_decref(root);
 	ctl_bounds(c, &min, &max);
 	if (n < min || n > max) {
-		if (min != c->cfg->min || max != c->cfg->max)
+		char open[256];
+
+		if (c->sched.b.active != 0)
+			snprintf(msg, sizeof(msg), "size %lld is outside [min, max] = [%d, %d] "
+			    "(schedule window %s open)", (long long)n, min, max,
+			    ctl_sched_active_names(c, open, sizeof(open)));
+		else if (min != c->cfg->min || max != c->cfg->max)
 			snprintf(msg, sizeof(msg), "size %lld is outside [min, max] = [%d, %d] "
 			    "(the configured [%d, %d] within the %s provider's own bounds [%d, %d])",
 			    (long long)n, min, max, c->cfg->min, c->cfg->max, c->prov.ops->name,

@@ -597,7 +597,7 @@ static void read_api(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 
 static void read_root(struct ycfg *y, struct ctl_cfg *c)
 {
-	yaml_node_t *root = ycfg_root(y), *lvl;
+	yaml_node_t *root = ycfg_root(y), *lvl, *sched;
 	struct ymap m;
 	int64_t v;
 
@@ -626,6 +626,8 @@ static void read_root(struct ycfg *y, struct ctl_cfg *c)
 	read_policy(y, ymap_get(&m, "policy"), c);
 	read_prometheus(y, ymap_get(&m, "prometheus"), c);
 	read_webhook(y, ymap_get(&m, "webhook"), c);
+	sched = ymap_get(&m, "schedule");
+	ctl_cfg_read_schedule(y, sched, c);
 	/* The world around the controller, for `poolscale simulate` only
 	 * (sim/config.c); the controller has no use for it. */
 	(void)ymap_get(&m, "simulate");
@@ -638,6 +640,7 @@ static void read_root(struct ycfg *y, struct ctl_cfg *c)
 	if (strcmp(c->provider, "local") == 0 && c->max > c->local.max_instances)
 		ycfg_error(y, root, "max (%d) is above provider.local.max_instances (%d)", c->max,
 		    c->local.max_instances);
+	ctl_cfg_check_schedule(y, sched, c);
 	if (c->health_timeout_ms >= c->health_interval_ms)
 		ycfg_error(y, root, "health.timeout must be below health.interval");
 	if (c->policy == CTL_POLICY_TARGET && c->prom_timeout_ms >= c->interval_ms)

@@ -10,6 +10,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "policy/schedule.h"
 #include "policy/step.h"
 #include "policy/target.h"
 #include "provider/aws.h"
@@ -36,6 +37,8 @@ struct ctl_cfg {
 	char file[1024];
 	char pool[64];
 	int min, max, initial;
+	struct sched_entry schedule[SCHED_MAX];	/* windows that replace min/max */
+	int nschedule;
 	bool initial_given;		/* else the first start adopts the pool's size */
 	int64_t interval_ms;
 	char state_dir[1024];
@@ -89,6 +92,12 @@ int ctl_cfg_load_string(const char *name, const char *text, struct ctl_cfg *cfg,
  * Same return convention; messages name the flag or key. */
 int ctl_cfg_finish(struct ctl_cfg *cfg, struct buf *errors);
 void ctl_cfg_fini(struct ctl_cfg *cfg);
+/* `schedule:` (controller/config_schedule.c), for config.c: read with the
+ * other keys, checked once min, max and the provider are known. */
+struct ycfg;
+struct yaml_node_s;
+void ctl_cfg_read_schedule(struct ycfg *y, struct yaml_node_s *n, struct ctl_cfg *cfg);
+void ctl_cfg_check_schedule(struct ycfg *y, struct yaml_node_s *n, const struct ctl_cfg *cfg);
 /* Opens the provider cfg names (credentials are read here, not at load). */
 int ctl_provider_open(struct ctl_cfg *cfg, struct provider *out, struct err *e);
 

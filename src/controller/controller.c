@@ -79,8 +79,8 @@ int ctl_active(const struct controller *c)
 
 void ctl_bounds(const struct controller *c, int *min, int *max)
 {
-	*min = c->cfg->min;
-	*max = c->cfg->max;
+	*min = c->sched.b.min;	/* the config's, or an open window's */
+	*max = c->sched.b.max;
 	if (c->prov_max >= 0 && *max > c->prov_max)
 		*max = c->prov_max;
 	if (c->prov_min >= 0 && *max < c->prov_min)
@@ -114,7 +114,7 @@ static bool load_state(struct controller *c)
 	struct buf b;
 	struct err e;
 	json_t *root;
-	int missing = 0;
+	int missing = 0, min, max;
 	bool found = false;
 
 	c->desired = c->cfg->initial;
@@ -130,10 +130,13 @@ static bool load_state(struct controller *c)
 		json_decref(root);
 	}
 	buf_fini(&b);
-	if (c->desired < c->cfg->min)
-		c->desired = c->cfg->min;
-	if (c->desired > c->cfg->max)
-		c->desired = c->cfg->max;
+	/* The config's bounds, or an open schedule window's (evaluated first):
+	 * a size saved while a window lifted max survives a restart in it. */
+	ctl_bounds(c, &min, &max);
+	if (c->desired < min)
+		c->desired = min;
+	if (c->desired > max)
+		c->desired = max;
 	return found;
 }
 
@@ -849,6 +852,7 @@ static int64_t tick(struct loop *l, void *ctx)
 	struct controller *c = ctx;
 
 	(void)l;
+	ctl_sched_update(c, clock_wall_unix_ms() / 1000);
 	reconcile(c);
 	ctl_autoscale_tick(c);
 	return c->cfg->interval_ms;
@@ -888,6 +892,8 @@ int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct e
 	c->seed = (unsigned)clock_mono_ns() ^ (unsigned)getpid();
 	if (events_init(&c->events, CTL_EVENTS) == -1)
 		return err_set(e, "out of memory");
+	if (ctl_sched_init(c, e) == -1)
+		return -1;
 	if (file_mkdirs(cfg->state_dir, e) == -1 || file_mkdirs(cfg->sd_dir, e) == -1)
 		return -1;
 	ctl_lock_path(cfg, lock, sizeof(lock));
@@ -923,6 +929,7 @@ void ctl_fini(struct controller *c)
 {
 	c->stopping = true;
 	ctl_autoscale_fini(c);
+	ctl_sched_fini(c);
 	if (c->loop != NULL) {
 		if (c->fast_timer)
 			loop_cancel_timer(c->loop, c->fast_timer);

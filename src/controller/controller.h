@@ -17,6 +17,7 @@
 #include "common/http_client.h"
 #include "common/loop.h"
 #include "common/net.h"
+#include "common/tz.h"
 #include "controller/adopt.h"
 #include "controller/config.h"
 #include "controller/events.h"
@@ -88,6 +89,13 @@ struct ctl_autoscale {
 	char last_reason[192];
 };
 
+/* Scheduled scaling (controller/sched.c). */
+struct ctl_sched {
+	struct tz_db tz;		/* the windows' zones, loaded at start */
+	struct sched_state st;
+	struct sched_bounds b;		/* the last evaluation: bounds and open windows */
+};
+
 struct controller {
 	struct ctl_cfg *cfg;
 	struct loop *loop;
@@ -116,6 +124,7 @@ struct controller {
 	double start_unix_s;
 	int lock_fd;			/* held while running: one controller per state dir */
 	struct ctl_autoscale as;
+	struct ctl_sched sched;
 	bool stopping;
 	bool publish_needed;
 };
@@ -138,7 +147,16 @@ void ctl_autoscale_fini(struct controller *c);
  * /api/v1/alerts. 0, or -1 with sig->error set (answer 400). */
 int ctl_webhook(struct controller *c, int route, const char *body, size_t len,
     struct webhook_signal *sig);
-/* The sizes allowed: the config's [min, max] narrowed to the provider's
+/* Scheduled windows (controller/sched.c): init loads their time zones;
+ * update evaluates them at now_unix_s (the loop calls it before each
+ * reconcile), logs openings and closings and applies the bounds. */
+int ctl_sched_init(struct controller *c, struct err *e);
+void ctl_sched_fini(struct controller *c);
+void ctl_sched_update(struct controller *c, int64_t now_unix_s);
+/* The names of the open windows, comma-separated, into dst. */
+const char *ctl_sched_active_names(const struct controller *c, char *dst, size_t cap);
+/* The sizes allowed: the config's [min, max] (or an open schedule
+ * window's, controller/sched.c) narrowed to the provider's
  * own bounds (an Auto Scaling group's MinSize, MaxSize); when the two do
  * not meet, the provider's win, since it refuses anything else. */
 void ctl_bounds(const struct controller *c, int *min, int *max);

@@ -33,6 +33,13 @@ void ctl_metrics_render(struct controller *c, struct buf *b)
 	prom_sample(b, "poolscale_pool_min_size", NULL, min);
 	prom_header(b, "poolscale_pool_max_size", "gauge", "Largest allowed pool size.");
 	prom_sample(b, "poolscale_pool_max_size", NULL, max);
+	if (c->cfg->nschedule > 0)
+		prom_header(b, "poolscale_schedule_active", "gauge",
+		    "1 while the schedule window is open (its min/max in force).");
+	for (int i = 0; i < c->cfg->nschedule; i++) {
+		snprintf(labels, sizeof(labels), "name=\"%s\"", c->cfg->schedule[i].name);
+		prom_sample(b, "poolscale_schedule_active", labels, c->sched.b.active >> i & 1);
+	}
 	prom_header(b, "poolscale_pool_members", "gauge", "Members by state.");
 	for (int s = 0; s < MEMBER_NSTATES; s++) {
 		snprintf(labels, sizeof(labels), "state=\"%s\"", member_state_name(s));

@@ -2,6 +2,7 @@
  * section; see config.h. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/parse.h"
 #include "common/yamlcfg.h"
@@ -46,6 +47,31 @@ static int64_t query_window_ms(const char *q)
 	return parse_duration_ms(d, 1, DAY_MS, &ms, NULL) == 0 ? ms : -1;
 }
 
+/* "2026-01-05T00:00:00Z" or with "+01:00": RFC 3339 to the second. */
+static int parse_rfc3339(const char *v, int64_t *out)
+{
+	struct tm tm = { 0 }, back;
+	int y, mo, d, h, mi, sec, n = 0, oh = 0, om = 0;
+	char sign = 'Z';
+	time_t t;
+
+	if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n != 19)
+		return -1;
+	if (strcmp(v + n, "Z") != 0 && (sscanf(v + n, "%c%2d:%2d", &sign, &oh, &om) != 3 ||
+	    (sign != '+' && sign != '-') || strlen(v + n) != 6 || oh > 23 || om > 59))
+		return -1;
+	tm = (struct tm){ .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+		.tm_min = mi, .tm_sec = sec };
+	t = timegm(&tm);
+	/* timegm normalises 02-30 to 03-02: a date that moved did not exist. */
+	if (gmtime_r(&t, &back) == NULL || back.tm_mon != mo - 1 || back.tm_mday != d ||
+	    back.tm_hour != h || back.tm_min != mi || back.tm_sec != sec)
+		return -1;
+	*out = (int64_t)t - (sign == '-' ? -1 : sign == '+' ? 1 : 0) * (oh * 3600 + om * 60);
+	return 0;
+}
+
 static void defaults(struct sim_cfg *s)
 {
 	const struct local_cfg *l = &s->ctl.local;
@@ -68,6 +94,7 @@ static void defaults(struct sim_cfg *s)
 	s->seed = 1;
 	s->score_ms = 60000;
 	s->billing_ms = 60000;
+	s->start_unix_s = 1767571200;	/* 2026-01-05T00:00:00Z, a Monday */
 	s->aws_warmup_ms = 300000;	/* EstimatedInstanceWarmup defaults to the 300 s cooldown */
 	s->aws_scale_in_cooldown_ms = 300000;
 	s->aws_low_ratio = 0.9;
@@ -165,6 +192,14 @@ static void read_simulate(struct ycfg *y, struct sim_cfg *s)
 	ycfg_duration(&m, "score_interval", 1000, DAY_MS, &s->score_ms);
 	ycfg_duration(&m, "billing_unit", 1000, DAY_MS, &s->billing_ms);
 	read_peers(y, ymap_get(&m, "aws"), ymap_get(&m, "hpa"), s);
+	{
+		yaml_node_t *st = ymap_get(&m, "start");
+		const char *v = st ? ycfg_scalar(y, st, "simulate.start") : NULL;
+
+		if (v && parse_rfc3339(v, &s->start_unix_s) == -1)
+			ycfg_error(y, st, "simulate.start: \"%s\" is not a time like "
+			    "2026-01-05T00:00:00Z (RFC 3339, Z or +HH:MM)", v);
+	}
 	ymap_done(&m);
 	if (s->boot_max_ms != 0 && s->boot_max_ms < s->boot_ms)
 		ycfg_error(y, n, "simulate.boot_max must be 0 or at least simulate.boot");
@@ -208,6 +243,13 @@ static int load(const char *file, const char *text, struct sim_cfg *s, struct bu
 		ycfg_load(&y, file);
 	if (y.loaded)
 		read_simulate(&y, s);
+	/* The zones were checked by the controller's reader; load them. */
+	for (int i = 0; i < s->ctl.nschedule && y.nerrors == 0; i++) {
+		struct err e;
+
+		if (tz_db_add(&s->tz, s->ctl.schedule[i].zone, &e) == -1)
+			ycfg_error(&y, NULL, "schedule[%d].timezone: %s", i, e.msg);
+	}
 	n = (int)y.nerrors;
 	buf_append(errors, y.errors.p, y.errors.len);
 	ycfg_fini(&y);
@@ -233,4 +275,5 @@ struct lat_model sim_cfg_lat(const struct sim_cfg *s)
 void sim_cfg_fini(struct sim_cfg *s)
 {
 	ctl_cfg_fini(&s->ctl);
+	tz_db_fini(&s->tz);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/tz.h"
 #include "controller/config.h"
 #include "sim/latency.h"
 
@@ -57,6 +58,8 @@ struct sim_cfg {
 	bool warm_start;		/* start at the size the first load needs, not `initial` */
 	int64_t score_ms;		/* scoring and CSV interval */
 	int64_t billing_ms;		/* billing unit for charged hours */
+	int64_t start_unix_s;		/* the wall time of t = 0, for the schedule */
+	struct tz_db tz;		/* the schedule's zones, loaded with the file */
 
 	/* peers */
 	int64_t aws_warmup_ms, aws_scale_in_cooldown_ms;

@@ -8,6 +8,7 @@
 
 #include "policy/aws.h"
 #include "policy/hpa.h"
+#include "policy/schedule.h"
 #include "policy/step.h"
 #include "policy/target.h"
 #include "sim/alerts.h"
@@ -58,6 +59,7 @@ struct world {
 	struct aws_state as;
 	struct hpa_cfg hpa;
 	struct hpa_state *hs;
+	struct sched_state *sched;	/* the config's schedule, by simulated time */
 	/* one sample buffer per metric, and what each metric measures */
 	struct policy_sample *samples[POLICY_MAX_METRICS];
 	size_t cap_samples[POLICY_MAX_METRICS];
@@ -261,6 +263,30 @@ enum spool_metric sim_metric_of_query(const char *query)
 	return strstr(query, "requests_received") ? SPOOL_METRIC_REQUESTS : SPOOL_METRIC_CPU;
 }
 
+/* The schedule's bounds at simulated time now (t = 0 is simulate.start),
+ * applied as the controller does (controller/sched.c): a desired size
+ * outside them moves to the nearest bound first. true when that failed. */
+static bool schedule(struct world *w, int64_t now, struct policy_obs *obs)
+{
+	const struct sim_cfg *c = w->cfg;
+	struct sched_clock clk = { tz_db_offset_s, (void *)&c->tz };
+	struct sched_bounds b;
+	int64_t at = c->start_unix_s + (now >= 0 ? now / 1000 : -((-now + 999) / 1000));
+
+	sched_bounds(c->ctl.schedule, (size_t)c->ctl.nschedule, w->sched, at, &clk, c->ctl.min,
+	    c->ctl.max, &b);
+	obs->min = b.min;
+	obs->max = b.max;
+	if (w->desired < b.min || w->desired > b.max) {
+		struct policy_decision d = { .desired = w->desired < b.min ? b.min : b.max };
+
+		snprintf(d.reason, sizeof(d.reason), "schedule bounds [%d, %d]", b.min, b.max);
+		apply(w, &d);
+		obs->current = w->desired;
+	}
+	return w->failed;
+}
+
 static void tick(struct world *w)
 {
 	int64_t now = w->q.now_ms;
@@ -271,6 +297,8 @@ static void tick(struct world *w)
 	};
 	struct policy_decision d;
 
+	if (w->sched != NULL && schedule(w, now, &obs))
+		return;
 	switch (w->pol) {
 	case SIM_STEP:
 	case SIM_SEED_STEP:
@@ -425,6 +453,8 @@ static int start(struct world *w)
 		policy_hpa_init(w->hs);
 	if (w->pol == SIM_AWS)
 		policy_aws_init(&w->as);
+	if (c->ctl.nschedule > 0 && (w->sched = calloc(1, sizeof(*w->sched))) == NULL)
+		return err_set(w->e, "out of memory");
 	push(w, 0, EV_LOAD, 0);
 	for (size_t i = 0; i < w->pool.n; i++)
 		push(w, spool_next_scrape(&w->pool, w->pool.m[i].id, t0), EV_SCRAPE,
@@ -529,6 +559,7 @@ out:
 	spool_fini(&w.pool);
 	free(w.ts);
 	free(w.hs);
+	free(w.sched);
 	for (size_t k = 0; k < POLICY_MAX_METRICS; k++)
 		free(w.samples[k]);
 	free(w.ids);

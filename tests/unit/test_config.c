@@ -344,6 +344,104 @@ static void test_beyond_loopback_needs_token(void **state)
 	buf_fini(&errs);
 }
 
+static void test_schedule(void **state)
+{
+	static const char ok[] =
+	    "min: 1\nmax: 5\n"
+	    "schedule:\n"
+	    "  - name: office\n"
+	    "    cron: \"0 8 * * mon-fri\"\n"
+	    "    duration: 10h\n"
+	    "    min: 3\n"
+	    "    timezone: Europe/Zurich\n"
+	    "  - name: weekend\n"
+	    "    cron: \"0 18 * * fri\"\n"
+	    "    end: \"0 6 * * mon\"\n"
+	    "    max: 2\n"
+	    "  - name: sale\n"
+	    "    cron: \"@daily\"\n"
+	    "    duration: 1h\n"
+	    "    min: 6\n"
+	    "    max: 8\n";
+	/* Each: the config, then what the error says (FILE:LINE: key: why). */
+	static const char *const wrong[][2] = {
+		{ "schedule:\n  - name: a\n    cron: \"61 * * * *\"\n    duration: 1h\n    min: 2\n",
+		  ":3: schedule[0].cron: minute: 61 is outside 0-59" },
+		{ "schedule:\n  - name: a\n    cron: \"0 9 * *\"\n    duration: 1h\n    min: 2\n",
+		  ":3: schedule[0].cron: 4 fields, expected 5" },
+		{ "schedule:\n  - name: a\n    cron: \"0 9 * * *\"\n    end: \"0 9 * * xyz\"\n"
+		  "    min: 2\n", ":4: schedule[0].end: day of week: \"xyz\"" },
+		{ "schedule:\n  - name: a\n    cron: \"0 9 * * *\"\n    duration: 1h\n    min: 2\n"
+		  "    timezone: Europe/Zurch\n",
+		  ":6: schedule[0].timezone: unknown time zone \"Europe/Zurch\"" },
+		{ "schedule:\n  - name: a\n    cron: \"0 9 * * *\"\n    duration: 1h\n    min: 2\n"
+		  "    timezone: ../../etc/passwd\n",
+		  ":6: schedule[0].timezone: \"../../etc/passwd\" is not an IANA time zone name" },
+		{ "max: 10\nschedule:\n  - name: a\n    cron: \"0 9 * * *\"\n    duration: 1h\n"
+		  "    min: 5\n    max: 3\n", ":3: schedule[0]: min (5) is above max (3)" },
+		{ "schedule:\n  - name: a\n    cron: \"0 9 * * *\"\n    duration: 1h\n"
+		  "    end: \"0 10 * * *\"\n    min: 2\n",
+		  ":5: schedule[0]: give duration or end, not both" },
+		{ "schedule:\n  - name: a\n    cron: \"0 9 * * *\"\n    min: 2\n",
+		  ":2: schedule[0]: give duration (how long each window lasts) or end" },
+		{ "schedule:\n  - name: a\n    cron: \"0 9 * * *\"\n    end: \"0 9 * * *\"\n"
+		  "    min: 2\n", ":4: schedule[0].end: the same as cron" },
+		{ "schedule:\n  - cron: \"0 9 * * *\"\n    duration: 1h\n    min: 2\n",
+		  ":2: schedule[0].name: missing" },
+		{ "schedule:\n  - name: a\n    duration: 1h\n    min: 2\n",
+		  ":2: schedule[0].cron: missing" },
+		{ "schedule:\n  - name: a\n    cron: \"0 9 * * *\"\n    duration: 1h\n",
+		  ":2: schedule[0]: give min, max or both" },
+		{ "schedule:\n  - name: a\n    cron: \"0 9 * * *\"\n    duration: 1h\n    min: 2\n"
+		  "  - name: a\n    cron: \"0 10 * * *\"\n    duration: 1h\n    min: 2\n",
+		  ":6: schedule[1].name: \"a\" is also schedule[0]'s" },
+		{ "schedule:\n  - name: \"a b\"\n    cron: \"0 9 * * *\"\n    duration: 1h\n"
+		  "    min: 2\n", ":2: schedule[0].name: \"a b\" is not a name" },
+		{ "min: 2\nschedule:\n  - name: a\n    cron: \"0 9 * * *\"\n    duration: 1h\n"
+		  "    max: 1\n", ":3: schedule[0].max (1) is below min (2)" },
+		{ "schedule:\n  - name: a\n    cron: \"0 9 * * *\"\n    duration: 1h\n    max: 80\n",
+		  ":2: schedule[0]: max (80) is above provider.local.max_instances (64)" },
+		{ "schedule:\n  - name: a\n    cron: \"0 9 * * *\"\n    duration: 800h\n    min: 2\n",
+		  ":4: schedule[0].duration: " },
+		{ "schedule:\n  - name: a\n    cron: \"0 9 * * *\"\n    duration: 1h\n    min: 2\n"
+		  "    mni: 3\n", ":6: schedule[0].mni: unknown key" },
+		{ "schedule:\n  name: a\n", ":2: schedule: expected a list of windows" },
+		{ "schedule:\n  - 5\n", ":2: schedule[0]: expected a mapping" },
+	};
+	struct ctl_cfg c;
+	struct buf errs;
+
+	(void)state;
+	if (load(ok, &c, &errs) != 0)
+		fail_msg("%s", errs.p);
+	assert_int_equal(c.nschedule, 3);
+	assert_string_equal(c.schedule[0].name, "office");
+	assert_string_equal(c.schedule[0].zone, "Europe/Zurich");
+	assert_int_equal(c.schedule[0].duration_s, 36000);
+	assert_int_equal(c.schedule[0].min, 3);
+	assert_int_equal(c.schedule[0].max, -1);
+	assert_false(c.schedule[0].has_end);
+	assert_true(c.schedule[0].start.dow == 0x3e);
+	assert_true(c.schedule[1].has_end);
+	assert_int_equal(c.schedule[1].min, -1);
+	assert_int_equal(c.schedule[1].max, 2);
+	assert_string_equal(c.schedule[1].zone, "");
+	/* A window may lift max above the config's, as an AWS scheduled
+	 * action sets the group's MaxSize. */
+	assert_int_equal(c.schedule[2].max, 8);
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		char want[256];
+
+		snprintf(want, sizeof(want), "/etc/p/poolscale.yml%s", wrong[i][1]);
+		if (load(wrong[i][0], &c, &errs) == 0 || strstr(errs.p, want) == NULL)
+			fail_msg("case %zu: want \"%s\", got \"%s\"", i, want, errs.p);
+		ctl_cfg_fini(&c);
+		buf_fini(&errs);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_deep_nesting_fails_fast),
 		cmocka_unit_test(test_many_anchors_fail_fast),
 		cmocka_unit_test(test_beyond_loopback_needs_token),
+		cmocka_unit_test(test_schedule),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

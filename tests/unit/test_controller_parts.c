@@ -1,5 +1,5 @@
 /* Pure parts under the controller: file_sd rendering, /proc/PID/stat
- * parsing, the event ring. */
+ * parsing, the event ring, the schedule's opened/closed events. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "controller/controller.h"
 #include "controller/events.h"
 #include "discovery/filesd.h"
 #include "provider/procinfo.h"
@@ -81,6 +82,59 @@ static void test_events_ring(void **state)
 	events_fini(&ev);
 }
 
+/* Each window's opening and closing is one event, with the bounds then in
+ * force; evaluating again inside or outside it says nothing more. */
+static void test_schedule_events_once(void **state)
+{
+	static const char yaml[] =
+	    "min: 1\nmax: 5\nschedule:\n"
+	    "  - name: office\n    cron: \"0 9 * * mon-fri\"\n    duration: 8h\n"
+	    "    min: 3\n    timezone: Europe/Zurich\n";
+	const int64_t mon = 1767571200;	/* 2026-01-05T00:00Z, Monday */
+	const int64_t at[] = { mon, mon + 8 * 3600, mon + 9 * 3600, mon + 16 * 3600,
+		mon + 17 * 3600 };
+	struct ctl_cfg cfg;
+	struct controller *c = calloc(1, sizeof(*c));
+	struct buf errs;
+	struct err e;
+	json_t *ev;
+
+	(void)state;
+	assert_non_null(c);
+	buf_init(&errs, 4096);
+	assert_int_equal(ctl_cfg_load_string("t.yml", yaml, &cfg, &errs), 0);
+	c->cfg = &cfg;
+	c->prov_min = c->prov_max = -1;
+	assert_int_equal(events_init(&c->events, 16), 0);
+	/* What ctl_sched_init does, without its evaluation at the real now. */
+	assert_int_equal(tz_db_add(&c->sched.tz, "Europe/Zurich", &e), 0);
+	c->sched.b.min = cfg.min;
+	c->sched.b.max = cfg.max;
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		int min, max;
+
+		ctl_sched_update(c, at[i]);
+		ctl_bounds(c, &min, &max);
+		/* 08:00Z is 09:00 in Zurich: open from there to 17:00 local */
+		assert_int_equal(min, i == 1 || i == 2 ? 3 : 1);
+		assert_int_equal(max, 5);
+	}
+	ev = events_json(&c->events);
+	assert_int_equal(json_array_size(json_object_get(ev, "events")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(ev, "events"), 0), "message")),
+	    "schedule window office opened (min 3): bounds now [3, 5]");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(ev, "events"), 1), "message")),
+	    "schedule window office closed: bounds now [1, 5]");
+	json_decref(ev);
+	ctl_sched_fini(c);
+	events_fini(&c->events);
+	ctl_cfg_fini(&cfg);
+	buf_fini(&errs);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -88,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_proc_stat_parse),
 		cmocka_unit_test(test_proc_self_alive),
 		cmocka_unit_test(test_events_ring),
+		cmocka_unit_test(test_schedule_events_once),
 	};
 
 	return cmocka_run_group_tests_name("controller_parts", tests, NULL, NULL);

@@ -427,6 +427,69 @@ static void test_run_window_of_two_scrapes(void **state)
 	free_cfg(c);
 }
 
+/* A schedule window raises min while it is open, by simulated time:
+ * t = 0 is simulate.start (Monday 00:00 Zurich time), the window opens
+ * Mondays at 00:30 there for 20 minutes. */
+static void test_run_schedule_raises_min(void **state)
+{
+	static const char *const yaml[2] = {
+		"min: 1\nmax: 10\ninterval: 15s\n"
+		"schedule:\n  - name: batch\n    cron: \"30 0 * * mon\"\n    duration: 20m\n"
+		"    min: 6\n    timezone: Europe/Zurich\n"
+		"policy:\n  kind: target\n  target:\n    stabilization: 120s\n"
+		"simulate:\n  capacity: 10\n  score_interval: 15s\n"
+		"  start: 2026-01-05T00:00:00+01:00\n",
+		/* a day later: Tuesday, no window */
+		"min: 1\nmax: 10\ninterval: 15s\n"
+		"schedule:\n  - name: batch\n    cron: \"30 0 * * mon\"\n    duration: 20m\n"
+		"    min: 6\n    timezone: Europe/Zurich\n"
+		"simulate:\n  capacity: 10\n  score_interval: 15s\n"
+		"  start: 2026-01-05T23:00:00Z\n",
+	};
+	enum sim_policy pols[] = { SIM_TARGET, SIM_STEP, SIM_AWS, SIM_HPA };
+	struct load_rate r;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(load_rate_constant(&r, 3, 3600, &e), 0);
+	for (int k = 0; k < 2; k++) {
+		char errs[512];
+		int nerr;
+		struct sim_cfg *c = cfg_from(yaml[k], &nerr, errs, sizeof(errs));
+
+		if (nerr != 0)
+			fail_msg("%s", errs);
+		assert_int_equal(c->start_unix_s, k == 0 ? 1767567600 : 1767654000);
+		for (size_t p = 0; p < sizeof(pols) / sizeof(pols[0]); p++) {
+			struct sim_result a;
+			int inside = 0, max_outside = 0;
+
+			assert_int_equal(sim_run(c, pols[p], &r, 0, &a, &e), 0);
+			for (size_t i = 0; i < a.nrows; i++) {
+				double t = a.rows[i].t_s;
+
+				if (t > 1800 + 75 && t < 3000) {
+					if (k == 0)
+						assert_true(a.rows[i].desired >= 6);
+					inside++;
+				} else if (t < 1800 || t > 3000 + 300) {
+					if (a.rows[i].desired > max_outside)
+						max_outside = a.rows[i].desired;
+				}
+			}
+			assert_true(inside > 60);
+			/* 3 req/s needs one instance: the window alone raised it */
+			assert_true(max_outside <= 2);
+			if (k == 1)
+				for (size_t i = 0; i < a.nrows; i++)
+					assert_true(a.rows[i].desired <= 2);
+			sim_result_fini(&a);
+		}
+		free_cfg(c);
+	}
+	load_rate_fini(&r);
+}
+
 static void test_run_step_load(void **state)
 {
 	char errs[512];
@@ -553,6 +616,7 @@ int main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_run_window_of_two_scrapes),
 		cmocka_unit_test(test_run_step_load),
+		cmocka_unit_test(test_run_schedule_raises_min),
 		cmocka_unit_test(test_run_partial_last_interval),
 		cmocka_unit_test(test_run_aws_warmup_from_in_service),
 	};
