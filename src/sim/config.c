@@ -15,6 +15,8 @@ static const char *const policy_names[SIM_NPOLICIES] = {
 	[SIM_SEED_STEP] = "seed-step",
 	[SIM_AWS] = "aws-target",
 	[SIM_HPA] = "hpa",
+	[SIM_FIXED] = "fixed",
+	[SIM_ORACLE] = "oracle",
 };
 
 const char *sim_policy_name(enum sim_policy p)
@@ -74,6 +76,9 @@ static void defaults(struct sim_cfg *s)
 	s->hpa_sync_ms = 15000;
 	s->hpa_stabilization_ms = 300000;
 	s->hpa_tolerance = 0.1;
+	s->fixed = s->ctl.max;
+	s->seed_high = 0.8;		/* the seeds' rules */
+	s->seed_low = 0.2;
 }
 
 static void read_alerts(struct ycfg *y, yaml_node_t *n, struct sim_alerts *a)
@@ -165,6 +170,22 @@ static void read_simulate(struct ycfg *y, struct sim_cfg *s)
 	ycfg_duration(&m, "score_interval", 1000, DAY_MS, &s->score_ms);
 	ycfg_duration(&m, "billing_unit", 1000, DAY_MS, &s->billing_ms);
 	read_peers(y, ymap_get(&m, "aws"), ymap_get(&m, "hpa"), s);
+	{
+		int64_t fixed = s->fixed;
+		yaml_node_t *sn = ymap_get(&m, "seed_step");
+		struct ymap sm;
+
+		if (ycfg_int(&m, "fixed", 1, 1000000, &fixed))
+			s->fixed = (int)fixed;
+		if (ymap_init(&sm, y, sn, "simulate.seed_step")) {
+			ycfg_double(&sm, "high", 0, 1e9, &s->seed_high);
+			ycfg_double(&sm, "low", 0, 1e9, &s->seed_low);
+			ymap_done(&sm);
+			if (s->seed_low >= s->seed_high)
+				ycfg_error(y, sn, "simulate.seed_step: low (%g) must be below "
+				    "high (%g)", s->seed_low, s->seed_high);
+		}
+	}
 	ymap_done(&m);
 	if (s->boot_max_ms != 0 && s->boot_max_ms < s->boot_ms)
 		ycfg_error(y, n, "simulate.boot_max must be 0 or at least simulate.boot");

@@ -23,6 +23,8 @@ enum sim_policy {
 	SIM_SEED_STEP,		/* the seeds: 80%/20% for 1m, ±1 per 60 s */
 	SIM_AWS,		/* AWS EC2 Auto Scaling target tracking */
 	SIM_HPA,		/* the Kubernetes HPA */
+	SIM_FIXED,		/* a fixed pool of simulate.fixed instances (a reference) */
+	SIM_ORACLE,		/* the clairvoyant plan of sim/oracle.h (a reference) */
 	SIM_NPOLICIES
 };
 
@@ -57,6 +59,9 @@ struct sim_cfg {
 	bool warm_start;		/* start at the size the first load needs, not `initial` */
 	int64_t score_ms;		/* scoring and CSV interval */
 	int64_t billing_ms;		/* billing unit for charged hours */
+
+	int fixed;			/* the `fixed` pool's size (default: max) */
+	double seed_high, seed_low;	/* seed-step's alert thresholds (0.8, 0.2) */
 
 	/* peers */
 	int64_t aws_warmup_ms, aws_scale_in_cooldown_ms;

@@ -13,6 +13,7 @@
 #include "sim/alerts.h"
 #include "sim/evq.h"
 #include "sim/latency.h"
+#include "sim/oracle.h"
 #include "sim/pool.h"
 #include "sim/sim.h"
 
@@ -58,6 +59,7 @@ struct world {
 	struct aws_state as;
 	struct hpa_cfg hpa;
 	struct hpa_state *hs;
+	struct oracle_plan plan;	/* oracle */
 	struct policy_sample *samples;
 	size_t cap_samples;
 	int *ids;		/* scratch for spool_resize: started, then drained */
@@ -270,6 +272,11 @@ static void tick(struct world *w)
 		obs.samples = w->samples;
 		policy_hpa_decide(&w->hpa, w->hs, &obs, now, &d);
 		break;
+	case SIM_ORACLE:
+		d = (struct policy_decision){ .desired = oracle_at(&w->plan, now),
+			.metric = NAN };
+		snprintf(d.reason, sizeof(d.reason), "planned one boot ahead");
+		break;
 	default:
 		return;
 	}
@@ -300,6 +307,19 @@ static void flush(struct world *w, int i)
 	}
 	if (w->al.a[i].next_flush_ms >= 0)
 		push(w, w->al.a[i].next_flush_ms, EV_FLUSH, i);
+}
+
+/* When the policy next decides after a tick at now. */
+static int64_t next_tick(struct world *w, int64_t now)
+{
+	switch (w->pol) {
+	case SIM_FIXED:
+		return INT64_MAX;
+	case SIM_ORACLE:
+		return oracle_next(&w->plan, now < 0 ? -1 : now);
+	default:
+		return now + w->interval_ms;
+	}
 }
 
 /* Closes the scoring interval that ends now. */
@@ -340,7 +360,8 @@ static void configure(struct world *w)
 		/* The seeds: mean CPU > 80% / < 20% for 1m, one step per 60 s,
 		 * delivered as deploy/alertmanager does (every minute). */
 		w->interval_ms = 60000;
-		w->alerts = (struct sim_alerts){ .high = 0.8, .low = 0.2, .for_ms = 60000,
+		w->alerts = (struct sim_alerts){ .high = c->seed_high, .low = c->seed_low,
+			.for_ms = 60000,
 			.rule_interval_ms = c->alerts.rule_interval_ms, .group_wait_ms = 0,
 			.group_interval_ms = 60000, .repeat_interval_ms = 60000 };
 		w->step.step = 1;
@@ -384,6 +405,20 @@ static int start(struct world *w)
 
 		w->lead_rps = first;
 		w->desired = n < c->ctl.min ? c->ctl.min : n > c->ctl.max ? c->ctl.max : (int)n;
+	}
+	if (w->pol == SIM_FIXED)
+		w->desired = c->fixed;
+	if (w->pol == SIM_ORACLE) {
+		struct lat_model lm = sim_cfg_lat(c);
+		int64_t boot = c->boot_max_ms > c->boot_ms ? c->boot_max_ms : c->boot_ms;
+		int64_t hc = c->health_check_ms;
+
+		/* the pool's own boot: ready at the first health check after it */
+		if (oracle_plan(&w->plan, w->load, &lm, c->ctl.target.target, c->ctl.min,
+		    c->ctl.max, (boot + hc - 1) / hc * hc, w->end_ms) == -1)
+			return err_set(w->e, "out of memory");
+		/* what [0, lead] needs is there at the start, as a warm pool is */
+		w->desired = oracle_at(&w->plan, 0);
 	}
 	alerts_init(&w->al);
 	if (spool_init(&w->pool, c, w->desired, w->window_ms) == -1)
@@ -455,7 +490,8 @@ int sim_run(const struct sim_cfg *cfg, enum sim_policy p, const struct load_rate
 			break;
 		case EV_TICK:
 			tick(&w);
-			push(&w, now + w.interval_ms, EV_TICK, 0);
+			if (next_tick(&w, now) != INT64_MAX)
+				push(&w, next_tick(&w, now), EV_TICK, 0);
 			break;
 		case EV_READY:
 			spool_ready(&w.pool, ev.arg);
@@ -502,6 +538,7 @@ out:
 	spool_fini(&w.pool);
 	free(w.ts);
 	free(w.hs);
+	oracle_fini(&w.plan);
 	free(w.samples);
 	free(w.ids);
 	return rc;
