@@ -16,6 +16,7 @@
 #include "sim/latency.h"
 #include "sim/report.h"
 #include "sim/sim.h"
+#include "sim/smooth.h"
 
 /* The longest simulation, --duration or a trace played with --time-scale. */
 #define SIM_SPAN_MAX_MS (3660LL * 86400000)
@@ -43,6 +44,9 @@ static void usage(FILE *f)
 "  --fit-peak             scale the trace's rate so its busiest row needs\n"
 "                         exactly `max` instances at the SLO (instead of\n"
 "                         --rate-scale)\n"
+"  --smooth auto|off|W    read the counts as a rate: a centred mean over W\n"
+"                         rows before scaling; auto (default) picks W from\n"
+"                         the rate scale and the trace's noise (docs/simulate.md)\n"
 "  --profile T:R,...      a load profile as `poolscale load` takes it\n"
 "  --duration DURATION    how long to simulate (default: the load's span)\n"
 "  --policy LIST          target, step, seed-step, aws-target, hpa, or `all`;\n"
@@ -62,7 +66,7 @@ static void usage(FILE *f)
 
 enum {
 	OPT_CONFIG = 256, OPT_TRACE, OPT_TIME_SCALE, OPT_RATE_SCALE, OPT_FIT_PEAK, OPT_PROFILE,
-	OPT_DURATION, OPT_POLICY, OPT_OUT, OPT_COMPARE,
+	OPT_DURATION, OPT_POLICY, OPT_OUT, OPT_COMPARE, OPT_SMOOTH,
 };
 
 static const struct option options[] = {
@@ -76,6 +80,7 @@ static const struct option options[] = {
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "compare", required_argument, NULL, OPT_COMPARE },
+	{ "smooth", required_argument, NULL, OPT_SMOOTH },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -86,6 +91,8 @@ struct sim_opts {
 	double time_scale, rate_scale;
 	bool fit_peak, quiet;
 	int64_t duration_ms;
+	int64_t smooth;		/* rows; 0: auto, 1: off */
+	size_t smoothed;	/* the window used */
 	enum sim_policy pol[SIM_NPOLICIES];
 	int npol;
 };
@@ -139,6 +146,16 @@ static int parse_flags(int argc, char **argv, struct sim_opts *o, struct err *e)
 		case OPT_COMPARE:
 			o->compare = v;
 			break;
+		case OPT_SMOOTH:
+			if (strcmp(v, "auto") == 0)
+				o->smooth = 0;
+			else if (strcmp(v, "off") == 0)
+				o->smooth = 1;
+			else if ((rc = parse_int64(v, 1, 1000001, &o->smooth, &pe)) == 0 &&
+			    o->smooth % 2 == 0)
+				rc = err_set(&pe, "\"%s\": give an odd number of rows (a centred "
+				    "window), auto or off", v);
+			break;
 		default:
 			return opts_reject(opt, argv, "simulate", e);
 		}
@@ -149,8 +166,10 @@ static int parse_flags(int argc, char **argv, struct sim_opts *o, struct err *e)
 		return -1;
 	if ((o->trace == NULL) == (o->profile == NULL))
 		return err_set(e, "give one of --trace and --profile (see poolscale simulate --help)");
-	if (o->trace == NULL && (o->time_scale != 1 || o->rate_scale != 1 || o->fit_peak))
-		return err_set(e, "--time-scale, --rate-scale and --fit-peak go with --trace");
+	if (o->trace == NULL && (o->time_scale != 1 || o->rate_scale != 1 || o->fit_peak ||
+	    o->smooth != 0))
+		return err_set(e, "--time-scale, --rate-scale, --fit-peak and --smooth go with "
+		    "--trace");
 	if (o->compare && o->out == NULL)
 		return err_set(e, "--compare draws on the chart: give --out too");
 	if (o->fit_peak && o->rate_scale != 1)
@@ -192,6 +211,23 @@ static int parse_policies(struct sim_opts *o, const struct sim_cfg *cfg, struct 
 	return 0;
 }
 
+/* The rate scale at which the trace's busiest row needs exactly max. */
+static int fit_peak(struct sim_opts *o, const struct sim_cfg *cfg, const struct trace *t,
+    struct err *e)
+{
+	struct lat_model m = sim_cfg_lat(cfg);
+	double peak = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->requests[i] > peak)
+			peak = t->requests[i];
+	peak /= t->step_s;
+	if (!(peak > 0))
+		return err_set(e, "--fit-peak: %s has no requests", o->trace);
+	o->rate_scale = cfg->ctl.max * cfg->capacity_rps * lat_rho_slo(&m) / peak;
+	return 0;
+}
+
 static int build_load(struct sim_opts *o, const struct sim_cfg *cfg, struct load_rate *r,
     char *title, size_t cap, struct err *e)
 {
@@ -223,19 +259,21 @@ static int build_load(struct sim_opts *o, const struct sim_cfg *cfg, struct load
 		trace_fini(&t);
 		return rc;
 	}
-	if (o->fit_peak) {
-		struct lat_model m = sim_cfg_lat(cfg);
-		double peak = 0;
-
-		for (size_t i = 0; i < t.n; i++)
-			if (t.requests[i] > peak)
-				peak = t.requests[i];
-		peak /= t.step_s;
-		if (!(peak > 0)) {
+	for (int pass = 0; pass < 2; pass++) {
+		if (o->fit_peak && fit_peak(o, cfg, &t, e) == -1) {
 			trace_fini(&t);
-			return err_set(e, "--fit-peak: %s has no requests", o->trace);
+			return -1;
 		}
-		o->rate_scale = cfg->ctl.max * cfg->capacity_rps * lat_rho_slo(&m) / peak;
+		if (pass == 1)
+			break;
+		/* smoothed for the scale the raw counts give; the peak of the
+		 * smoothed counts then sets --fit-peak's */
+		o->smoothed = o->smooth == 0 ? smooth_window(t.requests, t.n, o->rate_scale) :
+		    (size_t)o->smooth;
+		if (smooth_apply(t.requests, t.n, o->smoothed) == -1) {
+			trace_fini(&t);
+			return err_set(e, "out of memory");
+		}
 	}
 	rc = load_rate_trace(r, &t, o->time_scale, o->rate_scale, 0, &re);
 	trace_fini(&t);
@@ -261,6 +299,9 @@ static void describe(const struct sim_opts *o, const struct sim_cfg *c, const st
 	if (o->trace && o->rate_scale != 1)
 		printf(", rate ×%.6g%s\n", o->rate_scale, o->fit_peak ?
 		    " (--fit-peak: its busiest row needs max instances)" : "");
+	if (o->trace && o->smoothed > 1)
+		printf("counts read as a rate: a centred mean over %zu rows (--smooth)\n",
+		    o->smoothed);
 	printf("pool: %d..%d, %.4g req/s per instance at 100%%, boot %.1f s%s, SLO p95 %.0f ms "
 	    "(met up to %.0f%% CPU), target %.2f\n", c->ctl.min, c->ctl.max, c->capacity_rps,
 	    c->boot_ms / 1000.0, c->boot_max_ms > c->boot_ms ? "+" : "", c->slo_s * 1000,
