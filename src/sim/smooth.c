@@ -67,11 +67,12 @@ double smooth_discrepancy(const double *c, size_t n, size_t w, double d)
 
 size_t smooth_window(const double *c, size_t n, double rate_scale)
 {
-	double d = smooth_dispersion(c, n), *p;
+	double d, *p;
 	size_t cap = rate_scale < (double)n ? (size_t)rate_scale : n, lo = 1, hi;
 
 	if (cap < 3)
 		return 1;
+	d = smooth_dispersion(c, n);
 	if (cap % 2 == 0)
 		cap--;
 	if ((p = prefix(c, n)) == NULL)
