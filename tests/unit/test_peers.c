@@ -777,6 +777,63 @@ static void test_awsp_larger_of_forecast_and_tracking(void **state)
 	expect(&d, 2, "no forecast yet", (long)t);
 }
 
+/* ---- the HPA on an External metric with an AverageValue target ---- */
+
+/* One sync of an HPA on an External request rate of `total` (one series, as
+ * a load balancer's rate is), averageValue 100 a replica. */
+static void ext_sync(struct hpa_run *r, int64_t t_ms, int current, double total, int want,
+    const char *what)
+{
+	r->cfg.external = true;
+	r->cfg.average_value = 100;
+	r->s[0] = (struct policy_sample){ true, total, false };
+	r->obs = (struct policy_obs){ .current = current, .min = r->min, .max = r->max,
+	    OBS1(r->s, 1) };
+	policy_hpa_decide(&r->cfg, r->st, &r->obs, t_ms, &r->d);
+	expect(&r->d, want, what, (long)t_ms);
+}
+
+/* desired = ceil(total / averageValue), the ratio against the current
+ * replicas (ready or not) within the tolerance, then the rate limits. */
+static void test_hpa_external_average_value(void **state)
+{
+	struct hpa_run r;
+
+	(void)state;
+	hpa_start(&r, 1, 20);
+	ext_sync(&r, 0, 4, 440, 4, "1.1: within the tolerance");
+	free(r.st);
+	hpa_start(&r, 1, 20);
+	ext_sync(&r, 0, 4, 450, 5, "1.125: ceil(450 / 100)");
+	ext_sync(&r, 15000, 5, 801, 9, "ceil(801 / 100)");
+	free(r.st);
+	/* five times what 2 replicas carry: 10 asked at once, the scale-up
+	 * limit max(+4, +100%) gives 6, then 10 a period later */
+	hpa_start(&r, 1, 20);
+	ext_sync(&r, 0, 2, 1000, 6, "scale-up limit");
+	assert_int_equal(r.d.recommendation, 10);
+	ext_sync(&r, 15000, 6, 1000, 10, "the rest a period later");
+	free(r.st);
+}
+
+/* Scale-down waits out the 300 s stabilization window, as with CPU. */
+static void test_hpa_external_down_stabilization(void **state)
+{
+	struct hpa_run r;
+
+	(void)state;
+	hpa_start(&r, 1, 20);
+	ext_sync(&r, 0, 10, 1000, 10, "steady");
+	ext_sync(&r, 15000, 10, 200, 10, "drop: held by the window");
+	ext_sync(&r, 299999, 10, 200, 10, "still inside 300 s of the 1000");
+	ext_sync(&r, 300000, 10, 200, 2, "window passed");
+	/* no metric: held, no scaling */
+	r.obs.metrics[0].ok = false;
+	policy_hpa_decide(&r.cfg, r.st, &r.obs, 315000, &r.d);
+	assert_true(r.d.held);
+	free(r.st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -800,6 +857,8 @@ int main(void)
 		cmocka_unit_test(test_awsp_renewed_every_six_hours),
 		cmocka_unit_test(test_awsp_at_most_fourteen_days),
 		cmocka_unit_test(test_awsp_larger_of_forecast_and_tracking),
+		cmocka_unit_test(test_hpa_external_average_value),
+		cmocka_unit_test(test_hpa_external_down_stabilization),
 		cmocka_unit_test(test_hpa_replicas),
 		cmocka_unit_test(test_hpa_no_metrics_holds),
 		cmocka_unit_test(test_hpa_down_stabilization),
