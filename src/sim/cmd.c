@@ -49,10 +49,13 @@ static void usage(FILE *f)
 "                         the rate scale and the trace's noise (docs/simulate.md)\n"
 "  --profile T:R,...      a load profile as `poolscale load` takes it\n"
 "  --duration DURATION    how long to simulate (default: the load's span)\n"
-"  --policy LIST          target, step, seed-step, aws-target, hpa, or `all`;\n"
-"                         comma-separated to compare (default: the config's\n"
-"                         policy.kind); elastic speedups ε4/ε5 are against\n"
-"                         seed-step when it ran\n"
+"  --policy LIST          target, step, seed-step; the peers aws-target,\n"
+"                         aws-target-req, hpa, hpa-ext, aws-predictive; the\n"
+"                         references fixed (simulate.fixed instances) and\n"
+"                         oracle (knows the load, starts one boot ahead);\n"
+"                         or `all`; comma-separated to compare (default: the\n"
+"                         config's policy.kind); elastic speedups ε4/ε5 are\n"
+"                         against seed-step when it ran\n"
 "  --out DIR              write timeseries.csv, decisions.csv, chart.svg and\n"
 "                         summary.json there (DIR/POLICY/ for several)\n"
 "  --compare FILE.csv     draw a measured pool size (the t_s and desired\n"
@@ -200,7 +203,8 @@ static int parse_policies(struct sim_opts *o, const struct sim_cfg *cfg, struct 
 
 		if (sim_policy_parse(t, &p) == -1)
 			return err_set(e, "--policy: \"%s\" is not target, step, seed-step, "
-			    "aws-target, hpa or all", t);
+			    "aws-target, aws-target-req, hpa, hpa-ext, aws-predictive, fixed, "
+			    "oracle or all", t);
 		for (int i = 0; i < o->npol; i++)
 			if (o->pol[i] == p)
 				return err_set(e, "--policy: %s is listed twice", t);

@@ -15,6 +15,9 @@ static const char *const policy_names[SIM_NPOLICIES] = {
 	[SIM_SEED_STEP] = "seed-step",
 	[SIM_AWS] = "aws-target",
 	[SIM_HPA] = "hpa",
+	[SIM_AWS_REQ] = "aws-target-req",
+	[SIM_HPA_EXT] = "hpa-ext",
+	[SIM_AWS_PREDICT] = "aws-predictive",
 	[SIM_FIXED] = "fixed",
 	[SIM_ORACLE] = "oracle",
 };

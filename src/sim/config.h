@@ -23,6 +23,9 @@ enum sim_policy {
 	SIM_SEED_STEP,		/* the seeds: 80%/20% for 1m, ±1 per 60 s */
 	SIM_AWS,		/* AWS EC2 Auto Scaling target tracking */
 	SIM_HPA,		/* the Kubernetes HPA */
+	SIM_AWS_REQ,		/* AWS target tracking on ALBRequestCountPerTarget */
+	SIM_HPA_EXT,		/* the HPA on an External request rate, AverageValue */
+	SIM_AWS_PREDICT,	/* AWS predictive scaling + aws-target-req */
 	SIM_FIXED,		/* a fixed pool of simulate.fixed instances (a reference) */
 	SIM_ORACLE,		/* the clairvoyant plan of sim/oracle.h (a reference) */
 	SIM_NPOLICIES

@@ -14,6 +14,7 @@
 #include "sim/evq.h"
 #include "sim/latency.h"
 #include "sim/oracle.h"
+#include "sim/peers.h"
 #include "sim/pool.h"
 #include "sim/sim.h"
 
@@ -60,6 +61,7 @@ struct world {
 	struct hpa_cfg hpa;
 	struct hpa_state *hs;
 	struct oracle_plan plan;	/* oracle */
+	struct sim_peer *peer;		/* aws-target-req, hpa-ext, aws-predictive */
 	struct policy_sample *samples;
 	size_t cap_samples;
 	int *ids;		/* scratch for spool_resize: started, then drained */
@@ -275,6 +277,15 @@ static void tick(struct world *w)
 		obs.metrics[0].ok = true;
 		policy_hpa_decide(&w->hpa, w->hs, &obs, now, &d);
 		break;
+	case SIM_AWS_REQ:
+	case SIM_HPA_EXT:
+	case SIM_AWS_PREDICT:
+		if (sim_peer_decide(w->peer, &w->pool, w->load, w->lead_rps, &obs, now, &d) == -1) {
+			w->failed = true;
+			err_set(w->e, "out of memory");
+			return;
+		}
+		break;
 	case SIM_ORACLE:
 		d = (struct policy_decision){ .desired = oracle_at(&w->plan, now),
 			.metric = NAN };
@@ -384,6 +395,8 @@ static void configure(struct world *w)
 		w->interval_ms = c->hpa_sync_ms;
 		break;
 	default:
+		if (sim_peer_is(w->pol))
+			w->interval_ms = sim_peer_interval_ms(w->pol, c);
 		break;
 	}
 }
@@ -436,6 +449,8 @@ static int start(struct world *w)
 		policy_hpa_init(w->hs);
 	if (w->pol == SIM_AWS)
 		policy_aws_init(&w->as);
+	if (sim_peer_is(w->pol) && (w->peer = sim_peer_new(w->pol, c)) == NULL)
+		return err_set(w->e, "out of memory");
 	push(w, 0, EV_LOAD, 0);
 	for (size_t i = 0; i < w->pool.n; i++)
 		push(w, spool_next_scrape(&w->pool, w->pool.m[i].id, t0), EV_SCRAPE,
@@ -542,6 +557,7 @@ out:
 	free(w.ts);
 	free(w.hs);
 	oracle_fini(&w.plan);
+	sim_peer_free(w.peer);
 	free(w.samples);
 	free(w.ids);
 	return rc;
