@@ -48,7 +48,7 @@ def run(a, trace, tag, cfg, policies):
     path = os.path.join(a.work, "cfg", f"{name}.{tag}.yml")
     with open(path, "w") as f:
         f.write(cfg)
-    cmd = [a.bin, "simulate", "--config", path, "--trace", trace, "--fit-peak",
+    cmd = [a.bin, "simulate", "--config", path, "--trace", trace, f"--fit-peak={a.fit}",
            "--policy", ",".join(policies), "--out", out, "-q"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
@@ -97,7 +97,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bin", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--max", type=int, default=20)
+    ap.add_argument("--max", type=int, default=30, help="the pool's max")
+    ap.add_argument("--fit", type=int, default=20,
+                    help="instances the trace's busiest row needs at the SLO")
     ap.add_argument("--capacity", type=float, default=50)
     ap.add_argument("--boot", default="60s")
     ap.add_argument("--target", type=float, default=0.6, help="poolscale's default knob")

@@ -41,9 +41,9 @@ static void usage(FILE *f)
 "  --trace FILE.csv       a `t_seconds,requests` trace (../shared/traces)\n"
 "  --time-scale K         play the trace K times faster (default 1)\n"
 "  --rate-scale X         multiply its rate by X (default 1)\n"
-"  --fit-peak             scale the trace's rate so its busiest row needs\n"
-"                         exactly `max` instances at the SLO (instead of\n"
-"                         --rate-scale)\n"
+"  --fit-peak[=N]         scale the trace's rate so its busiest row needs\n"
+"                         exactly N (default `max`) instances at the SLO\n"
+"                         (instead of --rate-scale)\n"
 "  --smooth auto|off|W    read the counts as a rate: a centred mean over W\n"
 "                         rows before scaling; auto (default) picks W from\n"
 "                         the rate scale and the trace's noise (docs/simulate.md)\n"
@@ -77,7 +77,7 @@ static const struct option options[] = {
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "time-scale", required_argument, NULL, OPT_TIME_SCALE },
 	{ "rate-scale", required_argument, NULL, OPT_RATE_SCALE },
-	{ "fit-peak", no_argument, NULL, OPT_FIT_PEAK },
+	{ "fit-peak", optional_argument, NULL, OPT_FIT_PEAK },
 	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "policy", required_argument, NULL, OPT_POLICY },
@@ -93,6 +93,7 @@ struct sim_opts {
 	const char *config, *trace, *profile, *policies, *out, *compare;
 	double time_scale, rate_scale;
 	bool fit_peak, quiet;
+	int64_t fit_n;		/* --fit-peak=N: instances the busiest row needs (0: max) */
 	int64_t duration_ms;
 	int64_t smooth;		/* rows; 0: auto, 1: off */
 	size_t smoothed;	/* the window used */
@@ -136,6 +137,8 @@ static int parse_flags(int argc, char **argv, struct sim_opts *o, struct err *e)
 			break;
 		case OPT_FIT_PEAK:
 			o->fit_peak = true;
+			if (v)
+				rc = parse_int64(v, 1, 1000000, &o->fit_n, &pe);
 			break;
 		case OPT_DURATION:
 			rc = parse_duration_ms(v, 1000, SIM_SPAN_MAX_MS, &o->duration_ms, &pe);
@@ -228,7 +231,8 @@ static int fit_peak(struct sim_opts *o, const struct sim_cfg *cfg, const struct 
 	peak /= t->step_s;
 	if (!(peak > 0))
 		return err_set(e, "--fit-peak: %s has no requests", o->trace);
-	o->rate_scale = cfg->ctl.max * cfg->capacity_rps * lat_rho_slo(&m) / peak;
+	o->rate_scale = (double)(o->fit_n ? o->fit_n : cfg->ctl.max) * cfg->capacity_rps *
+	    lat_rho_slo(&m) / peak;
 	return 0;
 }
 
@@ -300,9 +304,11 @@ static void describe(const struct sim_opts *o, const struct sim_cfg *c, const st
 
 	printf("load: %s, %.0f s, %.0f requests%s", o->trace ? o->trace : o->profile, r->end_s,
 	    r->total, o->trace && o->rate_scale != 1 ? "" : "\n");
-	if (o->trace && o->rate_scale != 1)
-		printf(", rate ×%.6g%s\n", o->rate_scale, o->fit_peak ?
-		    " (--fit-peak: its busiest row needs max instances)" : "");
+	if (o->trace && o->rate_scale != 1 && o->fit_peak)
+		printf(", rate ×%.6g (--fit-peak: its busiest row needs %lld instances)\n",
+		    o->rate_scale, (long long)(o->fit_n ? o->fit_n : c->ctl.max));
+	else if (o->trace && o->rate_scale != 1)
+		printf(", rate ×%.6g\n", o->rate_scale);
 	if (o->trace && o->smoothed > 1)
 		printf("counts read as a rate: a centred mean over %zu rows (--smooth)\n",
 		    o->smoothed);
