@@ -20,11 +20,13 @@ def esc(s):
     return s.replace("&", "&amp;").replace("<", "&lt;")
 
 
-def panel(out, x0, y0, title, fams, dflt):
-    allp = [(h, v) for ps in fams.values() for _, h, v in ps] + [dflt]
+def panel(out, x0, y0, title, fams, dflt, n):
+    # the x range of the autoscalers: a fixed pool's dearest sizes would
+    # squeeze them into a corner, so its line is clipped to the panel
+    allp = [(h, v) for f, ps in fams.items() if f != "fixed" for _, h, v in ps] + [dflt]
     hs = [h for h, _ in allp]
     vs = [max(v, 1e-4) for _, v in allp]
-    xmin, xmax = min(hs) * 0.97, max(hs) * 1.03
+    xmin, xmax = min(hs) * 0.95, max(hs) * 1.05
     lmin, lmax = math.floor(math.log10(min(vs))), math.ceil(math.log10(max(vs)))
     if lmax == lmin:
         lmax += 1
@@ -33,9 +35,11 @@ def panel(out, x0, y0, title, fams, dflt):
         return x0 + ML + (h - xmin) / (xmax - xmin) * (PW - ML - MR)
 
     def Y(v):
-        lv = math.log10(max(v, 1e-4))
+        lv = min(max(math.log10(max(v, 1e-4)), lmin - 0.5), lmax + 0.5)
         return y0 + MT + (lmax - lv) / (lmax - lmin) * (PH - MT - MB)
 
+    out.append(f'<clipPath id="p{n}"><rect x="{x0 + ML}" y="{y0 + MT}" '
+               f'width="{PW - ML - MR}" height="{PH - MT - MB}"/></clipPath>')
     out.append(f'<text x="{x0 + PW / 2}" y="{y0 + 16}" text-anchor="middle" '
                f'font-weight="bold">{esc(title)}</text>')
     out.append(f'<rect x="{x0 + ML}" y="{y0 + MT}" width="{PW - ML - MR}" '
@@ -52,6 +56,7 @@ def panel(out, x0, y0, title, fams, dflt):
                    f'{h:.0f}</text>')
     out.append(f'<text x="{x0 + ML + (PW - ML - MR) / 2}" y="{y0 + PH - 8}" '
                f'text-anchor="middle">instance-hours</text>')
+    out.append(f'<g clip-path="url(#p{n})">')
     for fam, ps in fams.items():
         c = COLOURS.get(fam, "#bcbd22")
         hull = fr.lower_hull([(h, v) for _, h, v in ps])
@@ -59,6 +64,7 @@ def panel(out, x0, y0, title, fams, dflt):
         out.append(f'<polyline points="{pts}" fill="none" stroke="{c}" stroke-width="1.5"/>')
         for _, h, v in ps:
             out.append(f'<circle cx="{X(h):.1f}" cy="{Y(v):.1f}" r="2.5" fill="{c}"/>')
+    out.append("</g>")
     out.append(f'<circle cx="{X(dflt[0]):.1f}" cy="{Y(dflt[1]):.1f}" r="6" fill="none" '
                f'stroke="{COLOURS["target"]}" stroke-width="2.5"/>')
 
@@ -75,7 +81,7 @@ def write(path, pts, peers):
     for i, t in enumerate(traces):
         fams = {f: pts[t][f] for f in fams_order if f in pts[t]}
         (_, h0, v0), = pts[t]["poolscale"]
-        panel(out, (i % cols) * PW, (i // cols) * PH, t, fams, (h0, v0))
+        panel(out, (i % cols) * PW, (i // cols) * PH, t, fams, (h0, v0), i)
     x = 10
     for f in fams_order + ["poolscale default"]:
         c = COLOURS.get(f, COLOURS["target"])
@@ -91,3 +97,14 @@ def write(path, pts, peers):
     out.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    if len(sys.argv) != 3:
+        sys.exit("usage: chart.py POINTS.json OUT.svg (POINTS from elasticity.py --save)")
+    with open(sys.argv[1]) as f:
+        d = json.load(f)
+    write(sys.argv[2], d["points"], d["peers"])

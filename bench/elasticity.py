@@ -107,6 +107,8 @@ def main():
                     "default config (default: kind target at --target)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--chart", help="write the frontiers as an SVG here")
+    ap.add_argument("--save", help="write every run's (knob, hours, violations) as JSON "
+                    "here (bench/chart.py redraws the chart from it)")
     ap.add_argument("traces", nargs="+")
     a = ap.parse_args()
     a.policy_block = None
@@ -131,6 +133,9 @@ def main():
                 fam = "poolscale" if tag == "default" else p
                 pts[os.path.basename(t)[:-4]].setdefault(fam, []).append((knob, h, v))
     report(a, pts, peers)
+    if a.save:
+        with open(a.save, "w") as f:
+            json.dump({"peers": peers, "points": pts}, f, indent=1)
     if a.chart:
         import chart
         chart.write(a.chart, pts, peers)

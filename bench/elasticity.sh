@@ -32,7 +32,8 @@
 #                                        WorldCup 1 s trace 28 times over)
 # Env: TRACES (the folder, default ../shared/traces, else data/traces), MAX
 # (30), FIT (20), CAPACITY (50), BOOT (60s), TARGET (0.6), POLICY_FILE, JOBS (2
-# simulate runs at a time), CHART (write the frontiers as an SVG there).
+# simulate runs at a time), CHART (write the frontiers as an SVG there),
+# SAVE (every run's numbers as JSON there; bench/chart.py redraws from it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -72,7 +73,8 @@ YAML
 
 /usr/bin/python3 bench/elasticity.py --bin "$BIN" --work "$work" --max "$MAX" --fit "$FIT" \
 	--capacity "$CAPACITY" --boot "$BOOT" --target "$TARGET" --jobs "${JOBS:-2}" \
-	${POLICY_FILE:+--policy-file "$POLICY_FILE"} ${CHART:+--chart "$CHART"} "$TRACES"/*.csv
+	${POLICY_FILE:+--policy-file "$POLICY_FILE"} ${CHART:+--chart "$CHART"} \
+	${SAVE:+--save "$SAVE"} "$TRACES"/*.csv
 
 # One week at 1 s: the real 1 s WorldCup trace, 28 times over.
 burst="$TRACES/worldcup98_jun26_burst_1s.csv"
