@@ -315,7 +315,7 @@ static void describe(const struct sim_opts *o, const struct sim_cfg *c, const st
 	printf("pool: %d..%d, %.4g req/s per instance at 100%%, boot %.1f s%s, SLO p95 %.0f ms "
 	    "(met up to %.0f%% CPU), target %.2f\n", c->ctl.min, c->ctl.max, c->capacity_rps,
 	    c->boot_ms / 1000.0, c->boot_max_ms > c->boot_ms ? "+" : "", c->slo_s * 1000,
-	    100 * lat_rho_slo(&m), c->ctl.target.target);
+	    100 * lat_rho_slo(&m), sim_cfg_util(c));
 }
 
 int simulate_main(int argc, char **argv)

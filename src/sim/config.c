@@ -249,6 +249,15 @@ int sim_cfg_load_string(const char *name, const char *text, struct sim_cfg *s,
 	return load(name, text, s, errors);
 }
 
+double sim_cfg_util(const struct sim_cfg *s)
+{
+	const struct target_cfg *t = &s->ctl.target;
+
+	if (t->nmetrics > 0 && t->metrics[0].kind == POLICY_METRIC_TOTAL && s->capacity_rps > 0)
+		return t->metrics[0].value / s->capacity_rps;
+	return t->target;
+}
+
 struct lat_model sim_cfg_lat(const struct sim_cfg *s)
 {
 	return (struct lat_model){ s->capacity_rps, s->slo_s, s->timeout_s };

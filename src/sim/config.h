@@ -73,6 +73,11 @@ struct sim_cfg {
 	double hpa_tolerance;
 };
 
+/* The utilisation the config aims at, the peers' and the oracle's target
+ * and the warm start's: policy.target.value, or, when the first metric is a
+ * pool total, its per-instance value over capacity. */
+double sim_cfg_util(const struct sim_cfg *cfg);
+
 /* The queueing model of this world (sim/latency.h). */
 struct lat_model sim_cfg_lat(const struct sim_cfg *cfg);
 

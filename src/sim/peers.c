@@ -35,7 +35,7 @@ int64_t sim_peer_interval_ms(enum sim_policy p, const struct sim_cfg *c)
 struct sim_peer *sim_peer_new(enum sim_policy p, const struct sim_cfg *c)
 {
 	struct sim_peer *pp = calloc(1, sizeof(*pp));
-	double per_s = c->ctl.target.target * c->capacity_rps;
+	double per_s = sim_cfg_util(c) * c->capacity_rps;
 	int64_t hc = c->health_check_ms;
 	int64_t boot = c->boot_max_ms > c->boot_ms ? c->boot_max_ms : c->boot_ms;
 
@@ -48,7 +48,7 @@ struct sim_peer *sim_peer_new(enum sim_policy p, const struct sim_cfg *c)
 	pp->aws.low_ratio = c->aws_low_ratio;
 	pp->aws.scale_in_cooldown_ms = c->aws_scale_in_cooldown_ms;
 	policy_aws_init(&pp->as);
-	policy_hpa_defaults(&pp->hpa, c->ctl.target.target);
+	policy_hpa_defaults(&pp->hpa, sim_cfg_util(c));
 	pp->hpa.tolerance = c->hpa_tolerance;
 	pp->hpa.down_stabilization_ms = c->hpa_stabilization_ms;
 	pp->hpa.external = true;

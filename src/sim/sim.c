@@ -406,14 +406,14 @@ static void configure(struct world *w)
 		break;
 	case SIM_AWS:
 		/* One-minute datapoints over one-minute windows. */
-		policy_aws_defaults(&w->aws, c->ctl.target.target);
+		policy_aws_defaults(&w->aws, sim_cfg_util(c));
 		w->aws.low_ratio = c->aws_low_ratio;
 		w->aws.scale_in_cooldown_ms = c->aws_scale_in_cooldown_ms;
 		w->interval_ms = 60000;
 		w->window_ms = 60000 > 2 * c->scrape_ms ? 60000 : 2 * c->scrape_ms;
 		break;
 	case SIM_HPA:
-		policy_hpa_defaults(&w->hpa, c->ctl.target.target);
+		policy_hpa_defaults(&w->hpa, sim_cfg_util(c));
 		w->hpa.tolerance = c->hpa_tolerance;
 		w->hpa.down_stabilization_ms = c->hpa_stabilization_ms;
 		w->interval_ms = c->hpa_sync_ms;
@@ -441,7 +441,7 @@ static int start(struct world *w)
 		 * target utilisation needs for the first minute, the same start
 		 * for every policy. */
 		double first = load_rate_count(w->load, 60) / fmin(60, w->load->end_s);
-		double n = ceil(first / (c->capacity_rps * c->ctl.target.target) - 1e-9);
+		double n = ceil(first / (c->capacity_rps * sim_cfg_util(c)) - 1e-9);
 
 		w->lead_rps = first;
 		w->desired = n < c->ctl.min ? c->ctl.min : n > c->ctl.max ? c->ctl.max : (int)n;
@@ -454,7 +454,7 @@ static int start(struct world *w)
 		int64_t hc = c->health_check_ms;
 
 		/* the pool's own boot: ready at the first health check after it */
-		if (oracle_plan(&w->plan, w->load, &lm, c->ctl.target.target, c->ctl.min,
+		if (oracle_plan(&w->plan, w->load, &lm, sim_cfg_util(c), c->ctl.min,
 		    c->ctl.max, (boot + hc - 1) / hc * hc, w->end_ms) == -1)
 			return err_set(w->e, "out of memory");
 		/* what [0, lead] needs is there at the start, as a warm pool is */
