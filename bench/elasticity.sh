@@ -1,29 +1,39 @@
 #!/usr/bin/env bash
 # Every policy on every trace in ../shared/traces, through `poolscale
-# simulate` with one world for all (bench config below): a pool of 1..MAX
-# instances of CAPACITY req/s each that boot in BOOT, Prometheus scraping
-# every 15 s with a 1m rate window, an SLO of p95 <= 500 ms. Each trace's
-# rate is scaled (--fit-peak) so that its busiest row needs exactly MAX
-# instances at the SLO (the row's rate = MAX × CAPACITY × 0.88, the
-# highest utilisation at which an M/M/1 instance keeps p95 within 500 ms).
-# The target trackers (poolscale's target, aws-target, hpa) all aim at the
-# same TARGET utilisation; seed-step has the seeds' fixed 80%/20%. Every
-# policy starts from the same warm pool: the size TARGET needs for the
-# trace's first minute (simulate.warm_start), so a cold start at 1 instance
-# does not count against the slower policies.
+# simulate` with one world for all: a pool of 1..MAX instances of CAPACITY
+# req/s each that boot in BOOT, Prometheus scraping every 15 s with a 1m
+# rate window, an SLO of p95 <= 500 ms, a warm start. Each trace's rate is
+# scaled (--fit-peak=FIT) so that its busiest row needs exactly FIT
+# instances at the SLO, its counts read as a rate (--smooth auto,
+# docs/simulate.md). MAX leaves room above that (a tracker at 0.6 wants
+# FIT × 0.88 / 0.6 at the peak): with MAX = FIT every policy, the oracle
+# included, would share a violation floor at the peak that measures the
+# cap, not the policy.
 #
-# Prints a table (policy × trace: SLO violation %, instance-hours, θU, θO,
-# adaptations) and ends with:
-#   slo_violation_vs_best_peer=X.XX  poolscale's target over the best peer's
-#                                    SLO violation %, summed over the traces
-#                                    (the best peer: the lowest sum); < 1 wins
-#   cost_vs_best_peer=X.XX           instance-hours, same peer
-#   week_1s_simulate_seconds=X.XXX   wall time of `poolscale simulate` on one
-#                                    week of trace at 1 s resolution (the
-#                                    WorldCup 1 s trace, 28 times over), parse
-#                                    included; the goal is < 1
-# Env: TRACES (the folder, default ../shared/traces, else data/traces), MAX (20), CAPACITY (50),
-# BOOT (60s), TARGET (0.6).
+# bench/elasticity.py sweeps each policy's main knob (the target value of
+# the trackers and of the oracle, seed-step's alert thresholds, the fixed
+# pool's size), draws each policy's cost–violations frontier per trace and
+# compares poolscale (its default config: policy.target.value TARGET, or
+# the `policy:` block of POLICY_FILE) at equal cost. It prints every run,
+# then per trace poolscale against each family's frontier at poolscale's
+# instance-hours and the oracle's instance-hours at poolscale's
+# violations, and ends with:
+#   slo_violation_vs_best_peer=X.XX      the old lines: every policy at the
+#   cost_vs_best_peer=X.XX               default knob, summed over traces
+#   slo_at_equal_cost_vs_best_peer_worst=X.XX   poolscale's violations over
+#   slo_at_equal_cost_vs_best_peer_median=X.XX  the best peer frontier's at
+#                                        its instance-hours: worst trace,
+#                                        median trace; < 1 wins
+#   cost_vs_oracle_median=X.XX           poolscale's instance-hours over the
+#                                        oracle frontier's at poolscale's
+#                                        violations (median trace)
+#   week_1s_simulate_seconds=X.XXX       wall time of `poolscale simulate` on
+#                                        one week at 1 s resolution (the
+#                                        WorldCup 1 s trace 28 times over)
+# Env: TRACES (the folder, default ../shared/traces, else data/traces), MAX
+# (30), FIT (20), CAPACITY (50), BOOT (60s), TARGET (0.6), POLICY_FILE, JOBS (2
+# simulate runs at a time), CHART (write the frontiers as an SVG there),
+# SAVE (every run's numbers as JSON there; bench/chart.py redraws from it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -33,12 +43,12 @@ if [ -z "${TRACES:-}" ]; then
 	TRACES=../shared/traces
 	[ -d "$TRACES" ] || TRACES=data/traces
 fi
-MAX=${MAX:-20}
+MAX=${MAX:-30}
+FIT=${FIT:-20}
 CAPACITY=${CAPACITY:-50}
 BOOT=${BOOT:-60s}
 TARGET=${TARGET:-0.6}
 BIN=${POOLSCALE_BIN:-build/poolscale}
-PEERS="seed-step aws-target hpa"
 require_tools bench/elasticity.sh /usr/bin/python3
 [ -x "$BIN" ] || { echo "bench/elasticity.sh: $BIN is missing (run make)" >&2; exit 1; }
 ls "$TRACES"/*.csv > /dev/null 2>&1 || { echo "bench/elasticity.sh: no traces in $TRACES" >&2; exit 1; }
@@ -61,39 +71,10 @@ simulate:
   warm_start: true
 YAML
 
-for t in "$TRACES"/*.csv; do
-	name=$(basename "$t" .csv)
-	"$BIN" simulate --config "$work/bench.yml" --trace "$t" --fit-peak \
-		--policy "target,${PEERS// /,}" --out "$work/out/$name" -q > "$work/$name.table"
-done
-
-/usr/bin/python3 - "$work/out" "$PEERS" <<'PY'
-import json, os, sys
-out, peers = sys.argv[1], sys.argv[2].split()
-pols = ["target"] + peers
-rows = {}
-for trace in sorted(os.listdir(out)):
-    for p in pols:
-        with open(os.path.join(out, trace, p, "summary.json")) as f:
-            rows[trace, p] = json.load(f)
-traces = sorted({t for t, _ in rows})
-print(f"{'trace':<32} {'policy':<11} {'slo_viol%':>9} {'inst_h':>10} {'θU%':>7} {'θO%':>8} {'adapt':>6}")
-for t in traces:
-    for p in pols:
-        r = rows[t, p]
-        print(f"{t:<32} {p:<11} {r['slo_violations_pct']:9.3f} {r['instance_hours']:10.1f} "
-              f"{r['elasticity']['theta_u_pct']:7.2f} {r['elasticity']['theta_o_pct']:8.2f} "
-              f"{r['ups'] + r['downs']:6d}")
-viol = {p: sum(rows[t, p]["slo_violations_pct"] for t in traces) for p in pols}
-cost = {p: sum(rows[t, p]["instance_hours"] for t in traces) for p in pols}
-print()
-for p in pols:
-    print(f"sum over traces: {p:<11} slo_viol% {viol[p]:8.3f}  instance-hours {cost[p]:10.1f}")
-best = min(peers, key=lambda p: (viol[p], cost[p]))
-print(f"best peer: {best}")
-print(f"slo_violation_vs_best_peer={viol['target'] / viol[best]:.2f}")
-print(f"cost_vs_best_peer={cost['target'] / cost[best]:.2f}")
-PY
+/usr/bin/python3 bench/elasticity.py --bin "$BIN" --work "$work" --max "$MAX" --fit "$FIT" \
+	--capacity "$CAPACITY" --boot "$BOOT" --target "$TARGET" --jobs "${JOBS:-2}" \
+	${POLICY_FILE:+--policy-file "$POLICY_FILE"} ${CHART:+--chart "$CHART"} \
+	${SAVE:+--save "$SAVE"} "$TRACES"/*.csv
 
 # One week at 1 s: the real 1 s WorldCup trace, 28 times over.
 burst="$TRACES/worldcup98_jun26_burst_1s.csv"

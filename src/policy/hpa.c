@@ -221,10 +221,83 @@ static void apply(const struct hpa_cfg *cfg, struct hpa_state *st, int cur, int 
 	out->dir = want > cur ? POLICY_UP : want < cur ? POLICY_DOWN : POLICY_HOLD;
 }
 
+/* normalizeDesiredReplicasWithBehaviors: the proposal stabilized, then
+ * held within the rate limits and [min, max]; applied. Why it differs from
+ * the proposal goes to why. */
+static int limit_and_apply(const struct hpa_cfg *cfg, struct hpa_state *st,
+    const struct policy_obs *obs, int proposal, int64_t now_ms, struct policy_decision *out,
+    char *why, size_t cap)
+{
+	int cur = obs->current, stab, want, limit;
+
+	stab = want = stabilize(cfg, st, cur, proposal, now_ms);
+	if (stab != proposal)
+		snprintf(why, cap, ", stabilized at %d", stab);
+	if (stab > cur) {
+		limit = up_limit(cfg, st, cur, now_ms);
+		if (limit < cur)
+			limit = cur;
+		if (limit > obs->max)
+			limit = obs->max;
+		if (stab > limit) {
+			want = limit;
+			snprintf(why + strlen(why), cap - strlen(why), ", %s %d",
+			    limit == obs->max ? "max" : "scale-up limit", limit);
+		}
+	} else if (stab < cur) {
+		limit = down_limit(cfg, st, cur, now_ms);
+		if (limit > cur)
+			limit = cur;
+		if (limit < obs->min)
+			limit = obs->min;
+		if (stab < limit) {
+			want = limit;
+			snprintf(why + strlen(why), cap - strlen(why), ", %s %d",
+			    limit == obs->min ? "min" : "scale-down limit", limit);
+		}
+	}
+	apply(cfg, st, cur, want, now_ms, out);
+	return want;
+}
+
+/* GetExternalPerPodMetricReplicas, then the same behaviour as a resource
+ * metric. The bounds were fixed by the caller. */
+static void external(const struct hpa_cfg *cfg, struct hpa_state *st,
+    const struct policy_obs *obs, int64_t now_ms, struct policy_decision *out)
+{
+	const struct policy_metric_obs *m = &obs->metrics[0];
+	int cur = obs->current, proposal = cur;
+	double usage = 0, ratio;
+	char why[64] = "";
+
+	for (size_t i = 0; m->ok && i < m->nsamples; i++)
+		if (m->samples[i].has_value && isfinite(m->samples[i].value))
+			usage += m->samples[i].value;
+	if (!m->ok || m->nsamples == 0 || !(cfg->average_value > 0)) {
+		out->held = true;
+		out->recommendation = cur;
+		apply(cfg, st, cur, cur, now_ms, out);
+		snprintf(out->reason, sizeof(out->reason), "hold at %d: %s", cur,
+		    !m->ok ? (m->error ? m->error : "no metrics") : "no external metric");
+		return;
+	}
+	ratio = usage / (cfg->average_value * cur);
+	if (!within_tolerance(cfg, ratio))
+		proposal = (int)ceil(usage / cfg->average_value - 1e-9);
+	out->metric = usage;
+	out->recommendation = proposal;
+	limit_and_apply(cfg, st, obs, proposal, now_ms, out, why, sizeof(why));
+	snprintf(out->reason, sizeof(out->reason),
+	    "external %.4g vs %.4g x %d replicas (ratio %.3f%s): proposal %d%s: %d -> %d",
+	    usage, cfg->average_value, cur, ratio,
+	    within_tolerance(cfg, ratio) ? ", within tolerance" : "", proposal, why, cur,
+	    out->desired);
+}
+
 void policy_hpa_decide(const struct hpa_cfg *cfg, struct hpa_state *st,
     const struct policy_obs *obs, int64_t now_ms, struct policy_decision *out)
 {
-	int cur = obs->current, proposal, stab, want, limit;
+	int cur = obs->current, proposal, want;
 	struct calc c;
 	char why[64] = "";
 
@@ -243,6 +316,10 @@ void policy_hpa_decide(const struct hpa_cfg *cfg, struct hpa_state *st,
 		    cur > obs->max ? "above max" : "below min", want, cur, want);
 		return;
 	}
+	if (cfg->external) {
+		external(cfg, st, obs, now_ms, out);
+		return;
+	}
 	if (!resource_replicas(cfg, obs, &c, &proposal)) {
 		/* No scaling, no recommendation recorded: the sync fails. */
 		out->held = true;
@@ -257,33 +334,7 @@ void policy_hpa_decide(const struct hpa_cfg *cfg, struct hpa_state *st,
 	}
 	out->metric = c.util_pct / 100.0;
 	out->recommendation = proposal;
-	stab = want = stabilize(cfg, st, cur, proposal, now_ms);
-	if (stab != proposal)
-		snprintf(why, sizeof(why), ", stabilized at %d", stab);
-	if (stab > cur) {
-		limit = up_limit(cfg, st, cur, now_ms);
-		if (limit < cur)
-			limit = cur;
-		if (limit > obs->max)
-			limit = obs->max;
-		if (stab > limit) {
-			want = limit;
-			snprintf(why + strlen(why), sizeof(why) - strlen(why), ", %s %d",
-			    limit == obs->max ? "max" : "scale-up limit", limit);
-		}
-	} else if (stab < cur) {
-		limit = down_limit(cfg, st, cur, now_ms);
-		if (limit > cur)
-			limit = cur;
-		if (limit < obs->min)
-			limit = obs->min;
-		if (stab < limit) {
-			want = limit;
-			snprintf(why + strlen(why), sizeof(why) - strlen(why), ", %s %d",
-			    limit == obs->min ? "min" : "scale-down limit", limit);
-		}
-	}
-	apply(cfg, st, cur, want, now_ms, out);
+	want = limit_and_apply(cfg, st, obs, proposal, now_ms, out, why, sizeof(why));
 	if (c.filled)
 		snprintf(out->reason, sizeof(out->reason),
 		    "cpu %d%% vs %d%% over %d ready (%d missing, %d ignored; %d%% over %d with "

@@ -22,7 +22,14 @@
  *    +up_percent %) per up_period_ms, scale-down limit down_percent % per
  *    down_period_ms, both from the size at the start of the period (events
  *    of both directions in it), then [min, max];
- *  - every rescale is recorded as a scale event. */
+ *  - every rescale is recorded as a scale event;
+ *  - with `external` (an External metric with an AverageValue target, e.g.
+ *    the load balancer's request rate), GetExternalPerPodMetricReplicas
+ *    instead of GetResourceReplicas: usage = the sum of the metric's series,
+ *    ratio = usage / (average_value × the current replicas), no change
+ *    within the tolerance, else ceil(usage / average_value). It counts every
+ *    replica, ready or not, and has no missing-pod fill-in: the metric is
+ *    not per pod. Then the same stabilization and limits. */
 #ifndef POOLSCALE_POLICY_HPA_H
 #define POOLSCALE_POLICY_HPA_H
 
@@ -31,6 +38,8 @@
 struct hpa_cfg {
 	double target;			/* target utilisation of the request, 0.5 */
 	double tolerance;		/* 0.1 */
+	bool external;			/* an External metric, AverageValue target */
+	double average_value;		/* ... its target per replica (external) */
 	int64_t up_stabilization_ms;	/* 0 */
 	int64_t down_stabilization_ms;	/* 300 s */
 	/* Scaling policies, selectPolicy Max; a value of 0 drops that policy,

@@ -16,6 +16,7 @@
 #include "sim/latency.h"
 #include "sim/report.h"
 #include "sim/sim.h"
+#include "sim/smooth.h"
 
 /* The longest simulation, --duration or a trace played with --time-scale. */
 #define SIM_SPAN_MAX_MS (3660LL * 86400000)
@@ -40,15 +41,21 @@ static void usage(FILE *f)
 "  --trace FILE.csv       a `t_seconds,requests` trace (../shared/traces)\n"
 "  --time-scale K         play the trace K times faster (default 1)\n"
 "  --rate-scale X         multiply its rate by X (default 1)\n"
-"  --fit-peak             scale the trace's rate so its busiest row needs\n"
-"                         exactly `max` instances at the SLO (instead of\n"
-"                         --rate-scale)\n"
+"  --fit-peak[=N]         scale the trace's rate so its busiest row needs\n"
+"                         exactly N (default `max`) instances at the SLO\n"
+"                         (instead of --rate-scale)\n"
+"  --smooth auto|off|W    read the counts as a rate: a centred mean over W\n"
+"                         rows before scaling; auto (default) picks W from\n"
+"                         the rate scale and the trace's noise (docs/simulate.md)\n"
 "  --profile T:R,...      a load profile as `poolscale load` takes it\n"
 "  --duration DURATION    how long to simulate (default: the load's span)\n"
-"  --policy LIST          target, step, seed-step, aws-target, hpa, or `all`;\n"
-"                         comma-separated to compare (default: the config's\n"
-"                         policy.kind); elastic speedups ε4/ε5 are against\n"
-"                         seed-step when it ran\n"
+"  --policy LIST          target, step, seed-step; the peers aws-target,\n"
+"                         aws-target-req, hpa, hpa-ext, aws-predictive; the\n"
+"                         references fixed (simulate.fixed instances) and\n"
+"                         oracle (knows the load, starts one boot ahead);\n"
+"                         or `all`; comma-separated to compare (default: the\n"
+"                         config's policy.kind); elastic speedups ε4/ε5 are\n"
+"                         against seed-step when it ran\n"
 "  --out DIR              write timeseries.csv, decisions.csv, chart.svg and\n"
 "                         summary.json there (DIR/POLICY/ for several)\n"
 "  --compare FILE.csv     draw a measured pool size (the t_s and desired\n"
@@ -62,7 +69,7 @@ static void usage(FILE *f)
 
 enum {
 	OPT_CONFIG = 256, OPT_TRACE, OPT_TIME_SCALE, OPT_RATE_SCALE, OPT_FIT_PEAK, OPT_PROFILE,
-	OPT_DURATION, OPT_POLICY, OPT_OUT, OPT_COMPARE,
+	OPT_DURATION, OPT_POLICY, OPT_OUT, OPT_COMPARE, OPT_SMOOTH,
 };
 
 static const struct option options[] = {
@@ -70,12 +77,13 @@ static const struct option options[] = {
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "time-scale", required_argument, NULL, OPT_TIME_SCALE },
 	{ "rate-scale", required_argument, NULL, OPT_RATE_SCALE },
-	{ "fit-peak", no_argument, NULL, OPT_FIT_PEAK },
+	{ "fit-peak", optional_argument, NULL, OPT_FIT_PEAK },
 	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "compare", required_argument, NULL, OPT_COMPARE },
+	{ "smooth", required_argument, NULL, OPT_SMOOTH },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -85,7 +93,10 @@ struct sim_opts {
 	const char *config, *trace, *profile, *policies, *out, *compare;
 	double time_scale, rate_scale;
 	bool fit_peak, quiet;
+	int64_t fit_n;		/* --fit-peak=N: instances the busiest row needs (0: max) */
 	int64_t duration_ms;
+	int64_t smooth;		/* rows; 0: auto, 1: off */
+	size_t smoothed;	/* the window used */
 	enum sim_policy pol[SIM_NPOLICIES];
 	int npol;
 };
@@ -126,6 +137,8 @@ static int parse_flags(int argc, char **argv, struct sim_opts *o, struct err *e)
 			break;
 		case OPT_FIT_PEAK:
 			o->fit_peak = true;
+			if (v)
+				rc = parse_int64(v, 1, 1000000, &o->fit_n, &pe);
 			break;
 		case OPT_DURATION:
 			rc = parse_duration_ms(v, 1000, SIM_SPAN_MAX_MS, &o->duration_ms, &pe);
@@ -139,6 +152,16 @@ static int parse_flags(int argc, char **argv, struct sim_opts *o, struct err *e)
 		case OPT_COMPARE:
 			o->compare = v;
 			break;
+		case OPT_SMOOTH:
+			if (strcmp(v, "auto") == 0)
+				o->smooth = 0;
+			else if (strcmp(v, "off") == 0)
+				o->smooth = 1;
+			else if ((rc = parse_int64(v, 1, 1000001, &o->smooth, &pe)) == 0 &&
+			    o->smooth % 2 == 0)
+				rc = err_set(&pe, "\"%s\": give an odd number of rows (a centred "
+				    "window), auto or off", v);
+			break;
 		default:
 			return opts_reject(opt, argv, "simulate", e);
 		}
@@ -149,8 +172,10 @@ static int parse_flags(int argc, char **argv, struct sim_opts *o, struct err *e)
 		return -1;
 	if ((o->trace == NULL) == (o->profile == NULL))
 		return err_set(e, "give one of --trace and --profile (see poolscale simulate --help)");
-	if (o->trace == NULL && (o->time_scale != 1 || o->rate_scale != 1 || o->fit_peak))
-		return err_set(e, "--time-scale, --rate-scale and --fit-peak go with --trace");
+	if (o->trace == NULL && (o->time_scale != 1 || o->rate_scale != 1 || o->fit_peak ||
+	    o->smooth != 0))
+		return err_set(e, "--time-scale, --rate-scale, --fit-peak and --smooth go with "
+		    "--trace");
 	if (o->compare && o->out == NULL)
 		return err_set(e, "--compare draws on the chart: give --out too");
 	if (o->fit_peak && o->rate_scale != 1)
@@ -181,7 +206,8 @@ static int parse_policies(struct sim_opts *o, const struct sim_cfg *cfg, struct 
 
 		if (sim_policy_parse(t, &p) == -1)
 			return err_set(e, "--policy: \"%s\" is not target, step, seed-step, "
-			    "aws-target, hpa or all", t);
+			    "aws-target, aws-target-req, hpa, hpa-ext, aws-predictive, fixed, "
+			    "oracle or all", t);
 		for (int i = 0; i < o->npol; i++)
 			if (o->pol[i] == p)
 				return err_set(e, "--policy: %s is listed twice", t);
@@ -189,6 +215,24 @@ static int parse_policies(struct sim_opts *o, const struct sim_cfg *cfg, struct 
 	}
 	if (o->npol == 0)
 		return err_set(e, "--policy: empty list");
+	return 0;
+}
+
+/* The rate scale at which the trace's busiest row needs exactly max. */
+static int fit_peak(struct sim_opts *o, const struct sim_cfg *cfg, const struct trace *t,
+    struct err *e)
+{
+	struct lat_model m = sim_cfg_lat(cfg);
+	double peak = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->requests[i] > peak)
+			peak = t->requests[i];
+	peak /= t->step_s;
+	if (!(peak > 0))
+		return err_set(e, "--fit-peak: %s has no requests", o->trace);
+	o->rate_scale = (double)(o->fit_n ? o->fit_n : cfg->ctl.max) * cfg->capacity_rps *
+	    lat_rho_slo(&m) / peak;
 	return 0;
 }
 
@@ -223,19 +267,21 @@ static int build_load(struct sim_opts *o, const struct sim_cfg *cfg, struct load
 		trace_fini(&t);
 		return rc;
 	}
-	if (o->fit_peak) {
-		struct lat_model m = sim_cfg_lat(cfg);
-		double peak = 0;
-
-		for (size_t i = 0; i < t.n; i++)
-			if (t.requests[i] > peak)
-				peak = t.requests[i];
-		peak /= t.step_s;
-		if (!(peak > 0)) {
+	for (int pass = 0; pass < 2; pass++) {
+		if (o->fit_peak && fit_peak(o, cfg, &t, e) == -1) {
 			trace_fini(&t);
-			return err_set(e, "--fit-peak: %s has no requests", o->trace);
+			return -1;
 		}
-		o->rate_scale = cfg->ctl.max * cfg->capacity_rps * lat_rho_slo(&m) / peak;
+		if (pass == 1)
+			break;
+		/* smoothed for the scale the raw counts give; the peak of the
+		 * smoothed counts then sets --fit-peak's */
+		o->smoothed = o->smooth == 0 ? smooth_window(t.requests, t.n, o->rate_scale) :
+		    (size_t)o->smooth;
+		if (smooth_apply(t.requests, t.n, o->smoothed) == -1) {
+			trace_fini(&t);
+			return err_set(e, "out of memory");
+		}
 	}
 	rc = load_rate_trace(r, &t, o->time_scale, o->rate_scale, 0, &re);
 	trace_fini(&t);
@@ -258,13 +304,18 @@ static void describe(const struct sim_opts *o, const struct sim_cfg *c, const st
 
 	printf("load: %s, %.0f s, %.0f requests%s", o->trace ? o->trace : o->profile, r->end_s,
 	    r->total, o->trace && o->rate_scale != 1 ? "" : "\n");
-	if (o->trace && o->rate_scale != 1)
-		printf(", rate ×%.6g%s\n", o->rate_scale, o->fit_peak ?
-		    " (--fit-peak: its busiest row needs max instances)" : "");
+	if (o->trace && o->rate_scale != 1 && o->fit_peak)
+		printf(", rate ×%.6g (--fit-peak: its busiest row needs %lld instances)\n",
+		    o->rate_scale, (long long)(o->fit_n ? o->fit_n : c->ctl.max));
+	else if (o->trace && o->rate_scale != 1)
+		printf(", rate ×%.6g\n", o->rate_scale);
+	if (o->trace && o->smoothed > 1)
+		printf("counts read as a rate: a centred mean over %zu rows (--smooth)\n",
+		    o->smoothed);
 	printf("pool: %d..%d, %.4g req/s per instance at 100%%, boot %.1f s%s, SLO p95 %.0f ms "
 	    "(met up to %.0f%% CPU), target %.2f\n", c->ctl.min, c->ctl.max, c->capacity_rps,
 	    c->boot_ms / 1000.0, c->boot_max_ms > c->boot_ms ? "+" : "", c->slo_s * 1000,
-	    100 * lat_rho_slo(&m), c->ctl.target.target);
+	    100 * lat_rho_slo(&m), sim_cfg_util(c));
 }
 
 int simulate_main(int argc, char **argv)

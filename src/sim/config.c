@@ -16,6 +16,11 @@ static const char *const policy_names[SIM_NPOLICIES] = {
 	[SIM_SEED_STEP] = "seed-step",
 	[SIM_AWS] = "aws-target",
 	[SIM_HPA] = "hpa",
+	[SIM_AWS_REQ] = "aws-target-req",
+	[SIM_HPA_EXT] = "hpa-ext",
+	[SIM_AWS_PREDICT] = "aws-predictive",
+	[SIM_FIXED] = "fixed",
+	[SIM_ORACLE] = "oracle",
 };
 
 const char *sim_policy_name(enum sim_policy p)
@@ -101,6 +106,9 @@ static void defaults(struct sim_cfg *s)
 	s->hpa_sync_ms = 15000;
 	s->hpa_stabilization_ms = 300000;
 	s->hpa_tolerance = 0.1;
+	s->fixed = s->ctl.max;
+	s->seed_high = 0.8;		/* the seeds' rules */
+	s->seed_low = 0.2;
 }
 
 static void read_alerts(struct ycfg *y, yaml_node_t *n, struct sim_alerts *a)
@@ -200,6 +208,22 @@ static void read_simulate(struct ycfg *y, struct sim_cfg *s)
 			ycfg_error(y, st, "simulate.start: \"%s\" is not a time like "
 			    "2026-01-05T00:00:00Z (RFC 3339, Z or +HH:MM)", v);
 	}
+	{
+		int64_t fixed = s->fixed;
+		yaml_node_t *sn = ymap_get(&m, "seed_step");
+		struct ymap sm;
+
+		if (ycfg_int(&m, "fixed", 1, 1000000, &fixed))
+			s->fixed = (int)fixed;
+		if (ymap_init(&sm, y, sn, "simulate.seed_step")) {
+			ycfg_double(&sm, "high", 0, 1e9, &s->seed_high);
+			ycfg_double(&sm, "low", 0, 1e9, &s->seed_low);
+			ymap_done(&sm);
+			if (s->seed_low >= s->seed_high)
+				ycfg_error(y, sn, "simulate.seed_step: low (%g) must be below "
+				    "high (%g)", s->seed_low, s->seed_high);
+		}
+	}
 	ymap_done(&m);
 	if (s->boot_max_ms != 0 && s->boot_max_ms < s->boot_ms)
 		ycfg_error(y, n, "simulate.boot_max must be 0 or at least simulate.boot");
@@ -265,6 +289,15 @@ int sim_cfg_load_string(const char *name, const char *text, struct sim_cfg *s,
     struct buf *errors)
 {
 	return load(name, text, s, errors);
+}
+
+double sim_cfg_util(const struct sim_cfg *s)
+{
+	const struct target_cfg *t = &s->ctl.target;
+
+	if (t->nmetrics > 0 && t->metrics[0].kind == POLICY_METRIC_TOTAL && s->capacity_rps > 0)
+		return t->metrics[0].value / s->capacity_rps;
+	return t->target;
 }
 
 struct lat_model sim_cfg_lat(const struct sim_cfg *s)

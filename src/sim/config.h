@@ -24,6 +24,11 @@ enum sim_policy {
 	SIM_SEED_STEP,		/* the seeds: 80%/20% for 1m, ±1 per 60 s */
 	SIM_AWS,		/* AWS EC2 Auto Scaling target tracking */
 	SIM_HPA,		/* the Kubernetes HPA */
+	SIM_AWS_REQ,		/* AWS target tracking on ALBRequestCountPerTarget */
+	SIM_HPA_EXT,		/* the HPA on an External request rate, AverageValue */
+	SIM_AWS_PREDICT,	/* AWS predictive scaling + aws-target-req */
+	SIM_FIXED,		/* a fixed pool of simulate.fixed instances (a reference) */
+	SIM_ORACLE,		/* the clairvoyant plan of sim/oracle.h (a reference) */
 	SIM_NPOLICIES
 };
 
@@ -61,12 +66,20 @@ struct sim_cfg {
 	int64_t start_unix_s;		/* the wall time of t = 0, for the schedule */
 	struct tz_db tz;		/* the schedule's zones, loaded with the file */
 
+	int fixed;			/* the `fixed` pool's size (default: max) */
+	double seed_high, seed_low;	/* seed-step's alert thresholds (0.8, 0.2) */
+
 	/* peers */
 	int64_t aws_warmup_ms, aws_scale_in_cooldown_ms;
 	double aws_low_ratio;
 	int64_t hpa_sync_ms, hpa_stabilization_ms;
 	double hpa_tolerance;
 };
+
+/* The utilisation the config aims at, the peers' and the oracle's target
+ * and the warm start's: policy.target.value, or, when the first metric is a
+ * pool total, its per-instance value over capacity. */
+double sim_cfg_util(const struct sim_cfg *cfg);
 
 /* The queueing model of this world (sim/latency.h). */
 struct lat_model sim_cfg_lat(const struct sim_cfg *cfg);

@@ -17,14 +17,14 @@
 void sim_report_table(FILE *f, const struct sim_result *r, size_t n,
     const struct sim_result *base)
 {
-	fprintf(f, "%-10s %8s %8s %9s %9s %7s %7s %7s %7s %7s %5s %5s %4s %6s %6s\n",
+	fprintf(f, "%-14s %8s %8s %9s %9s %7s %7s %7s %7s %7s %5s %5s %4s %6s %6s\n",
 	    "policy", "slo_viol%", "failed%", "inst_h", "charged_h", "θU%", "θO%", "τU%", "τO%",
 	    "υ%", "ups", "downs", "max", "ε4", "ε5");
 	for (size_t i = 0; i < n; i++) {
 		const struct sim_result *x = &r[i];
 		const struct elasticity *m = &x->el;
 
-		fprintf(f, "%-10s %8.3f %8.3f %9.2f %9.2f %7.2f %7.2f %7.2f %7.2f %7.2f %5u %5u "
+		fprintf(f, "%-14s %8.3f %8.3f %9.2f %9.2f %7.2f %7.2f %7.2f %7.2f %7.2f %5u %5u "
 		    "%4d", sim_policy_name(x->policy), sim_violation_pct(x),
 		    x->arrivals > 0 ? 100 * x->failed / x->arrivals : 0, x->instance_s / 3600,
 		    x->charged_s / 3600, m->theta_u, m->theta_o, m->tau_u, m->tau_o, m->upsilon,

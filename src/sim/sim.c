@@ -14,6 +14,8 @@
 #include "sim/alerts.h"
 #include "sim/evq.h"
 #include "sim/latency.h"
+#include "sim/oracle.h"
+#include "sim/peers.h"
 #include "sim/pool.h"
 #include "sim/sim.h"
 
@@ -60,6 +62,8 @@ struct world {
 	struct hpa_cfg hpa;
 	struct hpa_state *hs;
 	struct sched_state *sched;	/* the config's schedule, by simulated time */
+	struct oracle_plan plan;	/* oracle */
+	struct sim_peer *peer;		/* aws-target-req, hpa-ext, aws-predictive */
 	/* one sample buffer per metric, and what each metric measures */
 	struct policy_sample *samples[POLICY_MAX_METRICS];
 	size_t cap_samples[POLICY_MAX_METRICS];
@@ -322,6 +326,20 @@ static void tick(struct world *w)
 		observe_metric(w, now, SPOOL_METRIC_CPU, 0, &obs);
 		policy_hpa_decide(&w->hpa, w->hs, &obs, now, &d);
 		break;
+	case SIM_AWS_REQ:
+	case SIM_HPA_EXT:
+	case SIM_AWS_PREDICT:
+		if (sim_peer_decide(w->peer, &w->pool, w->load, w->lead_rps, &obs, now, &d) == -1) {
+			w->failed = true;
+			err_set(w->e, "out of memory");
+			return;
+		}
+		break;
+	case SIM_ORACLE:
+		d = (struct policy_decision){ .desired = oracle_at(&w->plan, now),
+			.metric = NAN };
+		snprintf(d.reason, sizeof(d.reason), "planned one boot ahead");
+		break;
 	default:
 		return;
 	}
@@ -352,6 +370,19 @@ static void flush(struct world *w, int i)
 	}
 	if (w->al.a[i].next_flush_ms >= 0)
 		push(w, w->al.a[i].next_flush_ms, EV_FLUSH, i);
+}
+
+/* When the policy next decides after a tick at now. */
+static int64_t next_tick(struct world *w, int64_t now)
+{
+	switch (w->pol) {
+	case SIM_FIXED:
+		return INT64_MAX;
+	case SIM_ORACLE:
+		return oracle_next(&w->plan, now < 0 ? -1 : now);
+	default:
+		return now + w->interval_ms;
+	}
 }
 
 /* Closes the scoring interval that ends now. */
@@ -395,26 +426,29 @@ static void configure(struct world *w)
 		/* The seeds: mean CPU > 80% / < 20% for 1m, one step per 60 s,
 		 * delivered as deploy/alertmanager does (every minute). */
 		w->interval_ms = 60000;
-		w->alerts = (struct sim_alerts){ .high = 0.8, .low = 0.2, .for_ms = 60000,
+		w->alerts = (struct sim_alerts){ .high = c->seed_high, .low = c->seed_low,
+			.for_ms = 60000,
 			.rule_interval_ms = c->alerts.rule_interval_ms, .group_wait_ms = 0,
 			.group_interval_ms = 60000, .repeat_interval_ms = 60000 };
 		w->step.step = 1;
 		break;
 	case SIM_AWS:
 		/* One-minute datapoints over one-minute windows. */
-		policy_aws_defaults(&w->aws, c->ctl.target.target);
+		policy_aws_defaults(&w->aws, sim_cfg_util(c));
 		w->aws.low_ratio = c->aws_low_ratio;
 		w->aws.scale_in_cooldown_ms = c->aws_scale_in_cooldown_ms;
 		w->interval_ms = 60000;
 		w->window_ms = 60000 > 2 * c->scrape_ms ? 60000 : 2 * c->scrape_ms;
 		break;
 	case SIM_HPA:
-		policy_hpa_defaults(&w->hpa, c->ctl.target.target);
+		policy_hpa_defaults(&w->hpa, sim_cfg_util(c));
 		w->hpa.tolerance = c->hpa_tolerance;
 		w->hpa.down_stabilization_ms = c->hpa_stabilization_ms;
 		w->interval_ms = c->hpa_sync_ms;
 		break;
 	default:
+		if (sim_peer_is(w->pol))
+			w->interval_ms = sim_peer_interval_ms(w->pol, c);
 		break;
 	}
 }
@@ -435,10 +469,24 @@ static int start(struct world *w)
 		 * target utilisation needs for the first minute, the same start
 		 * for every policy. */
 		double first = load_rate_count(w->load, 60) / fmin(60, w->load->end_s);
-		double n = ceil(first / (c->capacity_rps * c->ctl.target.target) - 1e-9);
+		double n = ceil(first / (c->capacity_rps * sim_cfg_util(c)) - 1e-9);
 
 		w->lead_rps = first;
 		w->desired = n < c->ctl.min ? c->ctl.min : n > c->ctl.max ? c->ctl.max : (int)n;
+	}
+	if (w->pol == SIM_FIXED)
+		w->desired = c->fixed;
+	if (w->pol == SIM_ORACLE) {
+		struct lat_model lm = sim_cfg_lat(c);
+		int64_t boot = c->boot_max_ms > c->boot_ms ? c->boot_max_ms : c->boot_ms;
+		int64_t hc = c->health_check_ms;
+
+		/* the pool's own boot: ready at the first health check after it */
+		if (oracle_plan(&w->plan, w->load, &lm, sim_cfg_util(c), c->ctl.min,
+		    c->ctl.max, (boot + hc - 1) / hc * hc, w->end_ms) == -1)
+			return err_set(w->e, "out of memory");
+		/* what [0, lead] needs is there at the start, as a warm pool is */
+		w->desired = oracle_at(&w->plan, 0);
 	}
 	alerts_init(&w->al);
 	if (spool_init(&w->pool, c, w->desired, w->window_ms) == -1)
@@ -454,6 +502,8 @@ static int start(struct world *w)
 	if (w->pol == SIM_AWS)
 		policy_aws_init(&w->as);
 	if (c->ctl.nschedule > 0 && (w->sched = calloc(1, sizeof(*w->sched))) == NULL)
+		return err_set(w->e, "out of memory");
+	if (sim_peer_is(w->pol) && (w->peer = sim_peer_new(w->pol, c)) == NULL)
 		return err_set(w->e, "out of memory");
 	push(w, 0, EV_LOAD, 0);
 	for (size_t i = 0; i < w->pool.n; i++)
@@ -512,7 +562,8 @@ int sim_run(const struct sim_cfg *cfg, enum sim_policy p, const struct load_rate
 			break;
 		case EV_TICK:
 			tick(&w);
-			push(&w, now + w.interval_ms, EV_TICK, 0);
+			if (next_tick(&w, now) != INT64_MAX)
+				push(&w, next_tick(&w, now), EV_TICK, 0);
 			break;
 		case EV_READY:
 			spool_ready(&w.pool, ev.arg);
@@ -560,6 +611,8 @@ out:
 	free(w.ts);
 	free(w.hs);
 	free(w.sched);
+	oracle_fini(&w.plan);
+	sim_peer_free(w.peer);
 	for (size_t k = 0; k < POLICY_MAX_METRICS; k++)
 		free(w.samples[k]);
 	free(w.ids);

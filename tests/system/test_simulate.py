@@ -179,3 +179,30 @@ def test_fidelity_simulate_matches_the_real_system(tmp_path):
     for a, b in zip(real, simulated):
         assert abs(a[0] - b[0]) <= tol, (a, b, real, simulated)
     assert max(e[2] for e in real) == max(e[2] for e in simulated)
+
+
+def test_simulate_smooth_fit_peak_and_references(tmp_path):
+    """--smooth reads a scaled-up trace's counts as a rate and says so;
+    --fit-peak=N; the fixed and oracle references; bad values exit 2."""
+    # a small service: 3 requests a second with Poisson-like noise
+    rows = ["t_seconds,requests"] + [f"{i},{(i * 7919) % 7}" for i in range(3600)]
+    t = write(tmp_path / "small.csv", "\n".join(rows) + "\n")
+    cfg = write(tmp_path / "c.yml", BENCH_CFG + "  fixed: 6\n")
+    r = simulate("--config", cfg, "--trace", t, "--fit-peak=5", "--policy", "target,fixed,oracle")
+    assert r.returncode == 0, r.stderr
+    assert "its busiest row needs 5 instances" in r.stdout
+    assert re.search(r"a centred mean over \d+ rows", r.stdout), r.stdout
+    table = {l.split()[0]: l.split() for l in r.stdout.splitlines() if l.split()
+             and l.split()[0] in ("target", "fixed", "oracle")}
+    assert table["fixed"][12] == "6" and table["fixed"][10] == "0"   # max 6, no ups
+    r = simulate("--config", cfg, "--trace", t, "--fit-peak=5", "--smooth", "off",
+                 "--policy", "target")
+    assert r.returncode == 0 and "centred mean" not in r.stdout
+    for bad in (["--smooth", "4"], ["--smooth", "x"], ["--fit-peak=0"]):
+        r = simulate("--config", cfg, "--trace", t, *bad, "--policy", "target")
+        assert r.returncode == 2, (bad, r.stdout, r.stderr)
+    r = simulate("--config", cfg, "--profile", "0:1", "--smooth", "3", "--policy", "target")
+    assert r.returncode == 2 and "go with --trace" in r.stderr
+    bad = write(tmp_path / "bad.yml", BENCH_CFG + "  seed_step:\n    high: 0.2\n    low: 0.5\n")
+    r = simulate("--config", bad, "--trace", t, "--policy", "seed-step")
+    assert r.returncode == 2 and bad + ":" in r.stderr and "seed_step" in r.stderr, r.stderr

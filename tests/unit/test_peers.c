@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "policy/aws.h"
+#include "policy/awspredict.h"
 #include "policy/hpa.h"
 
 /* One metric's observation, no backlog, no forecast. */
@@ -637,6 +638,202 @@ static void test_hpa_history_bounded(void **state)
 	free(r.st);
 }
 
+/* ---- AWS predictive scaling (ForecastAndScale) with target tracking ---- */
+
+#define HOUR_MS 3600000LL
+#define NEAR(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
+#define DAY_MS (24 * HOUR_MS)
+
+/* A daily pattern: hour h of the day carries 100 × (h + 1) load. */
+static double daily(int64_t t_ms)
+{
+	return 100.0 * (double)(1 + (t_ms / HOUR_MS) % 24);
+}
+
+/* The load metric once a minute over [from, to), f's value, times k. */
+static void awsp_feed(struct awsp_state *st, int64_t from, int64_t to, double k)
+{
+	for (int64_t t = from + MINUTE_MS; t <= to; t += MINUTE_MS)
+		policy_awsp_observe(st, k * daily(t - 1), MINUTE_MS, t);
+}
+
+static const struct awsp_cfg awsp = { .per_instance = 100, .buffer_ms = 60000 };
+
+/* No forecast before 24 h of data: only target tracking acts. */
+static void test_awsp_needs_a_day_of_history(void **state)
+{
+	struct awsp_state st;
+
+	(void)state;
+	policy_awsp_init(&st);
+	assert_int_equal(policy_awsp_capacity(&awsp, &st, 1, 30, 0), 0);
+	awsp_feed(&st, 0, DAY_MS - MINUTE_MS, 1);
+	assert_int_equal(policy_awsp_capacity(&awsp, &st, 1, 30, DAY_MS - MINUTE_MS), 0);
+	awsp_feed(&st, DAY_MS - MINUTE_MS, DAY_MS, 1);
+	/* day 2, hour 0: day 1's 100 over 100 a instance */
+	assert_int_equal(policy_awsp_capacity(&awsp, &st, 1, 30, DAY_MS), 1);
+}
+
+/* Each hour's capacity is in place SchedulingBufferTime before the hour,
+ * at ceil(load forecast / load per instance), within [min, max]. */
+static void test_awsp_capacity_one_buffer_ahead(void **state)
+{
+	struct awsp_state st;
+
+	(void)state;
+	policy_awsp_init(&st);
+	awsp_feed(&st, 0, DAY_MS, 1);
+	assert_int_equal(policy_awsp_capacity(&awsp, &st, 1, 30, DAY_MS + HOUR_MS - 60001), 1);
+	assert_int_equal(policy_awsp_capacity(&awsp, &st, 1, 30, DAY_MS + HOUR_MS - 60000), 2);
+	NEAR(policy_awsp_forecast(&st, DAY_MS + 5 * HOUR_MS), 600, 1e-9);
+	/* 48 h ahead: hour 23 of day 3 comes from day 1 too */
+	NEAR(policy_awsp_forecast(&st, 3 * DAY_MS - 1), 2400, 1e-9);
+	assert_true(isnan(policy_awsp_forecast(&st, 3 * DAY_MS)));
+	/* HonorMaxCapacity, and min */
+	assert_int_equal(policy_awsp_capacity(&awsp, &st, 4, 30, DAY_MS + 2 * HOUR_MS), 4);
+	assert_int_equal(policy_awsp_capacity(&awsp, &st, 1, 10, DAY_MS + 5 * HOUR_MS), 6);
+	assert_int_equal(policy_awsp_capacity(&awsp, &st, 1, 5, DAY_MS + 5 * HOUR_MS), 5);
+}
+
+/* The forecast is renewed every 6 h from the data then, not in between. */
+static void test_awsp_renewed_every_six_hours(void **state)
+{
+	struct awsp_state st;
+
+	(void)state;
+	policy_awsp_init(&st);
+	awsp_feed(&st, 0, DAY_MS, 1);
+	policy_awsp_capacity(&awsp, &st, 1, 30, DAY_MS);
+	/* day 2's first six hours run at three times day 1's */
+	awsp_feed(&st, DAY_MS, DAY_MS + 6 * HOUR_MS - MINUTE_MS, 3);
+	policy_awsp_capacity(&awsp, &st, 1, 30, DAY_MS + 6 * HOUR_MS - MINUTE_MS);
+	NEAR(policy_awsp_forecast(&st, 2 * DAY_MS), 100, 1e-9);
+	awsp_feed(&st, DAY_MS + 6 * HOUR_MS - MINUTE_MS, DAY_MS + 6 * HOUR_MS, 3);
+	policy_awsp_capacity(&awsp, &st, 1, 30, DAY_MS + 6 * HOUR_MS);
+	/* day 3, hour 0: the mean of day 1's 100 and day 2's 300 */
+	NEAR(policy_awsp_forecast(&st, 2 * DAY_MS), 200, 1e-9);
+}
+
+/* At most the last 14 days: a first day ten times busier drops out. */
+static void test_awsp_at_most_fourteen_days(void **state)
+{
+	struct awsp_state st;
+
+	(void)state;
+	policy_awsp_init(&st);
+	awsp_feed(&st, 0, DAY_MS, 10);
+	awsp_feed(&st, DAY_MS, 15 * DAY_MS, 1);
+	policy_awsp_capacity(&awsp, &st, 1, 30, 15 * DAY_MS);
+	NEAR(policy_awsp_forecast(&st, 15 * DAY_MS + 12 * HOUR_MS), 1300, 1e-9);
+	policy_awsp_init(&st);
+	awsp_feed(&st, 0, DAY_MS, 10);
+	awsp_feed(&st, DAY_MS, 14 * DAY_MS, 1);
+	policy_awsp_capacity(&awsp, &st, 1, 30, 14 * DAY_MS);
+	/* 14 days back still counts: (13 × 1300 + 13000) / 14 */
+	NEAR(policy_awsp_forecast(&st, 14 * DAY_MS + 12 * HOUR_MS), (13 * 1300.0 + 13000) / 14,
+	    1e-9);
+}
+
+/* With target tracking: the forecast's capacity is a floor that scales out
+ * at once, target tracking scales out above it and scales in down to it,
+ * never below: predictive scaling never removes capacity. */
+static void test_awsp_larger_of_forecast_and_tracking(void **state)
+{
+	struct awsp_state st;
+	struct aws_cfg aws;
+	struct aws_state as;
+	struct policy_sample s[NPODS];
+	struct policy_obs obs = { .current = 2, .min = 1, .max = 20, OBS1(s, 2) };
+	struct policy_decision d;
+	int64_t t = DAY_MS + 8 * HOUR_MS;	/* hour 8: forecast 900, 9 instances */
+
+	(void)state;
+	policy_aws_defaults(&aws, 0.5);
+	policy_aws_init(&as);
+	policy_awsp_init(&st);
+	awsp_feed(&st, 0, t, 1);
+	set_all(s, NPODS, 0.5);
+	policy_awsp_decide(&awsp, &st, &aws, &as, &obs, t, &d);
+	expect(&d, 9, "forecast floor", (long)t);
+	/* a quiet pool: target tracking would go to 1 after 15 low minutes */
+	obs.current = 9;
+	obs.metrics[0].nsamples = 9;
+	set_all(s, NPODS, 0.05);
+	for (int i = 1; i <= 16; i++)
+		policy_awsp_decide(&awsp, &st, &aws, &as, &obs, t + i * MINUTE_MS, &d);
+	expect(&d, 9, "never below the forecast", (long)t);
+	/* a busy pool: three high minutes take it above the forecast */
+	set_all(s, NPODS, 1.0);
+	for (int i = 17; i <= 19; i++)
+		policy_awsp_decide(&awsp, &st, &aws, &as, &obs, t + i * MINUTE_MS, &d);
+	expect(&d, 18, "target tracking above the forecast", (long)t);
+	/* without a day of history it is target tracking alone */
+	policy_awsp_init(&st);
+	policy_aws_init(&as);
+	obs.current = 2;
+	obs.metrics[0].nsamples = 2;
+	set_all(s, NPODS, 0.5);
+	policy_awsp_decide(&awsp, &st, &aws, &as, &obs, t, &d);
+	expect(&d, 2, "no forecast yet", (long)t);
+}
+
+/* ---- the HPA on an External metric with an AverageValue target ---- */
+
+/* One sync of an HPA on an External request rate of `total` (one series, as
+ * a load balancer's rate is), averageValue 100 a replica. */
+static void ext_sync(struct hpa_run *r, int64_t t_ms, int current, double total, int want,
+    const char *what)
+{
+	r->cfg.external = true;
+	r->cfg.average_value = 100;
+	r->s[0] = (struct policy_sample){ true, total, false };
+	r->obs = (struct policy_obs){ .current = current, .min = r->min, .max = r->max,
+	    OBS1(r->s, 1) };
+	policy_hpa_decide(&r->cfg, r->st, &r->obs, t_ms, &r->d);
+	expect(&r->d, want, what, (long)t_ms);
+}
+
+/* desired = ceil(total / averageValue), the ratio against the current
+ * replicas (ready or not) within the tolerance, then the rate limits. */
+static void test_hpa_external_average_value(void **state)
+{
+	struct hpa_run r;
+
+	(void)state;
+	hpa_start(&r, 1, 20);
+	ext_sync(&r, 0, 4, 440, 4, "1.1: within the tolerance");
+	free(r.st);
+	hpa_start(&r, 1, 20);
+	ext_sync(&r, 0, 4, 450, 5, "1.125: ceil(450 / 100)");
+	ext_sync(&r, 15000, 5, 801, 9, "ceil(801 / 100)");
+	free(r.st);
+	/* five times what 2 replicas carry: 10 asked at once, the scale-up
+	 * limit max(+4, +100%) gives 6, then 10 a period later */
+	hpa_start(&r, 1, 20);
+	ext_sync(&r, 0, 2, 1000, 6, "scale-up limit");
+	assert_int_equal(r.d.recommendation, 10);
+	ext_sync(&r, 15000, 6, 1000, 10, "the rest a period later");
+	free(r.st);
+}
+
+/* Scale-down waits out the 300 s stabilization window, as with CPU. */
+static void test_hpa_external_down_stabilization(void **state)
+{
+	struct hpa_run r;
+
+	(void)state;
+	hpa_start(&r, 1, 20);
+	ext_sync(&r, 0, 10, 1000, 10, "steady");
+	ext_sync(&r, 15000, 10, 200, 10, "drop: held by the window");
+	ext_sync(&r, 299999, 10, 200, 10, "still inside 300 s of the 1000");
+	ext_sync(&r, 300000, 10, 200, 2, "window passed");
+	/* no metric: held, no scaling */
+	r.obs.metrics[0].ok = false;
+	policy_hpa_decide(&r.cfg, r.st, &r.obs, 315000, &r.d);
+	assert_true(r.d.held);
+	free(r.st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -655,6 +852,13 @@ int main(void)
 		cmocka_unit_test(test_aws_bounds),
 		cmocka_unit_test(test_aws_no_metrics_holds),
 		cmocka_unit_test(test_aws_gap_after_quiet_load_is_held),
+		cmocka_unit_test(test_awsp_needs_a_day_of_history),
+		cmocka_unit_test(test_awsp_capacity_one_buffer_ahead),
+		cmocka_unit_test(test_awsp_renewed_every_six_hours),
+		cmocka_unit_test(test_awsp_at_most_fourteen_days),
+		cmocka_unit_test(test_awsp_larger_of_forecast_and_tracking),
+		cmocka_unit_test(test_hpa_external_average_value),
+		cmocka_unit_test(test_hpa_external_down_stabilization),
 		cmocka_unit_test(test_hpa_replicas),
 		cmocka_unit_test(test_hpa_no_metrics_holds),
 		cmocka_unit_test(test_hpa_down_stabilization),
