@@ -63,7 +63,8 @@ struct policy_decision {
 	double metric;		/* the value the decision used (NaN when none) */
 	int recommendation;	/* before stabilization and limits */
 	/* The measured load in instances at the target, before the forecast
-	 * and the limits: the largest over the metrics, backlog included;
+	 * and the limits: the largest over the metrics, backlog included,
+	 * without the fill-in for silent members (a decision-time caution);
 	 * NaN when none (the forecaster is fed this). */
 	double need;
 	char reason[192];

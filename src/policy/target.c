@@ -60,6 +60,7 @@ struct mres {
 	double value;		/* the mean (average) or the pool's total */
 	double backlog;		/* instances added for the backlog */
 	double need;		/* the load in instances at the target */
+	double measured;	/* need without the fill-in for silent members */
 	int rec;
 	bool within;		/* inside the tolerance: rec is the current size */
 	int ready, missing, warming;
@@ -102,6 +103,7 @@ static void eval_average(const struct target_cfg *cfg, double value,
 	}
 	r->value = sum / with;
 	ratio = r->value / value;
+	r->measured = (double)r->ready * ratio;
 	if (r->missing > 0) {
 		/* Scaling out, a silent member may be idle (0); scaling in, it may
 		 * be busy (at target): the assumption that moves the pool less. */
@@ -149,6 +151,7 @@ static void eval_total(const struct target_cfg *cfg, double value,
 		r->backlog = backlog / (value * (double)cfg->backlog_drain_ms / 1000.0);
 		r->need += r->backlog;
 	}
+	r->measured = r->need;
 	/* A silent member: 0 scaling out, one instance's worth scaling in
 	 * (HPA's conservative fill-in); never enough to turn the direction,
 	 * so it comes after the backlog, which is part of the direction. */
@@ -252,10 +255,10 @@ void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
 		return;
 	}
 	out->metric = r[best].value;
-	out->need = r[best].need;
+	out->need = r[best].measured;
 	for (size_t i = 0; i < nm; i++) {
-		if (r[i].known && r[i].need > out->need)
-			out->need = r[i].need;
+		if (r[i].known && r[i].measured > out->need)
+			out->need = r[i].measured;
 		if (r[i].known && r[i].warming > warming)
 			warming = r[i].warming;
 	}

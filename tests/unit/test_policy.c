@@ -526,6 +526,19 @@ static void test_target_silent_member_and_backlog_do_not_scale_out(void **state)
 	policy_target_decide(&cfg, st, &obs, 0, &d);
 	assert_int_equal(d.desired, 2);
 	assert_true(d.need <= 2);
+	/* The forecaster is fed d.need: what was measured, not the fill-in,
+	 * or a pool that grows (more silent members) would feed its own
+	 * growth. 3 silent of 4 with 10 req/s: 10 / 10.5 = 0.95, not 3.95. */
+	{
+		struct policy_sample q[4] = { S(10), { .has_value = false },
+			{ .has_value = false }, { .has_value = false } };
+		struct policy_obs o = { .current = 4, .min = 1, .max = 20, OBS1(q, 4) };
+
+		o.backlog = NAN;
+		policy_target_decide(&cfg, st, &o, 500, &d);
+		assert_int_equal(d.desired, 4);	/* the fill-in holds the scale-in */
+		assert_true(fabs(d.need - 10 / 10.5) < 1e-9);
+	}
 	/* a backlog that does ask for more still scales out, by what it asks */
 	obs.backlog = 12;	/* 12 / 10.5 = 1.14: 2.56 -> 3 */
 	policy_target_decide(&cfg, st, &obs, 1000, &d);
