@@ -102,7 +102,7 @@ static void query_done(void *ctx, bool ok, const struct prom_result *res, const 
 	struct controller *c = ctx;
 	struct policy_sample *s;
 	struct policy_obs obs = {
-		.current = c->desired, .metrics_ok = ok, .metrics_error = msg,
+		.current = c->desired, .nmetrics = 1, .backlog = NAN, .forecast_need = NAN,
 	};
 	struct policy_decision d;
 	int64_t now_s = clock_wall_unix_ms() / 1000;
@@ -115,14 +115,16 @@ static void query_done(void *ctx, bool ok, const struct prom_result *res, const 
 	s = calloc(c->n ? c->n : 1, sizeof(*s));
 	if (s == NULL)
 		return;
+	obs.metrics[0].ok = ok;
+	obs.metrics[0].error = msg;
 	if (!ok) {
 		c->as.metric_errors[cause_of(cause)]++;
 		snprintf(why, sizeof(why), "prometheus %s: %s", cause, msg);
-		obs.metrics_error = why;
+		obs.metrics[0].error = why;
 	} else if (res->is_scalar) {
 		c->as.metric_errors[MCAUSE_QUERY_ERROR]++;
-		obs.metrics_ok = false;
-		obs.metrics_error = "the query gives a scalar, not one value per instance";
+		obs.metrics[0].ok = false;
+		obs.metrics[0].error = "the query gives a scalar, not one value per instance";
 	} else {
 		for (size_t i = 0; i < c->n; i++) {
 			const struct cmember *m = &c->m[i];
@@ -144,8 +146,8 @@ static void query_done(void *ctx, bool ok, const struct prom_result *res, const 
 			}
 			n++;
 		}
-		obs.samples = s;
-		obs.nsamples = n;
+		obs.metrics[0].samples = s;
+		obs.metrics[0].nsamples = n;
 		if (matched == 0)
 			c->as.metric_errors[MCAUSE_EMPTY]++;
 	}

@@ -78,12 +78,12 @@ void policy_aws_decide(const struct aws_cfg *cfg, struct aws_state *st,
 	bool acted = false;
 	const char *fired = NULL, *blocked = NULL;
 
-	for (size_t i = 0; i < obs->nsamples; i++) {
-		const struct policy_sample *s = &obs->samples[i];
+	for (size_t i = 0; i < obs->metrics[0].nsamples; i++) {
+		const struct policy_sample *s = &obs->metrics[0].samples[i];
 
 		if (s->warming) {
 			warming++;
-		} else if (obs->metrics_ok && s->has_value && isfinite(s->value)) {
+		} else if (obs->metrics[0].ok && s->has_value && isfinite(s->value)) {
 			sum += s->value;
 			counted++;
 		} else {
@@ -143,7 +143,7 @@ void policy_aws_decide(const struct aws_cfg *cfg, struct aws_state *st,
 	if (isnan(point))
 		snprintf(out->reason, sizeof(out->reason),
 		    "NO DATA this minute (%s; %d warming, %d silent), INSUFFICIENT_DATA: %d -> %d",
-		    !obs->metrics_ok ? (obs->metrics_error ? obs->metrics_error : "no metrics") :
+		    !obs->metrics[0].ok ? (obs->metrics[0].error ? obs->metrics[0].error : "no metrics") :
 		    "no counted member reported", warming, silent, cur, want);
 	else if (fired == NULL)
 		snprintf(out->reason, sizeof(out->reason),

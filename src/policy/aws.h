@@ -46,11 +46,11 @@ struct aws_state {
 
 void policy_aws_init(struct aws_state *st);
 
-/* Call once per 1-minute datapoint. obs->samples: one per member (pending and
- * running); sample.warming = still inside its instance warm-up (counted in
+/* Call once per 1-minute datapoint. obs->metrics[0].samples: one per
+ * member (pending and running); sample.warming = still inside its instance warm-up (counted in
  * capacity, not in the metric); has_value=false = no datapoint from it.
  * Pushes one datapoint (the mean of counted samples, or NO DATA when none or
- * when !obs->metrics_ok), then decides. out->held: nothing was done because
+ * when !obs->metrics[0].ok), then decides. out->held: nothing was done because
  * this minute has no datapoint, or because NO DATA keeps an alarm from firing
  * that the datapoints present would fire. */
 void policy_aws_decide(const struct aws_cfg *cfg, struct aws_state *st,

@@ -85,8 +85,8 @@ static bool resource_replicas(const struct hpa_cfg *cfg, const struct policy_obs
 	*c = (struct calc){ .target_pct = (int)lround(cfg->target * 100) };
 	if (c->target_pct < 1)
 		c->target_pct = 1;
-	for (size_t i = 0; i < obs->nsamples; i++) {
-		const struct policy_sample *s = &obs->samples[i];
+	for (size_t i = 0; i < obs->metrics[0].nsamples; i++) {
+		const struct policy_sample *s = &obs->metrics[0].samples[i];
 
 		if (s->warming) {
 			c->ignored++;
@@ -97,7 +97,7 @@ static bool resource_replicas(const struct hpa_cfg *cfg, const struct policy_obs
 			usage += llround(fmax(s->value, 0) * 1000);
 		}
 	}
-	if (!obs->metrics_ok || c->ready == 0)
+	if (!obs->metrics[0].ok || c->ready == 0)
 		return false;
 	c->util_pct = util_pct(usage, c->ready);
 	c->ratio = (double)c->util_pct / c->target_pct;
@@ -250,8 +250,8 @@ void policy_hpa_decide(const struct hpa_cfg *cfg, struct hpa_state *st,
 		apply(cfg, st, cur, cur, now_ms, out);
 		snprintf(out->reason, sizeof(out->reason),
 		    "hold at %d: %s (%d missing, %d ignored)", cur,
-		    !obs->metrics_ok ? (obs->metrics_error ? obs->metrics_error : "no metrics") :
-		    obs->nsamples == 0 ? "no pods" : "no metrics for any ready pod",
+		    !obs->metrics[0].ok ? (obs->metrics[0].error ? obs->metrics[0].error : "no metrics") :
+		    obs->metrics[0].nsamples == 0 ? "no pods" : "no metrics for any ready pod",
 		    c.missing, c.ignored);
 		return;
 	}

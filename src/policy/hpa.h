@@ -64,8 +64,8 @@ struct hpa_state {
 
 void policy_hpa_init(struct hpa_state *st);
 
-/* Call every sync period (15 s). obs->current = spec.replicas; samples: one
- * per pod, value = CPU usage as a fraction of the pod's request (all pods
+/* Call every sync period (15 s). obs->current = spec.replicas;
+ * obs->metrics[0].samples: one per pod, value = CPU usage as a fraction of the pod's request (all pods
  * request the same); sample.warming = the HPA would ignore it (Pending,
  * unready, or still initialising per its CPU-initialisation rules; the caller
  * decides that), whether or not it has a value; has_value=false = missing.

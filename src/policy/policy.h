@@ -25,17 +25,35 @@ struct policy_sample {
 	bool warming;		/* younger than the warm-up: capacity, not load */
 };
 
+#define POLICY_MAX_METRICS 4
+
+/* How target tracking turns a metric's samples into instances (see
+ * policy/target.h): the mean over the ready members against a per-member
+ * value, or the pool's total against what one instance should carry. */
+enum policy_metric_kind { POLICY_METRIC_AVERAGE = 0, POLICY_METRIC_TOTAL };
+
+/* One metric's observation: one sample per member that counts, in the same
+ * member order for every metric. */
+struct policy_metric_obs {
+	bool ok;			/* the query worked */
+	const char *error;		/* why not, when !ok */
+	const struct policy_sample *samples;
+	size_t nsamples;
+};
+
 struct policy_obs {
 	int current;		/* the desired size now (booting members included) */
 	int min, max;
 	/* step: signals received since the last decision */
 	bool up, down;
-	/* target: whether the metric query worked, and one sample per member
-	 * that counts (pending and running, not draining) */
-	bool metrics_ok;
-	const char *metrics_error;	/* why not, when !metrics_ok */
-	const struct policy_sample *samples;
-	size_t nsamples;
+	/* target: one observation per configured metric, members that count
+	 * (pending and running, not draining); the aws and hpa peers read
+	 * metrics[0] */
+	struct policy_metric_obs metrics[POLICY_MAX_METRICS];
+	size_t nmetrics;
+	double backlog;		/* requests queued in the pool now; NaN: unknown or not configured */
+	double forecast_need;	/* instances the forecast says the pool needs at now + horizon; NaN: none */
+	const char *forecast_note;	/* short why, for the reason text; may be NULL */
 };
 
 struct policy_decision {
@@ -44,6 +62,10 @@ struct policy_decision {
 	bool held;		/* a fail-safe hold: metrics missing */
 	double metric;		/* the value the decision used (NaN when none) */
 	int recommendation;	/* before stabilization and limits */
+	/* The measured load in instances at the target, before the forecast
+	 * and the limits: the largest over the metrics, backlog included;
+	 * NaN when none (the forecaster is fed this). */
+	double need;
 	char reason[192];
 };
 

@@ -8,7 +8,6 @@ void policy_target_init(struct target_state *st)
 {
 	st->nrecs = 0;
 	st->nchanges = 0;
-	st->nloads = 0;
 }
 
 static void push(struct target_point *v, size_t *n, int64_t at, int value)
@@ -36,105 +35,223 @@ static int64_t max64(int64_t a, int64_t b)
 	return a > b ? a : b;
 }
 
-/* The ratio of load to target over the members that count, with HPA's
- * fill-in for members without a sample. false when no sample is usable. */
-static bool load_ratio(const struct target_cfg *cfg, const struct policy_obs *obs,
-    double *ratio, double *mean, int *ready, int *missing, int *warming)
+/* What one metric says. */
+struct mres {
+	bool known;		/* it gave a recommendation */
+	bool all_warming;	/* not known only because every member warms up */
+	const char *why;	/* not known: why */
+	double value;		/* the mean (average) or the pool's total */
+	double backlog;		/* instances added for the backlog */
+	double need;		/* the load in instances at the target */
+	int rec;
+	bool within;		/* inside the tolerance: rec is the current size */
+	int ready, missing, warming;
+};
+
+static struct target_metric metric_def(const struct target_cfg *cfg, size_t i)
 {
-	double sum = 0;
+	if (cfg->nmetrics == 0)
+		return (struct target_metric){ POLICY_METRIC_AVERAGE, cfg->target };
+	return cfg->metrics[i];
+}
+
+/* The mean over the ready members, with HPA's fill-in for members without
+ * a sample; warming members are capacity on its way, not load. */
+static void eval_average(const struct target_cfg *cfg, double value,
+    const struct policy_metric_obs *mo, int cur, struct mres *r)
+{
+	double sum = 0, ratio;
 	int with = 0;
 
-	*ready = *missing = *warming = 0;
-	for (size_t i = 0; i < obs->nsamples; i++) {
-		const struct policy_sample *s = &obs->samples[i];
+	for (size_t i = 0; i < mo->nsamples; i++) {
+		const struct policy_sample *s = &mo->samples[i];
 
 		if (s->warming) {
-			(*warming)++;
+			r->warming++;
 			continue;
 		}
-		(*ready)++;
+		r->ready++;
 		if (s->has_value && isfinite(s->value)) {
 			sum += s->value;
 			with++;
 		} else {
-			(*missing)++;
+			r->missing++;
 		}
 	}
-	if (with == 0)
-		return false;
-	*mean = sum / with;
-	*ratio = *mean / cfg->target;
-	if (*missing > 0) {
+	if (with == 0) {
+		r->all_warming = r->ready == 0 && r->warming > 0;
+		r->why = r->all_warming ? "every member is warming up" : "no member reported a value";
+		return;
+	}
+	r->value = sum / with;
+	ratio = r->value / value;
+	if (r->missing > 0) {
 		/* Scaling out, a silent member may be idle (0); scaling in, it may
 		 * be busy (at target): the assumption that moves the pool less. */
-		sum += *ratio > 1 ? 0 : cfg->target * *missing;
-		*mean = sum / *ready;
-		*ratio = *mean / cfg->target;
+		sum += ratio > 1 ? 0 : value * r->missing;
+		r->value = sum / r->ready;
+		ratio = r->value / value;
 	}
-	return true;
+	r->known = true;
+	r->need = (double)r->ready * ratio;
+	/* Against the whole pool too: a load the pool (warming members
+	 * included) carries within the tolerance changes nothing. */
+	r->within = fabs(1 - ratio) <= cfg->tolerance ||
+	    (cur > 0 && fabs(1 - r->need / cur) <= cfg->tolerance);
+}
+
+/* The pool's total over every member that counts, warming ones included:
+ * what reaches a member that is still warming up is demand all the same. */
+static void eval_total(const struct target_cfg *cfg, double value,
+    const struct policy_metric_obs *mo, int cur, double backlog, struct mres *r)
+{
+	double sum = 0;
+	int with = 0;
+
+	for (size_t i = 0; i < mo->nsamples; i++) {
+		const struct policy_sample *s = &mo->samples[i];
+
+		r->warming += s->warming;
+		r->ready += !s->warming;
+		if (s->has_value && isfinite(s->value)) {
+			sum += s->value > 0 ? s->value : 0;
+			with++;
+		} else {
+			r->missing++;
+		}
+	}
+	if (with == 0) {
+		r->all_warming = r->ready == 0 && r->warming > 0;
+		r->why = r->all_warming ? "every member is warming up" : "no member reported a value";
+		return;
+	}
+	r->known = true;
+	r->value = sum;
+	r->need = sum / value;
+	/* A silent member: 0 scaling out, one instance's worth scaling in
+	 * (HPA's conservative fill-in); never enough to turn the direction. */
+	if (r->missing > 0 && r->need < cur)
+		r->need = fmin((double)cur, r->need + r->missing);
+	if (backlog > 0) {
+		r->backlog = backlog / (value * (double)cfg->backlog_drain_ms / 1000.0);
+		r->need += r->backlog;
+	}
+	r->within = cur > 0 && fabs(1 - r->need / cur) <= cfg->tolerance;
+}
+
+/* Evaluates every metric into r; returns how many are known and sets *best
+ * to the one with the largest recommendation. */
+static size_t eval_metrics(const struct target_cfg *cfg, const struct policy_obs *obs,
+    struct mres *r, size_t nm, size_t *best)
+{
+	bool backlog_used = false;
+	size_t known = 0;
+
+	*best = 0;
+	for (size_t i = 0; i < nm; i++) {
+		struct target_metric def = metric_def(cfg, i);
+		const struct policy_metric_obs *mo = i < obs->nmetrics ? &obs->metrics[i] : NULL;
+
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].value = r[i].need = NAN;
+		if (mo == NULL || !mo->ok) {
+			r[i].why = mo && mo->error ? mo->error : "no metrics";
+			continue;
+		}
+		if (def.kind == POLICY_METRIC_TOTAL) {
+			/* The backlog goes to the first total metric: the request
+			 * rate one instance serves at the target drains it. */
+			double b = !backlog_used && cfg->backlog_drain_ms > 0 &&
+			    isfinite(obs->backlog) ? obs->backlog : 0;
+
+			backlog_used = true;
+			eval_total(cfg, def.value, mo, obs->current, b, &r[i]);
+		} else {
+			eval_average(cfg, def.value, mo, obs->current, &r[i]);
+		}
+		if (!r[i].known)
+			continue;
+		r[i].rec = r[i].within ? obs->current : (int)ceil(r[i].need - 1e-9);
+		if (r[i].rec < 0)
+			r[i].rec = 0;
+		if (known == 0 || r[i].rec > r[*best].rec)
+			*best = i;
+		known++;
+	}
+	return known;
+}
+
+/* "mean 0.610 vs 0.500 over 4 ready (0 missing, 0 warming)" or "total
+ * 250.0 vs 50.000 per instance over 5 (1 missing) + 0.40 backlog". */
+static void describe(const struct target_cfg *cfg, size_t i, const struct mres *r, char *dst,
+    size_t cap)
+{
+	struct target_metric def = metric_def(cfg, i);
+
+	if (def.kind == POLICY_METRIC_TOTAL)
+		snprintf(dst, cap, "total %.1f vs %.3f per instance over %d (%d missing)%s",
+		    r->value, def.value, r->ready + r->warming, r->missing,
+		    r->backlog > 0 ? " + backlog" : "");
+	else
+		snprintf(dst, cap, "mean %.3f vs target %.3f over %d ready (%d missing, %d warming)",
+		    r->value, def.value, r->ready, r->missing, r->warming);
+	if (r->backlog > 0) {
+		size_t n = strlen(dst);
+
+		snprintf(dst + n, cap - n, " %.2f", r->backlog);
+	}
 }
 
 void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
     const struct policy_obs *obs, int64_t now_ms, struct policy_decision *out)
 {
-	int cur = obs->current, rec, want, ready, missing, warming;
-	double ratio = 0, mean = NAN, need;
+	struct mres r[POLICY_MAX_METRICS];
+	size_t nm = cfg->nmetrics ? cfg->nmetrics : 1, best, known, unknown;
+	int cur = obs->current, rec, want, warming = 0;
 	bool within;
-	char why[96] = "";
+	char why[96] = "", what[112];
 
+	if (nm > POLICY_MAX_METRICS)
+		nm = POLICY_MAX_METRICS;
 	out->held = false;
 	out->metric = NAN;
+	out->need = NAN;
 	prune(st->recs, &st->nrecs, now_ms, cfg->stabilization_ms);
 	prune(st->changes, &st->nchanges, now_ms, max64(cfg->up_period_ms, cfg->down_period_ms));
-	if (!obs->metrics_ok || !load_ratio(cfg, obs, &ratio, &mean, &ready, &missing, &warming)) {
+	known = eval_metrics(cfg, obs, r, nm, &best);
+	unknown = nm - known;
+	if (known == 0) {
 		/* Fail-safe: empty is never zero. Only the bounds may move us. */
-		bool all_warming = obs->metrics_ok && ready == 0 && warming > 0;
+		bool all_warming = true;
 
+		for (size_t i = 0; i < nm; i++)
+			all_warming = all_warming && r[i].all_warming;
 		want = cur < obs->min ? obs->min : cur > obs->max ? obs->max : cur;
 		out->desired = out->recommendation = want;
 		out->dir = want > cur ? POLICY_UP : want < cur ? POLICY_DOWN : POLICY_HOLD;
 		out->held = !all_warming;
-		snprintf(out->reason, sizeof(out->reason), "hold at %d: %s", want,
-		    !obs->metrics_ok ? (obs->metrics_error ? obs->metrics_error : "no metrics") :
-		    all_warming ? "every member is warming up" : "no member reported a value");
+		snprintf(out->reason, sizeof(out->reason), "hold at %d: %s", want, r[0].why);
 		return;
 	}
-	out->metric = mean;
-	/* The load in instances at the target, against the whole pool:
-	 * warming members are capacity already on its way, so a load
-	 * that the pool will carry within the tolerance changes nothing. */
-	need = (double)ready * ratio;
-	within = fabs(1 - ratio) <= cfg->tolerance ||
-	    (cur > 0 && fabs(1 - need / cur) <= cfg->tolerance);
-	if (within)
-		rec = cur;
-	else
-		rec = (int)ceil(need - 1e-9);
-	if (cfg->predict_ms > 0) {
-		double load = need, ahead;
-
-		prune(st->loads, &st->nloads, now_ms, cfg->trend_ms);
-		ahead = load;
-		if (st->nloads > 0 && now_ms > st->loads[0].at_ms) {
-			double slope = (load - st->loads[0].value / 1000.0) /
-			    (double)(now_ms - st->loads[0].at_ms);
-
-			if (slope > 0)
-				ahead = load + slope * (double)cfg->predict_ms;
-		}
-		/* milli-instances; clamped so a huge load cannot overflow */
-		push(st->loads, &st->nloads, now_ms, load < 2e6 ? (int)(load * 1000) : 2000000000);
-		if (ahead > load && ahead > (double)cur * (1 + cfg->tolerance)) {
-			int pred = (int)ceil(ahead - 1e-9);
-
-			if (pred > rec) {
-				rec = pred;
-				snprintf(why, sizeof(why), ", %.2f instances predicted", ahead);
-			}
-		}
+	out->metric = r[best].value;
+	out->need = r[best].need;
+	for (size_t i = 0; i < nm; i++) {
+		if (r[i].known && r[i].need > out->need)
+			out->need = r[i].need;
+		if (r[i].known && r[i].warming > warming)
+			warming = r[i].warming;
 	}
-	if (rec < 0)
-		rec = 0;
+	rec = r[best].rec;
+	within = true;
+	for (size_t i = 0; i < nm; i++)
+		within = within && (!r[i].known || (r[i].within && r[i].rec == cur));
+	if (unknown > 0 && rec < cur) {
+		/* HPA: no scale-in while any metric is invalid; the one missing
+		 * may be the one that holds the pool up. */
+		rec = cur;
+		snprintf(why, sizeof(why), ", scale-in waits for %zu failed metric%s", unknown,
+		    unknown > 1 ? "s" : "");
+	}
 	out->recommendation = rec;
 	push(st->recs, &st->nrecs, now_ms, rec);
 	want = rec;
@@ -151,6 +268,25 @@ void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
 			snprintf(why, sizeof(why), ", scale-in waits for %d warming", warming);
 		} else if (want > rec) {
 			snprintf(why, sizeof(why), ", stabilized at %d", want);
+		}
+	}
+	if (isfinite(obs->forecast_need) && obs->forecast_need > 0) {
+		/* The forecast only adds: it scales out when it asks for more than
+		 * the pool has (outside the tolerance, as a measured load would),
+		 * and a scale-in stops at its level (or the pool would shrink
+		 * below it only to grow back next tick). It is not in the window. */
+		double fn = obs->forecast_need;
+		int f = fn < 1e6 ? (int)ceil(fn - 1e-9) : 1000000;
+		const char *note = obs->forecast_note ? obs->forecast_note : "";
+
+		if (f > want && f > cur && fn > cur * (1 + cfg->tolerance)) {
+			want = f;
+			within = false;
+			snprintf(why, sizeof(why), ", forecast %.2f%s%s", fn, *note ? ": " : "", note);
+		} else if (want < cur && f > want) {
+			want = f < cur ? f : cur;
+			snprintf(why, sizeof(why), ", forecast holds %d%s%s", want, *note ? ": " : "",
+			    note);
 		}
 	}
 	if (want > cur && cfg->up_limit > 0) {
@@ -190,8 +326,12 @@ void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
 		push(st->changes, &st->nchanges, now_ms, want - cur);
 	out->desired = want;
 	out->dir = want > cur ? POLICY_UP : want < cur ? POLICY_DOWN : POLICY_HOLD;
-	snprintf(out->reason, sizeof(out->reason),
-	    "mean %.3f vs target %.3f over %d ready (%d missing, %d warming): %d -> %d%s",
-	    mean, cfg->target, ready, missing, warming, cur, want,
-	    within && rec == cur ? " (within tolerance)" : why);
+	describe(cfg, best, &r[best], what, sizeof(what));
+	if (nm > 1)
+		snprintf(out->reason, sizeof(out->reason), "metric %zu of %zu (%zu known): %s: %d -> %d%s",
+		    best + 1, nm, known, what, cur, want,
+		    within && rec == cur && want == cur ? " (within tolerance)" : why);
+	else
+		snprintf(out->reason, sizeof(out->reason), "%s: %d -> %d%s", what, cur, want,
+		    within && rec == cur && want == cur ? " (within tolerance)" : why);
 }

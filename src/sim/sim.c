@@ -246,7 +246,7 @@ static void tick(struct world *w)
 	int64_t now = w->q.now_ms;
 	struct policy_obs obs = {
 		.current = w->desired, .min = w->cfg->ctl.min, .max = w->cfg->ctl.max,
-		.metrics_ok = true,
+		.nmetrics = 1, .backlog = NAN, .forecast_need = NAN,
 	};
 	struct policy_decision d;
 
@@ -256,18 +256,21 @@ static void tick(struct world *w)
 		policy_step_decide_latched(&w->step, &w->latch, &obs, &d);
 		break;
 	case SIM_TARGET:
-		obs.nsamples = observe(w, now);
-		obs.samples = w->samples;
+		obs.metrics[0].nsamples = observe(w, now);
+		obs.metrics[0].samples = w->samples;
+		obs.metrics[0].ok = true;
 		policy_target_decide(&w->cfg->ctl.target, w->ts, &obs, now, &d);
 		break;
 	case SIM_AWS:
-		obs.nsamples = observe(w, now);
-		obs.samples = w->samples;
+		obs.metrics[0].nsamples = observe(w, now);
+		obs.metrics[0].samples = w->samples;
+		obs.metrics[0].ok = true;
 		policy_aws_decide(&w->aws, &w->as, &obs, now, &d);
 		break;
 	case SIM_HPA:
-		obs.nsamples = observe(w, now);
-		obs.samples = w->samples;
+		obs.metrics[0].nsamples = observe(w, now);
+		obs.metrics[0].samples = w->samples;
+		obs.metrics[0].ok = true;
 		policy_hpa_decide(&w->hpa, w->hs, &obs, now, &d);
 		break;
 	default:

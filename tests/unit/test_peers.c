@@ -13,6 +13,10 @@
 #include "policy/aws.h"
 #include "policy/hpa.h"
 
+/* One metric's observation, no backlog, no forecast. */
+#define OBS1(s, n) .metrics = { { .ok = true, .samples = (s), .nsamples = (n) } }, \
+	.nmetrics = 1, .backlog = NAN, .forecast_need = NAN
+
 #define S(v) { true, v, false }
 #define MISSING { false, 0, false }
 #define WARM(v) { true, v, true }
@@ -55,7 +59,7 @@ static void aws_pool(struct aws_run *r, int current, size_t n, double v)
 {
 	set_all(r->s, n, v);
 	r->obs = (struct policy_obs){ .current = current, .min = 1, .max = 20,
-	    .metrics_ok = true, .samples = r->s, .nsamples = n };
+	    OBS1(r->s, n) };
 }
 
 /* Decides at minutes [from, to) and expects want each time. */
@@ -139,7 +143,7 @@ static void test_aws_no_data_blocks_scale_out(void **state)
 		assert_false(r.d.held);
 		for (int i = 0; i < 4; i++)
 			r.s[i] = gaps[g].gap;
-		r.obs.metrics_ok = gaps[g].metrics_ok;
+		r.obs.metrics[0].ok = gaps[g].metrics_ok;
 		aws_minutes(&r, 2, 3, 4, gaps[g].name);
 		assert_true(r.d.held);
 		aws_pool(&r, 4, 4, 0.8);
@@ -198,7 +202,7 @@ static void test_aws_no_data_blocks_scale_in(void **state)
 	aws_start(&r);
 	aws_pool(&r, 4, 4, 0.3);
 	for (int m = 0; m < 30; m++) {
-		r.obs.metrics_ok = m != 14;
+		r.obs.metrics[0].ok = m != 14;
 		aws_minutes(&r, m, m + 1, m < 29 ? 4 : 2, "gap at minute 14");
 		assert_int_equal(r.d.held, m >= 14 && m < 29);
 	}
@@ -305,7 +309,7 @@ static void test_aws_bounds(void **state)
 	aws_start(&r);
 	aws_pool(&r, 8, 0, 0);
 	r.obs.max = 6;
-	r.obs.metrics_ok = false;
+	r.obs.metrics[0].ok = false;
 	aws_minutes(&r, 0, 1, 6, "above max");
 	assert_true(r.d.held);
 	aws_pool(&r, 0, 0, 0);
@@ -320,8 +324,8 @@ static void test_aws_no_metrics_holds(void **state)
 	(void)state;
 	aws_start(&r);
 	aws_pool(&r, 4, 0, 0);
-	r.obs.metrics_ok = false;
-	r.obs.metrics_error = "cloudwatch: timeout";
+	r.obs.metrics[0].ok = false;
+	r.obs.metrics[0].error = "cloudwatch: timeout";
 	for (int m = 0; m < 100; m++) {
 		aws_minutes(&r, m, m + 1, 4, "no metrics");
 		assert_true(r.d.held);
@@ -342,7 +346,7 @@ static void test_aws_gap_after_quiet_load_is_held(void **state)
 	aws_pool(&r, 4, 4, 0.5);
 	aws_minutes(&r, 0, 20, 4, "at target");
 	assert_false(r.d.held);
-	r.obs.metrics_ok = false;
+	r.obs.metrics[0].ok = false;
 	aws_minutes(&r, 20, 21, 4, "gap");
 	assert_true(r.d.held);
 }
@@ -375,7 +379,7 @@ static void hpa_sync(struct hpa_run *r, int64_t t_ms, int current, size_t n, dou
 {
 	set_all(r->s, n, v);
 	r->obs = (struct policy_obs){ .current = current, .min = r->min, .max = r->max,
-	    .metrics_ok = true, .samples = r->s, .nsamples = n };
+	    OBS1(r->s, n) };
 	policy_hpa_decide(&r->cfg, r->st, &r->obs, t_ms, &r->d);
 	expect(&r->d, want, what, (long)t_ms);
 }
@@ -427,7 +431,7 @@ static void test_hpa_replicas(void **state)
 		print_message("%s\n", hpa_rows[i].name);
 		hpa_start(&r, 1, 20);
 		r.obs = (struct policy_obs){ .current = hpa_rows[i].current, .min = 1, .max = 20,
-		    .metrics_ok = true, .samples = hpa_rows[i].s, .nsamples = hpa_rows[i].n };
+		    OBS1(hpa_rows[i].s, hpa_rows[i].n) };
 		policy_hpa_decide(&r.cfg, r.st, &r.obs, 1000000, &r.d);
 		if (r.d.recommendation != hpa_rows[i].rec)
 			fail_msg("%s: want recommendation %d, got %d (%s)", hpa_rows[i].name,
@@ -449,16 +453,15 @@ static void test_hpa_no_metrics_holds(void **state)
 	hpa_start(&r, 1, 6);
 	hpa_sync(&r, 0, 4, 0, 0, 4, "no pods");
 	assert_true(r.d.held);
-	r.obs.metrics_ok = false;
-	r.obs.metrics_error = "metrics-server: 503";
+	r.obs.metrics[0].ok = false;
+	r.obs.metrics[0].error = "metrics-server: 503";
 	policy_hpa_decide(&r.cfg, r.st, &r.obs, SYNC_MS, &r.d);
 	expect(&r.d, 4, "query failed", SYNC_MS);
 	assert_true(r.d.held);
 	assert_true(isnan(r.d.metric));
 	assert_non_null(strstr(r.d.reason, "503"));
 	r.s[0] = r.s[1] = (struct policy_sample)MISSING;
-	r.obs = (struct policy_obs){ .current = 4, .min = 1, .max = 6, .metrics_ok = true,
-	    .samples = r.s, .nsamples = 2 };
+	r.obs = (struct policy_obs){ .current = 4, .min = 1, .max = 6, OBS1(r.s, 2) };
 	policy_hpa_decide(&r.cfg, r.st, &r.obs, 2 * SYNC_MS, &r.d);
 	expect(&r.d, 4, "no pod reported", 2 * SYNC_MS);
 	assert_true(r.d.held);
@@ -467,7 +470,7 @@ static void test_hpa_no_metrics_holds(void **state)
 	expect(&r.d, 4, "every pod ignored", 3 * SYNC_MS);
 	assert_true(r.d.held);
 	r.obs.current = 8;
-	r.obs.metrics_ok = false;
+	r.obs.metrics[0].ok = false;
 	policy_hpa_decide(&r.cfg, r.st, &r.obs, 4 * SYNC_MS, &r.d);
 	expect(&r.d, 6, "above max without metrics", 4 * SYNC_MS);
 	free(r.st);
@@ -623,7 +626,7 @@ static void test_hpa_history_bounded(void **state)
 	for (int t = 0; t < 5000; t++) {
 		set_all(r.s, (size_t)cur, t % 40 < 20 ? 0.9 : 0.1);
 		r.obs = (struct policy_obs){ .current = cur, .min = 1, .max = NPODS,
-		    .metrics_ok = true, .samples = r.s, .nsamples = (size_t)cur };
+		    OBS1(r.s, (size_t)cur) };
 		policy_hpa_decide(&r.cfg, r.st, &r.obs, (int64_t)t * 1000, &r.d);
 		assert_true(r.d.desired >= 1 && r.d.desired <= NPODS);
 		cur = r.d.desired;

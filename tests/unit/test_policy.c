@@ -86,6 +86,10 @@ static void test_step_latch_one_step_per_interval(void **state)
 	assert_int_equal(d.desired, 3);
 }
 
+/* One metric's observation, no backlog, no forecast. */
+#define OBS1(s, n) .metrics = { { .ok = true, .samples = (s), .nsamples = (n) } }, \
+	.nmetrics = 1, .backlog = NAN, .forecast_need = NAN
+
 #define S(v) { true, v, false }
 #define MISSING { false, 0, false }
 #define WARM(v) { true, v, true }
@@ -136,7 +140,7 @@ static void test_target_tolerance_edge(void **state)
 		struct policy_sample s[4];
 		struct target_state *st = malloc(sizeof(*st));
 		struct policy_obs obs = { .current = 4, .min = 1, .max = 6,
-		    .metrics_ok = true, .samples = s, .nsamples = 4 };
+		    OBS1(s, 4) };
 		struct policy_decision d;
 
 		assert_non_null(st);
@@ -156,7 +160,7 @@ static void test_target(void **state)
 	for (size_t i = 0; i < sizeof(target_rows) / sizeof(target_rows[0]); i++) {
 		struct target_state *st = malloc(sizeof(*st));
 		struct policy_obs obs = { .current = target_rows[i].current, .min = 1, .max = 6,
-		    .metrics_ok = true, .samples = target_rows[i].s, .nsamples = target_rows[i].n };
+		    OBS1(target_rows[i].s, target_rows[i].n) };
 		struct policy_decision d;
 
 		print_message("%s\n", target_rows[i].name);
@@ -170,55 +174,12 @@ static void test_target(void **state)
 	}
 }
 
-/* predict: scale out for where the load is heading, boot time ahead. */
-static void test_target_predict(void **state)
-{
-	struct target_cfg cfg = hpa;
-	struct target_state *st = malloc(sizeof(*st));
-	struct policy_sample s[4] = { S(.5), S(.5), S(.5), S(.5) };
-	struct policy_obs obs = { .current = 4, .min = 1, .max = 20, .metrics_ok = true,
-	    .samples = s, .nsamples = 4 };
-	struct policy_decision d;
-
-	(void)state;
-	cfg.predict_ms = 60000;
-	cfg.trend_ms = 60000;
-	policy_target_init(st);
-	policy_target_decide(&cfg, st, &obs, 0, &d);
-	assert_int_equal(d.desired, 4);
-	/* 4 -> 4.8 instances of load in 15 s: 8 a minute ahead */
-	for (int i = 0; i < 4; i++)
-		s[i].value = .6;
-	policy_target_decide(&cfg, st, &obs, 15000, &d);
-	assert_int_equal(d.desired, 8);
-	assert_non_null(strstr(d.reason, "predicted"));
-	/* off (the default): the load now, 5 */
-	cfg.predict_ms = 0;
-	policy_target_init(st);
-	for (int i = 0; i < 4; i++)
-		s[i].value = .5;
-	policy_target_decide(&cfg, st, &obs, 0, &d);
-	for (int i = 0; i < 4; i++)
-		s[i].value = .6;
-	policy_target_decide(&cfg, st, &obs, 15000, &d);
-	assert_int_equal(d.desired, 5);
-	/* a falling load predicts nothing */
-	cfg.predict_ms = 60000;
-	policy_target_init(st);
-	obs.current = 8;
-	policy_target_decide(&cfg, st, &obs, 0, &d);
-	for (int i = 0; i < 4; i++)
-		s[i].value = .55;
-	policy_target_decide(&cfg, st, &obs, 15000, &d);
-	assert_null(strstr(d.reason, "predicted"));
-	free(st);
-}
-
 static void test_target_fail_safe_never_scales_in(void **state)
 {
 	struct target_state *st = malloc(sizeof(*st));
-	struct policy_obs obs = { .current = 4, .min = 1, .max = 6, .metrics_ok = false,
-	    .metrics_error = "prometheus: connection refused" };
+	struct policy_obs obs = { .current = 4, .min = 1, .max = 6, .nmetrics = 1,
+	    .metrics = { { .error = "prometheus: connection refused" } }, .backlog = NAN,
+	    .forecast_need = NAN };
 	struct policy_decision d;
 
 	(void)state;
@@ -242,17 +203,16 @@ static void test_target_stabilization(void **state)
 	struct policy_sample busy[4] = { S(.5), S(.5), S(.5), S(.5) };
 	struct policy_sample idle[4] = { S(.1), S(.1), S(.1), S(.1) };
 	struct policy_sample hot[4] = { S(1), S(1), S(1), S(1) };
-	struct policy_obs obs = { .current = 4, .min = 1, .max = 10, .metrics_ok = true,
-	    .nsamples = 4 };
+	struct policy_obs obs = { .current = 4, .min = 1, .max = 10, OBS1(NULL, 4) };
 	struct target_cfg cfg = hpa;
 	struct policy_decision d;
 
 	(void)state;
 	policy_target_init(st);
-	obs.samples = busy;
+	obs.metrics[0].samples = busy;
 	policy_target_decide(&cfg, st, &obs, 0, &d);		/* recommends 4 at t=0 */
 	assert_int_equal(d.desired, 4);
-	obs.samples = idle;
+	obs.metrics[0].samples = idle;
 	policy_target_decide(&cfg, st, &obs, 60000, &d);	/* 1 recommended, 4 in window */
 	assert_int_equal(d.recommendation, 1);
 	assert_int_equal(d.desired, 4);
@@ -265,8 +225,8 @@ static void test_target_stabilization(void **state)
 	policy_target_decide(&cfg, st, &obs, 301000, &d);	/* the 4 left the window */
 	assert_int_equal(d.desired, 1);
 	obs.current = 1;
-	obs.nsamples = 1;
-	obs.samples = hot;
+	obs.metrics[0].nsamples = 1;
+	obs.metrics[0].samples = hot;
 	policy_target_decide(&cfg, st, &obs, 302000, &d);	/* out at once */
 	assert_int_equal(d.desired, 2);
 	free(st);
@@ -276,8 +236,7 @@ static void test_target_rate_limits(void **state)
 {
 	struct target_state *st = malloc(sizeof(*st));
 	struct policy_sample hot[2] = { S(2), S(2) };
-	struct policy_obs obs = { .current = 2, .min = 1, .max = 20, .metrics_ok = true,
-	    .samples = hot, .nsamples = 2 };
+	struct policy_obs obs = { .current = 2, .min = 1, .max = 20, OBS1(hot, 2) };
 	struct target_cfg cfg = hpa;
 	struct policy_decision d;
 
@@ -305,8 +264,7 @@ static void test_target_tolerance_edge_with_warming(void **state)
 	static const struct target_cfg cfg = { .target = 0.5, .tolerance = 0.25 };
 	struct policy_sample s[4] = { S(.625), S(.625), WARM(0), WARM(0) };
 	struct target_state *st = malloc(sizeof(*st));
-	struct policy_obs obs = { .current = 4, .min = 1, .max = 6, .metrics_ok = true,
-	    .samples = s, .nsamples = 4 };
+	struct policy_obs obs = { .current = 4, .min = 1, .max = 6, OBS1(s, 4) };
 	struct policy_decision d;
 
 	(void)state;
@@ -326,8 +284,7 @@ static void test_target_down_rate_limit(void **state)
 {
 	struct target_state *st = malloc(sizeof(*st));
 	struct policy_sample idle[4] = { S(.1), S(.1), S(.1), S(.1) };
-	struct policy_obs obs = { .current = 4, .min = 1, .max = 20, .metrics_ok = true,
-	    .samples = idle, .nsamples = 4 };
+	struct policy_obs obs = { .current = 4, .min = 1, .max = 20, OBS1(idle, 4) };
 	struct target_cfg cfg = hpa;
 	struct policy_decision d;
 
@@ -352,8 +309,7 @@ static void test_target_no_flapping(void **state)
 {
 	struct target_state *st = malloc(sizeof(*st));
 	struct policy_sample s[3] = { S(.52), S(.47), S(.55) };
-	struct policy_obs obs = { .current = 3, .min = 1, .max = 6, .metrics_ok = true,
-	    .samples = s, .nsamples = 3 };
+	struct policy_obs obs = { .current = 3, .min = 1, .max = 6, OBS1(s, 3) };
 	struct policy_decision d;
 
 	(void)state;
@@ -372,7 +328,6 @@ int main(void)
 		cmocka_unit_test(test_step_latch_one_step_per_interval),
 		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_target_tolerance_edge),
-		cmocka_unit_test(test_target_predict),
 		cmocka_unit_test(test_target_fail_safe_never_scales_in),
 		cmocka_unit_test(test_target_stabilization),
 		cmocka_unit_test(test_target_rate_limits),
