@@ -76,6 +76,7 @@ static void defaults(struct ctl_cfg *c)
 	c->target.up_period_ms = 60000;
 	c->target.down_period_ms = 60000;
 	snprintf(c->query, sizeof(c->query), "%s", DEFAULT_QUERY);
+	ctl_cfg_forecast_defaults(c);
 	c->warmup_ms = 60000;
 	snprintf(c->prom_url, sizeof(c->prom_url), "http://127.0.0.1:9090");
 	c->prom_timeout_ms = 5000;
@@ -98,6 +99,7 @@ static void read_target(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ycfg_duration(&m, "scale_out_period", 1000, DAY_MS, &t->up_period_ms);
 	read_int(&m, "scale_in_limit", 0, 10000, &t->down_limit);
 	ycfg_duration(&m, "scale_in_period", 1000, DAY_MS, &t->down_period_ms);
+	ctl_cfg_read_forecast(y, &m, c);
 	ymap_done(&m);
 }
 

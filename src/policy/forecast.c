@@ -79,6 +79,7 @@ static void check_step(const struct forecast_cfg *cfg, struct forecast_state *st
 	if (st->step_ms == cfg->step_ms)
 		return;
 	memset(st->b, 0, sizeof(st->b));
+	st->prof_gen++;
 	st->step_ms = cfg->step_ms;
 	st->tested_key = INT64_MIN;
 }
@@ -138,6 +139,7 @@ void forecast_seed(const struct forecast_cfg *cfg, struct forecast_state *st,
 		span(st, p[i].t_ms);
 	}
 	st->tested_key = INT64_MIN;	/* test the profiles again */
+	st->prof_gen++;
 }
 
 static void sort_small(double *v, int n)
@@ -155,7 +157,7 @@ static void sort_small(double *v, int n)
  * bucket in past weeks (few values, each already a typical day of its
  * kind); daily, their median over past days, so one odd day (an outage,
  * a holiday) does not move it. Only buckets older than key are read. */
-static double profile_raw(const struct forecast_cfg *cfg, struct forecast_state *st,
+static double profile_compute(const struct forecast_cfg *cfg, struct forecast_state *st,
     int64_t key, bool weekly)
 {
 	int64_t per = (weekly ? FORECAST_WEEK_MS : FORECAST_DAY_MS) / cfg->step_ms;
@@ -176,6 +178,25 @@ static double profile_raw(const struct forecast_cfg *cfg, struct forecast_state 
 		return sum / n;
 	sort_small(v, n);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The same, cached: only buckets older than a day are read, and keys are
+ * asked for at most a day past the newest point, so an entry stays true
+ * until a history load changes the past. */
+static double profile_raw(const struct forecast_cfg *cfg, struct forecast_state *st,
+    int64_t key, bool weekly)
+{
+	int64_t n = nslots(cfg), i = key % n;
+	struct forecast_prof *p = &st->prof[i < 0 ? i + n : i];
+	uint8_t bit = weekly ? 2 : 1;
+
+	if (p->key != key || p->gen != st->prof_gen)
+		*p = (struct forecast_prof){ .key = key, .gen = st->prof_gen };
+	if (!(p->done & bit)) {
+		p->v[weekly] = profile_compute(cfg, st, key, weekly);
+		p->done |= bit;
+	}
+	return p->v[weekly];
 }
 
 /* Smoothed over the bucket and its neighbours (1, 2, 1): a bucket's mean
@@ -220,21 +241,19 @@ static double skill(const struct forecast_cfg *cfg, struct forecast_state *st, i
     bool weekly, int *pairs)
 {
 	int64_t lag = (cfg->horizon_ms + cfg->step_ms - 1) / cfg->step_ms;
-	int64_t per_day = FORECAST_DAY_MS / cfg->step_ms;
-	double sse = 0, sse0 = 0;
+	int64_t per_day = FORECAST_DAY_MS / cfg->step_ms, from = cur - per_day;
+	double sse = 0, sse0 = 0, prof[FORECAST_DAY_MS / FORECAST_MIN_STEP_MS];
 
 	*pairs = 0;
 	if (lag < 1)
 		lag = 1;
-	for (int64_t j = cur - per_day; j + lag < cur; j++) {
+	for (int64_t j = from; j < cur; j++)
+		prof[j - from] = profile_at(cfg, st, j, weekly);
+	for (int64_t j = from; j + lag < cur; j++) {
 		double b0 = bucket(cfg, st, j), b1 = bucket(cfg, st, j + lag);
-		double p0, p1, d, dp;
+		double p0 = prof[j - from], p1 = prof[j + lag - from], d, dp;
 
-		if (isnan(b0) || isnan(b1))
-			continue;
-		p0 = profile_at(cfg, st, j, weekly);
-		p1 = profile_at(cfg, st, j + lag, weekly);
-		if (isnan(p0) || isnan(p1) || p0 <= 0)
+		if (isnan(b0) || isnan(b1) || isnan(p0) || isnan(p1) || p0 <= 0)
 			continue;
 		d = b1 - b0;
 		dp = (p1 - p0) * b0 / p0;

@@ -92,9 +92,20 @@ struct forecast_bucket {
 	uint32_t gen;		/* 0: live points; else the history load that wrote it */
 };
 
+/* A bucket's raw profile, computed once: it reads only buckets a day (or
+ * a week) older, complete by the time anyone asks for it. */
+struct forecast_prof {
+	int64_t key;
+	uint32_t gen;		/* the state's prof_gen when computed */
+	uint8_t done;		/* bit 0: daily, bit 1: weekly */
+	double v[2];
+};
+
 struct forecast_state {
 	int64_t step_ms;	/* the step the buckets were made with */
 	struct forecast_bucket b[FORECAST_BUCKETS];
+	struct forecast_prof prof[FORECAST_BUCKETS];
+	uint32_t prof_gen;	/* bumped when past buckets change (a history load) */
 	int64_t first_ms, last_ms;	/* span of the data held; first > last: none */
 	uint32_t gen;
 	/* the live points, a ring, oldest at (head - n) */
@@ -107,7 +118,7 @@ struct forecast_state {
 	int pairs[2];
 };
 
-/* The state is large (~120 KB): allocate it. */
+/* The state is large (~230 KB): allocate it. */
 void forecast_init(struct forecast_state *st);
 /* One live measurement (the policy's measured need); non-finite ones are
  * ignored. Times should not go backwards. */
