@@ -10,6 +10,10 @@
 #define FORECAST_MIN_PAIRS 12
 /* The fewest live points in each half of the trend window. */
 #define FORECAST_MIN_HALF 4
+/* The fewest scored trend forecasts before its record may bench it. */
+#define FORECAST_MIN_TRIALS 8
+/* The baseline the load's swings are measured over, in trend windows. */
+#define FORECAST_SWING_SPANS 16
 
 void forecast_cfg_default(struct forecast_cfg *cfg)
 {
@@ -92,6 +96,52 @@ static void span(struct forecast_state *st, int64_t t_ms)
 		st->last_ms = t_ms;
 }
 
+/* Scores the trend's forecasts whose horizon has come. */
+static void score_trials(const struct forecast_cfg *cfg, struct forecast_state *st,
+    int64_t t_ms, double value)
+{
+	while (st->ntrials > 0) {
+		size_t i = (st->trial_head + FORECAST_TRIALS - st->ntrials) % FORECAST_TRIALS;
+		const struct forecast_trial *tr = &st->trials[i];
+
+		if (t_ms < tr->t_ms + cfg->horizon_ms)
+			break;
+		st->trial_err[st->err_head][0] = (value - tr->pred) * (value - tr->pred);
+		st->trial_err[st->err_head][1] = (value - tr->base) * (value - tr->base);
+		st->err_head = (st->err_head + 1) % FORECAST_TRIALS;
+		if (st->nerr < FORECAST_TRIALS)
+			st->nerr++;
+		st->ntrials--;
+	}
+}
+
+/* Files a trend forecast for scoring; one per instant. */
+static void add_trial(struct forecast_state *st, int64_t t_ms, double base, double pred)
+{
+	if (st->ntrials > 0 &&
+	    st->trials[(st->trial_head + FORECAST_TRIALS - 1) % FORECAST_TRIALS].t_ms >= t_ms)
+		return;
+	st->trials[st->trial_head] = (struct forecast_trial){ t_ms, base, pred };
+	st->trial_head = (st->trial_head + 1) % FORECAST_TRIALS;
+	if (st->ntrials < FORECAST_TRIALS)
+		st->ntrials++;
+}
+
+/* Whether the trend's record lets it in: too few scored forecasts yet (no
+ * evidence against it), or they beat "no change". */
+static bool trend_trusted(const struct forecast_state *st)
+{
+	double e[2] = { 0, 0 };
+
+	if (st->nerr < FORECAST_MIN_TRIALS)
+		return true;
+	for (size_t i = 0; i < st->nerr; i++) {
+		e[0] += st->trial_err[i][0];
+		e[1] += st->trial_err[i][1];
+	}
+	return e[0] < e[1];
+}
+
 void forecast_observe(const struct forecast_cfg *cfg, struct forecast_state *st, int64_t t_ms,
     double value)
 {
@@ -108,6 +158,7 @@ void forecast_observe(const struct forecast_cfg *cfg, struct forecast_state *st,
 	b->sum += value;
 	b->n++;
 	span(st, t_ms);
+	score_trials(cfg, st, t_ms, value);
 	st->recent[st->head] = (struct forecast_point){ t_ms, value };
 	st->head = (st->head + 1) % FORECAST_RECENT;
 	if (st->n < FORECAST_RECENT)
@@ -361,6 +412,45 @@ static void fit(const struct forecast_state *st, int64_t from, int64_t to, struc
 	    h->slope > t_crit(h->n - 2) * sqrt(sse / (h->n - 2) / sxx);
 }
 
+/* The spread (sd) of the load's change over `lag` across the live points
+ * of the last `baseline`: how far the load wanders over a window's length
+ * without meaning anything. The points' own residuals cannot say it: a
+ * metric behind a rate() window is smooth from one point to the next, so a
+ * random swing looks like a clean line. NaN with too few changes. */
+static double swing(const struct forecast_state *st, int64_t now_ms, int64_t lag,
+    int64_t baseline)
+{
+	double sum = 0, sum2 = 0;
+	int n = 0;
+	size_t j = 0;
+
+	for (size_t i = 0; i < st->n; i++) {
+		const struct forecast_point *p = nth_newest(st, i);
+
+		if (p->t_ms > now_ms)
+			continue;
+		if (p->t_ms <= now_ms - baseline)
+			break;
+		/* j: the newest point at least lag older than p */
+		if (j < i)
+			j = i;
+		while (j < st->n && nth_newest(st, j)->t_ms > p->t_ms - lag)
+			j++;
+		if (j == st->n)
+			break;
+		{
+			double d = p->value - nth_newest(st, j)->value;
+
+			sum += d;
+			sum2 += d * d;
+			n++;
+		}
+	}
+	if (n < 2 * FORECAST_MIN_HALF)
+		return NAN;
+	return sqrt(fmax(0, (sum2 - sum * sum / n) / (n - 1)));
+}
+
 /* The half window: the horizon, widened until each half holds
  * FORECAST_MIN_HALF of the live points at their usual spacing. */
 static int64_t half_window(const struct forecast_cfg *cfg, const struct forecast_state *st)
@@ -390,15 +480,15 @@ void forecast_predict(const struct forecast_cfg *cfg, struct forecast_state *st,
 	out->season = season(cfg, st, now_ms);
 	switch (out->season) {
 	case FORECAST_SEASON_SHORT:
-		snprintf(why, sizeof(why), "; seasonal off: %.1f h of history < 1 day + horizon",
+		snprintf(why, sizeof(why), "; no season: %.1fh history < 1d + horizon",
 		    out->history_s / 3600);
 		break;
 	case FORECAST_SEASON_UNTESTED:
-		snprintf(why, sizeof(why), "; seasonal off: too few past points to test it");
+		snprintf(why, sizeof(why), "; no season: untested");
 		break;
 	case FORECAST_SEASON_WEAK:
-		snprintf(why, sizeof(why), "; seasonal off: no better than no change (skill %.2f)",
-		    st->skill[0]);
+		snprintf(why, sizeof(why), "; no season: weak (skill %.2f)",
+		    isnan(st->skill[1]) || st->skill[0] >= st->skill[1] ? st->skill[0] : st->skill[1]);
 		break;
 	default:
 		why[0] = '\0';
@@ -408,16 +498,32 @@ void forecast_predict(const struct forecast_cfg *cfg, struct forecast_state *st,
 	if (new.n == 0) {
 		out->basis = FORECAST_NONE;
 		snprintf(out->note, sizeof(out->note),
-		    "no measurement in the last %llds: the measured load decides%s",
+		    "nothing measured in %llds: the measured load decides%s",
 		    (long long)(half / 1000), why);
 		return;
 	}
 	fit(st, now_ms - 2 * half, now_ms - half, &old);
-	/* A trend is a rise on both sides: a step is flat on one of them, and
-	 * noise is rarely significant twice. The smaller slope, carried on. */
+	/* A trend is a rise on both sides (a step is flat on one of them),
+	 * each significant against its residuals, and the whole rise beyond
+	 * what the load's own swings over that span reach (2 sd, over the last
+	 * FORECAST_SWING_SPANS such spans). The smaller slope, carried on. */
 	if (cfg->trend && old.n >= FORECAST_MIN_HALF && new.n >= FORECAST_MIN_HALF &&
-	    old.rising && new.rising)
+	    old.rising && new.rising) {
+		double sd = swing(st, now_ms, 2 * half, FORECAST_SWING_SPANS * 2 * half);
+
 		slope = fmin(old.slope, new.slope);
+		if (isnan(sd) || slope * 2 * (double)half / 1000.0 <= 2 * sd)
+			slope = 0;
+	}
+	if (slope > 0) {
+		double pred = new.vmean + slope * ((double)cfg->horizon_ms / 1000.0 - new.tmean);
+
+		add_trial(st, now_ms, nth_newest(st, 0)->value, pred);
+		if (!trend_trusted(st)) {
+			slope = 0;
+			out->trend_benched = true;
+		}
+	}
 	/* The level is the recent mean, which stands for the load at its
 	 * centre, tmean s ago (a smoothed value lags by half its window): both
 	 * parts carry it from there to the horizon. */
@@ -440,7 +546,10 @@ void forecast_predict(const struct forecast_cfg *cfg, struct forecast_state *st,
 	out->basis = add <= 0 ? FORECAST_LEVEL : out->season_add > out->trend_add ?
 	    (out->season == FORECAST_SEASON_WEEKLY ? FORECAST_WEEKLY : FORECAST_DAILY) :
 	    FORECAST_TREND;
-	snprintf(out->note, sizeof(out->note), "%.2f at +%llds: level %.2f, trend +%.2f, %s +%.2f%s",
-	    out->need, (long long)(cfg->horizon_ms / 1000), out->level, out->trend_add,
-	    out->season == FORECAST_SEASON_WEEKLY ? "weekly" : "daily", out->season_add, why);
+	snprintf(out->note, sizeof(out->note), "%.2f at +%llds: level %.2f%s%s%s",
+	    out->need, (long long)(cfg->horizon_ms / 1000), out->level,
+	    out->basis == FORECAST_TREND ? " + trend" : out->basis == FORECAST_DAILY ? " + daily" :
+	    out->basis == FORECAST_WEEKLY ? " + weekly" : "",
+	    out->trend_benched ? "; trend benched: its last forecasts did no better than none" : "",
+	    why);
 }

@@ -10,9 +10,13 @@
  *    plus the horizon of history;
  *  - a short-term trend: least-squares slopes over the two halves of a
  *    window of twice the horizon; a slope counts only when both halves
- *    rise significantly against their own residual noise (a t-test), and
- *    the smaller one is carried forward, so a step (flat on one side) or
- *    noise (rarely significant twice) adds nothing.
+ *    rise significantly against their own residual noise (a t-test) and
+ *    the whole rise exceeds twice the spread of the load's own swings over
+ *    such a window; the smaller slope is carried forward, so a step (flat
+ *    on one side) or noise adds nothing. Each time it fires, its forecast
+ *    is scored a horizon later against "no change"; while its last
+ *    FORECAST_TRIALS forecasts did no better (bursts that revert), it is
+ *    left out.
  * The result only ever adds capacity: need = smoothed level + the larger
  * of the two rises from the level's centre to the horizon, never below
  * the level; the target policy uses it for scale-out only. Pure: no I/O, no clock (the caller passes times, in ms on
@@ -33,6 +37,7 @@
 #define FORECAST_MIN_STEP_MS 300000LL	/* the profile's finest step: 5 min */
 #define FORECAST_BUCKETS (FORECAST_MAX_DAYS * FORECAST_DAY_MS / FORECAST_MIN_STEP_MS)
 #define FORECAST_RECENT 1024		/* live points kept for the trend */
+#define FORECAST_TRIALS 32		/* the trend's recent forecasts it is judged on */
 #define FORECAST_MAX_HORIZON_MS (6 * 3600000LL)
 
 struct forecast_cfg {
@@ -76,6 +81,7 @@ struct forecast_out {
 	double season_add;	/* the profile's rise over the horizon (>= 0) */
 	enum forecast_basis basis;
 	enum forecast_season season;
+	bool trend_benched;	/* the trend fired but its record keeps it out */
 	double history_s;	/* span of the history held */
 	char note[160];		/* one line: what it used, or why not */
 };
@@ -101,6 +107,13 @@ struct forecast_prof {
 	double v[2];
 };
 
+/* A trend forecast waiting for its horizon to pass, to be scored. */
+struct forecast_trial {
+	int64_t t_ms;
+	double base;		/* the measurement then: "no change" */
+	double pred;		/* what the trend said */
+};
+
 struct forecast_state {
 	int64_t step_ms;	/* the step the buckets were made with */
 	struct forecast_bucket b[FORECAST_BUCKETS];
@@ -111,6 +124,12 @@ struct forecast_state {
 	/* the live points, a ring, oldest at (head - n) */
 	struct forecast_point recent[FORECAST_RECENT];
 	size_t head, n;
+	/* the trend's own record: its forecasts still waiting (a FIFO), and
+	 * the squared errors of the last FORECAST_TRIALS scored, [trend, none] */
+	struct forecast_trial trials[FORECAST_TRIALS];
+	size_t trial_head, ntrials;
+	double trial_err[FORECAST_TRIALS][2];
+	size_t err_head, nerr;
 	/* the out-of-sample test of the profiles, redone once per bucket */
 	int64_t tested_key;
 	enum forecast_season tested;

@@ -282,7 +282,7 @@ static void test_short_history(void **state)
 		forecast_observe(&cfg, st, t, sine(t * 12));
 	forecast_predict(&cfg, st, 2 * 3600000, &o);
 	assert_int_equal(o.season, FORECAST_SEASON_SHORT);
-	assert_non_null(strstr(o.note, "< 1 day + horizon"));
+	assert_non_null(strstr(o.note, "< 1d + horizon"));
 	assert_true(o.season_add == 0);
 	/* a day exactly is still short: the profile needs a day plus the horizon */
 	for (int64_t t = 2 * 3600000; t < DAY; t += TICK_MS)
