@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The fewest past (bucket, bucket + horizon) pairs a profile is tested on
@@ -412,43 +413,56 @@ static void fit(const struct forecast_state *st, int64_t from, int64_t to, struc
 	    h->slope > t_crit(h->n - 2) * sqrt(sse / (h->n - 2) / sxx);
 }
 
-/* The spread (sd) of the load's change over `lag` across the live points
- * of the last `baseline`: how far the load wanders over a window's length
- * without meaning anything. The points' own residuals cannot say it: a
- * metric behind a rate() window is smooth from one point to the next, so a
- * random swing looks like a clean line. NaN with too few changes. */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The value of the newest live point at or before t, or NaN; *j is a
+ * cursor (newest first) that only moves back. */
+static double value_at(const struct forecast_state *st, int64_t t, size_t *j)
+{
+	while (*j < st->n && nth_newest(st, *j)->t_ms > t)
+		(*j)++;
+	return *j < st->n ? nth_newest(st, *j)->value : NAN;
+}
+
+/* How far the load wanders over `lag` without meaning anything: the sd of
+ * one point's deviation from a straight line, from the second differences
+ * v(t) - 2 v(t - lag) + v(t - 2 lag) over the last `baseline` (a line
+ * gives 0, so a steady trend is not counted as noise; their robust sd,
+ * 1.4826 × the median of their sizes, so the kink where a ramp starts is
+ * not either; an independent deviation of sd s gives them sd √6 s). The
+ * points' own residuals cannot say it: a metric behind a rate() window is
+ * smooth from one point to the next, so a random swing looks like a clean
+ * line. NaN with too few points. */
 static double swing(const struct forecast_state *st, int64_t now_ms, int64_t lag,
     int64_t baseline)
 {
-	double sum = 0, sum2 = 0;
-	int n = 0;
-	size_t j = 0;
+	static const double MAD_TO_SD = 1.4826;
+	double d[FORECAST_RECENT];
+	size_t n = 0, j1 = 0, j2 = 0;
 
 	for (size_t i = 0; i < st->n; i++) {
 		const struct forecast_point *p = nth_newest(st, i);
+		double v1, v2;
 
 		if (p->t_ms > now_ms)
 			continue;
 		if (p->t_ms <= now_ms - baseline)
 			break;
-		/* j: the newest point at least lag older than p */
-		if (j < i)
-			j = i;
-		while (j < st->n && nth_newest(st, j)->t_ms > p->t_ms - lag)
-			j++;
-		if (j == st->n)
+		v1 = value_at(st, p->t_ms - lag, &j1);
+		v2 = value_at(st, p->t_ms - 2 * lag, &j2);
+		if (isnan(v2))
 			break;
-		{
-			double d = p->value - nth_newest(st, j)->value;
-
-			sum += d;
-			sum2 += d * d;
-			n++;
-		}
+		d[n++] = fabs(p->value - 2 * v1 + v2);
 	}
 	if (n < 2 * FORECAST_MIN_HALF)
 		return NAN;
-	return sqrt(fmax(0, (sum2 - sum * sum / n) / (n - 1)));
+	qsort(d, n, sizeof(d[0]), cmp_double);
+	return MAD_TO_SD * (n % 2 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2) / sqrt(6);
 }
 
 /* The half window: the horizon, widened until each half holds
@@ -505,14 +519,15 @@ void forecast_predict(const struct forecast_cfg *cfg, struct forecast_state *st,
 	fit(st, now_ms - 2 * half, now_ms - half, &old);
 	/* A trend is a rise on both sides (a step is flat on one of them),
 	 * each significant against its residuals, and the whole rise beyond
-	 * what the load's own swings over that span reach (2 sd, over the last
-	 * FORECAST_SWING_SPANS such spans). The smaller slope, carried on. */
+	 * what the load's own swings reach: 2 sd of the change between two
+	 * points (√2 × one point's sd), swings measured over the last
+	 * FORECAST_SWING_SPANS windows. The smaller slope, carried on. */
 	if (cfg->trend && old.n >= FORECAST_MIN_HALF && new.n >= FORECAST_MIN_HALF &&
 	    old.rising && new.rising) {
-		double sd = swing(st, now_ms, 2 * half, FORECAST_SWING_SPANS * 2 * half);
+		double sd = swing(st, now_ms, half, FORECAST_SWING_SPANS * 2 * half);
 
 		slope = fmin(old.slope, new.slope);
-		if (isnan(sd) || slope * 2 * (double)half / 1000.0 <= 2 * sd)
+		if (isnan(sd) || slope * 2 * (double)half / 1000.0 <= 2 * sqrt(2) * sd)
 			slope = 0;
 	}
 	if (slope > 0) {

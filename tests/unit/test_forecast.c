@@ -199,6 +199,78 @@ static void test_step_no_oscillation(void **state)
 	free(st);
 }
 
+/* A sustained ramp, +1 instance every 2 min with noise sd 0.1, after an
+ * hour flat at 2: the trend is used, and ahead of the level. Bound: the
+ * level (mean of 6 points, sd 0.04) sits 37.5 s behind now; the smaller
+ * half's slope of a straight line is the line's, its sd 0.1/√(Σ(t-t̄)²) =
+ * 0.1/63 s per s, so at +90 s (127.5 s from the level's centre) the
+ * forecast is the truth within 0.2 + 0.04: 3 sd ≈ 0.6 (BOUND). The level
+ * alone would be 127.5/120 ≈ 1.06 low. With 4 degrees of freedom per half
+ * the t-test misses a true slope now and then (the new half's slope ~5 sd
+ * from 0: each half fails ~3% of the time): then the forecast is the
+ * level, low by ~1.06 but never above the truth. At least 80% of the
+ * evaluations use the trend. */
+static void test_ramp_followed(void **state)
+{
+	const double BOUND = 0.6;
+	struct forecast_cfg cfg = cfg_with(90000, true, true);
+	struct forecast_state *st = new_state();
+	struct forecast_out o;
+	int64_t ramp_at = 3600000;
+	int trended = 0, n = 0;
+
+	(void)state;
+	rng = 5;
+	for (int64_t t = 0; t < ramp_at + 1800000; t += TICK_MS) {
+		double truth = t < ramp_at ? 2 : 2 + (double)(t - ramp_at) / 120000;
+
+		forecast_observe(&cfg, st, t, truth + 0.1 * gauss());
+		if (t < ramp_at + 600000)
+			continue;	/* let the trend be seen on both halves */
+		forecast_predict(&cfg, st, t, &o);
+		truth = 2 + (double)(t + cfg.horizon_ms - ramp_at) / 120000;
+		assert_true(o.need <= truth + BOUND);
+		if (o.basis == FORECAST_TREND) {
+			assert_true(o.need >= truth - BOUND);
+			trended++;
+		}
+		n++;
+	}
+	print_message("ramp: the trend in %d of %d\n", trended, n);
+	assert_true(trended >= n * 8 / 10);
+	free(st);
+}
+
+/* Bursts that revert: every 10 min the load climbs from 2 to 6 over 3 min
+ * and drops back at once. Each climb looks like a trend, and the trend
+ * fires; but a horizon later the load is back at 2, so its record soon
+ * says it does worse than "no change", and it is benched (and says so).
+ * After the first FORECAST_MIN_TRIALS scored forecasts it may add nothing. */
+static void test_reverting_bursts_bench_the_trend(void **state)
+{
+	struct forecast_cfg cfg = cfg_with(90000, true, false);
+	struct forecast_state *st = new_state();
+	struct forecast_out o;
+	int benched = 0, late_adds = 0;
+
+	(void)state;
+	rng = 9;
+	for (int64_t t = 0; t < 6 * 3600000; t += TICK_MS) {
+		int64_t in = t % 600000;
+		double v = in < 180000 ? 2 + 4 * (double)in / 180000 : 2;
+
+		forecast_observe(&cfg, st, t, v + 0.05 * gauss());
+		forecast_predict(&cfg, st, t, &o);
+		benched += o.trend_benched;
+		if (t > 3 * 3600000 && o.trend_add > 0)
+			late_adds++;
+	}
+	assert_true(benched > 0);
+	assert_int_equal(late_adds, 0);
+	forecast_predict(&cfg, st, 6 * 3600000 - 600000 + 150000, &o);
+	free(st);
+}
+
 /* Pure noise around 5 (sd 1), 15 s ticks, 90 s horizon, two days (so the
  * seasonal part is tested too, and must find nothing). The level is the
  * mean of 6 points (sd 1/√6 = 0.41): above 5 + 3 × 0.41 = 6.22 in 0.13% of
@@ -229,6 +301,42 @@ static void test_noise_adds_little(void **state)
 	    MARGIN);
 	assert_true(added / n <= 0.05);
 	assert_true(over <= n / 100);
+	free(st);
+}
+
+/* Noise the way a rate() window shows it: a new independent level every
+ * minute (sd 1 around 5), reached along a straight line over the minute,
+ * sampled every 15 s. Each point sits on a clean line, so the halves'
+ * residuals say "significant" for every swing; the swings' own spread
+ * must stop the trend. Under noise the rise over the window is the change
+ * between two points, sd √2 × the swing's; the bar is 2 of those: P(Z > 2)
+ * = 2.3%, fewer still with both halves rising. So it may fire (used or
+ * benched) in at most 2.3% of the evaluations; without the swing bar it
+ * fires in about 5% (measured). */
+static void test_smooth_noise(void **state)
+{
+	struct forecast_cfg cfg = cfg_with(90000, true, false);
+	struct forecast_state *st = new_state();
+	struct forecast_out o;
+	double prev = 5, next = 5 + gauss();
+	int fired = 0, n = 0;
+
+	(void)state;
+	rng = 13;
+	for (int64_t t = 0; t < DAY; t += TICK_MS) {
+		double f = (double)(t % 60000) / 60000;
+
+		if (t % 60000 == 0) {
+			prev = next;
+			next = 5 + gauss();
+		}
+		forecast_observe(&cfg, st, t, prev + f * (next - prev));
+		forecast_predict(&cfg, st, t, &o);
+		fired += o.trend_add > 0 || o.trend_benched;
+		n++;
+	}
+	print_message("smooth noise: the trend fired in %.2f%%\n", 100.0 * fired / n);
+	assert_true(fired <= n * 23 / 1000);
 	free(st);
 }
 
@@ -298,7 +406,10 @@ int main(void)
 		cmocka_unit_test(test_daily_sine),
 		cmocka_unit_test(test_seeded_history),
 		cmocka_unit_test(test_step_no_oscillation),
+		cmocka_unit_test(test_ramp_followed),
+		cmocka_unit_test(test_reverting_bursts_bench_the_trend),
 		cmocka_unit_test(test_noise_adds_little),
+		cmocka_unit_test(test_smooth_noise),
 		cmocka_unit_test(test_weekly),
 		cmocka_unit_test(test_short_history),
 	};
