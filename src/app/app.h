@@ -57,6 +57,8 @@ struct app_stats {
 	atomic_uint_fast64_t requests[APP_PATH_N][APP_STATUS_MAX];
 	atomic_uint_fast64_t dur_buckets[APP_PATH_N][APP_DUR_BUCKETS + 1];
 	atomic_uint_fast64_t dur_sum_ns[APP_PATH_N];
+	atomic_uint_fast64_t received;		/* /load received, whatever the answer */
+	atomic_int_fast64_t queued;		/* /load waiting for a worker */
 	atomic_int_fast64_t in_flight;		/* /load accepted, not yet answered */
 	atomic_uint_fast64_t load_cpu_ns;	/* CPU burned by /load */
 	atomic_uint_fast64_t overloaded;	/* /load refused: queue full */

@@ -44,6 +44,7 @@ static void load_work(void *arg)
 {
 	struct load_job *j = arg;
 
+	atomic_fetch_sub(&j->app->stats.queued, 1);
 	j->started_ns = clock_mono_ns();
 	burn_cpu(j->cpu_ns, &j->res);
 }
@@ -73,6 +74,10 @@ static enum http_handled load(struct app *a, struct http_conn *c,
 	struct slice v;
 	double ms = a->cfg.work_ms;
 
+	/* Demand, counted before anything can refuse it: a request that
+	 * queues or gets a 503 was wanted all the same, and a pool-total
+	 * target (docs/policies.md) sizes the pool on it. */
+	atomic_fetch_add(&a->stats.received, 1);
 	if (app_is_booting(a)) {
 		http_respond(c, 503, TEXT, NULL, "booting\n", 8);
 		return HTTP_HANDLED_DONE;
@@ -102,7 +107,9 @@ static enum http_handled load(struct app *a, struct http_conn *c,
 	j->cpu_ns = llround(ms * 1e6);
 	j->queued_ns = clock_mono_ns();
 	atomic_fetch_add(&a->stats.in_flight, 1);
+	atomic_fetch_add(&a->stats.queued, 1);
 	if (workpool_submit(a->pool, load_work, http_conn_loop(c), load_done, j) == -1) {
+		atomic_fetch_sub(&a->stats.queued, 1);
 		atomic_fetch_sub(&a->stats.in_flight, 1);
 		atomic_fetch_add(&a->stats.overloaded, 1);
 		free(j);

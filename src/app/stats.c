@@ -104,6 +104,13 @@ void app_render_metrics(struct app *a, struct buf *b, bool node_cpu)
 
 	procstat_read(&ps);
 	render_requests(s, b);
+	prom_header(b, "poolscale_app_requests_received_total", "counter",
+	    "/load requests received, counted on arrival: served, queued or refused.");
+	prom_sample_u64(b, "poolscale_app_requests_received_total", NULL,
+	    atomic_load(&s->received));
+	prom_header(b, "poolscale_app_queue_length", "gauge",
+	    "/load requests waiting for a worker (not yet running).");
+	prom_sample(b, "poolscale_app_queue_length", NULL, (double)atomic_load(&s->queued));
 	prom_header(b, "poolscale_app_requests_in_flight", "gauge",
 	    "/load requests accepted and not yet answered (queued or running).");
 	prom_sample(b, "poolscale_app_requests_in_flight", NULL,

@@ -1,5 +1,6 @@
 /* The glue between the controller and its policy: gathers the observation
- * (latched webhook signals, or a Prometheus query matched to members),
+ * (latched webhook signals, or one Prometheus query per target metric and
+ * one for the backlog, matched to members),
  * calls the pure policy, applies and records its decision. */
 #include <math.h>
 #include <stdlib.h>
@@ -33,6 +34,25 @@ static enum metric_cause cause_of(const char *name)
 	return MCAUSE_BAD_RESPONSE;
 }
 
+/* One target decision's queries: every metric's, then the backlog's, one
+ * after another (the client runs one query at a time), each matched to
+ * the members as they were when the tick began, so that every metric's
+ * samples come in the same member order. */
+struct ctl_round {
+	bool running;
+	size_t next;			/* the query in flight: metric i, or nmetrics = backlog */
+	size_t nmembers;
+	char (*address)[64];		/* the members that count, at the tick */
+	bool *warming;
+	struct policy_sample *samples[POLICY_MAX_METRICS];
+	struct policy_metric_obs obs[POLICY_MAX_METRICS];
+	char error[POLICY_MAX_METRICS][256];
+	double backlog;
+	size_t cap;
+};
+
+static void round_free(struct ctl_round *r);
+
 int ctl_autoscale_init(struct controller *c, struct err *e)
 {
 	c->as.metric = NAN;
@@ -43,6 +63,9 @@ int ctl_autoscale_init(struct controller *c, struct err *e)
 	if (c->as.tstate == NULL)
 		return err_set(e, "out of memory");
 	policy_target_init(c->as.tstate);
+	c->as.round = calloc(1, sizeof(*c->as.round));
+	if (c->as.round == NULL)
+		return err_set(e, "out of memory");
 	c->as.prom = prom_client_new(c->loop, c->cfg->prom_url, c->cfg->prom_timeout_ms, e);
 	return c->as.prom ? 0 : -1;
 }
@@ -53,6 +76,8 @@ void ctl_autoscale_fini(struct controller *c)
 	c->as.prom = NULL;
 	free(c->as.tstate);
 	c->as.tstate = NULL;
+	round_free(c->as.round);
+	c->as.round = NULL;
 }
 
 static void apply(struct controller *c, const struct policy_decision *d)
@@ -96,66 +121,189 @@ static void note_hold(struct controller *c, bool held, const char *why)
 	c->as.held = held;
 }
 
+static void round_free(struct ctl_round *r)
+{
+	if (r == NULL)
+		return;
+	free(r->address);
+	free(r->warming);
+	for (size_t i = 0; i < POLICY_MAX_METRICS; i++)
+		free(r->samples[i]);
+	free(r);
+}
+
+/* Takes the members that count (pending and running, not draining). */
+static int round_begin(struct controller *c, struct ctl_round *r)
+{
+	int64_t now_s = clock_wall_unix_ms() / 1000;
+
+	if (r->cap < c->n || r->cap == 0) {
+		size_t cap = c->n ? c->n : 1;
+		void *a = realloc(r->address, cap * sizeof(*r->address));
+
+		if (a == NULL)
+			return -1;
+		r->address = a;
+		if ((a = realloc(r->warming, cap * sizeof(*r->warming))) == NULL)
+			return -1;
+		r->warming = a;
+		for (size_t i = 0; i < POLICY_MAX_METRICS; i++) {
+			if ((a = realloc(r->samples[i], cap * sizeof(*r->samples[i]))) == NULL)
+				return -1;
+			r->samples[i] = a;
+		}
+		r->cap = cap;
+	}
+	r->nmembers = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct cmember *m = &c->m[i];
+
+		if (m->state != MEMBER_PENDING && m->state != MEMBER_RUNNING)
+			continue;
+		memcpy(r->address[r->nmembers], m->address, sizeof(r->address[0]));
+		r->warming[r->nmembers] = m->state == MEMBER_PENDING ||
+		    (now_s - m->created_unix_s) * 1000 < c->cfg->warmup_ms;
+		r->nmembers++;
+	}
+	memset(r->obs, 0, sizeof(r->obs));
+	r->backlog = NAN;
+	r->next = 0;
+	r->running = true;
+	return 0;
+}
+
+/* Metric i's answer, as one sample per member of the round. */
+static void round_metric(struct controller *c, struct ctl_round *r, size_t i, bool ok,
+    const struct prom_result *res, const char *cause, const char *msg)
+{
+	struct policy_metric_obs *o = &r->obs[i];
+	struct policy_sample *s = r->samples[i];
+	size_t matched = 0;
+	const char *what = c->cfg->target.nmetrics > 1 ? "metric " : "";
+	char num[32] = "";
+
+	if (c->cfg->target.nmetrics > 1)
+		snprintf(num, sizeof(num), "%zu: ", i + 1);
+	o->ok = ok;
+	if (!ok) {
+		c->as.metric_errors[cause_of(cause)]++;
+		snprintf(r->error[i], sizeof(r->error[i]), "%s%sprometheus %s: %s", what, num, cause,
+		    msg);
+		o->error = r->error[i];
+		return;
+	}
+	if (res->is_scalar) {
+		c->as.metric_errors[MCAUSE_QUERY_ERROR]++;
+		o->ok = false;
+		snprintf(r->error[i], sizeof(r->error[i]),
+		    "%s%sthe query gives a scalar, not one value per instance", what, num);
+		o->error = r->error[i];
+		return;
+	}
+	for (size_t k = 0; k < r->nmembers; k++) {
+		s[k] = (struct policy_sample){ .warming = r->warming[k] };
+		for (size_t j = 0; j < res->n; j++) {
+			char host[128];
+
+			prom_instance_host(res->v[j].instance, host, sizeof(host));
+			if (strcmp(host, r->address[k]) == 0 && isfinite(res->v[j].value)) {
+				s[k].has_value = true;
+				s[k].value = res->v[j].value;
+				matched++;
+				break;
+			}
+		}
+	}
+	o->samples = s;
+	o->nsamples = r->nmembers;
+	if (matched == 0)
+		c->as.metric_errors[MCAUSE_EMPTY]++;
+}
+
+/* The backlog query's answer: a scalar, or the sum of a vector (the
+ * queue of every member, however the query groups it). NaN when it
+ * failed: the backlog term is left out, the metrics still decide. */
+static void round_backlog(struct controller *c, struct ctl_round *r, bool ok,
+    const struct prom_result *res, const char *cause, const char *msg)
+{
+	double sum = 0;
+
+	if (!ok) {
+		c->as.metric_errors[cause_of(cause)]++;
+		log_msg(LOG_WARN, "backlog query failed: deciding without it", "cause=%s error=%s",
+		    cause, msg);
+		return;
+	}
+	if (res->is_scalar) {
+		r->backlog = isfinite(res->scalar) ? res->scalar : NAN;
+		return;
+	}
+	for (size_t j = 0; j < res->n; j++)
+		if (isfinite(res->v[j].value))
+			sum += res->v[j].value;
+	r->backlog = res->n > 0 ? sum : NAN;
+}
+
+static void decide(struct controller *c, struct ctl_round *r)
+{
+	struct policy_obs obs = {
+		.current = c->desired, .nmetrics = c->cfg->target.nmetrics,
+		.backlog = r->backlog, .forecast_need = NAN,
+	};
+	struct policy_decision d;
+
+	r->running = false;
+	ctl_bounds(c, &obs.min, &obs.max);
+	memcpy(obs.metrics, r->obs, sizeof(obs.metrics));
+	policy_target_decide(&c->cfg->target, c->as.tstate, &obs, loop_now_ms(c->loop), &d);
+	c->as.metric = d.metric;
+	note_hold(c, d.held, d.reason);
+	apply(c, &d);
+}
+
+static void start_next(struct controller *c, struct ctl_round *r);
+
 static void query_done(void *ctx, bool ok, const struct prom_result *res, const char *cause,
     const char *msg)
 {
 	struct controller *c = ctx;
-	struct policy_sample *s;
-	struct policy_obs obs = {
-		.current = c->desired, .nmetrics = 1, .backlog = NAN, .forecast_need = NAN,
-	};
-	struct policy_decision d;
-	int64_t now_s = clock_wall_unix_ms() / 1000;
-	size_t n = 0, matched = 0;
-	char why[256];
+	struct ctl_round *r = c->as.round;
 
-	if (c->stopping || (cause != NULL && strcmp(cause, "cancelled") == 0))
+	if (c->stopping || (cause != NULL && strcmp(cause, "cancelled") == 0)) {
+		r->running = false;
 		return;
-	ctl_bounds(c, &obs.min, &obs.max);
-	s = calloc(c->n ? c->n : 1, sizeof(*s));
-	if (s == NULL)
-		return;
-	obs.metrics[0].ok = ok;
-	obs.metrics[0].error = msg;
-	if (!ok) {
-		c->as.metric_errors[cause_of(cause)]++;
-		snprintf(why, sizeof(why), "prometheus %s: %s", cause, msg);
-		obs.metrics[0].error = why;
-	} else if (res->is_scalar) {
-		c->as.metric_errors[MCAUSE_QUERY_ERROR]++;
-		obs.metrics[0].ok = false;
-		obs.metrics[0].error = "the query gives a scalar, not one value per instance";
-	} else {
-		for (size_t i = 0; i < c->n; i++) {
-			const struct cmember *m = &c->m[i];
-
-			if (m->state != MEMBER_PENDING && m->state != MEMBER_RUNNING)
-				continue;
-			s[n].warming = m->state == MEMBER_PENDING ||
-			    (now_s - m->created_unix_s) * 1000 < c->cfg->warmup_ms;
-			for (size_t j = 0; j < res->n; j++) {
-				char host[128];
-
-				prom_instance_host(res->v[j].instance, host, sizeof(host));
-				if (strcmp(host, m->address) == 0 && isfinite(res->v[j].value)) {
-					s[n].has_value = true;
-					s[n].value = res->v[j].value;
-					matched++;
-					break;
-				}
-			}
-			n++;
-		}
-		obs.metrics[0].samples = s;
-		obs.metrics[0].nsamples = n;
-		if (matched == 0)
-			c->as.metric_errors[MCAUSE_EMPTY]++;
 	}
-	policy_target_decide(&c->cfg->target, c->as.tstate, &obs, loop_now_ms(c->loop), &d);
-	free(s);
-	c->as.metric = d.metric;
-	note_hold(c, d.held, d.reason);
-	apply(c, &d);
+	if (r->next < c->cfg->target.nmetrics)
+		round_metric(c, r, r->next, ok, res, cause, msg);
+	else
+		round_backlog(c, r, ok, res, cause, msg);
+	r->next++;
+	start_next(c, r);
+}
+
+/* Starts the round's next query, or decides when none is left. */
+static void start_next(struct controller *c, struct ctl_round *r)
+{
+	const char *q;
+
+	while (r->next <= c->cfg->target.nmetrics) {
+		q = r->next < c->cfg->target.nmetrics ? c->cfg->metric_query[r->next] :
+		    c->cfg->backlog_query;
+		if (q[0] == '\0') {
+			r->next++;	/* no backlog query */
+			continue;
+		}
+		if (prom_client_query(c->as.prom, q, query_done, c) == 0)
+			return;
+		log_msg(LOG_ERROR, "could not start a Prometheus query", "url=%s",
+		    c->cfg->prom_url);
+		if (r->next < c->cfg->target.nmetrics) {
+			r->obs[r->next] = (struct policy_metric_obs){ .ok = false,
+				.error = "could not start the query" };
+		}
+		r->next++;
+	}
+	decide(c, r);
 }
 
 void ctl_autoscale_tick(struct controller *c)
@@ -165,14 +313,16 @@ void ctl_autoscale_tick(struct controller *c)
 		step_tick(c);
 		break;
 	case CTL_POLICY_TARGET:
-		if (prom_client_busy(c->as.prom)) {
-			log_msg(LOG_WARN, "skipping a decision: the last query is still running",
+		if (c->as.round->running || prom_client_busy(c->as.prom)) {
+			log_msg(LOG_WARN, "skipping a decision: the last queries are still running",
 			    "timeout_ms=%lld", (long long)c->cfg->prom_timeout_ms);
 			break;
 		}
-		if (prom_client_query(c->as.prom, c->cfg->query, query_done, c) == -1)
-			log_msg(LOG_ERROR, "could not start a Prometheus query", "url=%s",
-			    c->cfg->prom_url);
+		if (round_begin(c, c->as.round) == -1) {
+			log_msg(LOG_ERROR, "skipping a decision", "error=%s", "out of memory");
+			break;
+		}
+		start_next(c, c->as.round);
 		break;
 	default:
 		break;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,9 @@ static void defaults(struct ctl_cfg *c)
 	c->target.stabilization_ms = 300000;
 	c->target.up_period_ms = 60000;
 	c->target.down_period_ms = 60000;
-	snprintf(c->query, sizeof(c->query), "%s", DEFAULT_QUERY);
+	snprintf(c->metric_query[0], sizeof(c->metric_query[0]), "%s", DEFAULT_QUERY);
+	c->target.nmetrics = 1;
+	c->target.metrics[0] = (struct target_metric){ POLICY_METRIC_AVERAGE, 0.5 };
 	ctl_cfg_forecast_defaults(c);
 	c->warmup_ms = 60000;
 	snprintf(c->prom_url, sizeof(c->prom_url), "http://127.0.0.1:9090");
@@ -83,15 +86,103 @@ static void defaults(struct ctl_cfg *c)
 	snprintf(c->action_label, sizeof(c->action_label), "poolscale_action");
 }
 
+/* One entry of policy.target.metrics: {query, type, value}. */
+static void read_metric(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c, size_t i)
+{
+	struct target_metric *t = &c->target.metrics[i];
+	char path[64], key[96];
+	struct ymap m;
+	yaml_node_t *type;
+
+	snprintf(path, sizeof(path), "policy.target.metrics[%zu]", i);
+	if (!ymap_init(&m, y, n, path))
+		return;
+	*t = (struct target_metric){ POLICY_METRIC_AVERAGE, NAN };
+	if (ymap_get(&m, "query") == NULL)
+		ycfg_error(y, n, "%s: missing", ymap_key_path(&m, "query", key, sizeof(key)));
+	ycfg_string(&m, "query", c->metric_query[i], sizeof(c->metric_query[i]));
+	if ((type = ymap_get(&m, "type")) != NULL) {
+		const char *k = ycfg_scalar(y, type, ymap_key_path(&m, "type", key, sizeof(key)));
+
+		if (k && strcmp(k, "total") == 0)
+			t->kind = POLICY_METRIC_TOTAL;
+		else if (k && strcmp(k, "average") != 0)
+			ycfg_error(y, type, "%s: \"%s\" is not average or total", key, k);
+	}
+	if (ymap_get(&m, "value") == NULL)
+		ycfg_error(y, n, "%s: missing", ymap_key_path(&m, "value", key, sizeof(key)));
+	ycfg_double(&m, "value", 1e-9, 1e12, &t->value);
+	ymap_done(&m);
+}
+
+/* policy.target.metrics: a list of 1 to POLICY_MAX_METRICS entries. */
+static void read_metrics(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	yaml_node_item_t *it;
+	size_t i = 0;
+
+	if (n->type != YAML_SEQUENCE_NODE) {
+		ycfg_error(y, n, "policy.target.metrics: expected a list of {query, type, value}");
+		return;
+	}
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++, i++) {
+		if (i == POLICY_MAX_METRICS) {
+			ycfg_error(y, yaml_document_get_node(&y->doc, *it),
+			    "policy.target.metrics: more than %d metrics", POLICY_MAX_METRICS);
+			return;
+		}
+		read_metric(y, yaml_document_get_node(&y->doc, *it), c, i);
+	}
+	if (i == 0)
+		ycfg_error(y, n, "policy.target.metrics: empty");
+	c->target.nmetrics = i;
+}
+
+/* policy.target.backlog: {query, drain}. */
+static void read_backlog(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	struct ymap m;
+	char key[64];
+
+	if (!ymap_init(&m, y, n, "policy.target.backlog"))
+		return;
+	if (ymap_get(&m, "query") == NULL)
+		ycfg_error(y, n, "%s: missing", ymap_key_path(&m, "query", key, sizeof(key)));
+	ycfg_string(&m, "query", c->backlog_query, sizeof(c->backlog_query));
+	c->target.backlog_drain_ms = 10000;
+	ycfg_duration(&m, "drain", 1000, DAY_MS, &c->target.backlog_drain_ms);
+	ymap_done(&m);
+}
+
 static void read_target(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 {
 	struct target_cfg *t = &c->target;
+	yaml_node_t *list, *backlog;
 	struct ymap m;
+	bool total = false;
 
 	if (!ymap_init(&m, y, n, "policy.target"))
 		return;
-	ycfg_double(&m, "value", 0.001, 1e12, &t->target);
-	ycfg_string(&m, "query", c->query, sizeof(c->query));
+	if ((list = ymap_get(&m, "metrics")) != NULL) {
+		if (ymap_get(&m, "value") != NULL || ymap_get(&m, "query") != NULL)
+			ycfg_error(y, list, "policy.target.metrics: give metrics or value and "
+			    "query (the one-metric shorthand), not both");
+		read_metrics(y, list, c);
+	} else {
+		/* The shorthand: one average metric, the CPU query by default. */
+		ycfg_double(&m, "value", 0.001, 1e12, &t->target);
+		ycfg_string(&m, "query", c->metric_query[0], sizeof(c->metric_query[0]));
+		t->nmetrics = 1;
+		t->metrics[0] = (struct target_metric){ POLICY_METRIC_AVERAGE, t->target };
+	}
+	if ((backlog = ymap_get(&m, "backlog")) != NULL) {
+		for (size_t i = 0; i < t->nmetrics; i++)
+			total = total || t->metrics[i].kind == POLICY_METRIC_TOTAL;
+		if (!total)
+			ycfg_error(y, backlog, "policy.target.backlog: needs a metric of type total "
+			    "(the backlog drains at its value per instance)");
+		read_backlog(y, backlog, c);
+	}
 	ycfg_double(&m, "tolerance", 0, 10, &t->tolerance);
 	ycfg_duration(&m, "warmup", 0, DAY_MS, &c->warmup_ms);
 	ycfg_duration(&m, "stabilization", 0, DAY_MS, &t->stabilization_ms);
@@ -101,6 +192,9 @@ static void read_target(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ycfg_duration(&m, "scale_in_period", 1000, DAY_MS, &t->down_period_ms);
 	ctl_cfg_read_forecast(y, &m, c);
 	ymap_done(&m);
+	/* target stays metric 0's value: the peers (aws-target, hpa) read it */
+	if (t->nmetrics > 0 && isfinite(t->metrics[0].value))
+		t->target = t->metrics[0].value;
 }
 
 static void read_policy(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
@@ -154,32 +248,52 @@ static void read_webhook(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ymap_done(&m);
 }
 
-/* Replaces every {pool} in the query with the pool's name. */
-static void expand_query(struct ycfg *y, struct ctl_cfg *c)
+/* Replaces every {pool} in q (cap bytes) with the pool's name. */
+static void expand_query(struct ycfg *y, const struct ctl_cfg *c, char *q, size_t cap,
+    const char *key)
 {
-	char out[sizeof(c->query)];
+	char out[2048];
 	size_t n = 0;
 
-	for (const char *p = c->query; *p; ) {
+	if (cap > sizeof(out))
+		cap = sizeof(out);
+	for (const char *p = q; *p; ) {
 		if (strncmp(p, "{pool}", 6) == 0) {
 			size_t pl = strlen(c->pool);
 
-			if (n + pl >= sizeof(out))
+			if (n + pl >= cap)
 				goto too_long;
 			memcpy(out + n, c->pool, pl);
 			n += pl;
 			p += 6;
 			continue;
 		}
-		if (n + 1 >= sizeof(out))
+		if (n + 1 >= cap)
 			goto too_long;
 		out[n++] = *p++;
 	}
 	out[n] = '\0';
-	memcpy(c->query, out, n + 1);
+	memcpy(q, out, n + 1);
 	return;
 too_long:
-	ycfg_error(y, NULL, "policy.target.query: too long once {pool} is replaced");
+	ycfg_error(y, NULL, "%s: too long once {pool} is replaced", key);
+}
+
+static void expand_queries(struct ycfg *y, struct ctl_cfg *c)
+{
+	char key[64];
+
+	for (size_t i = 0; i < c->target.nmetrics; i++) {
+		if (i == 0 && c->target.nmetrics == 1)
+			snprintf(key, sizeof(key), "policy.target.query");
+		else
+			snprintf(key, sizeof(key), "policy.target.metrics[%zu].query", i);
+		expand_query(y, c, c->metric_query[i], sizeof(c->metric_query[i]), key);
+	}
+	if (c->backlog_query[0])
+		expand_query(y, c, c->backlog_query, sizeof(c->backlog_query),
+		    "policy.target.backlog.query");
+	snprintf(c->query, sizeof(c->query), "%s", c->metric_query[0]);
 }
 
 static void read_health(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
@@ -530,7 +644,7 @@ static void read_root(struct ycfg *y, struct ctl_cfg *c)
 		ycfg_error(y, root, "health.timeout must be below health.interval");
 	if (c->policy == CTL_POLICY_TARGET && c->prom_timeout_ms >= c->interval_ms)
 		ycfg_error(y, root, "prometheus.timeout must be below interval");
-	expand_query(y, c);
+	expand_queries(y, c);
 }
 
 /* Makes a relative path relative to the config file's directory. */

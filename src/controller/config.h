@@ -65,7 +65,11 @@ struct ctl_cfg {
 	enum ctl_policy policy;
 	struct step_cfg step;
 	struct target_cfg target;
-	char query[2048];		/* {pool} already replaced */
+	char query[2048];		/* metric 0's query; {pool} already replaced */
+	/* One query per target.metrics entry ([0] is query), and the
+	 * backlog's ("" when none), {pool} replaced. */
+	char metric_query[POLICY_MAX_METRICS][2048];
+	char backlog_query[2048];
 	struct forecast_cfg forecast;	/* policy.target.forecast; horizon 0: the default */
 	char history_query[2048];	/* the forecast's history, {pool} replaced */
 	double history_value;		/* its value per instance; 0: the first total metric's */

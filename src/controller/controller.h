@@ -74,12 +74,14 @@ enum metric_cause {
 const char *metric_cause_name(enum metric_cause c);
 
 struct ctl_forecast;
+struct ctl_round;
 
 struct ctl_autoscale {
 	struct step_latch latch;	/* step: signals since the last decision */
 	struct target_state *tstate;	/* target: its history */
 	struct prom_client *prom;
 	struct ctl_forecast *forecast;	/* NULL: no forecast (controller/forecast.c) */
+	struct ctl_round *round;	/* target: the queries of the tick in progress */
 	bool held;			/* the last target decision was a fail-safe hold */
 	double metric;			/* last value the policy used (NaN: none) */
 	int recommendation;

@@ -120,6 +120,47 @@ def test_utilisation_query_from_node_cpu(start_app):
     assert t2 >= t1 and b2 >= b1  # counters never go down
 
 
+def test_received_counts_every_load_and_queue_length_the_waiting(start_app):
+    """Every /load is counted on arrival (served, queued or refused), and the
+    queue gauge shows the ones waiting for a worker, not the running one."""
+    a = start_app("--work-ms", "400", "--threads", "1", "--max-queue", "2")
+
+    def page():
+        return get(a.maddr, "/metrics").body.decode()
+
+    assert metric(page(), "poolscale_app_requests_received_total") == 0
+    assert metric(page(), "poolscale_app_queue_length") == 0
+    results = []
+
+    def one():
+        c = Conn(a.addr, timeout=60)
+        try:
+            results.append(c.request("GET", "/load").status)
+        finally:
+            c.close()
+
+    # 1 running + 2 queued: the queue is full.
+    threads = [threading.Thread(target=one) for _ in range(3)]
+    for t in threads:
+        t.start()
+    wait_until(lambda: metric(page(), "poolscale_app_requests_in_flight") == 3,
+               "3 requests in flight", timeout=30)
+    text = page()
+    assert metric(text, "poolscale_app_queue_length") == 2
+    assert metric(text, "poolscale_app_requests_received_total") == 3
+    # Refused (503, queue full) and bad (400): demand all the same.
+    assert get(a.addr, "/load").status == 503
+    assert get(a.addr, "/load?ms=abc").status == 400
+    assert metric(page(), "poolscale_app_requests_received_total") == 5
+    for t in threads:
+        t.join(60)
+    assert results == [200] * 3
+    text = page()
+    assert metric(text, "poolscale_app_queue_length") == 0
+    assert metric(text, "poolscale_app_requests_received_total") == 5
+    assert metric(text, "poolscale_app_overloaded_total") == 1
+
+
 def test_boot_delay_503_then_200(start_app):
     t0 = time.monotonic()
     a = start_app("--boot-delay", "1.5s")

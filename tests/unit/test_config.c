@@ -123,6 +123,38 @@ static const struct {
 	  "/etc/p/poolscale.yml:2: a second YAML document (\"---\"): a config file holds one" },
 	{ "nested_too_deep", "min: 1\nmax: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
 	  "/etc/p/poolscale.yml:2: nested deeper than 32 levels" },
+	{ "metrics_and_value", "policy:\n  target:\n    value: 0.5\n    metrics:\n"
+	  "      - {query: q, type: total, value: 40}\n",
+	  "/etc/p/poolscale.yml:5: policy.target.metrics: give metrics or value and query" },
+	{ "metric_bad_type", "policy:\n  target:\n    metrics:\n      - query: q\n"
+	  "        type: sum\n        value: 1\n",
+	  "/etc/p/poolscale.yml:5: policy.target.metrics[0].type: \"sum\" is not average or total" },
+	{ "metric_no_value", "policy:\n  target:\n    metrics:\n      - {query: a, value: 1}\n"
+	  "      - {query: q, type: total}\n",
+	  "/etc/p/poolscale.yml:5: policy.target.metrics[1].value: missing" },
+	{ "metric_no_query", "policy:\n  target:\n    metrics:\n      - {type: total, value: 3}\n",
+	  "/etc/p/poolscale.yml:4: policy.target.metrics[0].query: missing" },
+	{ "metric_bad_value", "policy:\n  target:\n    metrics:\n      - {query: q, value: -4}\n",
+	  "/etc/p/poolscale.yml:4: policy.target.metrics[0].value:" },
+	{ "metric_unknown_key", "policy:\n  target:\n    metrics:\n      - {query: q, value: 4, "
+	  "kind: total}\n",
+	  "/etc/p/poolscale.yml:4: policy.target.metrics[0].kind: unknown key" },
+	{ "metrics_too_many", "policy:\n  target:\n    metrics:\n      - {query: q, value: 1}\n"
+	  "      - {query: q, value: 1}\n      - {query: q, value: 1}\n      - {query: q, value: 1}\n"
+	  "      - {query: q, value: 1}\n",
+	  "/etc/p/poolscale.yml:8: policy.target.metrics: more than 4 metrics" },
+	{ "metrics_empty", "policy:\n  target:\n    metrics: []\n",
+	  "/etc/p/poolscale.yml:3: policy.target.metrics: empty" },
+	{ "metrics_not_list", "policy:\n  target:\n    metrics: cpu\n",
+	  "/etc/p/poolscale.yml:3: policy.target.metrics: expected a list" },
+	{ "backlog_without_total", "policy:\n  target:\n    backlog: {query: q}\n",
+	  "/etc/p/poolscale.yml:3: policy.target.backlog: needs a metric of type total" },
+	{ "backlog_no_query", "policy:\n  target:\n    metrics: [{query: q, type: total, value: 9}]\n"
+	  "    backlog:\n      drain: 5s\n",
+	  "/etc/p/poolscale.yml:5: policy.target.backlog.query: missing" },
+	{ "backlog_bad_drain", "policy:\n  target:\n    metrics: [{query: q, type: total, value: 9}]\n"
+	  "    backlog:\n      query: q\n      drain: 0s\n",
+	  "/etc/p/poolscale.yml:6: policy.target.backlog.drain:" },
 	{ "health_timeout_vs_interval", "health:\n  interval: 1s\n  timeout: 2s\n",
 	  "health.timeout must be below health.interval" },
 };
@@ -142,6 +174,60 @@ static void test_errors(void **state)
 		ctl_cfg_fini(&c);
 		buf_fini(&errs);
 	}
+}
+
+/* policy.target.metrics and backlog, {pool} replaced in every query; the
+ * shorthand is one average metric with the CPU query. */
+static void test_target_metrics(void **state)
+{
+	static const char text[] =
+	    "pool: api\n"
+	    "policy:\n"
+	    "  kind: target\n"
+	    "  target:\n"
+	    "    metrics:\n"
+	    "      - query: sum by (instance) (rate(x{pool=\"{pool}\"}[1m]))\n"
+	    "        type: total\n"
+	    "        value: 40\n"
+	    "      - query: cpu{pool=\"{pool}\"}\n"
+	    "        value: 0.6\n"
+	    "    backlog:\n"
+	    "      query: sum(q{pool=\"{pool}\"})\n"
+	    "      drain: 20s\n";
+	struct ctl_cfg c;
+	struct buf errs;
+
+	(void)state;
+	if (load(text, &c, &errs) != 0)
+		fail_msg("%s", errs.p);
+	assert_int_equal(c.target.nmetrics, 2);
+	assert_int_equal(c.target.metrics[0].kind, POLICY_METRIC_TOTAL);
+	assert_true(c.target.metrics[0].value == 40);
+	assert_int_equal(c.target.metrics[1].kind, POLICY_METRIC_AVERAGE);
+	assert_true(c.target.metrics[1].value == 0.6);
+	assert_true(c.target.target == 40);	/* metric 0's, for the peers */
+	assert_string_equal(c.metric_query[0], "sum by (instance) (rate(x{pool=\"api\"}[1m]))");
+	assert_string_equal(c.query, c.metric_query[0]);
+	assert_string_equal(c.metric_query[1], "cpu{pool=\"api\"}");
+	assert_string_equal(c.backlog_query, "sum(q{pool=\"api\"})");
+	assert_int_equal(c.target.backlog_drain_ms, 20000);
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+	/* the shorthand, and the default drain */
+	assert_int_equal(load("policy:\n  target:\n    value: 0.7\n", &c, &errs), 0);
+	assert_int_equal(c.target.nmetrics, 1);
+	assert_int_equal(c.target.metrics[0].kind, POLICY_METRIC_AVERAGE);
+	assert_true(c.target.metrics[0].value == 0.7);
+	assert_non_null(strstr(c.metric_query[0], "node_cpu_seconds_total{pool=\"web\""));
+	assert_string_equal(c.backlog_query, "");
+	assert_int_equal(c.target.backlog_drain_ms, 0);
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+	assert_int_equal(load("policy:\n  target:\n    metrics: [{query: q, type: total, value: 5}]\n"
+	    "    backlog: {query: b}\n", &c, &errs), 0);
+	assert_int_equal(c.target.backlog_drain_ms, 10000);
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
 }
 
 /* Every error is reported, not only the first. */
@@ -264,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_target_metrics),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_duplicate_is_one_error),
 		cmocka_unit_test(test_deep_nesting_fails_fast),

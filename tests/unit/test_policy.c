@@ -321,6 +321,232 @@ static void test_target_no_flapping(void **state)
 	free(st);
 }
 
+/* Pool-total mode. One instance serves 80 req/s at 100% CPU, so the value
+ * is 40 req/s per instance (its share at a 0.5 CPU target). Two members
+ * receive 200 req/s each, 400 in all: 5x the 80 the pool carries at the
+ * target. The total says ceil(400 / 40) = 10 instances, 5x the pool, in
+ * one decision. The CPU of the same members cannot read above 1.0, so the
+ * average mode says at most ceil(2 x 1.0 / 0.5) = 4, and needs several
+ * decisions (and boot times) to get there. */
+static void test_target_total_asks_for_all_in_one_decision(void **state)
+{
+	struct target_cfg total = hpa, cpu = hpa;
+	struct policy_sample rps[2] = { S(200), S(200) }, busy[2] = { S(1), S(1) };
+	struct target_state *st = malloc(sizeof(*st));
+	struct policy_obs obs = { .current = 2, .min = 1, .max = 20, OBS1(rps, 2) };
+	struct policy_decision d;
+
+	(void)state;
+	total.nmetrics = 1;
+	total.metrics[0] = (struct target_metric){ POLICY_METRIC_TOTAL, 40 };
+	policy_target_init(st);
+	policy_target_decide(&total, st, &obs, 0, &d);
+	assert_int_equal(d.desired, 10);
+	assert_true(fabs(d.need - 10.0) < 1e-9);
+	assert_true(fabs(d.metric - 400.0) < 1e-9);
+	assert_non_null(strstr(d.reason, "total 400.0"));
+	/* the same pool through its CPU */
+	obs.metrics[0].samples = busy;
+	policy_target_init(st);
+	policy_target_decide(&cpu, st, &obs, 0, &d);
+	assert_int_equal(d.desired, 4);
+	free(st);
+}
+
+/* What reaches a warming member is demand too; a silent member is 0
+ * scaling out and one value's worth scaling in (HPA's fill-in). */
+static void test_target_total_warming_and_missing(void **state)
+{
+	struct target_cfg cfg = hpa;
+	static const struct {
+		const char *name;
+		int current;
+		struct policy_sample s[4];
+		int want;
+	} rows[] = {
+		/* 100 + 100 + 20 + 20 = 240 / 40 = 6 (it would be 5 without the
+		 * warming members' 40) */
+		{ "warming_counts", 4, { S(100), S(100), WARM(20), WARM(20) }, 6 },
+		/* 300 / 40 = 7.5: the silent one adds nothing scaling out */
+		{ "missing_zero_out", 4, { S(100), S(100), S(100), MISSING }, 8 },
+		/* 120 / 40 = 3 < 4: the silent one is assumed at 40, so 4: holds */
+		{ "missing_value_in", 4, { S(40), S(40), S(40), MISSING }, 4 },
+		/* 40 / 40 = 1 + 1 silent = 2 */
+		{ "missing_value_in_still_scales", 4, { S(20), S(20), MISSING, S(0) }, 2 },
+	};
+
+	(void)state;
+	cfg.stabilization_ms = 0;
+	cfg.nmetrics = 1;
+	cfg.metrics[0] = (struct target_metric){ POLICY_METRIC_TOTAL, 40 };
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct target_state *st = malloc(sizeof(*st));
+		struct policy_obs obs = { .current = rows[i].current, .min = 1, .max = 20,
+		    OBS1(rows[i].s, 4) };
+		struct policy_decision d;
+
+		policy_target_init(st);
+		policy_target_decide(&cfg, st, &obs, 0, &d);
+		if (d.desired != rows[i].want)
+			fail_msg("%s: want %d, got %d (%s)", rows[i].name, rows[i].want, d.desired,
+			    d.reason);
+		free(st);
+	}
+}
+
+/* Two metrics, CPU (average, 0.5) and requests (total, 40 per instance),
+ * on 4 members. */
+static void test_target_several_metrics(void **state)
+{
+	struct target_cfg cfg = hpa;
+	struct policy_sample cpu_hot[4] = { S(.8), S(.8), S(.8), S(.8) };
+	struct policy_sample cpu_idle[4] = { S(.1), S(.1), S(.1), S(.1) };
+	struct policy_sample rps_hot[4] = { S(100), S(100), S(100), S(100) };
+	struct policy_sample rps_idle[4] = { S(10), S(10), S(10), S(10) };
+	struct policy_sample none[4] = { MISSING, MISSING, MISSING, MISSING };
+	struct target_state *st = malloc(sizeof(*st));
+	struct policy_obs obs = { .current = 4, .min = 1, .max = 20, .nmetrics = 2,
+	    .backlog = NAN, .forecast_need = NAN };
+	struct policy_decision d;
+
+	(void)state;
+	cfg.stabilization_ms = 0;
+	cfg.nmetrics = 2;
+	cfg.metrics[0] = (struct target_metric){ POLICY_METRIC_AVERAGE, 0.5 };
+	cfg.metrics[1] = (struct target_metric){ POLICY_METRIC_TOTAL, 40 };
+	obs.metrics[0] = (struct policy_metric_obs){ true, NULL, cpu_hot, 4 };
+	obs.metrics[1] = (struct policy_metric_obs){ true, NULL, rps_hot, 4 };
+	policy_target_init(st);
+	/* CPU: 4 x 0.8 / 0.5 = 6.4 -> 7; requests: 400 / 40 = 10: the largest */
+	policy_target_decide(&cfg, st, &obs, 0, &d);
+	assert_int_equal(d.desired, 10);
+	assert_true(fabs(d.need - 10.0) < 1e-9);
+	assert_non_null(strstr(d.reason, "metric 2 of 2"));
+	/* the requests query failed: skipped, the CPU's 7 */
+	obs.metrics[1] = (struct policy_metric_obs){ false, "prometheus timeout", NULL, 0 };
+	policy_target_decide(&cfg, st, &obs, 1000, &d);
+	assert_int_equal(d.desired, 7);
+	assert_true(fabs(d.need - 6.4) < 1e-9);
+	assert_false(d.held);
+	/* both low, both known: 4 x 0.1 / 0.5 = 0.8 -> 1 and 40 / 40 = 1 */
+	obs.metrics[0] = (struct policy_metric_obs){ true, NULL, cpu_idle, 4 };
+	obs.metrics[1] = (struct policy_metric_obs){ true, NULL, rps_idle, 4 };
+	policy_target_decide(&cfg, st, &obs, 2000, &d);
+	assert_int_equal(d.desired, 1);
+	/* one failed (or reported nothing): no scale-in on the other alone */
+	for (int k = 0; k < 2; k++) {
+		policy_target_init(st);
+		obs.metrics[1] = k == 0 ? (struct policy_metric_obs){ false, "boom", NULL, 0 } :
+		    (struct policy_metric_obs){ true, NULL, none, 4 };
+		policy_target_decide(&cfg, st, &obs, 3000, &d);
+		assert_int_equal(d.recommendation, 4);
+		assert_int_equal(d.desired, 4);
+		assert_false(d.held);
+		assert_non_null(strstr(d.reason, "scale-in waits for 1 failed metric"));
+	}
+	/* all failed: the fail-safe holds, with the first one's reason */
+	obs.metrics[0] = (struct policy_metric_obs){ false, "connection refused", NULL, 0 };
+	obs.metrics[1] = (struct policy_metric_obs){ false, "boom", NULL, 0 };
+	policy_target_decide(&cfg, st, &obs, 4000, &d);
+	assert_int_equal(d.desired, 4);
+	assert_true(d.held);
+	assert_true(isnan(d.need));
+	assert_non_null(strstr(d.reason, "connection refused"));
+	/* fewer observations than metrics: the missing one is a failed one */
+	obs.nmetrics = 1;
+	obs.metrics[0] = (struct policy_metric_obs){ true, NULL, cpu_idle, 4 };
+	policy_target_decide(&cfg, st, &obs, 5000, &d);
+	assert_int_equal(d.desired, 4);
+	free(st);
+}
+
+/* The backlog: 80 + 80 = 160 req/s at 40 per instance is 4, the pool's
+ * size. 800 requests queued, to drain within 10 s at the 40 req/s one
+ * instance serves at the target, need 800 / (40 x 10) = 2 more: 6. */
+static void test_target_backlog_drains(void **state)
+{
+	struct target_cfg cfg = hpa;
+	struct policy_sample s[4] = { S(80), S(80), S(0), S(0) };
+	struct target_state *st = malloc(sizeof(*st));
+	struct policy_obs obs = { .current = 4, .min = 1, .max = 20, OBS1(s, 4) };
+	struct policy_decision d;
+
+	(void)state;
+	cfg.nmetrics = 1;
+	cfg.metrics[0] = (struct target_metric){ POLICY_METRIC_TOTAL, 40 };
+	cfg.backlog_drain_ms = 10000;
+	policy_target_init(st);
+	policy_target_decide(&cfg, st, &obs, 0, &d);	/* no backlog known */
+	assert_int_equal(d.desired, 4);
+	obs.backlog = 800;
+	policy_target_decide(&cfg, st, &obs, 1000, &d);
+	assert_int_equal(d.desired, 6);
+	assert_true(fabs(d.need - 6.0) < 1e-9);
+	assert_non_null(strstr(d.reason, "backlog 2.00"));
+	/* half the drain time, twice the instances for it: 4 + 4 */
+	cfg.backlog_drain_ms = 5000;
+	policy_target_decide(&cfg, st, &obs, 2000, &d);
+	assert_int_equal(d.desired, 8);
+	/* not configured (drain 0): the backlog is ignored */
+	cfg.backlog_drain_ms = 0;
+	policy_target_init(st);
+	policy_target_decide(&cfg, st, &obs, 3000, &d);
+	assert_int_equal(d.desired, 4);
+	/* an average metric takes no backlog: it has no per-instance rate */
+	cfg.backlog_drain_ms = 10000;
+	cfg.metrics[0] = (struct target_metric){ POLICY_METRIC_AVERAGE, 40 };
+	s[2] = s[3] = (struct policy_sample)S(80);
+	policy_target_decide(&cfg, st, &obs, 4000, &d);
+	assert_int_equal(d.desired, 8);	/* 4 x 80 / 40 */
+	free(st);
+}
+
+/* The forecast only adds: it raises the size when it asks for more than
+ * the pool has, stops a scale-in at its level, and is not kept in the
+ * stabilization window, so once it has passed it holds nothing back. */
+static void test_target_forecast_only_adds(void **state)
+{
+	struct policy_sample at[4] = { S(.5), S(.5), S(.5), S(.5) };
+	struct policy_sample idle[9] = { S(.1), S(.1), S(.1), S(.1), S(.1), S(.1), S(.1),
+	    S(.1), S(.1) };
+	struct target_state *st = malloc(sizeof(*st));
+	struct policy_obs obs = { .current = 4, .min = 1, .max = 20, OBS1(at, 4) };
+	struct policy_decision d;
+
+	(void)state;
+	policy_target_init(st);
+	/* measured 4, forecast 8.2: 9 now, a boot time ahead */
+	obs.forecast_need = 8.2;
+	obs.forecast_note = "seasonal";
+	policy_target_decide(&hpa, st, &obs, 0, &d);
+	assert_int_equal(d.desired, 9);
+	assert_int_equal(d.recommendation, 4);
+	assert_true(fabs(d.need - 4.0) < 1e-9);
+	assert_non_null(strstr(d.reason, "forecast 8.20: seasonal"));
+	/* inside the tolerance of the pool (4.3 of 4 at 10%): nothing */
+	obs.forecast_need = 4.3;
+	policy_target_decide(&hpa, st, &obs, 1000, &d);
+	assert_int_equal(d.desired, 4);
+	/* 9 members idle 60 s later: 9 x 0.1 / 0.5 = 1.8 -> 2 measured; the
+	 * window holds the measured 4s, not the forecast's 9, so 4. */
+	obs.current = 9;
+	obs.metrics[0].samples = idle;
+	obs.metrics[0].nsamples = 9;
+	obs.forecast_need = NAN;
+	policy_target_decide(&hpa, st, &obs, 60000, &d);
+	assert_int_equal(d.desired, 4);
+	/* a forecast below what the measured load keeps changes nothing */
+	obs.forecast_need = 3;
+	policy_target_decide(&hpa, st, &obs, 61000, &d);
+	assert_int_equal(d.desired, 4);
+	/* a forecast of 6 stops the scale-in at 6 (or it would grow back) */
+	obs.forecast_need = 5.5;
+	policy_target_decide(&hpa, st, &obs, 62000, &d);
+	assert_int_equal(d.desired, 6);
+	assert_non_null(strstr(d.reason, "forecast holds 6"));
+	free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +560,11 @@ int main(void)
 		cmocka_unit_test(test_target_no_flapping),
 		cmocka_unit_test(test_target_tolerance_edge_with_warming),
 		cmocka_unit_test(test_target_down_rate_limit),
+		cmocka_unit_test(test_target_total_asks_for_all_in_one_decision),
+		cmocka_unit_test(test_target_total_warming_and_missing),
+		cmocka_unit_test(test_target_several_metrics),
+		cmocka_unit_test(test_target_backlog_drains),
+		cmocka_unit_test(test_target_forecast_only_adds),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

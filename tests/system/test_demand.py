@@ -1,0 +1,94 @@
+"""Demand that does not saturate, end to end: the real Prometheus scraping
+the local pool's `poolscale_app_requests_received_total`, the controller's
+target policy with a pool-total metric, and open-loop load from
+`poolscale load` against the one member."""
+import subprocess
+
+from conftest import BIN, get, http_json, metric, wait_until
+
+CPU = ('sum by (instance) (irate(node_cpu_seconds_total{pool="web",mode!="idle"}[5s])) / '
+       'sum by (instance) (irate(node_cpu_seconds_total{pool="web"}[5s]))')
+# irate: the last two scrapes, so the first answer after Prometheus starts
+# is the whole rate (rate() over a window it has barely filled reads low).
+RECEIVED = 'sum by (instance) (irate(poolscale_app_requests_received_total{pool="web"}[5s]))'
+QUEUE = 'sum(poolscale_app_queue_length{pool="web"})'
+
+
+def policy(prom_url):
+    return f"""policy:
+  kind: target
+  target:
+    metrics:
+      - query: '{CPU}'
+        type: average
+        value: 0.5
+      - query: '{RECEIVED}'
+        type: total
+        value: 5
+    backlog:
+      query: '{QUEUE}'
+      drain: 10s
+    warmup: 2s
+    stabilization: 60s
+prometheus:
+  url: {prom_url}
+  timeout: 300ms
+"""
+
+
+def status(c):
+    st, body = http_json("GET", c.api + "/api/v1/status")
+    assert st == 200, body
+    return body
+
+
+def desired_changes(c):
+    out = []
+    for e in http_json("GET", c.api + "/api/v1/events")[1]["events"]:
+        if e["kind"] == "desired":
+            a, b = e["message"].split("desired size ")[1].split(" (")[0].split(" -> ")
+            out.append((e["time"], int(a), int(b), e["message"]))
+    return out
+
+
+def test_step_to_four_instances_worth_asks_for_four_in_one_decision(pool, prometheus,
+                                                                     tmp_path):
+    from conftest import free_port
+    import json
+    port = free_port()
+    # One instance: 0.25 core / 20 ms = 12.5 req/s at 100% CPU. The value:
+    # 5 req/s per instance. 22 req/s is 4.4 instances' worth: 5.
+    c = pool(min=1, max=8, initial=1, interval="1s", vcpu=0.25, work_ms=20,
+             extra=policy(f"http://127.0.0.1:{port}"))
+    web = tmp_path / "state" / "targets-web.json"
+
+    def member():
+        try:
+            groups = json.loads(web.read_text())
+        except (OSError, ValueError):
+            return None
+        t = [t for g in groups for t in g["targets"]]
+        return t[0] if len(t) == 1 else None
+    wait_until(lambda: member() is not None, "1 member published", timeout=20)
+    host, mport = member().rsplit(":", 1)
+    load = subprocess.Popen([BIN, "load", "--url", f"http://{host}:{mport}/load",
+                             "--rate", "22", "--duration", "90s", "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # The step is on before Prometheus scrapes anything: without
+        # metrics the controller holds at 1 (the fail-safe).
+        wait_until(lambda: metric(get((host, int(mport)), "/metrics").body.decode(),
+                                  "poolscale_app_requests_received_total") > 44,
+                   "2 s of load received", timeout=20, every=0.2)
+        assert desired_changes(c) == []
+        prometheus(tmp_path / "state" / "targets-metrics.json", port=port)
+        wait_until(lambda: desired_changes(c), "a scale-out", timeout=60, every=0.2)
+        t, a, b, msg = desired_changes(c)[0]
+        # One decision, from 1 to 4.4 instances' worth and more (the
+        # backlog adds its part). Through the CPU alone, which cannot
+        # read above 100%, it would be 1 -> 2.
+        assert a == 1 and b >= 4, desired_changes(c)
+        assert "total" in msg and "metric 2 of 2" in msg, msg
+    finally:
+        load.terminate()
+        load.wait(30)
