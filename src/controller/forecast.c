@@ -149,7 +149,9 @@ double ctl_forecast_need(struct controller *c, const char **note)
 		return NAN;
 	maybe_fetch(c, f);
 	forecast_predict(&f->cfg, f->st, clock_wall_unix_ms(), &f->last);
-	if (f->last.season == FORECAST_SEASON_SHORT && !f->said_short && f->cfg.seasonality) {
+	/* Said once, and not before the first history load has answered. */
+	if (f->last.season == FORECAST_SEASON_SHORT && !f->said_short && f->cfg.seasonality &&
+	    (f->prom == NULL || f->fetches[0] + f->fetches[1] > 0)) {
 		log_msg(LOG_INFO, "forecast: too little history for a seasonal profile (a day plus "
 		    "the horizon); the trend and the measured load decide until then",
 		    "history_h=%.1f", f->last.history_s / 3600);
