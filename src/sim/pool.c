@@ -37,11 +37,14 @@ static struct smember *add(struct spool *p, int64_t now)
 	memset(m, 0, sizeof(*m));
 	m->sample_ms = malloc(p->ring * sizeof(*m->sample_ms));
 	m->sample_v = malloc(p->ring * sizeof(*m->sample_v));
-	if (m->sample_ms == NULL || m->sample_v == NULL) {
+	m->sample_r = malloc(p->ring * sizeof(*m->sample_r));
+	if (m->sample_ms == NULL || m->sample_v == NULL || m->sample_r == NULL) {
 		free(m->sample_ms);
 		free(m->sample_v);
+		free(m->sample_r);
 		return NULL;
 	}
+	m->queue = NAN;
 	m->id = ++p->next_id;
 	m->created_ms = now;
 	m->gone_ms = -1;
@@ -71,6 +74,7 @@ void spool_fini(struct spool *p)
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->m[i].sample_ms);
 		free(p->m[i].sample_v);
+		free(p->m[i].sample_r);
 	}
 	free(p->m);
 	memset(p, 0, sizeof(*p));
@@ -206,8 +210,10 @@ void spool_gone(struct spool *p, int id)
 	p->charged_s += billed(p, m, m->gone_ms);
 	free(m->sample_ms);
 	free(m->sample_v);
+	free(m->sample_r);
 	m->sample_ms = NULL;
 	m->sample_v = NULL;
+	m->sample_r = NULL;
 	p->ngone++;
 	compact(p);
 }
@@ -245,6 +251,15 @@ void spool_burn(struct spool *p, double util, int64_t now_ms, int64_t dt_ms)
 	}
 }
 
+void spool_receive(struct spool *p, double arrivals)
+{
+	if (p->ready == 0 || arrivals <= 0)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->m[i].state == SM_READY)
+			p->m[i].received += arrivals / p->ready;
+}
+
 int64_t spool_scrape_phase(const struct spool *p, int id)
 {
 	if (p->cfg->scrape_offset_ms >= 0)
@@ -276,14 +291,17 @@ bool spool_scrape(struct spool *p, int id, int64_t now_ms)
 		m->count++;
 	m->sample_ms[at] = now_ms;
 	m->sample_v[at] = m->busy_s;
+	m->sample_r[at] = m->received;
+	m->queue = p->ready > 0 && p->backlog > 0 ? p->backlog / p->ready : 0;
 	return true;
 }
 
-double spool_cpu(const struct spool *p, size_t i, int64_t window_ms, int64_t now_ms)
+/* rate() of one of member i's counters (ring v) over window_ms at now;
+ * NaN when fewer than two samples fall in the window. */
+static double counter_rate(const struct spool *p, const struct smember *m, const double *v,
+    int64_t window_ms, int64_t now_ms)
 {
-	const struct smember *m = &p->m[i];
 	size_t first = SIZE_MAX, last = SIZE_MAX;
-	double v;
 
 	if (m->state != SM_READY)
 		return NAN;
@@ -298,16 +316,63 @@ double spool_cpu(const struct spool *p, size_t i, int64_t window_ms, int64_t now
 	}
 	if (first == SIZE_MAX || first == last)
 		return NAN;
-	v = (m->sample_v[last] - m->sample_v[first]) * 1000.0 /
-	    (double)(m->sample_ms[last] - m->sample_ms[first]);
-	if (p->cfg->noise > 0) {
-		/* Box-Muller on two uniforms keyed by (member, time). */
-		double u1 = sim_uniform(p->cfg->seed, (uint64_t)m->id, (uint64_t)now_ms);
-		double u2 = sim_uniform(p->cfg->seed ^ 0x5eed, (uint64_t)m->id, (uint64_t)now_ms);
+	return (v[last] - v[first]) * 1000.0 / (double)(m->sample_ms[last] - m->sample_ms[first]);
+}
 
-		v += p->cfg->noise * sqrt(-2 * log(1 - u1)) * cos(2 * M_PI * u2);
-	}
+/* Gaussian noise of sd `sd`, keyed by (member, time): Box-Muller on two
+ * uniforms, the same for every policy. */
+static double gauss(const struct spool *p, const struct smember *m, int64_t now_ms, double sd)
+{
+	double u1 = sim_uniform(p->cfg->seed, (uint64_t)m->id, (uint64_t)now_ms);
+	double u2 = sim_uniform(p->cfg->seed ^ 0x5eed, (uint64_t)m->id, (uint64_t)now_ms);
+
+	return sd * sqrt(-2 * log(1 - u1)) * cos(2 * M_PI * u2);
+}
+
+double spool_cpu(const struct spool *p, size_t i, int64_t window_ms, int64_t now_ms)
+{
+	const struct smember *m = &p->m[i];
+	double v = counter_rate(p, m, m->sample_v, window_ms, now_ms);
+
+	if (isnan(v))
+		return v;
+	if (p->cfg->noise > 0)
+		v += gauss(p, m, now_ms, p->cfg->noise);
 	return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+double spool_requests(const struct spool *p, size_t i, int64_t window_ms, int64_t now_ms)
+{
+	const struct smember *m = &p->m[i];
+	double v = counter_rate(p, m, m->sample_r, window_ms, now_ms);
+
+	if (isnan(v))
+		return v;
+	/* The CPU's noise, in the same instance units: a request rate does not
+	 * saturate, so there is no upper clamp. */
+	if (p->cfg->noise > 0)
+		v += gauss(p, m, now_ms, p->cfg->noise * p->cfg->capacity_rps);
+	return v < 0 ? 0 : v;
+}
+
+double spool_metric(const struct spool *p, enum spool_metric m, size_t i, int64_t window_ms,
+    int64_t now_ms)
+{
+	return m == SPOOL_METRIC_REQUESTS ? spool_requests(p, i, window_ms, now_ms) :
+	    spool_cpu(p, i, window_ms, now_ms);
+}
+
+double spool_queue(const struct spool *p)
+{
+	double sum = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->m[i].state == SM_READY && !isnan(p->m[i].queue)) {
+			sum += p->m[i].queue;
+			any = true;
+		}
+	return any ? sum : NAN;
 }
 
 double spool_mean_cpu(const struct spool *p, int64_t window_ms, int64_t now_ms)

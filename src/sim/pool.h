@@ -1,6 +1,8 @@
 /* sim/pool.h: the simulated pool: members that boot, serve, drain and go,
- * the CPU each one burns, and what Prometheus sees of it (scrapes of a
- * cumulative CPU counter, rate() over a window, optional noise). Scale-out
+ * the CPU each one burns and the requests the load balancer sends it, and
+ * what Prometheus sees of them (scrapes of cumulative CPU and received-
+ * request counters and of the queue gauge, rate() over a window, optional
+ * noise). Scale-out
  * and scale-in follow the controller: new members boot for the boot time
  * and are ready at the first health check after it; scale-in drains the
  * booting ones first, then the youngest ready ones. Not here: load and
@@ -21,9 +23,12 @@ struct smember {
 	enum smember_state state;
 	int64_t created_ms, ready_ms, gone_ms;	/* gone_ms: when it stops billing */
 	double busy_s;		/* CPU-seconds of its allotment so far */
-	int64_t *sample_ms;	/* scrape ring: times, and busy_s then */
+	double received;	/* requests sent to it so far, served or not */
+	int64_t *sample_ms;	/* scrape ring: times, and busy_s and received then */
 	double *sample_v;
+	double *sample_r;
 	size_t head, count;
+	double queue;		/* its queue length at its last scrape */
 };
 
 #define SPOOL_LONG_AGO_MS (INT64_MIN / 4)
@@ -37,6 +42,13 @@ struct spool {
 	int next_id;
 	int booting, ready, draining;
 	double charged_s;	/* billed seconds of gone members, in billing units */
+	double backlog;		/* requests queued in the pool now (the caller keeps it) */
+};
+
+/* What a member's sample measures, for the policies' observations. */
+enum spool_metric {
+	SPOOL_METRIC_CPU = 0,	/* rate() of its CPU: 0..1 of its allotment */
+	SPOOL_METRIC_REQUESTS,	/* rate() of poolscale_app_requests_received_total */
 };
 
 /* n members, ready since long ago, keeping the scrapes a window_ms query
@@ -62,18 +74,32 @@ void spool_gone(struct spool *p, int id);
 /* Every ready member burns util (0..1) of its allotment for dt_ms from
  * now_ms (a boot CPU spike shows on top, as configured). */
 void spool_burn(struct spool *p, double util, int64_t now_ms, int64_t dt_ms);
+/* The load balancer sent arrivals requests over the ready members, evenly
+ * (those that will queue or fail included: the app counts on arrival). */
+void spool_receive(struct spool *p, double arrivals);
 /* Prometheus scrapes each target at its own offset within the interval
  * (a hash of the target, fixed): member id's offset here, in [0, scrape):
  * simulate.scrape_offset, or drawn per member when that is `random`. */
 int64_t spool_scrape_phase(const struct spool *p, int id);
 /* The first scrape of member id at or after t. */
 int64_t spool_next_scrape(const struct spool *p, int id, int64_t t);
-/* A scrape of member id at now, when it is ready. false once it has left
+/* A scrape of member id at now, when it is ready: its counters, and its
+ * share of the pool's backlog as its queue gauge. false once it has left
  * the pool for good (draining or gone): no more scrapes. */
 bool spool_scrape(struct spool *p, int id, int64_t now_ms);
 /* rate() of member i's CPU over window_ms at now, with the configured noise;
  * NaN when fewer than two samples fall in the window. */
 double spool_cpu(const struct spool *p, size_t i, int64_t window_ms, int64_t now_ms);
+/* rate() of member i's received requests over window_ms at now (req/s),
+ * with the configured noise scaled to one instance's capacity; NaN when
+ * fewer than two samples fall in the window. */
+double spool_requests(const struct spool *p, size_t i, int64_t window_ms, int64_t now_ms);
+/* Member i's value of metric m (spool_cpu or spool_requests). */
+double spool_metric(const struct spool *p, enum spool_metric m, size_t i, int64_t window_ms,
+    int64_t now_ms);
+/* The sum of the ready members' queue gauges at their last scrapes (what
+ * sum(poolscale_app_queue_length) reads); NaN when none was scraped. */
+double spool_queue(const struct spool *p);
 /* The mean over ready members with a value (Prometheus avg()); NaN: none. */
 double spool_mean_cpu(const struct spool *p, int64_t window_ms, int64_t now_ms);
 /* Billed seconds so far, rounded up per member to the billing unit. */

@@ -61,8 +61,10 @@ struct world {
 	struct aws_state as;
 	struct hpa_cfg hpa;
 	struct hpa_state *hs;
-	struct policy_sample *samples;
-	size_t cap_samples;
+	/* one sample buffer per metric, and what each metric measures */
+	struct policy_sample *samples[POLICY_MAX_METRICS];
+	size_t cap_samples[POLICY_MAX_METRICS];
+	enum spool_metric model[POLICY_MAX_METRICS];
 	int *ids;		/* scratch for spool_resize: started, then drained */
 	size_t cap_ids;
 	double due;		/* requests due from t = 0 to t_ms */
@@ -126,6 +128,8 @@ static void advance(struct world *w, int64_t to)
 	}
 	lat_advance(&w->lat, &w->backlog, rps, w->pool.ready, dt, &s);
 	spool_burn(&w->pool, s.util, w->t_ms, to - w->t_ms);
+	spool_receive(&w->pool, s.arrivals);
+	w->pool.backlog = w->backlog;
 	w->t_ms = to;
 	if (to <= 0)
 		return;		/* the lead-in before t = 0 is not scored */
@@ -211,22 +215,23 @@ static void apply(struct world *w, const struct policy_decision *d)
 		    w->ids[room + i]);
 }
 
-/* One sample per active member, warming as the policy's system defines it. */
-static size_t observe(struct world *w, int64_t now)
+/* One sample of metric model per active member into buffer k, warming as
+ * the policy's system defines it; the number of samples. */
+static size_t observe(struct world *w, int64_t now, enum spool_metric model, size_t k)
 {
 	size_t n = 0;
 
-	if (!reserve(w, (void **)&w->samples, &w->cap_samples, (size_t)spool_active(&w->pool),
-	    sizeof(*w->samples)))
+	if (!reserve(w, (void **)&w->samples[k], &w->cap_samples[k],
+	    (size_t)spool_active(&w->pool), sizeof(*w->samples[k])))
 		return 0;
 	for (size_t i = 0; i < w->pool.n; i++) {
 		const struct smember *m = &w->pool.m[i];
-		struct policy_sample *s = &w->samples[n];
+		struct policy_sample *s = &w->samples[k][n];
 		bool booting = m->state == SM_BOOTING;
 
 		if (m->state != SM_BOOTING && m->state != SM_READY)
 			continue;
-		s->value = spool_cpu(&w->pool, i, w->window_ms, now);
+		s->value = spool_metric(&w->pool, model, i, w->window_ms, now);
 		s->has_value = !isnan(s->value);
 		switch (w->pol) {
 		case SIM_AWS:	/* warm-up runs from InService */
@@ -244,9 +249,25 @@ static size_t observe(struct world *w, int64_t now)
 	return n;
 }
 
+/* Fills metric k of obs with model's samples. */
+static void observe_metric(struct world *w, int64_t now, enum spool_metric model, size_t k,
+    struct policy_obs *obs)
+{
+	size_t n = observe(w, now, model, k);
+
+	obs->metrics[k] = (struct policy_metric_obs){ .ok = !w->failed, .samples = w->samples[k],
+		.nsamples = n, .error = w->failed ? "out of memory" : NULL };
+}
+
+enum spool_metric sim_metric_of_query(const char *query)
+{
+	return strstr(query, "requests_received") ? SPOOL_METRIC_REQUESTS : SPOOL_METRIC_CPU;
+}
+
 static void tick(struct world *w)
 {
 	int64_t now = w->q.now_ms;
+	const struct target_cfg *tc = &w->cfg->ctl.target;
 	struct policy_obs obs = {
 		.current = w->desired, .min = w->cfg->ctl.min, .max = w->cfg->ctl.max,
 		.nmetrics = 1, .backlog = NAN, .forecast_need = NAN,
@@ -260,28 +281,28 @@ static void tick(struct world *w)
 		policy_step_decide_latched(&w->step, &w->latch, &obs, &d);
 		break;
 	case SIM_TARGET:
-		obs.metrics[0].nsamples = observe(w, now);
-		obs.metrics[0].samples = w->samples;
-		obs.metrics[0].ok = true;
+		obs.nmetrics = tc->nmetrics ? tc->nmetrics : 1;
+		for (size_t k = 0; k < obs.nmetrics; k++)
+			observe_metric(w, now, w->model[k], k, &obs);
+		if (w->cfg->ctl.backlog_query[0] && tc->backlog_drain_ms > 0)
+			obs.backlog = spool_queue(&w->pool);
 		if (w->fs != NULL) {
 			forecast_predict(&w->fc, w->fs, now, &fo);
 			obs.forecast_need = fo.need;
 			obs.forecast_note = fo.note;
 		}
-		policy_target_decide(&w->cfg->ctl.target, w->ts, &obs, now, &d);
+		policy_target_decide(tc, w->ts, &obs, now, &d);
 		if (w->fs != NULL)
 			forecast_observe(&w->fc, w->fs, now, d.need);
 		break;
 	case SIM_AWS:
-		obs.metrics[0].nsamples = observe(w, now);
-		obs.metrics[0].samples = w->samples;
-		obs.metrics[0].ok = true;
+		/* The peers on CPU, as they were configured so far; passing
+		 * SPOOL_METRIC_REQUESTS feeds them the request rate instead. */
+		observe_metric(w, now, SPOOL_METRIC_CPU, 0, &obs);
 		policy_aws_decide(&w->aws, &w->as, &obs, now, &d);
 		break;
 	case SIM_HPA:
-		obs.metrics[0].nsamples = observe(w, now);
-		obs.metrics[0].samples = w->samples;
-		obs.metrics[0].ok = true;
+		observe_metric(w, now, SPOOL_METRIC_CPU, 0, &obs);
 		policy_hpa_decide(&w->hpa, w->hs, &obs, now, &d);
 		break;
 	default:
@@ -347,6 +368,9 @@ static void configure(struct world *w)
 
 	w->interval_ms = c->ctl.interval_ms;
 	w->window_ms = c->rate_window_ms;
+	/* Which model each target metric reads: its query names it. */
+	for (size_t k = 0; k < POLICY_MAX_METRICS; k++)
+		w->model[k] = sim_metric_of_query(c->ctl.metric_query[k]);
 	w->alerts = c->alerts;
 	w->step = c->ctl.step;
 	switch (w->pol) {
@@ -522,7 +546,8 @@ out:
 	free(w.ts);
 	free(w.fs);
 	free(w.hs);
-	free(w.samples);
+	for (size_t k = 0; k < POLICY_MAX_METRICS; k++)
+		free(w.samples[k]);
 	free(w.ids);
 	return rc;
 }

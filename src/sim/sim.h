@@ -14,6 +14,7 @@
 #include "load/rate.h"
 #include "sim/config.h"
 #include "sim/elasticity.h"
+#include "sim/pool.h"
 
 /* One scoring interval [t_s - score, t_s). */
 struct sim_row {
@@ -55,6 +56,11 @@ struct sim_result {
 int sim_run(const struct sim_cfg *cfg, enum sim_policy p, const struct load_rate *load,
     double duration_s, struct sim_result *out, struct err *e);
 void sim_result_fini(struct sim_result *r);
+/* What a target metric's query reads in the simulator: a query naming
+ * requests_received (rate(poolscale_app_requests_received_total[W])) reads
+ * the requests the load balancer sent each member, queued and refused
+ * ones included; any other the CPU model. */
+enum spool_metric sim_metric_of_query(const char *query);
 /* SLO violations in % of the requests offered (0 when none). */
 double sim_violation_pct(const struct sim_result *r);
 

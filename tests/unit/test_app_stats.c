@@ -33,6 +33,11 @@ static void test_fresh_app_shows_zero_200s(void **state)
 	(void)state;
 	assert_non_null(a);
 	assert_non_null(strstr(render(a, &b), LOAD " 0\n"));
+	/* and the demand counter and the queue, typed */
+	assert_non_null(strstr(b.p, "# TYPE poolscale_app_requests_received_total counter\n"
+	    "poolscale_app_requests_received_total 0\n"));
+	assert_non_null(strstr(b.p, "# TYPE poolscale_app_queue_length gauge\n"
+	    "poolscale_app_queue_length 0\n"));
 	buf_fini(&b);
 	free(a);
 }

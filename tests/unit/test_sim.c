@@ -267,6 +267,88 @@ static void test_pool(void **state)
 	free_cfg(c);
 }
 
+/* The requests the load balancer sends: counted on every ready member
+ * evenly, none on a booting one, read through rate() like the CPU; the
+ * queue gauge is each member's share of the backlog at its scrape. */
+static void test_pool_requests_and_queue(void **state)
+{
+	char errs[512];
+	int nerr, started[2], drained[2];
+	size_t ns, nd;
+	struct sim_cfg *c = cfg_from("simulate:\n  capacity: 10\n  boot: 60s\n"
+	    "  scrape_interval: 15s\n", &nerr, errs, sizeof(errs));
+	struct spool p;
+
+	(void)state;
+	assert_int_equal(nerr, 0);
+	assert_int_equal(spool_init(&p, c, 2, 60000), 0);
+	assert_int_equal(spool_resize(&p, 3, 0, started, &ns, drained, &nd), 0);
+	assert_true(isnan(spool_queue(&p)));
+	for (int64_t t = 0; t < 60000; t += 15000) {
+		spool_receive(&p, 30 * 15.0);	/* 30 req/s over the 2 ready */
+		p.backlog = 40;
+		spool_scrape(&p, 1, t + 15000);
+		spool_scrape(&p, 2, t + 15000);
+		spool_scrape(&p, 3, t + 15000);
+	}
+	NEAR(spool_requests(&p, 0, 60000, 60000), 15, 1e-9);
+	NEAR(spool_metric(&p, SPOOL_METRIC_REQUESTS, 1, 60000, 60000), 15, 1e-9);
+	assert_true(isnan(spool_requests(&p, 2, 60000, 60000)));	/* booting */
+	NEAR(spool_queue(&p), 40, 1e-9);
+	assert_int_equal(sim_metric_of_query("rate(poolscale_app_requests_received_total[1m])"),
+	    SPOOL_METRIC_REQUESTS);
+	assert_int_equal(sim_metric_of_query("rate(node_cpu_seconds_total[1m])"),
+	    SPOOL_METRIC_CPU);
+	spool_fini(&p);
+	free_cfg(c);
+}
+
+/* The first decision after a step from 2 to 30 req/s on one instance of
+ * 10 req/s, with the rate window of two 15 s scrapes fully past the step
+ * (the tick at 180 s): the CPU, saturated at 1.0 against 0.5, asks for 2;
+ * the received requests, 30 against 5 per instance, for 6; with a backlog
+ * of 100 (the 10 s timeout's worth of one instance) to drain in 10 s,
+ * 100 / (5 x 10) = 2 more: 8. */
+static void test_run_total_requests_one_decision(void **state)
+{
+	static const char *const yaml[] = {
+		"    query: rate(node_cpu_seconds_total[30s])\n",
+		"    metrics:\n      - query: rate(poolscale_app_requests_received_total[30s])\n"
+		"        type: total\n        value: 5\n",
+		"    metrics:\n      - query: rate(poolscale_app_requests_received_total[30s])\n"
+		"        type: total\n        value: 5\n"
+		"    backlog: {query: sum(poolscale_app_queue_length), drain: 10s}\n",
+	};
+	static const int want[] = { 2, 6, 8 };
+
+	(void)state;
+	for (size_t k = 0; k < 3; k++) {
+		char text[1024], errs[512];
+		int nerr;
+		struct sim_cfg *c;
+		struct load_rate r;
+		struct sim_result a;
+		struct err e;
+
+		snprintf(text, sizeof(text), "min: 1\nmax: 20\ninterval: 60s\npolicy:\n"
+		    "  kind: target\n  target:\n%s    stabilization: 0s\nsimulate:\n"
+		    "  capacity: 10\n  boot: 120s\n  scrape_interval: 15s\n", yaml[k]);
+		c = cfg_from(text, &nerr, errs, sizeof(errs));
+		if (nerr != 0)
+			fail_msg("%s", errs);
+		assert_int_equal(load_rate_profile(&r, "0:2,120:2,120:30,900:30", 0, &e), 0);
+		assert_int_equal(sim_run(c, SIM_TARGET, &r, 0, &a, &e), 0);
+		assert_true(a.ndec >= 1);
+		print_message("%s\n", a.dec[0].reason);
+		assert_true(a.dec[0].t_s == 180);
+		assert_int_equal(a.dec[0].from, 1);
+		assert_int_equal(a.dec[0].to, want[k]);
+		sim_result_fini(&a);
+		load_rate_fini(&r);
+		free_cfg(c);
+	}
+}
+
 static void test_config_errors(void **state)
 {
 	char errs[1024];
@@ -466,6 +548,8 @@ int main(void)
 		cmocka_unit_test(test_alert_pending_resets),
 		cmocka_unit_test(test_latency_model),
 		cmocka_unit_test(test_pool),
+		cmocka_unit_test(test_pool_requests_and_queue),
+		cmocka_unit_test(test_run_total_requests_one_decision),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_run_window_of_two_scrapes),
 		cmocka_unit_test(test_run_step_load),
