@@ -480,6 +480,16 @@ static int64_t half_window(const struct forecast_cfg *cfg, const struct forecast
 	return w;
 }
 
+/* The rise from profile value `from` to `to`, scaled to the level now
+ * (the profile says how the load moves; today's level says from where);
+ * 0 when either is missing or the profile falls. */
+static double season_rise(double from, double to, double level)
+{
+	if (isnan(from) || isnan(to) || to <= from)
+		return 0;
+	return (to - from) * (from > 0 ? level / from : 1);
+}
+
 void forecast_predict(const struct forecast_cfg *cfg, struct forecast_state *st, int64_t now_ms,
     struct forecast_out *out)
 {
@@ -546,15 +556,20 @@ void forecast_predict(const struct forecast_cfg *cfg, struct forecast_state *st,
 	out->trend_add = slope * ((double)cfg->horizon_ms / 1000.0 - new.tmean);
 	if (out->season == FORECAST_SEASON_DAILY || out->season == FORECAST_SEASON_WEEKLY) {
 		bool weekly = out->season == FORECAST_SEASON_WEEKLY;
-		double pn = profile_time(cfg, st, now_ms + (int64_t)(new.tmean * 1000), weekly);
-		double pt = profile_time(cfg, st, now_ms + cfg->horizon_ms, weekly);
+		int64_t t_level = now_ms + (int64_t)(new.tmean * 1000);
+		int64_t t_ahead = now_ms + cfg->horizon_ms;
 
-		if (!isnan(pn) && !isnan(pt)) {
-			/* The profile's change, at today's level. */
-			double ratio = pn > 0 ? out->level / pn : 1;
-
-			out->season_add = fmax(0, (pt - pn) * ratio);
-		}
+		/* The profile's change from the level's time to the horizon, at
+		 * today's level: on the smoothed, interpolated profile (a smooth
+		 * daily swing), and on the raw buckets the two times fall in (a
+		 * jump that recurs at a bucket's start, cron or the hour, is then
+		 * there in full, where smoothing and interpolation would show a
+		 * part of it); the larger. */
+		out->season_add = fmax(
+		    season_rise(profile_time(cfg, st, t_level, weekly),
+			profile_time(cfg, st, t_ahead, weekly), out->level),
+		    season_rise(profile_raw(cfg, st, floor_div(t_level, cfg->step_ms), weekly),
+			profile_raw(cfg, st, floor_div(t_ahead, cfg->step_ms), weekly), out->level));
 	}
 	add = fmax(out->trend_add, out->season_add);
 	out->need = fmax(0, out->level + add);
