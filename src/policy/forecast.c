@@ -576,10 +576,12 @@ void forecast_predict(const struct forecast_cfg *cfg, struct forecast_state *st,
 	out->basis = add <= 0 ? FORECAST_LEVEL : out->season_add > out->trend_add ?
 	    (out->season == FORECAST_SEASON_WEEKLY ? FORECAST_WEEKLY : FORECAST_DAILY) :
 	    FORECAST_TREND;
-	snprintf(out->note, sizeof(out->note), "%.2f at +%llds: level %.2f%s%s%s",
+	/* A long note is cut: it is for people, and the numbers come first. */
+	if (snprintf(out->note, sizeof(out->note), "%.2f at +%llds: level %.2f%s%s%s",
 	    out->need, (long long)(cfg->horizon_ms / 1000), out->level,
 	    out->basis == FORECAST_TREND ? " + trend" : out->basis == FORECAST_DAILY ? " + daily" :
 	    out->basis == FORECAST_WEEKLY ? " + weekly" : "",
 	    out->trend_benched ? "; trend benched: its last forecasts did no better than none" : "",
-	    why);
+	    why) >= (int)sizeof(out->note))
+		return;
 }
