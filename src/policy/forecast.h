@@ -19,11 +19,14 @@
  *    left out.
  * The result only ever adds capacity: need = smoothed level + the larger
  * of the two rises from the level's centre to the horizon, never below
- * the level; the target policy uses it for scale-out only. Pure: no I/O, no clock (the caller passes times, in ms on
- * one clock of its choice: wall clock for the controller, so the time of
- * day means something; simulated time in `poolscale simulate`). State is
- * fixed-size. Not here: fetching history (controller/forecast.c), how the
- * policy uses the need (policy/target.c). */
+ * the level; the target policy uses it for scale-out only. Pure: no I/O,
+ * no clock (the caller passes times, in ms on one clock of its choice:
+ * wall clock for the controller, so the time of day means something;
+ * simulated time in `poolscale simulate`). State is fixed-size; the trend
+ * sees at most the last FORECAST_RECENT live points. Code: forecast.c
+ * (buckets, the result), forecast_season.c, forecast_trend.c. Not here:
+ * fetching history (controller/forecast.c), how the policy uses the need
+ * (policy/target.c). */
 #ifndef POOLSCALE_POLICY_FORECAST_H
 #define POOLSCALE_POLICY_FORECAST_H
 
