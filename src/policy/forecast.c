@@ -203,23 +203,25 @@ void forecast_predict(const struct forecast_cfg *cfg, struct forecast_state *st,
 	out->trend_add = slope * ((double)cfg->horizon_ms / 1000.0 - new.tmean);
 	if (out->season == FORECAST_SEASON_DAILY || out->season == FORECAST_SEASON_WEEKLY) {
 		bool weekly = out->season == FORECAST_SEASON_WEEKLY;
-		int64_t t_level = now_ms + (int64_t)(new.tmean * 1000);
 		int64_t t_ahead = now_ms + cfg->horizon_ms;
 
-		/* The profile's change from the level's time to the horizon, at
-		 * today's level: on the smoothed, interpolated profile (a smooth
-		 * daily swing), and on the raw buckets the two times fall in (a
-		 * jump that recurs at a bucket's start, cron or the hour, is then
-		 * there in full, where smoothing and interpolation would show a
-		 * part of it); the larger. */
-		int64_t k_level = forecast_floor_div(t_level, cfg->step_ms);
-		int64_t k_ahead = forecast_floor_div(t_ahead, cfg->step_ms);
+		/* The profile at the horizon times today's ratio to it over the
+		 * last hour (FORECAST_SCALE_BUCKETS): a profile learnt from the
+		 * lagging metric, read against a level that lags too, would
+		 * count a jump's first minutes twice, so the ratio is taken over
+		 * complete buckets, which a jump hardly moves. Two readings, the
+		 * larger: the smoothed, interpolated profile (a smooth daily
+		 * swing) and the raw bucket the horizon falls in (a jump that
+		 * recurs at a bucket's start, cron or the hour, in full, where
+		 * smoothing and interpolation show a part of it). */
+		double scale = forecast_level_scale(cfg, st, now_ms, weekly);
+		double smooth = forecast_profile_time(cfg, st, t_ahead, weekly);
+		double raw = forecast_profile_raw(cfg, st, forecast_floor_div(t_ahead, cfg->step_ms),
+		    weekly);
+		double ahead = isnan(raw) || raw < smooth ? smooth : raw;
 
-		out->season_add = fmax(
-		    forecast_season_rise(forecast_profile_time(cfg, st, t_level, weekly),
-			forecast_profile_time(cfg, st, t_ahead, weekly), out->level),
-		    forecast_season_rise(forecast_profile_raw(cfg, st, k_level, weekly),
-			forecast_profile_raw(cfg, st, k_ahead, weekly), out->level));
+		if (!isnan(scale) && !isnan(ahead) && scale * ahead > out->level)
+			out->season_add = scale * ahead - out->level;
 	}
 	add = fmax(out->trend_add, out->season_add);
 	out->need = fmax(0, out->level + add);

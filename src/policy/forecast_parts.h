@@ -15,6 +15,9 @@
 #define FORECAST_MIN_HALF 4
 /* The fewest scored trend forecasts before its record may bench it. */
 #define FORECAST_MIN_TRIALS 8
+/* The complete buckets today's level is compared with the profile over:
+ * an hour at the default step, so one bucket's jump hardly moves it. */
+#define FORECAST_SCALE_BUCKETS 12
 /* The baseline the load's swings are measured over, in trend windows. */
 #define FORECAST_SWING_SPANS 16
 
@@ -33,6 +36,10 @@ double forecast_profile_raw(const struct forecast_cfg *cfg, struct forecast_stat
     int64_t key, bool weekly);
 double forecast_profile_time(const struct forecast_cfg *cfg, struct forecast_state *st,
     int64_t t_ms, bool weekly);
+/* Today against the profile: the sum of the last FORECAST_SCALE_BUCKETS
+ * complete buckets over the raw profile's; NaN when unknown. */
+double forecast_level_scale(const struct forecast_cfg *cfg, struct forecast_state *st,
+    int64_t now_ms, bool weekly);
 enum forecast_season forecast_season_test(const struct forecast_cfg *cfg,
     struct forecast_state *st, int64_t now_ms);
 double forecast_season_rise(double from, double to, double level);

@@ -99,6 +99,23 @@ double forecast_profile_time(const struct forecast_cfg *cfg, struct forecast_sta
 	return p0 + f * (p1 - p0);
 }
 
+double forecast_level_scale(const struct forecast_cfg *cfg, struct forecast_state *st,
+    int64_t now_ms, bool weekly)
+{
+	int64_t cur = forecast_floor_div(now_ms, cfg->step_ms);
+	double sb = 0, sp = 0;
+
+	for (int64_t k = cur - FORECAST_SCALE_BUCKETS; k < cur; k++) {
+		double b = forecast_bucket(cfg, st, k), p = forecast_profile_raw(cfg, st, k, weekly);
+
+		if (!isnan(b) && !isnan(p)) {
+			sb += b;
+			sp += p;
+		}
+	}
+	return sp > 0 ? sb / sp : NAN;
+}
+
 /* Out of sample over the last day of complete buckets: how much better the
  * profile's change over the horizon (scaled to the bucket's level)
  * predicts the load's change than "no change" does. 1 is perfect, 0 no

@@ -63,8 +63,10 @@ struct policy_decision {
 	double metric;		/* the value the decision used (NaN when none) */
 	int recommendation;	/* before stabilization and limits */
 	/* The measured load in instances at the target, before the forecast
-	 * and the limits: the largest over the metrics, backlog included;
-	 * NaN when none (the forecaster is fed this). */
+	 * and the limits: the largest over the metrics, backlog included,
+	 * without the fill-in for members that sent no sample (an assumption,
+	 * not a measurement: fed to the forecaster, the new members of its
+	 * own scale-out would raise it); NaN when none. */
 	double need;
 	char reason[192];
 };

@@ -43,6 +43,9 @@ struct mres {
 	double value;		/* the mean (average) or the pool's total */
 	double backlog;		/* instances added for the backlog */
 	double need;		/* the load in instances at the target */
+	double measured;	/* need before the fill-in for silent members: the
+				 * forecaster learns this, not our assumption (a
+				 * scale-out's silent new members would feed back) */
 	int rec;
 	bool within;		/* inside the tolerance: rec is the current size */
 	int ready, missing, warming;
@@ -85,6 +88,7 @@ static void eval_average(const struct target_cfg *cfg, double value,
 	}
 	r->value = sum / with;
 	ratio = r->value / value;
+	r->measured = (double)r->ready * ratio;
 	if (r->missing > 0) {
 		/* Scaling out, a silent member may be idle (0); scaling in, it may
 		 * be busy (at target): the assumption that moves the pool less. */
@@ -127,7 +131,7 @@ static void eval_total(const struct target_cfg *cfg, double value,
 	}
 	r->known = true;
 	r->value = sum;
-	r->need = sum / value;
+	r->need = r->measured = sum / value;
 	/* A silent member: 0 scaling out, one instance's worth scaling in
 	 * (HPA's conservative fill-in); never enough to turn the direction. */
 	if (r->missing > 0 && r->need < cur)
@@ -135,6 +139,7 @@ static void eval_total(const struct target_cfg *cfg, double value,
 	if (backlog > 0) {
 		r->backlog = backlog / (value * (double)cfg->backlog_drain_ms / 1000.0);
 		r->need += r->backlog;
+		r->measured += r->backlog;
 	}
 	r->within = cur > 0 && fabs(1 - r->need / cur) <= cfg->tolerance;
 }
@@ -234,10 +239,10 @@ void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
 		return;
 	}
 	out->metric = r[best].value;
-	out->need = r[best].need;
+	out->need = r[best].measured;
 	for (size_t i = 0; i < nm; i++) {
-		if (r[i].known && r[i].need > out->need)
-			out->need = r[i].need;
+		if (r[i].known && r[i].measured > out->need)
+			out->need = r[i].measured;
 		if (r[i].known && r[i].warming > warming)
 			warming = r[i].warming;
 	}
@@ -284,7 +289,9 @@ void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
 			within = false;
 			snprintf(why, sizeof(why), ", forecast %.2f%s%s", fn, *note ? ": " : "", note);
 		} else if (want < cur && f > want) {
-			want = f < cur ? f : cur;
+			/* within the tolerance of the pool, as for a measured load:
+			 * the pool it asked for is not trimmed by its next wobble */
+			want = fn >= cur * (1 - cfg->tolerance) ? cur : f < cur ? f : cur;
 			snprintf(why, sizeof(why), ", forecast holds %d%s%s", want, *note ? ": " : "",
 			    note);
 		}
