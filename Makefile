@@ -108,6 +108,7 @@ bench:
 	bench/lb.sh
 	bench/load.sh
 	bench/elasticity.sh
+	bench/demo.sh
 
 compile_commands.json: $(LIB_SRC) src/main.c $(UNIT_SRC) $(FUZZ_SRC)
 	scripts/compdb $(CC) "$(BASE_CFLAGS) $(OPT) $(CFLAGS_PKG)" $^ > $@

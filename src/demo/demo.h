@@ -52,6 +52,7 @@ struct demo_sample {
 	double ok_rps;
 	unsigned long long errors;
 	double p95_ms;		/* NaN when no answer that second */
+	double row_p95_ms;	/* on a printed row: the p95 over the row's 5 s; else NaN */
 	double cpu;		/* mean CPU of the pool, 0..1; NaN when unknown */
 	int desired, ready;	/* -1 when unknown */
 	int serving;		/* backends the lb has up; -1 when unknown */

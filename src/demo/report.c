@@ -13,6 +13,9 @@
 
 struct verdict {
 	int largest_desired, largest_ready;
+	double row_p95_max_ms;	/* the largest 5 s row p95; NaN: no row had answers */
+	double row_p95_max_at_s;
+	double instance_s;	/* ∫ max(desired, ready) dt: what the pool cost */
 	double scale_out_s, serving_s, back_to_min_s;	/* NaN: did not happen */
 	bool scaled_out, scaled_in, no_failures;
 };
@@ -20,10 +23,20 @@ struct verdict {
 static struct verdict judge(const struct demo_run *run)
 {
 	const struct demo_plan *p = run->plan;
-	struct verdict v = { .scale_out_s = NAN, .serving_s = NAN, .back_to_min_s = NAN };
+	struct verdict v = { .scale_out_s = NAN, .serving_s = NAN, .back_to_min_s = NAN,
+		.row_p95_max_ms = NAN, .row_p95_max_at_s = NAN };
 
 	for (size_t i = 0; i < run->n; i++) {
 		const struct demo_sample *s = &run->s[i];
+		double dt = s->t_s - (i > 0 ? run->s[i - 1].t_s : 0);
+		int size = s->desired > s->ready ? s->desired : s->ready;
+
+		if (size > 0)
+			v.instance_s += size * dt;
+		if (isfinite(s->row_p95_ms) && !(s->row_p95_ms <= v.row_p95_max_ms)) {
+			v.row_p95_max_ms = s->row_p95_ms;
+			v.row_p95_max_at_s = s->t_s;
+		}
 
 		if (s->desired > v.largest_desired)
 			v.largest_desired = s->desired;
@@ -50,7 +63,7 @@ static int write_csv(const struct demo_run *run, const char *path, struct err *e
 
 	buf_init(&b, 64 << 20);
 	buf_appends(&b, "t_s,phase,offered_rps,ok_rps,errors_total,p95_ms,cpu_mean,desired,"
-	    "ready,serving\n");
+	    "ready,serving,row_p95_ms\n");
 	for (size_t i = 0; i < run->n; i++) {
 		const struct demo_sample *s = &run->s[i];
 
@@ -61,7 +74,10 @@ static int write_csv(const struct demo_run *run, const char *path, struct err *e
 		buf_appends(&b, ",");
 		if (isfinite(s->cpu))
 			buf_appendf(&b, "%.4f", s->cpu);
-		buf_appendf(&b, ",%d,%d,%d\n", s->desired, s->ready, s->serving);
+		buf_appendf(&b, ",%d,%d,%d,", s->desired, s->ready, s->serving);
+		if (isfinite(s->row_p95_ms))
+			buf_appendf(&b, "%.2f", s->row_p95_ms);
+		buf_appends(&b, "\n");
 	}
 	rc = file_write_atomic(path, b.p, b.len, e);
 	buf_fini(&b);
@@ -234,9 +250,13 @@ int demo_report(const struct demo_run *run, struct err *e)
 		    "p99 %.1f ms, max %.1f ms\n", hist_quantile(&l->lat, 0.5) / 1000.0,
 		    hist_quantile(&l->lat, 0.95) / 1000.0, hist_quantile(&l->lat, 0.99) / 1000.0,
 		    l->lat.max_us / 1000.0);
+		if (isfinite(v.row_p95_max_ms))
+			buf_appendf(&b, "largest 5 s row p95               %.0f ms (the row at %.0f s)\n",
+			    v.row_p95_max_ms, v.row_p95_max_at_s);
 	} else {
 		buf_appends(&b, "\nrequests                          the load did not complete\n");
 	}
+	buf_appendf(&b, "instance-seconds used             %.0f\n", v.instance_s);
 	buf_appends(&b, "\n");
 	if (run->interrupted)
 		buf_appends(&b, "INTERRUPTED: stopped by a signal before the end\n");
@@ -282,6 +302,8 @@ int demo_report(const struct demo_run *run, struct err *e)
 		demo_profile_spec(&p->ph, spec, sizeof(spec));
 		json_object_set_new(j, "profile", json_string(spec));
 		json_object_set_new(j, "interval_s", json_integer(p->interval_s));
+		json_object_set_new(j, "row_p95_max_ms", num_or_null(v.row_p95_max_ms));
+		json_object_set_new(j, "instance_seconds", json_real(v.instance_s));
 	}
 	if (l != NULL) {
 		json_t *errs = json_object();

@@ -22,6 +22,7 @@
 struct shared {
 	pthread_mutex_t mu;
 	double ok_rps, p95_ms;	/* of the last second the load reported */
+	struct hist row;	/* every answer since the last row was printed */
 	unsigned long long errors;
 	bool done;
 };
@@ -45,6 +46,7 @@ static void on_tick(const struct load_tick *t, void *ctx)
 	pthread_mutex_lock(&sh->mu);
 	sh->ok_rps = t->span_s > 0 ? (double)t->ok / t->span_s : 0;
 	sh->p95_ms = t->lat.count ? (double)hist_quantile(&t->lat, 0.95) / 1000 : NAN;
+	hist_merge(&sh->row, &t->lat);
 	sh->errors += errs;
 	pthread_mutex_unlock(&sh->mu);
 }
@@ -79,8 +81,8 @@ static void print_row(const struct demo_sample *s)
 {
 	char p95[16], cpu[16], pool[16];
 
-	if (isfinite(s->p95_ms))
-		snprintf(p95, sizeof(p95), "%.0f", s->p95_ms);
+	if (isfinite(s->row_p95_ms))
+		snprintf(p95, sizeof(p95), "%.0f", s->row_p95_ms);
 	else
 		snprintf(p95, sizeof(p95), "-");
 	if (isfinite(s->cpu))
@@ -150,7 +152,7 @@ static void sample_loop(const struct demo_plan *p, struct demo_run *run, struct 
 	    "errors", "p95 ms", "cpu", "desired/ready");
 	for (int64_t next = start_ms + 1000;; next += 1000) {
 		struct demo_sample s = { 0 };
-		bool done;
+		bool done, row;
 
 		if (signalled_before(next)) {
 			run->interrupted = true;
@@ -167,10 +169,19 @@ static void sample_loop(const struct demo_plan *p, struct demo_run *run, struct 
 		s.p95_ms = job->sh->p95_ms;
 		s.errors = job->sh->errors;
 		done = job->sh->done;
+		row = (long)s.t_s % ROW_EVERY_S == 0 || done;
+		s.row_p95_ms = NAN;
+		if (row) {
+			/* The row's p95 is over all its seconds, so a bad second
+			 * between two rows cannot hide. */
+			if (job->sh->row.count > 0)
+				s.row_p95_ms = (double)hist_quantile(&job->sh->row, 0.95) / 1000;
+			hist_reset(&job->sh->row);
+		}
 		pthread_mutex_unlock(&job->sh->mu);
 		if (push(run, &s) == -1)
 			break;
-		if ((long)s.t_s % ROW_EVERY_S == 0 || done)
+		if (row)
 			print_row(&s);
 		if (done)
 			return;

@@ -1,6 +1,7 @@
 #include "policy/target.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,22 @@ static void prune(struct target_point *v, size_t *n, int64_t now, int64_t window
 		i++;
 	memmove(v, v + i, (*n - i) * sizeof(*v));
 	*n -= i;
+}
+
+/* Appends to the string in dst, cut at cap: a reason may be truncated. */
+static void appendf(char *dst, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void appendf(char *dst, size_t cap, const char *fmt, ...)
+{
+	size_t n = strlen(dst);
+	va_list ap;
+
+	if (n + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(dst + n, cap - n, fmt, ap);
+	va_end(ap);
 }
 
 static int64_t max64(int64_t a, int64_t b)
@@ -334,11 +351,10 @@ void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
 	out->desired = want;
 	out->dir = want > cur ? POLICY_UP : want < cur ? POLICY_DOWN : POLICY_HOLD;
 	describe(cfg, best, &r[best], what, sizeof(what));
+	out->reason[0] = '\0';
 	if (nm > 1)
-		snprintf(out->reason, sizeof(out->reason), "metric %zu of %zu (%zu known): %s: %d -> %d%s",
-		    best + 1, nm, known, what, cur, want,
-		    within && rec == cur && want == cur ? " (within tolerance)" : why);
-	else
-		snprintf(out->reason, sizeof(out->reason), "%s: %d -> %d%s", what, cur, want,
-		    within && rec == cur && want == cur ? " (within tolerance)" : why);
+		appendf(out->reason, sizeof(out->reason), "metric %zu of %zu (%zu known): ",
+		    best + 1, nm, known);
+	appendf(out->reason, sizeof(out->reason), "%s: %d -> %d%s", what, cur, want,
+	    within && rec == cur && want == cur ? " (within tolerance)" : why);
 }

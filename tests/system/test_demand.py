@@ -92,3 +92,41 @@ def test_step_to_four_instances_worth_asks_for_four_in_one_decision(pool, promet
     finally:
         load.terminate()
         load.wait(30)
+
+
+def test_a_failed_metric_is_skipped_and_blocks_scale_in(pool, prometheus, tmp_path):
+    """Two metrics, the second a query Prometheus rejects: the first still
+    decides (and Prometheus counts the error), but an idle pool of 3 does
+    not scale in while one metric is missing (the HPA's rule)."""
+    from conftest import free_port
+    port = free_port()
+    bad = 'sum by (instance) (rate(poolscale_app_requests_received_total[1m]'  # unclosed
+    c = pool(min=1, max=4, initial=3, interval="1s", vcpu=0.25, work_ms=20,
+             extra=f"""policy:
+  kind: target
+  target:
+    metrics:
+      - query: '{CPU}'
+        value: 0.5
+      - query: '{bad}'
+        type: total
+        value: 5
+    warmup: 0s
+    stabilization: 0s
+prometheus:
+  url: http://127.0.0.1:{port}
+  timeout: 300ms
+""")
+    prometheus(tmp_path / "state" / "targets-metrics.json", port=port)
+    # An idle pool: the CPU alone says 1.
+    wait_until(lambda: "scale-in waits for 1 failed metric" in
+               status(c)["policy"]["reason"], "the CPU metric decided", timeout=60,
+               every=0.2)
+    reason = status(c)["policy"]["reason"]
+    assert "metric 1 of 2 (1 known): mean" in reason, reason
+    assert status(c)["desired"] == 3
+    assert desired_changes(c) == []
+    st, text = http_json("GET", c.api + "/metrics")
+    errors = [l for l in text.splitlines()
+              if l.startswith('poolscale_metric_errors_total{cause="query_error"}')]
+    assert errors and float(errors[0].split()[1]) > 0, text

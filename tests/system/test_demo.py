@@ -53,6 +53,21 @@ def test_demo_short_scales_out_and_in_without_failures(tmp_path):
     assert max(int(x["ready"]) for x in rows) == s["largest_ready"]
     assert int(rows[-1]["desired"]) == 1
     assert all(int(x["errors_total"]) == 0 for x in rows)
+    # The summary's largest row p95 is the largest of the rows' own, each
+    # over its 5 s (not one second's); the instance-seconds are what the
+    # rows' sizes add up to, second by second.
+    row_p95 = [float(x["row_p95_ms"]) for x in rows if x["row_p95_ms"]]
+    assert len(row_p95) >= len(rows) // 6, "a row every 5 s"
+    assert abs(s["row_p95_max_ms"] - max(row_p95)) < 0.006, (s["row_p95_max_ms"], max(row_p95))
+    sizes, prev = 0.0, 0.0
+    for x in rows:
+        t = float(x["t_s"])
+        sizes += max(int(x["desired"]), int(x["ready"]), 0) * (t - prev)
+        prev = t
+    assert abs(s["instance_seconds"] - sizes) < 1e-6 * sizes + 1, (s["instance_seconds"], sizes)
+    assert s["instance_seconds"] > len(rows) * 0.9, "at least one instance the whole run"
+    summary = (report / "summary.txt").read_text()
+    assert f"largest 5 s row p95               {s['row_p95_max_ms']:.0f} ms" in summary
 
     svg = ET.parse(report / "chart.svg").getroot()
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
