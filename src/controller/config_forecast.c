@@ -6,7 +6,7 @@
 #include "controller/config.h"
 
 #define DEFAULT_HISTORY_QUERY \
-	"sum(rate(poolscale_app_requests_received_total{pool=\"{pool}\"}[5m]))"
+	"sum(rate(poolscale_app_requests_received_total{pool=\"{pool}\",job=\"pool-app\"}[5m]))"
 
 void ctl_cfg_forecast_defaults(struct ctl_cfg *c)
 {

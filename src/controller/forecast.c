@@ -46,6 +46,8 @@ int ctl_forecast_init(struct controller *c, struct err *e)
 	f->last.need = f->last.level = NAN;
 	f->per_instance = ctl_forecast_history_value(c->cfg);
 	if (f->per_instance > 0 && c->cfg->history_query[0] != '\0') {
+		/* Its own client: a history load (thousands of points) never
+		 * delays a decision's query, and may take longer than one. */
 		f->prom = prom_client_new(c->loop, c->cfg->prom_url, c->cfg->prom_timeout_ms * 4, e);
 		if (f->prom == NULL) {
 			free(f->st);

@@ -110,7 +110,8 @@ def test_history_loads_from_query_range(pool):
                    timeout=15)
         fs = forecast_status(c)
         q = prom.ranges[0]
-        assert q["query"] == 'sum(rate(poolscale_app_requests_received_total{pool="web"}[5m]))'
+        assert q["query"] == ('sum(rate(poolscale_app_requests_received_total'
+                              '{pool="web",job="pool-app"}[5m]))')
         assert q["step"] == "300"
         assert int(q["end"]) - int(q["start"]) == 14 * DAY
         assert fs["history_points"] == prom.sent

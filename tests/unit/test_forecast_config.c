@@ -77,7 +77,7 @@ static void test_forecast_defaults(void **state)
 	assert_int_equal(f.history_days, 14);
 	assert_true(f.seasonality && f.trend);
 	assert_non_null(strstr(c.history_query,
-	    "poolscale_app_requests_received_total{pool=\"web\"}"));
+	    "poolscale_app_requests_received_total{pool=\"web\",job=\"pool-app\"}"));
 	/* the CPU shorthand has no per-instance request rate: no history */
 	assert_true(ctl_forecast_history_value(&c) == 0);
 	ctl_cfg_fini(&c);
