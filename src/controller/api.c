@@ -85,6 +85,27 @@ static json_t *schedule_json(const struct controller *c)
 	return a;
 }
 
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* The forecast in the status: null when off. */
+static json_t *forecast_json(const struct controller *c)
+{
+	struct ctl_forecast_info fi;
+
+	ctl_forecast_info(c, &fi);
+	if (!fi.enabled)
+		return json_null();
+	return json_pack("{s:o, s:o, s:f, s:s, s:s, s:s, s:f, s:b, s:I, s:s}",
+	    "need", num_or_null(fi.last.need), "level", num_or_null(fi.last.level),
+	    "horizon_s", (double)fi.horizon_ms / 1000, "basis", forecast_basis_name(fi.last.basis),
+	    "season", forecast_season_name(fi.last.season), "note", fi.last.note,
+	    "history_hours", fi.last.history_s / 3600, "history_from_prometheus", fi.history,
+	    "history_points", (json_int_t)fi.history_points, "history_error", fi.history_error);
+}
+
 static void status(struct controller *c, struct http_conn *conn)
 {
 	json_t *members = json_array(), *v;
@@ -93,14 +114,15 @@ static void status(struct controller *c, struct http_conn *conn)
 	ctl_bounds(c, &min, &max);
 	for (size_t i = 0; i < c->n; i++)
 		json_array_append_new(members, member_json(c, &c->m[i]));
-	v = json_pack("{s:s, s:s, s:i, s:i, s:i, s:b, s:o, s:{s:s, s:f}, s:{s:s, s:s, s:o, s:b}}",
+	v = json_pack("{s:s, s:s, s:i, s:i, s:i, s:b, s:o, s:{s:s, s:f}, s:{s:s, s:s, s:o, s:b, "
+	    "s:o}}",
 	    "pool", c->cfg->pool, "provider", c->cfg->provider, "min", min,
 	    "max", max, "desired", c->desired, "dry_run", c->cfg->dry_run,
 	    "members", members, "last_decision", "reason", c->last_decision,
 	    "time", (double)c->last_decision_unix_ms / 1000.0,
 	    "policy", "kind", ctl_policy_name(c->cfg->policy), "reason", c->as.last_reason,
 	    "metric", isfinite(c->as.metric) ? json_real(c->as.metric) : json_null(),
-	    "holding", c->as.held);
+	    "holding", c->as.held, "forecast", forecast_json(c));
 	json_object_set_new(v, "schedule", schedule_json(c));
 	reply_json(conn, 200, v);
 }

@@ -67,11 +67,12 @@ int ctl_autoscale_init(struct controller *c, struct err *e)
 	if (c->as.round == NULL)
 		return err_set(e, "out of memory");
 	c->as.prom = prom_client_new(c->loop, c->cfg->prom_url, c->cfg->prom_timeout_ms, e);
-	return c->as.prom ? 0 : -1;
+	return c->as.prom ? ctl_forecast_init(c, e) : -1;
 }
 
 void ctl_autoscale_fini(struct controller *c)
 {
+	ctl_forecast_fini(c);
 	prom_client_free(c->as.prom);
 	c->as.prom = NULL;
 	free(c->as.tstate);
@@ -255,7 +256,9 @@ static void decide(struct controller *c, struct ctl_round *r)
 	r->running = false;
 	ctl_bounds(c, &obs.min, &obs.max);
 	memcpy(obs.metrics, r->obs, sizeof(obs.metrics));
+	obs.forecast_need = ctl_forecast_need(c, &obs.forecast_note);
 	policy_target_decide(&c->cfg->target, c->as.tstate, &obs, loop_now_ms(c->loop), &d);
+	ctl_forecast_feed(c, d.need);
 	c->as.metric = d.metric;
 	note_hold(c, d.held, d.reason);
 	apply(c, &d);

@@ -79,6 +79,7 @@ static void defaults(struct ctl_cfg *c)
 	snprintf(c->metric_query[0], sizeof(c->metric_query[0]), "%s", DEFAULT_QUERY);
 	c->target.nmetrics = 1;
 	c->target.metrics[0] = (struct target_metric){ POLICY_METRIC_AVERAGE, 0.5 };
+	ctl_cfg_forecast_defaults(c);
 	c->warmup_ms = 60000;
 	snprintf(c->prom_url, sizeof(c->prom_url), "http://127.0.0.1:9090");
 	c->prom_timeout_ms = 5000;
@@ -189,6 +190,7 @@ static void read_target(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ycfg_duration(&m, "scale_out_period", 1000, DAY_MS, &t->up_period_ms);
 	read_int(&m, "scale_in_limit", 0, 10000, &t->down_limit);
 	ycfg_duration(&m, "scale_in_period", 1000, DAY_MS, &t->down_period_ms);
+	ctl_cfg_read_forecast(y, &m, c);
 	ymap_done(&m);
 	/* target stays metric 0's value: the peers (aws-target, hpa) read it */
 	if (t->nmetrics > 0 && isfinite(t->metrics[0].value))

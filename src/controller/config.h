@@ -11,6 +11,8 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "policy/schedule.h"
+#include "common/yamlcfg.h"
+#include "policy/forecast.h"
 #include "policy/step.h"
 #include "policy/target.h"
 #include "provider/aws.h"
@@ -71,6 +73,9 @@ struct ctl_cfg {
 	 * backlog's ("" when none), {pool} replaced. */
 	char metric_query[POLICY_MAX_METRICS][2048];
 	char backlog_query[2048];
+	struct forecast_cfg forecast;	/* policy.target.forecast; horizon 0: the default */
+	char history_query[2048];	/* the forecast's history, {pool} replaced */
+	double history_value;		/* its value per instance; 0: the first total metric's */
 	int64_t warmup_ms;
 	char prom_url[512];
 	int64_t prom_timeout_ms;
@@ -98,6 +103,16 @@ struct ycfg;
 struct yaml_node_s;
 void ctl_cfg_read_schedule(struct ycfg *y, struct yaml_node_s *n, struct ctl_cfg *cfg);
 void ctl_cfg_check_schedule(struct ycfg *y, struct yaml_node_s *n, const struct ctl_cfg *cfg);
+/* policy.target.forecast (controller/config_forecast.c): its defaults, and
+ * its keys read from the policy.target mapping. */
+void ctl_cfg_forecast_defaults(struct ctl_cfg *cfg);
+void ctl_cfg_read_forecast(struct ycfg *y, struct ymap *target, struct ctl_cfg *cfg);
+/* The forecaster's config with the horizon resolved: the configured one,
+ * else the warm-up (a boot) plus the interval (the pipeline's delay). */
+void ctl_forecast_cfg(const struct ctl_cfg *cfg, struct forecast_cfg *out);
+/* What one instance carries of history_query: history_value, else the
+ * first total metric's value; 0 when neither (no history then). */
+double ctl_forecast_history_value(const struct ctl_cfg *cfg);
 /* Opens the provider cfg names (credentials are read here, not at load). */
 int ctl_provider_open(struct ctl_cfg *cfg, struct provider *out, struct err *e);
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/http_client.h"
+#include "common/logonce.h"
 #include "common/loop.h"
 #include "common/net.h"
 #include "common/tz.h"
@@ -73,12 +74,14 @@ enum metric_cause {
 
 const char *metric_cause_name(enum metric_cause c);
 
+struct ctl_forecast;
 struct ctl_round;
 
 struct ctl_autoscale {
 	struct step_latch latch;	/* step: signals since the last decision */
 	struct target_state *tstate;	/* target: its history */
 	struct prom_client *prom;
+	struct ctl_forecast *forecast;	/* NULL: no forecast (controller/forecast.c) */
 	struct ctl_round *round;	/* target: the queries of the tick in progress */
 	bool held;			/* the last target decision was a fail-safe hold */
 	double metric;			/* last value the policy used (NaN: none) */
@@ -143,6 +146,29 @@ int ctl_set_desired(struct controller *c, int n, const char *why, struct err *e)
 void ctl_autoscale_tick(struct controller *c);
 int ctl_autoscale_init(struct controller *c, struct err *e);
 void ctl_autoscale_fini(struct controller *c);
+/* The forecaster's glue (controller/forecast.c). Init: nothing unless the
+ * target policy has policy.target.forecast.enabled. */
+int ctl_forecast_init(struct controller *c, struct err *e);
+void ctl_forecast_fini(struct controller *c);
+/* The instances the forecast says the pool needs at now + horizon (NaN:
+ * none, or no forecast) and a note on why (valid until the next call);
+ * starts a history load from Prometheus when one is due. */
+double ctl_forecast_need(struct controller *c, const char **note);
+/* The measured need of the decision just made (policy_decision.need). */
+void ctl_forecast_feed(struct controller *c, double need);
+
+struct ctl_forecast_info {
+	bool enabled;
+	int64_t horizon_ms;
+	struct forecast_out last;	/* the last forecast; need NaN before any */
+	bool history;			/* history is loaded from Prometheus */
+	size_t history_points;		/* in the last load */
+	uint64_t fetches_ok, fetches_failed;
+	char history_error[192];	/* the last load's error; "" when it worked */
+};
+
+/* For /metrics and the status. */
+void ctl_forecast_info(const struct controller *c, struct ctl_forecast_info *out);
 /* Latches the signals of a webhook body. route: +1 /up, -1 /down, 0
  * /api/v1/alerts. 0, or -1 with sig->error set (answer 400). */
 int ctl_webhook(struct controller *c, int route, const char *body, size_t len,

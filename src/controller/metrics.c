@@ -23,6 +23,7 @@ void ctl_metrics_render(struct controller *c, struct buf *b)
 	char labels[96];
 	int by_state[MEMBER_NSTATES] = { 0 }, min, max;
 	struct procstat ps;
+	struct ctl_forecast_info fi;
 
 	for (size_t i = 0; i < c->n; i++)
 		by_state[c->m[i].state]++;
@@ -99,6 +100,26 @@ void ctl_metrics_render(struct controller *c, struct buf *b)
 	prom_header(b, "poolscale_policy_holding", "gauge",
 	    "1 while the target policy holds the size because metrics are missing.");
 	prom_sample(b, "poolscale_policy_holding", NULL, c->as.held);
+	ctl_forecast_info(c, &fi);
+	prom_header(b, "poolscale_forecast_instances", "gauge",
+	    "The instances the forecast says the pool needs a horizon ahead (NaN: none or off).");
+	prom_sample(b, "poolscale_forecast_instances", NULL, fi.last.need);
+	prom_header(b, "poolscale_forecast_horizon_seconds", "gauge",
+	    "How far ahead the forecast looks (0: off).");
+	prom_sample(b, "poolscale_forecast_horizon_seconds", NULL, (double)fi.horizon_ms / 1000);
+	prom_header(b, "poolscale_forecast_history_seconds", "gauge",
+	    "The span of the history the forecaster holds.");
+	prom_sample(b, "poolscale_forecast_history_seconds", NULL, fi.last.history_s);
+	prom_header(b, "poolscale_forecast_seasonal", "gauge",
+	    "1 while a seasonal profile (daily or weekly) is in use.");
+	prom_sample(b, "poolscale_forecast_seasonal", NULL,
+	    fi.last.season == FORECAST_SEASON_DAILY || fi.last.season == FORECAST_SEASON_WEEKLY);
+	prom_header(b, "poolscale_forecast_history_loads_total", "counter",
+	    "History loads from Prometheus (query_range), by result.");
+	prom_sample_u64(b, "poolscale_forecast_history_loads_total", "result=\"ok\"",
+	    fi.fetches_ok);
+	prom_sample_u64(b, "poolscale_forecast_history_loads_total", "result=\"failed\"",
+	    fi.fetches_failed);
 	prom_header(b, "poolscale_policy_decisions_total", "counter",
 	    "Policy decisions by direction.");
 	for (int d = 0; d < 3; d++) {

@@ -26,7 +26,8 @@ struct prom_job {
 	CURLcode curl_rc;
 	char curl_err[CURL_ERROR_SIZE];
 	struct buf body;
-	prom_done_fn done;
+	prom_done_fn done;		/* an instant query's */
+	prom_range_fn range_done;	/* a range query's */
 	void *ctx;
 };
 
@@ -59,6 +60,42 @@ static void run(void *arg)
 	curl_easy_cleanup(c);
 }
 
+/* The cause label for an answer that did not parse. */
+static const char *parse_cause(long status)
+{
+	return status != 200 && status != 400 && status != 422 ? "http" :
+	    status == 200 ? "bad_response" : "query_error";
+}
+
+static void job_free(struct prom_job *j)
+{
+	free(j->url);
+	buf_fini(&j->body);
+	free(j);
+}
+
+/* A range query's answer, on the loop. */
+static void finish_range(struct prom_job *j)
+{
+	struct prom_matrix m;
+	struct err e;
+
+	if (j->pc->closing) {
+		j->range_done(j->ctx, false, NULL, "cancelled", "shutting down");
+	} else if (j->curl_rc != CURLE_OK) {
+		j->range_done(j->ctx, false, NULL, j->curl_rc == CURLE_OPERATION_TIMEDOUT ?
+		    "timeout" : j->curl_rc == CURLE_WRITE_ERROR ? "bad_response" : "connect",
+		    j->curl_err[0] ? j->curl_err : curl_easy_strerror(j->curl_rc));
+	} else if (prom_parse_range(j->body.p ? j->body.p : "", j->body.len, (int)j->status, &m,
+	    &e) == -1) {
+		j->range_done(j->ctx, false, NULL, parse_cause(j->status), e.msg);
+	} else {
+		j->range_done(j->ctx, true, &m, NULL, NULL);
+		prom_matrix_free(&m);
+	}
+	job_free(j);
+}
+
 /* Back on the loop. */
 static void finish(struct loop *l, void *arg)
 {
@@ -69,6 +106,10 @@ static void finish(struct loop *l, void *arg)
 
 	(void)l;
 	pc->busy = false;
+	if (j->range_done != NULL) {
+		finish_range(j);
+		return;
+	}
 	if (pc->closing) {
 		j->done(j->ctx, false, NULL, "cancelled", "shutting down");
 	} else if (j->curl_rc != CURLE_OK) {
@@ -79,16 +120,12 @@ static void finish(struct loop *l, void *arg)
 		    j->curl_err[0] ? j->curl_err : curl_easy_strerror(j->curl_rc));
 	} else if (prom_parse_query(j->body.p ? j->body.p : "", j->body.len, (int)j->status,
 	    &res, &e) == -1) {
-		j->done(j->ctx, false, NULL, j->status != 200 && j->status != 400 &&
-		    j->status != 422 ? "http" : j->status == 200 ? "bad_response" : "query_error",
-		    e.msg);
+		j->done(j->ctx, false, NULL, parse_cause(j->status), e.msg);
 	} else {
 		j->done(j->ctx, true, &res, NULL, NULL);
 		prom_result_free(&res);
 	}
-	free(j->url);
-	buf_fini(&j->body);
-	free(j);
+	job_free(j);
 }
 
 struct prom_client *prom_client_new(struct loop *l, const char *base_url, int64_t timeout_ms,
@@ -129,7 +166,9 @@ bool prom_client_busy(const struct prom_client *pc)
 	return pc->busy;
 }
 
-int prom_client_query(struct prom_client *pc, const char *expr, prom_done_fn done, void *ctx)
+/* Queues GET base/api/v1/query[_range]?query=EXPR TAIL on the worker. */
+static int submit(struct prom_client *pc, const char *expr, const char *tail,
+    prom_done_fn done, prom_range_fn range_done, void *ctx)
 {
 	struct prom_job *j;
 	char *q;
@@ -141,7 +180,7 @@ int prom_client_query(struct prom_client *pc, const char *expr, prom_done_fn don
 	if (j == NULL)
 		return -1;
 	q = curl_easy_escape(NULL, expr, 0);
-	n = strlen(pc->base) + (q ? strlen(q) : 0) + 32;
+	n = strlen(pc->base) + (q ? strlen(q) : 0) + strlen(tail) + 40;
 	j->url = malloc(n);
 	if (q == NULL || j->url == NULL) {
 		curl_free(q);
@@ -149,10 +188,12 @@ int prom_client_query(struct prom_client *pc, const char *expr, prom_done_fn don
 		free(j);
 		return -1;
 	}
-	snprintf(j->url, n, "%s/api/v1/query?query=%s", pc->base, q);
+	snprintf(j->url, n, "%s/api/v1/%s?query=%s%s", pc->base,
+	    range_done ? "query_range" : "query", q, tail);
 	curl_free(q);
 	j->pc = pc;
 	j->done = done;
+	j->range_done = range_done;
 	j->ctx = ctx;
 	buf_init(&j->body, PROM_BODY_MAX);
 	if (workpool_submit(pc->pool, run, pc->loop, finish, j) == -1) {
@@ -162,4 +203,19 @@ int prom_client_query(struct prom_client *pc, const char *expr, prom_done_fn don
 	}
 	pc->busy = true;
 	return 0;
+}
+
+int prom_client_query(struct prom_client *pc, const char *expr, prom_done_fn done, void *ctx)
+{
+	return submit(pc, expr, "", done, NULL, ctx);
+}
+
+int prom_client_range(struct prom_client *pc, const char *expr, int64_t start_unix_s,
+    int64_t end_unix_s, int64_t step_s, prom_range_fn done, void *ctx)
+{
+	char tail[96];
+
+	snprintf(tail, sizeof(tail), "&start=%lld&end=%lld&step=%lld", (long long)start_unix_s,
+	    (long long)end_unix_s, (long long)step_s);
+	return submit(pc, expr, tail, NULL, done, ctx);
 }

@@ -64,8 +64,9 @@ struct policy_decision {
 	int recommendation;	/* before stabilization and limits */
 	/* The measured load in instances at the target, before the forecast
 	 * and the limits: the largest over the metrics, backlog included,
-	 * without the fill-in for silent members (a decision-time caution);
-	 * NaN when none (the forecaster is fed this). */
+	 * without the fill-in for members that sent no sample (an assumption,
+	 * not a measurement: fed to the forecaster, the new members of its
+	 * own scale-out would raise it); NaN when none. */
 	double need;
 	char reason[192];
 };

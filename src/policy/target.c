@@ -305,7 +305,9 @@ void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
 			within = false;
 			snprintf(why, sizeof(why), ", forecast %.2f%s%s", fn, *note ? ": " : "", note);
 		} else if (want < cur && f > want) {
-			want = f < cur ? f : cur;
+			/* within the tolerance of the pool, as for a measured load:
+			 * the pool it asked for is not trimmed by its next wobble */
+			want = fn >= cur * (1 - cfg->tolerance) ? cur : f < cur ? f : cur;
 			snprintf(why, sizeof(why), ", forecast holds %d%s%s", want, *note ? ": " : "",
 			    note);
 		}

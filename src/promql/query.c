@@ -26,16 +26,13 @@ static int parse_value(json_t *pair, double *out)
 	return 0;
 }
 
-int prom_parse_query(const char *body, size_t len, int status, struct prom_result *out,
-    struct err *e)
+int prom_answer_open(const char *body, size_t len, int status, void **rootp, struct err *e)
 {
 	json_error_t je;
-	json_t *root, *data, *result;
-	const char *st, *type;
-	size_t i;
-	json_t *it;
+	json_t *root;
+	const char *st;
 
-	memset(out, 0, sizeof(*out));
+	*rootp = NULL;
 	root = json_loadb(body, len, 0, &je);
 	if (root == NULL || !json_is_object(root)) {
 		json_decref(root);
@@ -56,6 +53,21 @@ int prom_parse_query(const char *body, size_t len, int status, struct prom_resul
 		json_decref(root);
 		return err_set(e, "HTTP %d without a success status", status);
 	}
+	*rootp = root;
+	return 0;
+}
+
+int prom_parse_query(const char *body, size_t len, int status, struct prom_result *out,
+    struct err *e)
+{
+	json_t *root, *data, *result;
+	const char *type;
+	size_t i;
+	json_t *it;
+
+	memset(out, 0, sizeof(*out));
+	if (prom_answer_open(body, len, status, (void **)&root, e) == -1)
+		return -1;
 	data = json_object_get(root, "data");
 	type = json_string_value(json_object_get(data, "resultType"));
 	result = json_object_get(data, "result");

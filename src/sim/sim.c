@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "policy/aws.h"
+#include "policy/forecast.h"
 #include "policy/hpa.h"
 #include "policy/schedule.h"
 #include "policy/step.h"
@@ -57,6 +58,8 @@ struct world {
 	struct alerts_state al;
 	struct step_latch latch;
 	struct target_state *ts;
+	struct forecast_cfg fc;
+	struct forecast_state *fs;	/* SIM_TARGET with a forecast: its own past as history */
 	struct aws_cfg aws;
 	struct aws_state as;
 	struct hpa_cfg hpa;
@@ -300,6 +303,7 @@ static void tick(struct world *w)
 		.nmetrics = 1, .backlog = NAN, .forecast_need = NAN,
 	};
 	struct policy_decision d;
+	struct forecast_out fo;
 
 	if (w->sched != NULL && schedule(w, now, &obs))
 		return;
@@ -314,7 +318,14 @@ static void tick(struct world *w)
 			observe_metric(w, now, w->model[k], k, &obs);
 		if (w->cfg->ctl.backlog_query[0] && tc->backlog_drain_ms > 0)
 			obs.backlog = spool_queue(&w->pool);
+		if (w->fs != NULL) {
+			forecast_predict(&w->fc, w->fs, now, &fo);
+			obs.forecast_need = fo.need;
+			obs.forecast_note = fo.note;
+		}
 		policy_target_decide(tc, w->ts, &obs, now, &d);
+		if (w->fs != NULL)
+			forecast_observe(&w->fc, w->fs, now, d.need);
 		break;
 	case SIM_AWS:
 		/* The peers on CPU, as they were configured so far; passing
@@ -495,6 +506,11 @@ static int start(struct world *w)
 		return err_set(w->e, "out of memory");
 	if (w->ts)
 		policy_target_init(w->ts);
+	ctl_forecast_cfg(&c->ctl, &w->fc);
+	if (w->pol == SIM_TARGET && w->fc.enabled && (w->fs = malloc(sizeof(*w->fs))) == NULL)
+		return err_set(w->e, "out of memory");
+	if (w->fs)
+		forecast_init(w->fs);
 	if (w->pol == SIM_HPA && (w->hs = malloc(sizeof(*w->hs))) == NULL)
 		return err_set(w->e, "out of memory");
 	if (w->hs)
@@ -609,6 +625,7 @@ out:
 	evq_fini(&w.q);
 	spool_fini(&w.pool);
 	free(w.ts);
+	free(w.fs);
 	free(w.hs);
 	free(w.sched);
 	oracle_fini(&w.plan);

@@ -1,10 +1,12 @@
-/* libFuzzer target: Prometheus query answers, with the statuses a server
- * may send. An accepted answer must be internally consistent. */
+/* libFuzzer target: Prometheus query answers (instant and range), with the
+ * statuses a server may send. An accepted answer must be internally
+ * consistent. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "promql/query.h"
+#include "promql/range.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,6 +27,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    sizeof(host))
 					abort();
 			prom_result_free(&r);
+		}
+		{
+			struct prom_matrix m;
+			size_t total = 0;
+
+			if (prom_parse_range((const char *)data, size, statuses[i], &m, &e) == 0) {
+				if (statuses[i] != 200 || (m.n > 0 && m.s == NULL))
+					abort();
+				for (size_t j = 0; j < m.n; j++) {
+					if (m.s[j].n > 0 && m.s[j].p == NULL)
+						abort();
+					total += m.s[j].n;
+				}
+				if (total > PROM_RANGE_MAX_POINTS)
+					abort();
+				prom_matrix_free(&m);
+			}
 		}
 	}
 	return 0;
