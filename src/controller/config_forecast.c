@@ -44,8 +44,8 @@ static bool expand(char *q, size_t cap, const char *pool)
 void ctl_cfg_read_forecast(struct ycfg *y, struct ymap *target, struct ctl_cfg *c)
 {
 	struct forecast_cfg *f = &c->forecast;
-	yaml_node_t *n;
-	struct ymap m;
+	yaml_node_t *n, *hn;
+	struct ymap m, hm;
 	int64_t days = f->history_days, predict_ms = -1;
 
 	/* The old one-knob prediction: a forecast with this horizon. */
@@ -75,6 +75,14 @@ void ctl_cfg_read_forecast(struct ycfg *y, struct ymap *target, struct ctl_cfg *
 	ycfg_bool(&m, "trend", &f->trend);
 	ycfg_string(&m, "history_query", c->history_query, sizeof(c->history_query));
 	ycfg_double(&m, "history_value", 0, 1e12, &c->history_value);
+	if ((hn = ymap_get(&m, "headroom")) != NULL &&
+	    ymap_init(&hm, y, hn, "policy.target.forecast.headroom")) {
+		/* on once the block is there: quantile 0.9 unless given */
+		f->headroom_quantile = 0.9;
+		ycfg_double(&hm, "quantile", 0.5, 0.999, &f->headroom_quantile);
+		ycfg_duration(&hm, "memory", 60000, 30 * FORECAST_DAY_MS, &f->headroom_memory_ms);
+		ymap_done(&hm);
+	}
 	ymap_done(&m);
 	if (!expand(c->history_query, sizeof(c->history_query), c->pool))
 		ycfg_error(y, n, "policy.target.forecast.history_query: too long once {pool} is "

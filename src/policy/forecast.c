@@ -11,12 +11,14 @@ void forecast_cfg_default(struct forecast_cfg *cfg)
 	*cfg = (struct forecast_cfg){
 		.enabled = false, .horizon_ms = 0, .step_ms = FORECAST_MIN_STEP_MS,
 		.history_days = FORECAST_MAX_DAYS, .seasonality = true, .trend = true,
+		.headroom_quantile = 0, .headroom_memory_ms = FORECAST_DAY_MS,
 	};
 }
 
 const char *forecast_basis_name(enum forecast_basis b)
 {
-	static const char *const names[] = { "none", "level", "trend", "daily", "weekly" };
+	static const char *const names[] = { "none", "level", "trend", "daily", "weekly",
+		"headroom" };
 
 	return (unsigned)b < sizeof(names) / sizeof(names[0]) ? names[b] : "unknown";
 }
@@ -36,6 +38,14 @@ void forecast_init(struct forecast_state *st)
 	st->last_ms = INT64_MIN;
 	st->tested_key = INT64_MIN;
 	st->skill[0] = st->skill[1] = NAN;
+	headroom_init(&st->hr);
+	st->last = NAN;
+}
+
+static struct headroom_cfg headroom_of(const struct forecast_cfg *cfg)
+{
+	return (struct headroom_cfg){ cfg->horizon_ms, cfg->headroom_quantile,
+		cfg->headroom_memory_ms };
 }
 
 int64_t forecast_floor_div(int64_t a, int64_t b)
@@ -103,6 +113,12 @@ void forecast_observe(const struct forecast_cfg *cfg, struct forecast_state *st,
 	b->n++;
 	span(st, t_ms);
 	forecast_score_trials(cfg, st, t_ms, value);
+	if (cfg->headroom_quantile > 0) {
+		struct headroom_cfg hc = headroom_of(cfg);
+
+		headroom_observe(&hc, &st->hr, t_ms, value);
+	}
+	st->last = value;
 	st->recent[st->head] = (struct forecast_point){ t_ms, value };
 	st->head = (st->head + 1) % FORECAST_RECENT;
 	if (st->n < FORECAST_RECENT)
@@ -223,16 +239,26 @@ void forecast_predict(const struct forecast_cfg *cfg, struct forecast_state *st,
 		if (!isnan(scale) && !isnan(ahead) && scale * ahead > out->level)
 			out->season_add = scale * ahead - out->level;
 	}
-	add = fmax(out->trend_add, out->season_add);
+	out->headroom_factor = 1;
+	if (cfg->headroom_quantile > 0 && isfinite(st->last)) {
+		struct headroom_cfg hc = headroom_of(cfg);
+
+		out->headroom_factor = headroom_factor(&hc, &st->hr);
+		if (out->headroom_factor > 1 && st->last * out->headroom_factor > out->level)
+			out->headroom_add = st->last * out->headroom_factor - out->level;
+	}
+	add = fmax(fmax(out->trend_add, out->season_add), out->headroom_add);
 	out->need = fmax(0, out->level + add);
-	out->basis = add <= 0 ? FORECAST_LEVEL : out->season_add > out->trend_add ?
+	out->basis = add <= 0 ? FORECAST_LEVEL :
+	    out->headroom_add >= add ? FORECAST_HEADROOM : out->season_add > out->trend_add ?
 	    (out->season == FORECAST_SEASON_WEEKLY ? FORECAST_WEEKLY : FORECAST_DAILY) :
 	    FORECAST_TREND;
 	/* A long note is cut: it is for people, and the numbers come first. */
 	if (snprintf(out->note, sizeof(out->note), "%.2f at +%llds: level %.2f%s%s%s",
 	    out->need, (long long)(cfg->horizon_ms / 1000), out->level,
 	    out->basis == FORECAST_TREND ? " + trend" : out->basis == FORECAST_DAILY ? " + daily" :
-	    out->basis == FORECAST_WEEKLY ? " + weekly" : "",
+	    out->basis == FORECAST_WEEKLY ? " + weekly" :
+	    out->basis == FORECAST_HEADROOM ? " + headroom" : "",
 	    out->trend_benched ? "; trend benched: its last forecasts did no better than none" : "",
 	    why) >= (int)sizeof(out->note))
 		return;

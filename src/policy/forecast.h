@@ -17,8 +17,11 @@
  *    is scored a horizon later against "no change"; while its last
  *    FORECAST_TRIALS forecasts did no better (bursts that revert), it is
  *    left out.
- * The result only ever adds capacity: need = smoothed level + the larger
- * of the two rises from the level's centre to the horizon, never below
+ *  - optionally (headroom_quantile > 0), headroom for the rises the load
+ *    has lately taken over one horizon (policy/headroom.h): the last need
+ *    times the quantile of its recent rises.
+ * The result only ever adds capacity: need = smoothed level + the largest
+ * of the parts' rises from the level's centre to the horizon, never below
  * the level; the target policy uses it for scale-out only. Pure: no I/O,
  * no clock (the caller passes times, in ms on one clock of its choice:
  * wall clock for the controller, so the time of day means something;
@@ -33,6 +36,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "policy/headroom.h"
 
 #define FORECAST_DAY_MS 86400000LL
 #define FORECAST_WEEK_MS (7 * FORECAST_DAY_MS)
@@ -50,6 +55,8 @@ struct forecast_cfg {
 	int history_days;	/* 1..14: older buckets are forgotten */
 	bool seasonality;	/* the seasonal part */
 	bool trend;		/* the short-term trend */
+	double headroom_quantile;	/* of the load's rises over a horizon to cover; 0: off */
+	int64_t headroom_memory_ms;	/* how fast the rises are forgotten */
 };
 
 /* Defaults: off, 5 min step, 14 days, both parts; horizon 0 (the caller's). */
@@ -61,6 +68,7 @@ enum forecast_basis {
 	FORECAST_TREND,		/* the level plus the trend's rise */
 	FORECAST_DAILY,		/* the level plus the daily profile's rise */
 	FORECAST_WEEKLY,	/* the level plus the weekly profile's rise */
+	FORECAST_HEADROOM,	/* the last need sized for its recent rises (headroom.h) */
 };
 
 const char *forecast_basis_name(enum forecast_basis b);
@@ -82,6 +90,8 @@ struct forecast_out {
 	double level;		/* the mean of the last half window (its centre lags) */
 	double trend_add;	/* the trend's rise over the horizon (>= 0) */
 	double season_add;	/* the profile's rise over the horizon (>= 0) */
+	double headroom_add;	/* the last need × the headroom factor, over the level (>= 0) */
+	double headroom_factor;	/* 1 when off or without enough rises */
 	enum forecast_basis basis;
 	enum forecast_season season;
 	bool trend_benched;	/* the trend fired but its record keeps it out */
@@ -138,6 +148,9 @@ struct forecast_state {
 	enum forecast_season tested;
 	double skill[2];	/* daily, weekly: 1 - SSE/SSE of "no change" */
 	int pairs[2];
+	/* the headroom part: the rises of the live points over a horizon */
+	struct headroom_state hr;
+	double last;		/* the last live point */
 };
 
 /* The state is large (~230 KB): allocate it. */

@@ -305,6 +305,55 @@ static void test_reverting_bursts_bench_the_trend(void **state)
 	free(st);
 }
 
+/* The headroom part (policy/headroom.h, tested there on its own): a load
+ * that climbs ×1.5 over 2 min and back down over the next 2, twice an
+ * hour, flat at 4 otherwise; trend and seasons off. With the part on
+ * (q 0.95, 90 s horizon), on the flat stretch before a climb the forecast
+ * is the last need (4) times the factor; off, the level alone (4).
+ * The rises over 90 s, in units of ln 1.5, at 15 s ticks through a cycle
+ * of 120: 0.125, 0.25, 0.375, 0.5, 0.625, 0.75 (climbing from flat), 0.75,
+ * 0.75 (a full 90 s of climb), 0.5, 0.25 (over the top), none elsewhere.
+ * The 0.95 quantile is the 7th largest of 120: 0.375 to 0.5, so a factor
+ * of 1.5^0.375 = 1.16 to 1.5^0.5 = 1.22, read at a bin's upper edge
+ * (+1.7%): within [1.15, 1.25). */
+static double climbs(int64_t t)
+{
+	int64_t c = t % 1800000;
+
+	if (c < 120000)
+		return 4 * pow(1.5, (double)c / 120000);
+	if (c < 240000)
+		return 6 * pow(1.5, -(double)(c - 120000) / 120000);
+	return 4;
+}
+
+static void test_headroom_part(void **state)
+{
+	struct forecast_cfg on = cfg_with(90000, false, false), off = on;
+	struct forecast_state *st = new_state(), *st_off = new_state();
+	struct forecast_out o;
+	int64_t t;
+
+	(void)state;
+	on.headroom_quantile = 0.95;
+	for (t = 0; t < 4 * 3600000 - 60000; t += TICK_MS) {
+		forecast_observe(&on, st, t, climbs(t));
+		forecast_observe(&off, st_off, t, climbs(t));
+	}
+	/* t is a minute before a climb, on the flat stretch at 4 */
+	forecast_predict(&on, st, t, &o);
+	assert_int_equal(o.basis, FORECAST_HEADROOM);
+	assert_true(o.headroom_factor >= 1.15 && o.headroom_factor < 1.25);
+	assert_true(fabs(o.need - 4 * o.headroom_factor) < 1e-9);
+	assert_non_null(strstr(o.note, "+ headroom"));
+	forecast_predict(&off, st_off, t, &o);
+	assert_int_equal(o.basis, FORECAST_LEVEL);
+	assert_true(fabs(o.need - 4) < 1e-9);
+	assert_true(o.headroom_factor == 1);
+	free(st);
+	free(st_off);
+}
+
 /* Pure noise around 5 (sd 1), 15 s ticks, 90 s horizon, two days (so the
  * seasonal part is tested too, and must find nothing). The level is the
  * mean of 6 points (sd 1/√6 = 0.41): above 5 + 3 × 0.41 = 6.22 in 0.13% of
@@ -447,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_smooth_noise),
 		cmocka_unit_test(test_weekly),
 		cmocka_unit_test(test_short_history),
+		cmocka_unit_test(test_headroom_part),
 	};
 
 	return cmocka_run_group_tests_name("forecast", tests, NULL, NULL);

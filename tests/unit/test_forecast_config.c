@@ -39,7 +39,9 @@ static void test_forecast_block(void **state)
 	    "      step: 10m\n"
 	    "      history_days: 7\n"
 	    "      seasonality: false\n"
-	    "      history_query: sum(rate(r{pool=\"{pool}\"}[5m]))\n";
+	    "      history_query: sum(rate(r{pool=\"{pool}\"}[5m]))\n"
+	    "      headroom:\n"
+	    "        memory: 6h\n";
 	struct ctl_cfg c;
 	struct forecast_cfg f;
 	struct buf errs;
@@ -54,6 +56,9 @@ static void test_forecast_block(void **state)
 	assert_int_equal(f.history_days, 7);
 	assert_false(f.seasonality);
 	assert_true(f.trend);
+	/* the headroom block turns it on, at its default quantile */
+	assert_true(f.headroom_quantile == 0.9);
+	assert_int_equal(f.headroom_memory_ms, 6 * 3600000LL);
 	assert_string_equal(c.history_query, "sum(rate(r{pool=\"api\"}[5m]))");
 	/* history in instances: the total metric's value, unless given */
 	assert_true(ctl_forecast_history_value(&c) == 40);
@@ -76,6 +81,7 @@ static void test_forecast_defaults(void **state)
 	assert_int_equal(f.step_ms, 300000);
 	assert_int_equal(f.history_days, 14);
 	assert_true(f.seasonality && f.trend);
+	assert_true(f.headroom_quantile == 0);	/* off without its block */
 	assert_non_null(strstr(c.history_query,
 	    "poolscale_app_requests_received_total{pool=\"web\",job=\"pool-app\"}"));
 	/* the CPU shorthand has no per-instance request rate: no history */
@@ -119,6 +125,12 @@ static const struct {
 	{ "predict_and_forecast",
 	  "policy:\n  target:\n    predict: 60s\n    forecast:\n      enabled: true\n",
 	  "policy.target.forecast: give either it or the older predict" },
+	{ "headroom_quantile_below_half",
+	  "policy:\n  target:\n    forecast:\n      headroom:\n        quantile: 0.3\n",
+	  "/etc/p/poolscale.yml:5: policy.target.forecast.headroom.quantile:" },
+	{ "headroom_unknown_key",
+	  "policy:\n  target:\n    forecast:\n      headroom:\n        lead: 2m\n",
+	  "policy.target.forecast.headroom.lead" },
 	{ "not_a_mapping",
 	  "policy:\n  target:\n    forecast: yes\n",
 	  "/etc/p/poolscale.yml:3: policy.target.forecast" },
