@@ -20,6 +20,7 @@
 #include "common/sigwatch.h"
 #include "common/prom.h"
 #include "lb/check.h"
+#include "lb/hproxy.h"
 #include "lb/lb.h"
 #include "lb/proxy.h"
 
@@ -33,6 +34,9 @@ struct lb_cfg {
 	const char *statics[LB_MAX_STATIC];
 	int nstatic;
 	enum lb_strategy strategy;
+	bool strategy_set;
+	bool http;			/* --mode http */
+	struct lb_http_cfg hcfg;
 	struct lb_check_cfg check;
 	int64_t drain_timeout_ms, connect_timeout_ms;
 	int max_conns;
@@ -55,17 +59,24 @@ static void usage(FILE *f)
 	fputs(
 "Usage: poolscale lb --listen ADDR:PORT (--targets-file FILE | --target ADDR:PORT...) [OPTIONS]\n"
 "\n"
-"A TCP (layer 4) load balancer that follows a pool: backends come from a\n"
-"Prometheus file_sd file (reloaded when it changes; a bad file keeps the\n"
-"last good set) and/or --target; new connections go to healthy members only;\n"
-"a member that leaves or fails its checks keeps its open connections for\n"
-"--drain-timeout.\n"
+"A load balancer that follows a pool: backends come from a Prometheus\n"
+"file_sd file (reloaded when it changes; a bad file keeps the last good set)\n"
+"and/or --target; new work goes to healthy members only; a member that\n"
+"leaves or fails its checks finishes what it has for --drain-timeout.\n"
+"--mode tcp (default) balances connections; --mode http is an HTTP/1.1\n"
+"reverse proxy that balances every request on its own over pooled\n"
+"keep-alive backend connections, retries requests that never reached a\n"
+"backend, and answers 502/503/504 like haproxy.\n"
 "\n"
 "Options:\n"
 "  --listen ADDR:PORT        where clients connect (default 127.0.0.1:8000)\n"
+"  --mode tcp|http           layer 4 (default) or per-request HTTP balancing\n"
 "  --targets-file FILE       file_sd JSON, as `poolscale controller` writes it\n"
 "  --target ADDR:PORT        a fixed backend (repeatable)\n"
-"  --strategy NAME           roundrobin (default) or leastconn\n"
+"  --strategy NAME           roundrobin, leastconn (fewest connections; in\n"
+"                            http mode fewest requests in flight) or p2c (the\n"
+"                            less busy of two random backends); default\n"
+"                            roundrobin for tcp, leastconn for http\n"
 "  --check KIND              tcp (default), http:/PATH, or none\n"
 "  --check-interval DUR      default 2s\n"
 "  --check-timeout DUR       default 1s\n"
@@ -75,6 +86,15 @@ static void usage(FILE *f)
 "                            on (default 30s)\n"
 "  --connect-timeout DUR     per backend connect attempt (default 3s)\n"
 "  --max-conns N             client connections at once (default 10000)\n"
+"HTTP mode:\n"
+"  --max-head-bytes N        request head limit, 431 above (default 8192, max 16384)\n"
+"  --max-body-bytes N        request body limit, 413 above (default 0: none)\n"
+"  --request-timeout DUR     a request head must arrive in this, else 408 (10s)\n"
+"  --idle-timeout DUR        client keep-alive between requests (60s)\n"
+"  --client-timeout DUR      client stalls sending a body or reading (30s)\n"
+"  --server-timeout DUR      backend silent before or inside a response:\n"
+"                            504 before it (default 30s)\n"
+"  --pool-idle-timeout DUR   an unused pooled backend connection is closed (10s)\n"
 "  --metrics-listen ADDR:PORT  /metrics (default off)\n"
 "  --threads N               worker event loops (default: online CPUs)\n"
 "  --log-level LEVEL         error, warn, info or debug\n"
@@ -84,6 +104,7 @@ static void usage(FILE *f)
 enum {
 	O_LISTEN = 256, O_TARGETS, O_TARGET, O_STRATEGY, O_CHECK, O_CHECK_INT, O_CHECK_TO,
 	O_RISE, O_FALL, O_DRAIN, O_CONNECT_TO, O_MAX_CONNS, O_METRICS, O_THREADS, O_LOG,
+	O_MODE, O_MAX_HEAD, O_MAX_BODY, O_REQ_TO, O_IDLE_TO, O_CLIENT_TO, O_SERVER_TO, O_POOL_TO,
 };
 
 static const struct option options[] = {
@@ -102,6 +123,14 @@ static const struct option options[] = {
 	{ "metrics-listen", required_argument, NULL, O_METRICS },
 	{ "threads", required_argument, NULL, O_THREADS },
 	{ "log-level", required_argument, NULL, O_LOG },
+	{ "mode", required_argument, NULL, O_MODE },
+	{ "max-head-bytes", required_argument, NULL, O_MAX_HEAD },
+	{ "max-body-bytes", required_argument, NULL, O_MAX_BODY },
+	{ "request-timeout", required_argument, NULL, O_REQ_TO },
+	{ "idle-timeout", required_argument, NULL, O_IDLE_TO },
+	{ "client-timeout", required_argument, NULL, O_CLIENT_TO },
+	{ "server-timeout", required_argument, NULL, O_SERVER_TO },
+	{ "pool-idle-timeout", required_argument, NULL, O_POOL_TO },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -133,6 +162,9 @@ static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
 	c->drain_timeout_ms = 30000;
 	c->connect_timeout_ms = 3000;
 	c->max_conns = 10000;
+	c->hcfg = (struct lb_http_cfg){ .max_head_bytes = 8192, .max_body_bytes = 0,
+	    .request_timeout_ms = 10000, .idle_timeout_ms = 60000, .client_timeout_ms = 30000,
+	    .server_timeout_ms = 30000, .pool_idle_timeout_ms = 10000 };
 	c->threads = ncpu > 0 ? (int)ncpu : 1;
 	c->log_level = LOG_INFO;
 	optind = 0;
@@ -168,12 +200,50 @@ static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
 				c->statics[c->nstatic++] = v;
 			break;
 		case O_STRATEGY:
+			c->strategy_set = true;
 			if (strcmp(v, "roundrobin") == 0)
 				c->strategy = LB_ROUNDROBIN;
 			else if (strcmp(v, "leastconn") == 0)
 				c->strategy = LB_LEASTCONN;
+			else if (strcmp(v, "p2c") == 0)
+				c->strategy = LB_P2C;
 			else
-				rc = err_set(&pe, "\"%s\" is not roundrobin or leastconn", v);
+				rc = err_set(&pe, "\"%s\" is not roundrobin, leastconn or p2c", v);
+			break;
+		case O_MODE:
+			if (strcmp(v, "tcp") == 0 || strcmp(v, "http") == 0)
+				c->http = strcmp(v, "http") == 0;
+			else
+				rc = err_set(&pe, "\"%s\" is not tcp or http", v);
+			break;
+		case O_MAX_HEAD: {
+			int64_t n;
+
+			if ((rc = parse_int64(v, 256, 16384, &n, &pe)) == 0)
+				c->hcfg.max_head_bytes = (size_t)n;
+			break;
+		}
+		case O_MAX_BODY: {
+			int64_t n;
+
+			if ((rc = parse_int64(v, 0, INT64_MAX, &n, &pe)) == 0)
+				c->hcfg.max_body_bytes = (uint64_t)n;
+			break;
+		}
+		case O_REQ_TO:
+			rc = parse_duration_ms(v, 10, 3600000, &c->hcfg.request_timeout_ms, &pe);
+			break;
+		case O_IDLE_TO:
+			rc = parse_duration_ms(v, 10, 86400000, &c->hcfg.idle_timeout_ms, &pe);
+			break;
+		case O_CLIENT_TO:
+			rc = parse_duration_ms(v, 10, 86400000, &c->hcfg.client_timeout_ms, &pe);
+			break;
+		case O_SERVER_TO:
+			rc = parse_duration_ms(v, 10, 86400000, &c->hcfg.server_timeout_ms, &pe);
+			break;
+		case O_POOL_TO:
+			rc = parse_duration_ms(v, 10, 86400000, &c->hcfg.pool_idle_timeout_ms, &pe);
 			break;
 		case O_CHECK:
 			if (strcmp(v, "tcp") == 0) {
@@ -225,6 +295,8 @@ static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
 		return -1;
 	if (c->targets_file[0] == '\0' && c->nstatic == 0)
 		return err_set(e, "give --targets-file FILE or --target ADDR:PORT (see --help)");
+	if (c->http && !c->strategy_set)
+		c->strategy = LB_LEASTCONN;	/* fewest requests in flight */
 	if (c->check.timeout_ms >= c->check.interval_ms)
 		return err_set(e, "--check-timeout must be below --check-interval");
 	return 0;
@@ -274,6 +346,73 @@ static int64_t reload(struct loop *l, void *ctx)
 	return LB_RELOAD_MS;
 }
 
+/* The HTTP mode's request metrics: the listener's, then per backend, each
+ * family whole before the next, as the text format wants. */
+enum { F_CLASSES, F_RETRIES, F_DURATION };
+
+static void render_family(struct buf *b, int fam, const char *name, const char *lab,
+    const struct lb_req_stats *st)
+{
+	static const char *const cls[6] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx" };
+	uint64_t counts[LB_DURATION_BUCKETS + 1];
+	char l2[192];
+
+	switch (fam) {
+	case F_CLASSES:
+		for (int k = 0; k < 6; k++) {
+			snprintf(l2, sizeof(l2), "%s%scode=\"%s\"", lab ? lab : "", lab ? "," : "",
+			    cls[k]);
+			prom_sample_u64(b, name, l2, atomic_load(&st->by_class[k]));
+		}
+		break;
+	case F_RETRIES:
+		prom_sample_u64(b, name, lab, atomic_load(&st->retries));
+		break;
+	case F_DURATION:
+		for (size_t k = 0; k <= LB_DURATION_BUCKETS; k++)
+			counts[k] = atomic_load(&st->duration[k]);
+		prom_histogram(b, name, lab, lb_duration_bounds_s, counts, LB_DURATION_BUCKETS,
+		    (double)atomic_load(&st->duration_sum_us) / 1e6);
+		break;
+	}
+}
+
+static void render_http(struct lb_ctl *lc, struct buf *b)
+{
+	static const struct { const char *suffix, *type, *help; } fams[] = {
+		{ "requests_total", "counter", "HTTP requests by the status class the client "
+		  "got (none: the connection broke before a status)." },
+		{ "request_retries_total", "counter", "Requests sent again to another backend "
+		  "after a failure (never sent, or idempotent and reset before any response byte)." },
+		{ "request_duration_seconds", "histogram", "Time from the request head to the "
+		  "response's last byte." },
+	};
+	struct lb_pool *p = &lc->pool;
+	char name[128], lab[128];
+
+	for (int f = 0; f < 3; f++) {
+		snprintf(name, sizeof(name), "poolscale_lb_%s", fams[f].suffix);
+		prom_header(b, name, fams[f].type, fams[f].help);
+		render_family(b, f, name, NULL, &lc->counters.req);
+		snprintf(name, sizeof(name), "poolscale_lb_backend_%s", fams[f].suffix);
+		prom_header(b, name, fams[f].type, fams[f].help);
+		for (size_t i = 0; i < p->n; i++) {
+			snprintf(lab, sizeof(lab), "backend=\"%s\"", p->b[i]->name);
+			render_family(b, f, name, lab, &p->b[i]->req);
+		}
+	}
+	prom_header(b, "poolscale_lb_requests_in_flight", "gauge",
+	    "HTTP requests received and not yet answered.");
+	prom_sample(b, "poolscale_lb_requests_in_flight", NULL, atomic_load(&lc->counters.in_flight));
+	prom_header(b, "poolscale_lb_backend_requests_in_flight", "gauge",
+	    "HTTP requests sent to the backend and not yet answered.");
+	for (size_t i = 0; i < p->n; i++) {
+		snprintf(lab, sizeof(lab), "backend=\"%s\"", p->b[i]->name);
+		prom_sample(b, "poolscale_lb_backend_requests_in_flight", lab,
+		    atomic_load(&p->b[i]->active));
+	}
+}
+
 static void render(struct lb_ctl *lc, struct buf *b)
 {
 	struct lb_pool *p = &lc->pool;
@@ -310,8 +449,11 @@ static void render(struct lb_ctl *lc, struct buf *b)
 	}
 	{
 		static const struct { const char *name, *help; size_t off; } ctrs[] = {
-			{ "poolscale_lb_backend_connections_total", "Connections sent to the backend.",
+			{ "poolscale_lb_backend_connections_total", "Connections sent to the backend "
+			  "(http mode: requests sent, retries included).",
 			  offsetof(struct lb_backend, total) },
+			{ "poolscale_lb_backend_connections_opened_total", "HTTP mode: keep-alive "
+			  "connections opened to the backend.", offsetof(struct lb_backend, conns_opened) },
 			{ "poolscale_lb_backend_sent_bytes_total", "Bytes from clients to the backend.",
 			  offsetof(struct lb_backend, bytes_in) },
 			{ "poolscale_lb_backend_received_bytes_total", "Bytes from the backend to clients.",
@@ -333,6 +475,8 @@ static void render(struct lb_ctl *lc, struct buf *b)
 			}
 		}
 	}
+	if (lc->cfg.http)
+		render_http(lc, b);
 	pthread_mutex_unlock(&p->mu);
 	procstat_read(&ps);
 	procstat_prom(b, &ps, lc->start_unix_s);
@@ -356,10 +500,18 @@ static enum http_handled metrics_handle(void *ctx, struct http_conn *conn,
 	return HTTP_HANDLED_DONE;
 }
 
+static void worker_free(const struct lb_ctl *lc, void *w)
+{
+	if (lc->cfg.http)
+		lb_hworker_free(w);
+	else
+		lb_worker_free(w);
+}
+
 int lb_main(int argc, char **argv)
 {
 	struct lb_ctl *lc = calloc(1, sizeof(*lc));
-	struct lb_worker **workers = NULL;
+	void **workers = NULL;
 	pthread_t *threads = NULL;
 	struct lb_checker *ck = NULL;
 	struct http_server *ms = NULL;
@@ -424,25 +576,27 @@ int lb_main(int argc, char **argv)
 	pc = (struct lb_proxy_cfg){ .pool = &lc->pool, .counters = &lc->counters,
 	    .listen_fd = lfd, .max_conns = lc->cfg.max_conns,
 	    .connect_timeout_ms = lc->cfg.connect_timeout_ms,
-	    .drain_timeout_ms = lc->cfg.drain_timeout_ms };
+	    .drain_timeout_ms = lc->cfg.drain_timeout_ms, .http = lc->cfg.hcfg };
 	workers = calloc((size_t)lc->cfg.threads, sizeof(*workers));
 	threads = calloc((size_t)lc->cfg.threads, sizeof(*threads));
 	if (workers == NULL || threads == NULL)
 		goto out;
 	for (; started < lc->cfg.threads; started++) {
-		workers[started] = lb_worker_new(&pc, &e);
+		workers[started] = lc->cfg.http ? (void *)lb_hworker_new(&pc, &e) :
+		    (void *)lb_worker_new(&pc, &e);
 		if (workers[started] == NULL)
 			goto out;
-		if (pthread_create(&threads[started], NULL, lb_worker_run, workers[started]) != 0) {
-			lb_worker_free(workers[started]);
+		if (pthread_create(&threads[started], NULL,
+		    lc->cfg.http ? lb_hworker_run : lb_worker_run, workers[started]) != 0) {
+			worker_free(lc, workers[started]);
 			workers[started] = NULL;
 			err_set(&e, "pthread_create failed");
 			goto out;
 		}
 	}
-	log_msg(LOG_INFO, "listening", "addr=%s metrics=%s strategy=%s check=%s targets_file=%s "
-	    "static=%d threads=%d pid=%ld", bound, mbound,
-	    lc->cfg.strategy == LB_LEASTCONN ? "leastconn" : "roundrobin",
+	log_msg(LOG_INFO, "listening", "addr=%s metrics=%s mode=%s strategy=%s check=%s "
+	    "targets_file=%s static=%d threads=%d pid=%ld", bound, mbound,
+	    lc->cfg.http ? "http" : "tcp", lb_strategy_name(lc->cfg.strategy),
 	    lc->cfg.check.kind == LB_CHECK_HTTP ? lc->cfg.check.path :
 	    lc->cfg.check.kind == LB_CHECK_TCP ? "tcp" : "none",
 	    lc->cfg.targets_file[0] ? lc->cfg.targets_file : "none", lc->cfg.nstatic,
@@ -453,10 +607,10 @@ out:
 	if (rc != 0 && e.msg[0])
 		fprintf(stderr, "poolscale lb: %s\n", e.msg);
 	for (int i = 0; i < started; i++)
-		loop_stop(lb_worker_loop(workers[i]));
+		loop_stop(lc->cfg.http ? lb_hworker_loop(workers[i]) : lb_worker_loop(workers[i]));
 	for (int i = 0; i < started; i++) {
 		pthread_join(threads[i], NULL);
-		lb_worker_free(workers[i]);
+		worker_free(lc, workers[i]);
 	}
 	free(workers);
 	free(threads);
