@@ -96,6 +96,45 @@ struct lb_hworker {
 	struct http_response_head resp;
 };
 
+static inline void hx_want(struct lb_hworker *w, int fd, uint32_t *have, uint32_t ev)
+{
+	if (fd >= 0 && *have != ev && loop_mod_fd(w->loop, fd, ev, NULL) == 0)
+		*have = ev;
+}
+
+static inline int64_t hx_now_ms(const struct hconn *hc)
+{
+	return loop_now_ms(hc->w->loop);
+}
+
+/* The client side (lb/hproxy.c). */
+/* Answers with the balancer's error page and closes; closes at once when a
+ * response byte already went out. */
+void hx_error(struct hconn *hc, int status);
+/* Counts the request as broken and closes the client connection. */
+void hx_abort(struct hconn *hc);
+/* Writes pending response bytes to the client; ends the exchange when all
+ * of the response went out. */
+void hx_flush(struct hconn *hc);
+void hx_client_interest(struct hconn *hc);
+/* Sets the exchange's deadline after progress. */
+void hx_deadline(struct hconn *hc);
+
+/* The backend side (lb/hbackend.c). */
+/* Picks a backend (skipping those tried) and sends the request there;
+ * fail_status is the answer when none is left. */
+void hx_send(struct hconn *hc, int fail_status);
+/* Writes what it can of the request to the backend. */
+void hx_req_pump(struct hconn *hc);
+/* The backend connection failed before any response byte; sent: request
+ * bytes went to it. Sends the request again when that is safe, else 502. */
+void hx_backend_failed(struct hconn *hc, bool sent, bool connect_failure);
+/* Reads the response and passes it on. */
+void hx_resp_read(struct hconn *hc);
+/* Drops the exchange's backend connection (closed) and its in-flight hold. */
+void hx_drop_backend(struct hconn *hc);
+void hx_release_backend(struct hconn *hc);
+
 /* A pooled connection to be, or NULL. */
 struct bconn *hw_idle_pop(struct lb_hworker *w, struct lb_backend *be);
 void hw_idle_push(struct lb_hworker *w, struct bconn *bc, int64_t now_ms);

@@ -1,3 +1,6 @@
+/* lb/hproxy.c: the client side of the HTTP mode: accepting, request heads,
+ * limits and timeouts, error pages, writing responses back, keep-alive.
+ * The backend side is lb/hbackend.c. */
 #include "lb/hproxy.h"
 
 #include <arpa/inet.h>
@@ -20,87 +23,7 @@
 #define LB_LINGER_MS 1000
 
 static void client_event(struct loop *l, int fd, uint32_t events, void *ctx);
-static void backend_event(struct loop *l, int fd, uint32_t events, void *ctx);
 static void try_head(struct hconn *hc);
-static void choose_and_send(struct hconn *hc, int fail_status);
-static void client_flush(struct hconn *hc);
-static void resp_process(struct hconn *hc);
-
-static void want(struct lb_hworker *w, int fd, uint32_t *have, uint32_t ev)
-{
-	if (fd >= 0 && *have != ev && loop_mod_fd(w->loop, fd, ev, NULL) == 0)
-		*have = ev;
-}
-
-static int64_t now_ms(const struct hconn *hc)
-{
-	return loop_now_ms(hc->w->loop);
-}
-
-/* ---- backend connections ---- */
-
-static void bconn_close(struct bconn *bc)
-{
-	struct lb_hworker *w = bc->w;
-
-	if (bc->in_idle)
-		hw_idle_remove(w, bc);
-	loop_del_fd(w->loop, bc->fd);
-	close(bc->fd);
-	free(bc);
-}
-
-/* Ends the current attempt's hold on its backend's in-flight count. */
-static void release_backend(struct hconn *hc)
-{
-	if (hc->holding) {
-		atomic_fetch_sub_explicit(&hc->be->active, 1, memory_order_relaxed);
-		hc->holding = false;
-	}
-}
-
-/* Detaches and closes the exchange's backend connection. */
-static void drop_bconn(struct hconn *hc)
-{
-	if (hc->bc != NULL) {
-		bconn_close(hc->bc);
-		hc->bc = NULL;
-	}
-	release_backend(hc);
-}
-
-/* A new connection to be, connecting; NULL when the connect failed at once. */
-static struct bconn *bconn_open(struct lb_hworker *w, struct lb_backend *be)
-{
-	struct bconn *bc;
-	int fd = socket(be->addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd == -1)
-		return NULL;
-	if (connect(fd, (struct sockaddr *)&be->addr.ss, be->addr.len) == -1 &&
-	    errno != EINPROGRESS) {
-		close(fd);
-		return NULL;
-	}
-	bc = malloc(sizeof(*bc));
-	if (bc == NULL) {
-		close(fd);
-		return NULL;
-	}
-	memset(bc, 0, offsetof(struct bconn, in));
-	bc->in.off = bc->in.len = 0;
-	bc->w = w;
-	bc->be = be;
-	bc->fd = fd;
-	bc->interest = EPOLLIN | EPOLLOUT;
-	net_set_nodelay(fd);
-	if (loop_add_fd(w->loop, fd, bc->interest, backend_event, bc, NULL) == -1) {
-		close(fd);
-		free(bc);
-		return NULL;
-	}
-	return bc;
-}
 
 /* ---- client connections ---- */
 
@@ -112,7 +35,7 @@ static void hc_close(struct hconn *hc)
 		atomic_fetch_sub(&w->cfg.counters->in_flight, 1);
 		hc->state = H_HEAD;
 	}
-	drop_bconn(hc);
+	hx_drop_backend(hc);
 	loop_del_fd(w->loop, hc->fd);
 	close(hc->fd);
 	if (hc->prev)
@@ -141,7 +64,7 @@ static void record(struct hconn *hc, int status)
 }
 
 /* The request ends without a response the client could use: close. */
-static void hc_abort(struct hconn *hc)
+void hx_abort(struct hconn *hc)
 {
 	if (hc->state == H_XCHG)
 		record(hc, hc->resp_head ? hc->status : 0);
@@ -150,10 +73,10 @@ static void hc_abort(struct hconn *hc)
 
 /* Answers with the balancer's own error page and closes after it. Once a
  * response byte went to the client there is nothing to say: close. */
-static void hc_error(struct hconn *hc, int status)
+void hx_error(struct hconn *hc, int status)
 {
 	if (hc->resp_head || hc->out_sent > 0) {
-		hc_abort(hc);
+		hx_abort(hc);
 		return;
 	}
 	if (hc->state == H_XCHG) {
@@ -164,7 +87,7 @@ static void hc_error(struct hconn *hc, int status)
 		hc->be = NULL;
 		record(hc, status);
 	}
-	drop_bconn(hc);
+	hx_drop_backend(hc);
 	hc->state = H_ERROR;
 	hc->resp_scanned = 0;
 	buf_reset(&hc->out);
@@ -173,9 +96,9 @@ static void hc_error(struct hconn *hc, int status)
 		hc_close(hc);
 		return;
 	}
-	hc->deadline_ms = now_ms(hc) + hc->w->cfg.http.client_timeout_ms;
-	want(hc->w, hc->fd, &hc->interest, EPOLLOUT);
-	client_flush(hc);
+	hc->deadline_ms = hx_now_ms(hc) + hc->w->cfg.http.client_timeout_ms;
+	hx_want(hc->w, hc->fd, &hc->interest, EPOLLOUT);
+	hx_flush(hc);
 }
 
 /* Room at the end of the client buffer: compacts, and drops body bytes
@@ -221,7 +144,7 @@ static long client_read(struct hconn *hc)
 }
 
 /* What the client side waits for now, and until when. */
-static void client_interest(struct hconn *hc)
+void hx_client_interest(struct hconn *hc)
 {
 	uint32_t ev = 0;
 	bool blocked = hc->out_sent < hc->out.len || hc->resp_scanned > 0;
@@ -232,12 +155,12 @@ static void client_interest(struct hconn *hc)
 		ev |= EPOLLIN;
 	if (blocked)
 		ev |= EPOLLOUT;
-	want(hc->w, hc->fd, &hc->interest, ev);
+	hx_want(hc->w, hc->fd, &hc->interest, ev);
 }
 
 /* Sets the exchange's deadline after progress: connecting, waiting on a
  * slow client, or waiting on the backend. */
-static void xchg_deadline(struct hconn *hc)
+void hx_deadline(struct hconn *hc)
 {
 	const struct lb_proxy_cfg *c = &hc->w->cfg;
 	bool client_slow = hc->out_sent < hc->out.len || hc->resp_scanned > 0 ||
@@ -245,28 +168,28 @@ static void xchg_deadline(struct hconn *hc)
 	     hc->reqhead_sent == hc->reqhead.len);
 
 	if (hc->bc != NULL && !hc->bc->connected)
-		hc->deadline_ms = now_ms(hc) + c->connect_timeout_ms;
+		hc->deadline_ms = hx_now_ms(hc) + c->connect_timeout_ms;
 	else if (client_slow && !hc->resp_head)
-		hc->deadline_ms = now_ms(hc) + (hc->reqf.done ? c->http.server_timeout_ms :
+		hc->deadline_ms = hx_now_ms(hc) + (hc->reqf.done ? c->http.server_timeout_ms :
 		    c->http.client_timeout_ms);
 	else if (client_slow)
-		hc->deadline_ms = now_ms(hc) + c->http.client_timeout_ms;
+		hc->deadline_ms = hx_now_ms(hc) + c->http.client_timeout_ms;
 	else
-		hc->deadline_ms = now_ms(hc) + c->http.server_timeout_ms;
+		hc->deadline_ms = hx_now_ms(hc) + c->http.server_timeout_ms;
 }
 
 static void enter_head(struct hconn *hc)
 {
 	hc->state = H_HEAD;
 	hc->head_started = false;
-	hc->deadline_ms = now_ms(hc) + hc->w->cfg.http.idle_timeout_ms;
+	hc->deadline_ms = hx_now_ms(hc) + hc->w->cfg.http.idle_timeout_ms;
 	if (hc->in.len > 0) {
 		hc->head_started = true;
-		hc->deadline_ms = now_ms(hc) + hc->w->cfg.http.request_timeout_ms;
+		hc->deadline_ms = hx_now_ms(hc) + hc->w->cfg.http.request_timeout_ms;
 		try_head(hc);
 		return;
 	}
-	client_interest(hc);
+	hx_client_interest(hc);
 }
 
 /* The response went out whole: count it, pool the backend connection when
@@ -284,11 +207,11 @@ static void xchg_done(struct hconn *hc)
 		bc->hc = NULL;
 		bc->reused = true;
 		hc->bc = NULL;
-		release_backend(hc);
-		hw_idle_push(w, bc, now_ms(hc));
-		want(w, bc->fd, &bc->interest, EPOLLIN);
+		hx_release_backend(hc);
+		hw_idle_push(w, bc, hx_now_ms(hc));
+		hx_want(w, bc->fd, &bc->interest, EPOLLIN);
 	} else {
-		drop_bconn(hc);
+		hx_drop_backend(hc);
 	}
 	if (!hc->reqf.done)
 		hc->close_after = true;	/* the rest of the body would be a request */
@@ -303,7 +226,7 @@ static void xchg_done(struct hconn *hc)
 }
 
 /* Writes the pending response head and body bytes to the client. */
-static void client_flush(struct hconn *hc)
+void hx_flush(struct hconn *hc)
 {
 	struct iovec iov[2];
 	int n = 0;
@@ -317,7 +240,7 @@ static void client_flush(struct hconn *hc)
 	if (n > 0) {
 		wr = writev(hc->fd, iov, n);
 		if (wr == -1 && errno != EAGAIN && errno != EINTR) {
-			hc_abort(hc);	/* the client left */
+			hx_abort(hc);	/* the client left */
 			return;
 		}
 		if (wr > 0) {
@@ -344,8 +267,8 @@ static void client_flush(struct hconn *hc)
 			 * that can destroy the answer; read and drop for a while. */
 			shutdown(hc->fd, SHUT_WR);
 			hc->state = H_LINGER;
-			hc->deadline_ms = now_ms(hc) + LB_LINGER_MS;
-			want(hc->w, hc->fd, &hc->interest, EPOLLIN);
+			hc->deadline_ms = hx_now_ms(hc) + LB_LINGER_MS;
+			hx_want(hc->w, hc->fd, &hc->interest, EPOLLIN);
 		}
 		return;
 	}
@@ -357,68 +280,10 @@ static void client_flush(struct hconn *hc)
 	}
 	/* Room again in the backend buffer: read it again. */
 	if (hc->bc != NULL && hc->bc->connected && hc->bc->in.len < LB_HBUF)
-		want(hc->w, hc->bc->fd, &hc->bc->interest,
+		hx_want(hc->w, hc->bc->fd, &hc->bc->interest,
 		    EPOLLIN | (hc->bc->interest & EPOLLOUT));
-	client_interest(hc);
-	xchg_deadline(hc);
-}
-
-/* A backend connection failed before any response byte. sent: request
- * bytes were written to it. Sends the request again when that is safe. */
-static void backend_failed(struct hconn *hc, bool sent, bool connect_failure)
-{
-	struct lb_counters *k = hc->w->cfg.counters;
-	bool retry = hc->replayable && (!sent || (hc->idem && !hc->retried_after_send));
-
-	if (connect_failure)
-		atomic_fetch_add(&hc->be->connect_failures, 1);
-	drop_bconn(hc);
-	if (!retry) {
-		hc_error(hc, 502);
-		return;
-	}
-	if (sent)
-		hc->retried_after_send = true;
-	atomic_fetch_add_explicit(&hc->be->req.retries, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&k->req.retries, 1, memory_order_relaxed);
-	choose_and_send(hc, connect_failure ? 503 : 502);
-}
-
-/* Writes what it can of the request head and the body bytes at hand. */
-static void req_pump(struct hconn *hc)
-{
-	struct bconn *bc = hc->bc;
-	struct iovec iov[2];
-	size_t head_left = hc->reqhead.len - hc->reqhead_sent;
-	size_t body_left = hc->body_scanned - hc->body_sent;
-	int n = 0;
-	ssize_t wr;
-
-	if (head_left > 0)
-		iov[n++] = (struct iovec){ hc->reqhead.p + hc->reqhead_sent, head_left };
-	if (body_left > 0)
-		iov[n++] = (struct iovec){ hc->in.data + hc->in.off + hc->body_sent, body_left };
-	if (n > 0) {
-		wr = writev(bc->fd, iov, n);
-		if (wr == -1 && errno != EAGAIN && errno != EINTR) {
-			backend_failed(hc, hc->sent_any, false);
-			return;
-		}
-		if (wr > 0) {
-			size_t k = (size_t)wr, h = k < head_left ? k : head_left;
-
-			hc->sent_any = true;
-			hc->reqhead_sent += h;
-			hc->body_sent += k - h;
-			atomic_fetch_add_explicit(&hc->be->bytes_in, k, memory_order_relaxed);
-		}
-	}
-	head_left = hc->reqhead.len - hc->reqhead_sent;
-	body_left = hc->body_scanned - hc->body_sent;
-	want(hc->w, bc->fd, &bc->interest,
-	    (bc->in.len < LB_HBUF ? EPOLLIN : 0) | (head_left || body_left ? EPOLLOUT : 0));
-	client_interest(hc);
-	xchg_deadline(hc);
+	hx_client_interest(hc);
+	hx_deadline(hc);
 }
 
 /* Finds the body's end among the client bytes at hand. false: answered. */
@@ -430,58 +295,15 @@ static bool scan_req_body(struct hconn *hc)
 	uint64_t max = hc->w->cfg.http.max_body_bytes;
 
 	if (n < 0) {
-		hc_error(hc, 400);
+		hx_error(hc, 400);
 		return false;
 	}
 	hc->body_scanned += (size_t)n;
 	if (max > 0 && hc->reqf.payload > max) {
-		hc_error(hc, 413);
+		hx_error(hc, 413);
 		return false;
 	}
 	return true;
-}
-
-/* Picks a backend for the request and starts sending it there, on a pooled
- * connection when the worker holds one. fail_status: what the client gets
- * when no backend is left (503, or 502 after a backend broke the request). */
-static void choose_and_send(struct hconn *hc, int fail_status)
-{
-	struct lb_hworker *w = hc->w;
-
-	while (hc->ntried < LB_HTTP_MAX_TRIES) {
-		struct lb_backend *be = lb_pool_pick(w->cfg.pool, hc->tried, hc->ntried);
-		struct bconn *bc;
-
-		if (be == NULL)
-			break;
-		hc->tried[hc->ntried++] = be;
-		hc->be = be;
-		hc->holding = true;
-		bc = hw_idle_pop(w, be);
-		if (bc == NULL) {
-			bc = bconn_open(w, be);
-			if (bc == NULL) {
-				atomic_fetch_add(&be->connect_failures, 1);
-				release_backend(hc);
-				fail_status = 503;
-				continue;
-			}
-			atomic_fetch_add_explicit(&be->conns_opened, 1, memory_order_relaxed);
-		}
-		bc->hc = hc;
-		hc->bc = bc;
-		hc->reqhead_sent = 0;
-		hc->body_sent = 0;
-		hc->sent_any = false;
-		if (bc->connected) {
-			want(w, bc->fd, &bc->interest, EPOLLIN);
-			req_pump(hc);
-		} else {
-			xchg_deadline(hc);
-		}
-		return;
-	}
-	hc_error(hc, fail_status);
 }
 
 /* A complete head is at the start of the client buffer: check it, rewrite
@@ -515,11 +337,11 @@ static void start_exchange(struct hconn *hc, const struct http_request *r)
 	buf_reset(&hc->reqhead);
 	hc->body_scanned = hc->body_sent = 0;
 	if (max > 0 && r->content_length > 0 && (uint64_t)r->content_length > max) {
-		hc_error(hc, 413);
+		hx_error(hc, 413);
 		return;
 	}
 	if (lb_hmsg_request(r, hc->ip, "", &hc->reqhead) == -1) {
-		hc_error(hc, 431);
+		hx_error(hc, 431);
 		return;
 	}
 	lb_framing_init(&hc->reqf, kind, r->content_length > 0 ? (uint64_t)r->content_length : 0);
@@ -527,7 +349,7 @@ static void start_exchange(struct hconn *hc, const struct http_request *r)
 	hc->in.len -= r->head_len;
 	if (!scan_req_body(hc))
 		return;
-	choose_and_send(hc, 503);
+	hx_send(hc, 503);
 }
 
 static void try_head(struct hconn *hc)
@@ -542,11 +364,11 @@ static void try_head(struct hconn *hc)
 			hc_close(hc);
 			return;
 		}
-		client_interest(hc);
+		hx_client_interest(hc);
 		return;
 	}
 	if (rc == HTTP_PARSE_BAD) {
-		hc_error(hc, status);
+		hx_error(hc, status);
 		return;
 	}
 	start_exchange(hc, &w->req);
@@ -573,7 +395,7 @@ static void client_event(struct loop *l, int fd, uint32_t events, void *ctx)
 		return;
 	}
 	if (events & EPOLLOUT) {
-		client_flush(hc);
+		hx_flush(hc);
 		return;	/* it may have freed hc; a pending read comes back */
 	}
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
@@ -581,7 +403,7 @@ static void client_event(struct loop *l, int fd, uint32_t events, void *ctx)
 	n = client_read(hc);
 	if (n == -1) {
 		if (hc->state == H_XCHG)
-			hc_abort(hc);
+			hx_abort(hc);
 		else
 			hc_close(hc);
 		return;
@@ -589,7 +411,7 @@ static void client_event(struct loop *l, int fd, uint32_t events, void *ctx)
 	if (n == 0) {
 		hc->c_eof = true;
 		if (hc->state == H_XCHG && !hc->reqf.done) {
-			hc_abort(hc);	/* left in the middle of its request */
+			hx_abort(hc);	/* left in the middle of its request */
 			return;
 		}
 		hc->close_after = true;
@@ -597,7 +419,7 @@ static void client_event(struct loop *l, int fd, uint32_t events, void *ctx)
 	if (hc->state == H_HEAD) {
 		if (n > 0 && !hc->head_started) {
 			hc->head_started = true;
-			hc->deadline_ms = now_ms(hc) + hc->w->cfg.http.request_timeout_ms;
+			hc->deadline_ms = hx_now_ms(hc) + hc->w->cfg.http.request_timeout_ms;
 		}
 		if (hc->in.len == 0 && hc->c_eof) {
 			hc_close(hc);
@@ -610,144 +432,10 @@ static void client_event(struct loop *l, int fd, uint32_t events, void *ctx)
 		if (!hc->reqf.done && n > 0 && !scan_req_body(hc))
 			return;
 		if (hc->bc != NULL && hc->bc->connected)
-			req_pump(hc);
+			hx_req_pump(hc);
 		else
-			client_interest(hc);
+			hx_client_interest(hc);
 	}
-}
-
-/* Reads the backend's response into its buffer and passes it on. */
-static void resp_read(struct hconn *hc)
-{
-	struct bconn *bc = hc->bc;
-	struct hbuf *b = &bc->in;
-	ssize_t n;
-
-	if (b->len == 0)
-		b->off = 0;
-	if (b->off + b->len == LB_HBUF && b->off > 0) {
-		memmove(b->data, b->data + b->off, b->len);
-		b->off = 0;
-	}
-	if (b->len == LB_HBUF) {
-		want(hc->w, bc->fd, &bc->interest, bc->interest & ~(uint32_t)EPOLLIN);
-		return;
-	}
-	n = read(bc->fd, b->data + b->off + b->len, LB_HBUF - b->off - b->len);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		if (!hc->resp_any) {
-			backend_failed(hc, hc->sent_any, false);
-		} else if (hc->resp_head && hc->respf.kind == LB_BODY_CLOSE && n == 0) {
-			hc->respf.done = true;
-			hc->bc_keeps = false;
-			want(hc->w, bc->fd, &bc->interest, 0);
-			client_flush(hc);
-		} else if (!hc->resp_head) {
-			hc_error(hc, 502);	/* a partial head, then the end */
-		} else {
-			hc_abort(hc);		/* cut inside the body */
-		}
-		return;
-	}
-	b->len += (size_t)n;
-	hc->resp_any = true;
-	resp_process(hc);
-}
-
-/* Parses response heads (1xx ones are passed on) and finds the body's end. */
-static void resp_process(struct hconn *hc)
-{
-	struct lb_hworker *w = hc->w;
-	struct bconn *bc = hc->bc;
-	struct hbuf *b = &bc->in;
-	struct http_response_head *r = &w->resp;
-	long n;
-
-	while (!hc->resp_head) {
-		const char *head = b->data + b->off;
-		int rc = http_parse_response(head, b->len, LB_HBUF, r);
-		enum lb_body kind;
-
-		if (rc == HTTP_PARSE_MORE)
-			return;
-		if (rc == HTTP_PARSE_BAD || r->status == 101) {
-			hc_error(hc, 502);
-			return;
-		}
-		if (r->status < 200) {
-			/* 100 Continue and friends: the client may wait for it. */
-			if (!hc->http10 && lb_hmsg_response(head, r, false, false, &hc->out) == -1) {
-				hc_error(hc, 502);
-				return;
-			}
-			b->off += r->head_len;
-			b->len -= r->head_len;
-			continue;
-		}
-		hc->status = r->status;
-		kind = hc->is_head || r->status == 204 || r->status == 304 ? LB_BODY_NONE :
-		    r->chunked ? LB_BODY_CHUNKED : r->content_length >= 0 ? LB_BODY_LENGTH :
-		    LB_BODY_CLOSE;
-		lb_framing_init(&hc->respf, kind,
-		    r->content_length > 0 ? (uint64_t)r->content_length : 0);
-		hc->bc_keeps = kind != LB_BODY_CLOSE && lb_hmsg_backend_keeps(head, r);
-		if (kind == LB_BODY_CLOSE || hc->c_eof)
-			hc->close_after = true;
-		if (lb_hmsg_response(head, r, hc->close_after, hc->http10, &hc->out) == -1) {
-			hc_error(hc, 502);
-			return;
-		}
-		b->off += r->head_len;
-		b->len -= r->head_len;
-		hc->resp_head = true;
-	}
-	n = lb_framing_scan(&hc->respf, b->data + b->off + hc->resp_scanned,
-	    b->len - hc->resp_scanned);
-	if (n < 0) {
-		hc_abort(hc);	/* broken chunking after the head went out */
-		return;
-	}
-	hc->resp_scanned += (size_t)n;
-	if (hc->respf.done && b->len > hc->resp_scanned)
-		hc->bc_keeps = false;	/* bytes after the response: not reusable */
-	client_flush(hc);
-}
-
-static void backend_event(struct loop *l, int fd, uint32_t events, void *ctx)
-{
-	struct bconn *bc = ctx;
-	struct hconn *hc = bc->hc;
-
-	(void)l;
-	(void)fd;
-	if (hc == NULL) {
-		/* Idle in the pool: the backend closed it or sent unasked bytes. */
-		bconn_close(bc);
-		return;
-	}
-	if (!bc->connected) {
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-
-		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
-			return;
-		getsockopt(bc->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-		if (soerr != 0 || (events & EPOLLERR)) {
-			backend_failed(hc, false, true);
-			return;
-		}
-		bc->connected = true;
-		req_pump(hc);
-		return;
-	}
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		resp_read(hc);
-		return;	/* hc may be gone; EPOLLOUT comes back if still wanted */
-	}
-	if (events & EPOLLOUT)
-		req_pump(hc);
 }
 
 static void accept_ready(struct loop *l, int fd, uint32_t events, void *ctx)
@@ -807,7 +495,7 @@ static void expire(struct hconn *hc)
 		if (hc->in.len == 0)
 			hc_close(hc);	/* idle keep-alive ended, or never asked */
 		else
-			hc_error(hc, 408);
+			hx_error(hc, 408);
 		return;
 	case H_ERROR:
 	case H_LINGER:
@@ -817,14 +505,14 @@ static void expire(struct hconn *hc)
 		break;
 	}
 	if (hc->bc != NULL && !hc->bc->connected) {
-		backend_failed(hc, false, true);	/* connect timeout: never sent */
+		hx_backend_failed(hc, false, true);	/* connect timeout: never sent */
 	} else if (hc->out_sent < hc->out.len || hc->resp_scanned > 0) {
-		hc_abort(hc);			/* the client does not read */
+		hx_abort(hc);			/* the client does not read */
 	} else if (!hc->reqf.done && hc->body_sent == hc->body_scanned &&
 	    hc->reqhead_sent == hc->reqhead.len) {
-		hc_error(hc, 408);		/* the client stopped sending its body */
+		hx_error(hc, 408);		/* the client stopped sending its body */
 	} else {
-		hc_error(hc, 504);		/* the backend is silent */
+		hx_error(hc, 504);		/* the backend is silent */
 	}
 }
 
@@ -845,7 +533,7 @@ static int64_t sweep(struct loop *l, void *ctx)
 			    memory_order_relaxed);
 
 			if (since != 0 && now - since >= w->cfg.drain_timeout_ms)
-				hc_error(hc, 502);	/* drained as long as allowed */
+				hx_error(hc, 502);	/* drained as long as allowed */
 		}
 	}
 	hw_idle_sweep(w, now);
