@@ -76,13 +76,13 @@ class RawBackend:
     echo (answers with the request head it got), reset (reads the request,
     closes with RST), garbage, partial (half a head, then RST), truncated
     (a head promising 100 bytes, 10 of them, then close), slow (waits
-    .delay s), chunked (a chunked answer of .size bytes), big (a
+    .delay s; in echo mode GET /slow... does), chunked (a chunked answer of .size bytes), big (a
     Content-Length answer of .size bytes)."""
 
     def __init__(self, mode="echo"):
         self.mode, self.delay, self.size = mode, 2.0, 1 << 20
         self.requests = []
-        self.conns = 0
+        self.conns = self.closed = 0
         self.ls = socket.socket()
         self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.ls.bind(("127.0.0.1", 0))
@@ -126,7 +126,7 @@ class RawBackend:
                     s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
                     time.sleep(0.1)
                     return s.close()
-                if mode == "slow":
+                if mode == "slow" or req[0].startswith(b"GET /slow"):
                     time.sleep(self.delay)
                 if mode == "chunked":
                     data = b"c" * self.size
@@ -140,7 +140,7 @@ class RawBackend:
                     s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % self.size +
                               b"b" * self.size)
                     continue
-                body = json.dumps({"head": req[0].decode("latin-1"),
+                body = json.dumps({"head": req[0].decode("latin-1"), "addr": self.addr,
                                    "body_len": len(req[1])}).encode()
                 s.sendall(b"HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"
                           b"Keep-Alive: timeout=5\r\nX-End: 2\r\nContent-Length: %d\r\n\r\n"
@@ -148,6 +148,7 @@ class RawBackend:
         except OSError:
             pass
         finally:
+            self.closed += 1
             try:
                 s.close()
             except OSError:
@@ -199,18 +200,22 @@ def test_every_request_balanced_over_one_client_connection(lb, backends):
     assert metric(text, "poolscale_lb_requests_in_flight") == 0
 
 
-def test_least_outstanding_prefers_the_idle_backend(lb, backends):
-    apps = backends(2, "--threads", "2")
-    l = lb(*targets(*map(name, apps)))
+def addr_of(r):
+    return json.loads(r.body)["addr"]
+
+
+def test_least_outstanding_prefers_the_idle_backend(lb, raw):
+    bs = [raw("echo"), raw("echo")]
+    l = lb("--check", "none", *targets(*(b.addr for b in bs)))
     slow = Conn(l.addr)
-    slow.send(b"GET /load?ms=1500 HTTP/1.1\r\nHost: a\r\n\r\n")
-    busy = wait_until(lambda: [b for b in map(name, apps) if metric(
-        l.metrics(), "poolscale_lb_backend_requests_in_flight", {"backend": b}) == 1],
+    slow.send(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+    busy = wait_until(lambda: [b.addr for b in bs if metric(
+        l.metrics(), "poolscale_lb_backend_requests_in_flight", {"backend": b.addr}) == 1],
         "one busy backend")[0]
     c = Conn(l.addr)
-    others = {served_by(c.request("GET", "/load").body) for _ in range(8)}
-    assert others == {n for n in map(name, apps) if n != busy}
-    assert served_by(slow.read().body) == busy
+    others = {addr_of(c.request("GET", "/x")) for _ in range(8)}
+    assert others == {b.addr for b in bs if b.addr != busy}
+    assert addr_of(slow.read()) == busy
 
 
 def test_new_backend_gets_requests_on_open_connections(lb, backends, tmp_path):
@@ -302,25 +307,47 @@ def test_silent_backend_is_504(lb, raw):
     assert req_count(l, slow.addr, "5xx") == 1
 
 
-def test_drain_per_request(lb, backends, tmp_path):
-    apps = backends(2, "--threads", "4")
+def test_drain_per_request(lb, raw, tmp_path):
+    bs = [raw("echo"), raw("echo")]
     tf = tmp_path / "targets-web.json"
-    write_targets(tf, [name(a) for a in apps])
+    write_targets(tf, [bs[0].addr])
     l = lb("--targets-file", str(tf), "--check", "none", "--drain-timeout", "10s")
-    keep = Conn(l.addr)
-    assert keep.request("GET", "/health").status == 200  # an open keep-alive connection
+    keep = Conn(l.addr)  # an open keep-alive client connection, and a pooled one to bs[0]
+    assert addr_of(keep.request("GET", "/x")) == bs[0].addr
+    write_targets(tf, [b.addr for b in bs])
+    wait_until(lambda: l.up(bs[1].addr) == 1, "backend 1 added")
     slow = [Conn(l.addr) for _ in range(4)]
     for c in slow:
-        c.send(b"GET /load?ms=1500 HTTP/1.1\r\nHost: a\r\n\r\n")
+        c.send(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
     wait_until(lambda: metric(l.metrics(), "poolscale_lb_requests_in_flight") == 4, "4 in flight")
-    write_targets(tf, [name(apps[1])])
-    wait_until(lambda: l.up(name(apps[0])) == 0, "backend 0 removed")
-    before = req_count(l, name(apps[0]))
+    write_targets(tf, [bs[1].addr])
+    wait_until(lambda: l.up(bs[0].addr) == 0, "backend 0 removed")
+    before = len(bs[0].requests)
     for _ in range(10):  # the old client connection: no request to the drained one
-        assert served_by(keep.request("GET", "/load").body) == name(apps[1])
-    bodies = [served_by(c.read().body) for c in slow]
-    assert name(apps[0]) in bodies  # its requests in flight finished
-    assert req_count(l, name(apps[0])) == before + bodies.count(name(apps[0]))
+        assert addr_of(keep.request("GET", "/x")) == bs[1].addr
+    assert len(bs[0].requests) == before
+    served = [addr_of(c.read()) for c in slow]
+    assert served.count(bs[0].addr) == 2  # its requests in flight finished
+    assert req_count(l, bs[0].addr) == len(bs[0].requests)
+
+
+def test_pooled_connections_closed_when_drained_or_idle(lb, raw, tmp_path):
+    bs = [raw("echo"), raw("echo")]
+    tf = tmp_path / "targets-web.json"
+    write_targets(tf, [bs[0].addr])
+    l = lb("--targets-file", str(tf), "--check", "none", "--pool-idle-timeout", "1500ms")
+    c = Conn(l.addr)
+    assert addr_of(c.request("GET", "/x")) == bs[0].addr
+    assert addr_of(c.request("GET", "/x")) == bs[0].addr
+    assert (bs[0].conns, bs[0].closed) == (1, 0)  # kept alive, reused
+    write_targets(tf, [bs[1].addr])
+    t0 = time.monotonic()
+    wait_until(lambda: bs[0].closed == 1, "the removed backend's pooled connection closed")
+    assert time.monotonic() - t0 < 1.2  # not the idle timeout: at once
+    assert addr_of(c.request("GET", "/x")) == bs[1].addr
+    t0 = time.monotonic()
+    wait_until(lambda: bs[1].closed == 1, "an idle pooled connection closed")
+    assert time.monotonic() - t0 > 1.2
 
 
 def test_hop_by_hop_removed_and_forwarded_for_added(lb, raw):
