@@ -115,6 +115,8 @@ measure() {	# conns, url, extra wrk args -> "rps p99_ms"
 	local c=$1 url=$2
 	shift 2
 	wrk -t1 -c"$c" -d"${DURATION}s" --latency "$@" "$url" > "$work/wrk.out"
+	# A proxy that errs is not fast: say so beside the numbers.
+	grep -E "Socket errors|Non-2xx" "$work/wrk.out" | sed "s|^|$url $* |" >> "$work/errors" || true
 	wrk_summary "$work/wrk.out"
 }
 
@@ -160,6 +162,7 @@ for t in $targets; do
 		"$( [ "$kind" = http ] && echo "$(med "$work/big" "$name" 2) $(med "$work/big" "$name" 3)" || echo "0 0")" \
 		>> "$work/summary"
 done
+[ -s "$work/errors" ] && { echo "wrk reported errors:"; sort "$work/errors" | uniq -c; }
 awk '
 	$1 == "poolscale-lb" { lk = $2; lp = $3; ln = $4 }
 	$1 == "haproxy" { hk = $2; hp = $3; hn = $4 }
