@@ -31,9 +31,9 @@ static void bconn_close(struct bconn *bc)
 /* Ends the current attempt's hold on its backend's in-flight count. */
 void hx_release_backend(struct hconn *hc)
 {
-	if (hc->holding) {
+	if (hc->in_active) {
 		atomic_fetch_sub_explicit(&hc->be->active, 1, memory_order_relaxed);
-		hc->holding = false;
+		hc->in_active = false;
 	}
 }
 
@@ -141,6 +141,36 @@ void hx_req_pump(struct hconn *hc)
 /* Picks a backend for the request and starts sending it there, on a pooled
  * connection when the worker holds one. fail_status: what the client gets
  * when no backend is left (503, or 502 after a backend broke the request). */
+void hx_unhold(struct hconn *hc)
+{
+	if (hc->held) {
+		hc->held = false;
+		atomic_fetch_sub(&hc->w->cfg.counters->held, 1);
+	}
+}
+
+/* No backend is healthy: keep the request for a while when allowed, since
+ * one may start because of it (a pool at min 0). true: held. */
+static bool hold(struct hconn *hc)
+{
+	const struct lb_http_cfg *c = &hc->w->cfg.http;
+	struct lb_counters *k = hc->w->cfg.counters;
+
+	if (hc->held)
+		return true;
+	if (c->hold_ms == 0 || hc->ntried > 0)
+		return false;
+	if (atomic_fetch_add(&k->held, 1) >= c->hold_max) {
+		atomic_fetch_sub(&k->held, 1);
+		return false;
+	}
+	atomic_fetch_add(&k->held_total, 1);
+	hc->held = true;
+	hc->held_until_ms = hx_now_ms(hc) + c->hold_ms;
+	hc->deadline_ms = hc->held_until_ms;
+	return true;
+}
+
 void hx_send(struct hconn *hc, int fail_status)
 {
 	struct lb_hworker *w = hc->w;
@@ -149,11 +179,14 @@ void hx_send(struct hconn *hc, int fail_status)
 		struct lb_backend *be = lb_pool_pick(w->cfg.pool, hc->tried, hc->ntried);
 		struct bconn *bc;
 
+		if (be == NULL && hc->ntried == 0 && hold(hc))
+			return;	/* the sweep tries again */
+		hx_unhold(hc);
 		if (be == NULL)
 			break;
 		hc->tried[hc->ntried++] = be;
 		hc->be = be;
-		hc->holding = true;
+		hc->in_active = true;
 		bc = hw_idle_pop(w, be);
 		if (bc == NULL) {
 			bc = bconn_open(w, be);

@@ -70,7 +70,9 @@ struct hconn {
 	struct lb_backend *tried[LB_HTTP_MAX_TRIES];
 	int ntried;
 	struct lb_backend *be;		/* of the current (or last) attempt */
-	bool holding;			/* be->active counts this request */
+	bool in_active;			/* be->active counts this request */
+	bool held;			/* waiting for a first healthy backend */
+	int64_t held_until_ms;
 	struct bconn *bc;
 
 	/* Its response. */
@@ -124,6 +126,8 @@ void hx_deadline(struct hconn *hc);
 /* Picks a backend (skipping those tried) and sends the request there;
  * fail_status is the answer when none is left. */
 void hx_send(struct hconn *hc, int fail_status);
+/* Ends a hold (--hold-when-empty) without sending: the count goes down. */
+void hx_unhold(struct hconn *hc);
 /* Writes what it can of the request to the backend. */
 void hx_req_pump(struct hconn *hc);
 /* The backend connection failed before any response byte; sent: request

@@ -31,6 +31,7 @@ static void hc_close(struct hconn *hc)
 {
 	struct lb_hworker *w = hc->w;
 
+	hx_unhold(hc);
 	if (hc->state == H_XCHG) {
 		atomic_fetch_sub(&w->cfg.counters->in_flight, 1);
 		hc->state = H_HEAD;
@@ -504,6 +505,11 @@ static void expire(struct hconn *hc)
 	case H_XCHG:
 		break;
 	}
+	if (hc->held) {
+		hx_unhold(hc);
+		hx_error(hc, 503);	/* no backend came in time */
+		return;
+	}
 	if (hc->bc != NULL && !hc->bc->connected) {
 		hx_backend_failed(hc, false, true);	/* connect timeout: never sent */
 	} else if (hc->out_sent < hc->out.len || hc->resp_scanned > 0) {
@@ -526,6 +532,10 @@ static int64_t sweep(struct loop *l, void *ctx)
 		next = hc->next;
 		if (now >= hc->deadline_ms) {
 			expire(hc);
+			continue;
+		}
+		if (hc->held) {
+			hx_send(hc, 503);	/* a backend may be healthy now */
 			continue;
 		}
 		if (hc->state == H_XCHG && hc->be != NULL && hc->bc != NULL) {

@@ -95,6 +95,10 @@ static void usage(FILE *f)
 "  --server-timeout DUR      backend silent before or inside a response:\n"
 "                            504 before it (default 30s)\n"
 "  --pool-idle-timeout DUR   an unused pooled backend connection is closed (10s)\n"
+"  --hold-when-empty DUR     while no backend is healthy, hold requests up to\n"
+"                            DUR for one to come (scale from zero; default 0:\n"
+"                            503 at once)\n"
+"  --hold-max N              requests held at once, 503 beyond (default 1000)\n"
 "  --metrics-listen ADDR:PORT  /metrics (default off)\n"
 "  --threads N               worker event loops (default: online CPUs)\n"
 "  --log-level LEVEL         error, warn, info or debug\n"
@@ -105,6 +109,7 @@ enum {
 	O_LISTEN = 256, O_TARGETS, O_TARGET, O_STRATEGY, O_CHECK, O_CHECK_INT, O_CHECK_TO,
 	O_RISE, O_FALL, O_DRAIN, O_CONNECT_TO, O_MAX_CONNS, O_METRICS, O_THREADS, O_LOG,
 	O_MODE, O_MAX_HEAD, O_MAX_BODY, O_REQ_TO, O_IDLE_TO, O_CLIENT_TO, O_SERVER_TO, O_POOL_TO,
+	O_HOLD, O_HOLD_MAX,
 };
 
 static const struct option options[] = {
@@ -131,6 +136,8 @@ static const struct option options[] = {
 	{ "client-timeout", required_argument, NULL, O_CLIENT_TO },
 	{ "server-timeout", required_argument, NULL, O_SERVER_TO },
 	{ "pool-idle-timeout", required_argument, NULL, O_POOL_TO },
+	{ "hold-when-empty", required_argument, NULL, O_HOLD },
+	{ "hold-max", required_argument, NULL, O_HOLD_MAX },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -151,6 +158,7 @@ static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
 	struct net_addr a;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int opt, rc = 0;
+	bool hold_set = false;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8000");
@@ -164,7 +172,8 @@ static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
 	c->max_conns = 10000;
 	c->hcfg = (struct lb_http_cfg){ .max_head_bytes = 8192, .max_body_bytes = 0,
 	    .request_timeout_ms = 10000, .idle_timeout_ms = 60000, .client_timeout_ms = 30000,
-	    .server_timeout_ms = 30000, .pool_idle_timeout_ms = 10000 };
+	    .server_timeout_ms = 30000, .pool_idle_timeout_ms = 10000, .hold_ms = 0,
+	    .hold_max = 1000 };
 	c->threads = ncpu > 0 ? (int)ncpu : 1;
 	c->log_level = LOG_INFO;
 	optind = 0;
@@ -245,6 +254,13 @@ static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
 		case O_POOL_TO:
 			rc = parse_duration_ms(v, 10, 86400000, &c->hcfg.pool_idle_timeout_ms, &pe);
 			break;
+		case O_HOLD:
+			rc = parse_duration_ms(v, 0, 3600000, &c->hcfg.hold_ms, &pe);
+			hold_set = true;
+			break;
+		case O_HOLD_MAX:
+			rc = set_int(&c->hcfg.hold_max, v, 1, 10000000, &pe);
+			break;
 		case O_CHECK:
 			if (strcmp(v, "tcp") == 0) {
 				c->check.kind = LB_CHECK_TCP;
@@ -295,6 +311,8 @@ static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
 		return -1;
 	if (c->targets_file[0] == '\0' && c->nstatic == 0)
 		return err_set(e, "give --targets-file FILE or --target ADDR:PORT (see --help)");
+	if (hold_set && !c->http)
+		return err_set(e, "--hold-when-empty needs --mode http");
 	if (c->http && !c->strategy_set)
 		c->strategy = LB_LEASTCONN;	/* fewest requests in flight */
 	if (c->check.timeout_ms >= c->check.interval_ms)
@@ -404,6 +422,13 @@ static void render_http(struct lb_ctl *lc, struct buf *b)
 	prom_header(b, "poolscale_lb_requests_in_flight", "gauge",
 	    "HTTP requests received and not yet answered.");
 	prom_sample(b, "poolscale_lb_requests_in_flight", NULL, atomic_load(&lc->counters.in_flight));
+	prom_header(b, "poolscale_lb_requests_held", "gauge",
+	    "HTTP requests waiting for a healthy backend (--hold-when-empty): demand at zero.");
+	prom_sample(b, "poolscale_lb_requests_held", NULL, atomic_load(&lc->counters.held));
+	prom_header(b, "poolscale_lb_requests_held_total", "counter",
+	    "HTTP requests that had to wait for a healthy backend.");
+	prom_sample_u64(b, "poolscale_lb_requests_held_total", NULL,
+	    atomic_load(&lc->counters.held_total));
 	prom_header(b, "poolscale_lb_backend_requests_in_flight", "gauge",
 	    "HTTP requests sent to the backend and not yet answered.");
 	for (size_t i = 0; i < p->n; i++) {

@@ -25,6 +25,8 @@ struct lb_counters {
 	 * flight, and requests sent again after a backend failed. */
 	struct lb_req_stats req;
 	atomic_int in_flight;
+	atomic_int held;		/* waiting for a healthy backend (--hold-when-empty) */
+	atomic_uint_fast64_t held_total;
 };
 
 /* HTTP mode limits and timeouts. */
@@ -36,6 +38,10 @@ struct lb_http_cfg {
 	int64_t client_timeout_ms;	/* client stalls sending a body or reading: close */
 	int64_t server_timeout_ms;	/* backend silent that long: 504 */
 	int64_t pool_idle_timeout_ms;	/* pooled backend connection unused: closed */
+	/* Scale from zero: while no backend is healthy, hold up to hold_max
+	 * requests for at most hold_ms (0: answer 503 at once). */
+	int64_t hold_ms;
+	int hold_max;
 };
 
 struct lb_proxy_cfg {

@@ -475,3 +475,32 @@ def test_flags(tmp_path):
     assert r.returncode == 2 and b"--max-head-bytes" in r.stderr
     r = subprocess.run([BIN, "lb", "--help"], capture_output=True, timeout=10)
     assert r.returncode == 0 and b"--mode tcp|http" in r.stdout and b"p2c" in r.stdout
+    r = subprocess.run([BIN, "lb", "--target", "127.0.0.1:1", "--hold-when-empty", "1s"],
+                       capture_output=True, timeout=10)
+    assert r.returncode == 2 and b"--mode http" in r.stderr
+
+
+def test_hold_when_empty_serves_the_first_request(lb, backends, tmp_path):
+    apps = backends(1)
+    tf = tmp_path / "targets-web.json"
+    write_targets(tf, [])  # a pool at zero
+    l = lb("--targets-file", str(tf), "--check", "none", "--hold-when-empty", "3s",
+           "--hold-max", "1")
+    first = Conn(l.addr)
+    first.send(b"GET /load HTTP/1.1\r\nHost: a\r\n\r\n")
+    wait_until(lambda: metric(l.metrics(), "poolscale_lb_requests_held") == 1, "a request held")
+    t0 = time.monotonic()
+    assert Conn(l.addr).request("GET", "/load").status == 503  # over --hold-max: at once
+    assert time.monotonic() - t0 < 1
+    write_targets(tf, [name(apps[0])])  # the first member comes up
+    r = first.read()
+    assert r.status == 200 and served_by(r.body) == name(apps[0])
+    text = l.metrics()
+    assert metric(text, "poolscale_lb_requests_held") == 0
+    assert metric(text, "poolscale_lb_requests_held_total") == 1
+    write_targets(tf, [])
+    wait_until(lambda: l.up(name(apps[0])) == 0, "back to zero")
+    t0 = time.monotonic()
+    assert Conn(l.addr).request("GET", "/load").status == 503  # nobody came in time
+    assert 2.5 < time.monotonic() - t0 < 5
+    assert metric(l.metrics(), "poolscale_lb_requests_held") == 0
