@@ -141,6 +141,28 @@ void hx_req_pump(struct hconn *hc)
 /* Picks a backend for the request and starts sending it there, on a pooled
  * connection when the worker holds one. fail_status: what the client gets
  * when no backend is left (503, or 502 after a backend broke the request). */
+/* A pooled connection to be. For a request that may not be sent twice,
+ * first make sure the backend has not closed it meanwhile (its FIN may sit
+ * unread in this very loop iteration): one recv(MSG_PEEK) keeps the race
+ * that would turn such a request into a 502 to a few microseconds. */
+static struct bconn *pop_alive(struct lb_hworker *w, struct lb_backend *be, bool check)
+{
+	struct bconn *bc;
+
+	while ((bc = hw_idle_pop(w, be)) != NULL) {
+		char c;
+		ssize_t n;
+
+		if (!check)
+			return bc;
+		n = recv(bc->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return bc;
+		bconn_close(bc);	/* closed, reset, or unasked bytes */
+	}
+	return NULL;
+}
+
 void hx_unhold(struct hconn *hc)
 {
 	if (hc->held) {
@@ -187,7 +209,7 @@ void hx_send(struct hconn *hc, int fail_status)
 		hc->tried[hc->ntried++] = be;
 		hc->be = be;
 		hc->in_active = true;
-		bc = hw_idle_pop(w, be);
+		bc = pop_alive(w, be, !hc->idem);
 		if (bc == NULL) {
 			bc = bconn_open(w, be);
 			if (bc == NULL) {
