@@ -290,8 +290,11 @@ static void resp_process(struct hconn *hc)
 		int rc = http_parse_response(head, b->len, LB_HBUF, r);
 		enum lb_body kind;
 
-		if (rc == HTTP_PARSE_MORE)
+		if (rc == HTTP_PARSE_MORE) {
+			if (hc->out_sent < hc->out.len)
+				hx_flush(hc);	/* a 100 Continue goes out now */
 			return;
+		}
 		if (rc == HTTP_PARSE_BAD || r->status == 101) {
 			hx_error(hc, 502);
 			return;

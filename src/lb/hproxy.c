@@ -80,6 +80,7 @@ void hx_error(struct hconn *hc, int status)
 		hx_abort(hc);
 		return;
 	}
+	hx_unhold(hc);
 	if (hc->state == H_XCHG) {
 		record(hc, status);
 		atomic_fetch_sub(&hc->w->cfg.counters->in_flight, 1);
@@ -534,7 +535,7 @@ static int64_t sweep(struct loop *l, void *ctx)
 			expire(hc);
 			continue;
 		}
-		if (hc->held) {
+		if (hc->held && hc->state == H_XCHG) {
 			hx_send(hc, 503);	/* a backend may be healthy now */
 			continue;
 		}

@@ -61,8 +61,9 @@ def backends(start_app):
     return start
 
 
-def read_request(f):
-    """One request from a socket file: (head bytes, body bytes) or None at EOF."""
+def read_request(f, sock=None):
+    """One request from a socket file: (head bytes, body bytes) or None at EOF.
+    With sock, "Expect: 100-continue" is answered before the body is read."""
     head = b""
     while True:
         line = f.readline()
@@ -77,6 +78,8 @@ def read_request(f):
             k, v = ln.split(b":", 1)
             hdrs[k.strip().lower()] = v.strip()
     body = b""
+    if sock is not None and hdrs.get(b"expect", b"").lower() == b"100-continue":
+        sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
     if hdrs.get(b"transfer-encoding") == b"chunked":
         while True:
             size = int(f.readline().split(b";")[0], 16)
@@ -128,7 +131,7 @@ class RawBackend:
         f = s.makefile("rb")
         try:
             while True:
-                req = read_request(f)
+                req = read_request(f, s)
                 if req is None:
                     break
                 self.requests.append(req)

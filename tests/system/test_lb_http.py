@@ -270,6 +270,22 @@ def test_bodies_stream_both_ways(lb, raw):
     assert c.request("GET", "/after").status == 200  # the same connection goes on
 
 
+def test_expect_100_continue_passes_through(lb, raw):
+    echo = raw("echo")
+    l = lb("--check", "none", "--target", echo.addr)
+    c = Conn(l.addr)
+    c.send(b"POST /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+    data = b""
+    c.s.settimeout(3)
+    while b"\r\n\r\n" not in data:  # the client waits for it before its body
+        data += c.s.recv(4096)
+    assert data.startswith(b"HTTP/1.1 100 Continue\r\n"), data
+    c.pending = data.split(b"\r\n\r\n", 1)[1]
+    c.send(b"hello")
+    r = c.read()
+    assert r.status == 200 and json.loads(r.body)["body_len"] == 5
+
+
 def limits_lb(lb, raw):
     echo = raw("echo")
     l = lb("--check", "none", "--target", echo.addr, "--max-head-bytes", "2048",
