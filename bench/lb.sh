@@ -13,7 +13,7 @@
 # medians and the spread (max-min over median) of req/s. Every proxy gets
 # 2 worker threads/processes. Last lines: the ratios to haproxy.
 # Env: DURATION (s, default 5), RUNS (default 3), CONNS (default 64),
-# BIG_CONNS (default 8).
+# BIG_CONNS (default 8), ONLY (a regex of the names to run, default all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -22,6 +22,7 @@ DURATION=${DURATION:-5}
 RUNS=${RUNS:-3}
 CONNS=${CONNS:-64}
 BIG_CONNS=${BIG_CONNS:-8}
+ONLY=${ONLY:-.}
 BIN=${POOLSCALE_BIN:-build/poolscale}
 require_tools bench/lb.sh wrk nginx haproxy
 [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] ||
@@ -123,6 +124,7 @@ measure() {	# conns, url, extra wrk args -> "rps p99_ms"
 # name:port:kind (tcp proxies get no 1 MiB case: bytes are bytes at layer 4)
 targets="direct:$b1:http poolscale-lb:$p_lb:tcp haproxy:$p_ha:tcp nginx-stream:$p_ng:tcp
 poolscale-lb-http:$p_lbh:http haproxy-http:$p_hah:http nginx-http:$p_ngh:http"
+targets=$(for t in $targets; do if [[ ${t%%:*} =~ ^($ONLY)$ ]]; then echo "$t"; fi; done)
 echo "GET /index.html through each, wrk -t1 -c$CONNS -d${DURATION}s (1 MiB: -c$BIG_CONNS)," \
 	"$RUNS interleaved runs, $(nproc) CPUs"
 for run in $(seq "$RUNS"); do

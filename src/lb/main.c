@@ -82,10 +82,13 @@ static void usage(FILE *f)
 "  --check-timeout DUR       default 1s\n"
 "  --rise N                  good checks to come back (default 2)\n"
 "  --fall N                  failed checks to be ejected (default 3)\n"
-"  --drain-timeout DUR       how long a removed backend's connections may go\n"
-"                            on (default 30s)\n"
+"  --drain-timeout DUR       how long a removed backend's connections (tcp)\n"
+"                            or requests in flight (http) may go on (30s)\n"
 "  --connect-timeout DUR     per backend connect attempt (default 3s)\n"
 "  --max-conns N             client connections at once (default 10000)\n"
+"  --metrics-listen ADDR:PORT  /metrics (default off)\n"
+"  --threads N               worker event loops (default: online CPUs)\n"
+"  --log-level LEVEL         error, warn, info or debug\n"
 "HTTP mode:\n"
 "  --max-head-bytes N        request head limit, 431 above (default 8192, max 16384)\n"
 "  --max-body-bytes N        request body limit, 413 above (default 0: none)\n"
@@ -99,9 +102,6 @@ static void usage(FILE *f)
 "                            DUR for one to come (scale from zero; default 0:\n"
 "                            503 at once)\n"
 "  --hold-max N              requests held at once, 503 beyond (default 1000)\n"
-"  --metrics-listen ADDR:PORT  /metrics (default off)\n"
-"  --threads N               worker event loops (default: online CPUs)\n"
-"  --log-level LEVEL         error, warn, info or debug\n"
 "  -h, --help                this text\n", f);
 }
 
