@@ -22,7 +22,7 @@ DURATION=${DURATION:-5}
 RUNS=${RUNS:-3}
 CONNS=${CONNS:-64}
 BIG_CONNS=${BIG_CONNS:-8}
-ONLY=${ONLY:-.}
+ONLY=${ONLY:-.*}
 BIN=${POOLSCALE_BIN:-build/poolscale}
 require_tools bench/lb.sh wrk nginx haproxy
 [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] ||
