@@ -16,10 +16,10 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/opts.h"
-#include "common/procstat.h"
 #include "common/sigwatch.h"
-#include "common/prom.h"
 #include "lb/check.h"
+#include "lb/hproxy.h"
+#include "lb/metrics.h"
 #include "lb/lb.h"
 #include "lb/proxy.h"
 
@@ -33,6 +33,9 @@ struct lb_cfg {
 	const char *statics[LB_MAX_STATIC];
 	int nstatic;
 	enum lb_strategy strategy;
+	bool strategy_set;
+	bool http;			/* --mode http */
+	struct lb_http_cfg hcfg;
 	struct lb_check_cfg check;
 	int64_t drain_timeout_ms, connect_timeout_ms;
 	int max_conns;
@@ -55,35 +58,57 @@ static void usage(FILE *f)
 	fputs(
 "Usage: poolscale lb --listen ADDR:PORT (--targets-file FILE | --target ADDR:PORT...) [OPTIONS]\n"
 "\n"
-"A TCP (layer 4) load balancer that follows a pool: backends come from a\n"
-"Prometheus file_sd file (reloaded when it changes; a bad file keeps the\n"
-"last good set) and/or --target; new connections go to healthy members only;\n"
-"a member that leaves or fails its checks keeps its open connections for\n"
-"--drain-timeout.\n"
+"A load balancer that follows a pool: backends come from a Prometheus\n"
+"file_sd file (reloaded when it changes; a bad file keeps the last good set)\n"
+"and/or --target; new work goes to healthy members only; a member that\n"
+"leaves or fails its checks finishes what it has for --drain-timeout.\n"
+"--mode tcp (default) balances connections; --mode http is an HTTP/1.1\n"
+"reverse proxy that balances every request on its own over pooled\n"
+"keep-alive backend connections, retries requests that never reached a\n"
+"backend, and answers 502/503/504 like haproxy.\n"
 "\n"
 "Options:\n"
 "  --listen ADDR:PORT        where clients connect (default 127.0.0.1:8000)\n"
+"  --mode tcp|http           layer 4 (default) or per-request HTTP balancing\n"
 "  --targets-file FILE       file_sd JSON, as `poolscale controller` writes it\n"
 "  --target ADDR:PORT        a fixed backend (repeatable)\n"
-"  --strategy NAME           roundrobin (default) or leastconn\n"
+"  --strategy NAME           roundrobin, leastconn (fewest connections; in\n"
+"                            http mode fewest requests in flight) or p2c (the\n"
+"                            less busy of two random backends); default\n"
+"                            roundrobin for tcp, leastconn for http\n"
 "  --check KIND              tcp (default), http:/PATH, or none\n"
 "  --check-interval DUR      default 2s\n"
 "  --check-timeout DUR       default 1s\n"
 "  --rise N                  good checks to come back (default 2)\n"
 "  --fall N                  failed checks to be ejected (default 3)\n"
-"  --drain-timeout DUR       how long a removed backend's connections may go\n"
-"                            on (default 30s)\n"
+"  --drain-timeout DUR       how long a removed backend's connections (tcp)\n"
+"                            or requests in flight (http) may go on (30s)\n"
 "  --connect-timeout DUR     per backend connect attempt (default 3s)\n"
 "  --max-conns N             client connections at once (default 10000)\n"
 "  --metrics-listen ADDR:PORT  /metrics (default off)\n"
 "  --threads N               worker event loops (default: online CPUs)\n"
 "  --log-level LEVEL         error, warn, info or debug\n"
+"HTTP mode:\n"
+"  --max-head-bytes N        request head limit, 431 above (default 8192, max 16384)\n"
+"  --max-body-bytes N        request body limit, 413 above (default 0: none)\n"
+"  --request-timeout DUR     a request head must arrive in this, else 408 (10s)\n"
+"  --idle-timeout DUR        client keep-alive between requests (60s)\n"
+"  --client-timeout DUR      client stalls sending a body or reading (30s)\n"
+"  --server-timeout DUR      backend silent before or inside a response:\n"
+"                            504 before it (default 30s)\n"
+"  --pool-idle-timeout DUR   an unused pooled backend connection is closed (10s)\n"
+"  --hold-when-empty DUR     while no backend is healthy, hold requests up to\n"
+"                            DUR for one to come (scale from zero; default 0:\n"
+"                            503 at once)\n"
+"  --hold-max N              requests held at once, 503 beyond (default 1000)\n"
 "  -h, --help                this text\n", f);
 }
 
 enum {
 	O_LISTEN = 256, O_TARGETS, O_TARGET, O_STRATEGY, O_CHECK, O_CHECK_INT, O_CHECK_TO,
 	O_RISE, O_FALL, O_DRAIN, O_CONNECT_TO, O_MAX_CONNS, O_METRICS, O_THREADS, O_LOG,
+	O_MODE, O_MAX_HEAD, O_MAX_BODY, O_REQ_TO, O_IDLE_TO, O_CLIENT_TO, O_SERVER_TO, O_POOL_TO,
+	O_HOLD, O_HOLD_MAX,
 };
 
 static const struct option options[] = {
@@ -102,6 +127,16 @@ static const struct option options[] = {
 	{ "metrics-listen", required_argument, NULL, O_METRICS },
 	{ "threads", required_argument, NULL, O_THREADS },
 	{ "log-level", required_argument, NULL, O_LOG },
+	{ "mode", required_argument, NULL, O_MODE },
+	{ "max-head-bytes", required_argument, NULL, O_MAX_HEAD },
+	{ "max-body-bytes", required_argument, NULL, O_MAX_BODY },
+	{ "request-timeout", required_argument, NULL, O_REQ_TO },
+	{ "idle-timeout", required_argument, NULL, O_IDLE_TO },
+	{ "client-timeout", required_argument, NULL, O_CLIENT_TO },
+	{ "server-timeout", required_argument, NULL, O_SERVER_TO },
+	{ "pool-idle-timeout", required_argument, NULL, O_POOL_TO },
+	{ "hold-when-empty", required_argument, NULL, O_HOLD },
+	{ "hold-max", required_argument, NULL, O_HOLD_MAX },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -122,6 +157,7 @@ static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
 	struct net_addr a;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int opt, rc = 0;
+	bool hold_set = false;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8000");
@@ -133,6 +169,10 @@ static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
 	c->drain_timeout_ms = 30000;
 	c->connect_timeout_ms = 3000;
 	c->max_conns = 10000;
+	c->hcfg = (struct lb_http_cfg){ .max_head_bytes = 8192, .max_body_bytes = 0,
+	    .request_timeout_ms = 10000, .idle_timeout_ms = 60000, .client_timeout_ms = 30000,
+	    .server_timeout_ms = 30000, .pool_idle_timeout_ms = 10000, .hold_ms = 0,
+	    .hold_max = 1000 };
 	c->threads = ncpu > 0 ? (int)ncpu : 1;
 	c->log_level = LOG_INFO;
 	optind = 0;
@@ -168,12 +208,57 @@ static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
 				c->statics[c->nstatic++] = v;
 			break;
 		case O_STRATEGY:
+			c->strategy_set = true;
 			if (strcmp(v, "roundrobin") == 0)
 				c->strategy = LB_ROUNDROBIN;
 			else if (strcmp(v, "leastconn") == 0)
 				c->strategy = LB_LEASTCONN;
+			else if (strcmp(v, "p2c") == 0)
+				c->strategy = LB_P2C;
 			else
-				rc = err_set(&pe, "\"%s\" is not roundrobin or leastconn", v);
+				rc = err_set(&pe, "\"%s\" is not roundrobin, leastconn or p2c", v);
+			break;
+		case O_MODE:
+			if (strcmp(v, "tcp") == 0 || strcmp(v, "http") == 0)
+				c->http = strcmp(v, "http") == 0;
+			else
+				rc = err_set(&pe, "\"%s\" is not tcp or http", v);
+			break;
+		case O_MAX_HEAD: {
+			int64_t n;
+
+			if ((rc = parse_int64(v, 256, 16384, &n, &pe)) == 0)
+				c->hcfg.max_head_bytes = (size_t)n;
+			break;
+		}
+		case O_MAX_BODY: {
+			int64_t n;
+
+			if ((rc = parse_int64(v, 0, INT64_MAX, &n, &pe)) == 0)
+				c->hcfg.max_body_bytes = (uint64_t)n;
+			break;
+		}
+		case O_REQ_TO:
+			rc = parse_duration_ms(v, 10, 3600000, &c->hcfg.request_timeout_ms, &pe);
+			break;
+		case O_IDLE_TO:
+			rc = parse_duration_ms(v, 10, 86400000, &c->hcfg.idle_timeout_ms, &pe);
+			break;
+		case O_CLIENT_TO:
+			rc = parse_duration_ms(v, 10, 86400000, &c->hcfg.client_timeout_ms, &pe);
+			break;
+		case O_SERVER_TO:
+			rc = parse_duration_ms(v, 10, 86400000, &c->hcfg.server_timeout_ms, &pe);
+			break;
+		case O_POOL_TO:
+			rc = parse_duration_ms(v, 10, 86400000, &c->hcfg.pool_idle_timeout_ms, &pe);
+			break;
+		case O_HOLD:
+			rc = parse_duration_ms(v, 0, 3600000, &c->hcfg.hold_ms, &pe);
+			hold_set = true;
+			break;
+		case O_HOLD_MAX:
+			rc = set_int(&c->hcfg.hold_max, v, 1, 10000000, &pe);
 			break;
 		case O_CHECK:
 			if (strcmp(v, "tcp") == 0) {
@@ -225,6 +310,10 @@ static int parse_flags(int argc, char **argv, struct lb_cfg *c, struct err *e)
 		return -1;
 	if (c->targets_file[0] == '\0' && c->nstatic == 0)
 		return err_set(e, "give --targets-file FILE or --target ADDR:PORT (see --help)");
+	if (hold_set && !c->http)
+		return err_set(e, "--hold-when-empty needs --mode http");
+	if (c->http && !c->strategy_set)
+		c->strategy = LB_LEASTCONN;	/* fewest requests in flight */
 	if (c->check.timeout_ms >= c->check.interval_ms)
 		return err_set(e, "--check-timeout must be below --check-interval");
 	return 0;
@@ -274,70 +363,6 @@ static int64_t reload(struct loop *l, void *ctx)
 	return LB_RELOAD_MS;
 }
 
-static void render(struct lb_ctl *lc, struct buf *b)
-{
-	struct lb_pool *p = &lc->pool;
-	struct procstat ps;
-	char lab[128];
-
-	prom_header(b, "poolscale_lb_connections_accepted_total", "counter",
-	    "Client connections accepted.");
-	prom_sample_u64(b, "poolscale_lb_connections_accepted_total", NULL,
-	    atomic_load(&lc->counters.accepted));
-	prom_header(b, "poolscale_lb_connections_refused_total", "counter",
-	    "Client connections closed at once: no healthy backend or --max-conns.");
-	prom_sample_u64(b, "poolscale_lb_connections_refused_total", NULL,
-	    atomic_load(&lc->counters.refused));
-	prom_header(b, "poolscale_lb_connections_failed_total", "counter",
-	    "Connections that ended with an error after a backend was chosen.");
-	prom_sample_u64(b, "poolscale_lb_connections_failed_total", NULL,
-	    atomic_load(&lc->counters.failed));
-	prom_header(b, "poolscale_lb_connections_open", "gauge", "Client connections open.");
-	prom_sample(b, "poolscale_lb_connections_open", NULL, atomic_load(&lc->counters.open));
-	pthread_mutex_lock(&p->mu);
-	prom_header(b, "poolscale_lb_backend_up", "gauge",
-	    "1 when the backend takes new connections (listed and healthy).");
-	for (size_t i = 0; i < p->n; i++) {
-		snprintf(lab, sizeof(lab), "backend=\"%s\"", p->b[i]->name);
-		prom_sample(b, "poolscale_lb_backend_up", lab, lb_backend_eligible(p->b[i]));
-	}
-	prom_header(b, "poolscale_lb_backend_active_connections", "gauge",
-	    "Connections open to the backend.");
-	for (size_t i = 0; i < p->n; i++) {
-		snprintf(lab, sizeof(lab), "backend=\"%s\"", p->b[i]->name);
-		prom_sample(b, "poolscale_lb_backend_active_connections", lab,
-		    atomic_load(&p->b[i]->active));
-	}
-	{
-		static const struct { const char *name, *help; size_t off; } ctrs[] = {
-			{ "poolscale_lb_backend_connections_total", "Connections sent to the backend.",
-			  offsetof(struct lb_backend, total) },
-			{ "poolscale_lb_backend_sent_bytes_total", "Bytes from clients to the backend.",
-			  offsetof(struct lb_backend, bytes_in) },
-			{ "poolscale_lb_backend_received_bytes_total", "Bytes from the backend to clients.",
-			  offsetof(struct lb_backend, bytes_out) },
-			{ "poolscale_lb_backend_connect_failures_total", "Failed connects to the backend.",
-			  offsetof(struct lb_backend, connect_failures) },
-			{ "poolscale_lb_backend_health_transitions_total", "Health state changes.",
-			  offsetof(struct lb_backend, transitions) },
-		};
-
-		for (size_t k = 0; k < sizeof(ctrs) / sizeof(ctrs[0]); k++) {
-			prom_header(b, ctrs[k].name, "counter", ctrs[k].help);
-			for (size_t i = 0; i < p->n; i++) {
-				atomic_uint_fast64_t *v = (atomic_uint_fast64_t *)
-				    ((char *)p->b[i] + ctrs[k].off);
-
-				snprintf(lab, sizeof(lab), "backend=\"%s\"", p->b[i]->name);
-				prom_sample_u64(b, ctrs[k].name, lab, atomic_load(v));
-			}
-		}
-	}
-	pthread_mutex_unlock(&p->mu);
-	procstat_read(&ps);
-	procstat_prom(b, &ps, lc->start_unix_s);
-}
-
 static enum http_handled metrics_handle(void *ctx, struct http_conn *conn,
     const struct http_request *req, struct slice body)
 {
@@ -350,16 +375,26 @@ static enum http_handled metrics_handle(void *ctx, struct http_conn *conn,
 		return HTTP_HANDLED_DONE;
 	}
 	buf_init(&b, 4 << 20);
-	render(lc, &b);
+	lb_metrics_render(&(struct lb_metrics_src){ .pool = &lc->pool,
+	    .counters = &lc->counters, .http = lc->cfg.http,
+	    .start_unix_s = lc->start_unix_s }, &b);
 	http_respond(conn, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.p, b.len);
 	buf_fini(&b);
 	return HTTP_HANDLED_DONE;
 }
 
+static void worker_free(const struct lb_ctl *lc, void *w)
+{
+	if (lc->cfg.http)
+		lb_hworker_free(w);
+	else
+		lb_worker_free(w);
+}
+
 int lb_main(int argc, char **argv)
 {
 	struct lb_ctl *lc = calloc(1, sizeof(*lc));
-	struct lb_worker **workers = NULL;
+	void **workers = NULL;
 	pthread_t *threads = NULL;
 	struct lb_checker *ck = NULL;
 	struct http_server *ms = NULL;
@@ -424,25 +459,27 @@ int lb_main(int argc, char **argv)
 	pc = (struct lb_proxy_cfg){ .pool = &lc->pool, .counters = &lc->counters,
 	    .listen_fd = lfd, .max_conns = lc->cfg.max_conns,
 	    .connect_timeout_ms = lc->cfg.connect_timeout_ms,
-	    .drain_timeout_ms = lc->cfg.drain_timeout_ms };
+	    .drain_timeout_ms = lc->cfg.drain_timeout_ms, .http = lc->cfg.hcfg };
 	workers = calloc((size_t)lc->cfg.threads, sizeof(*workers));
 	threads = calloc((size_t)lc->cfg.threads, sizeof(*threads));
 	if (workers == NULL || threads == NULL)
 		goto out;
 	for (; started < lc->cfg.threads; started++) {
-		workers[started] = lb_worker_new(&pc, &e);
+		workers[started] = lc->cfg.http ? (void *)lb_hworker_new(&pc, &e) :
+		    (void *)lb_worker_new(&pc, &e);
 		if (workers[started] == NULL)
 			goto out;
-		if (pthread_create(&threads[started], NULL, lb_worker_run, workers[started]) != 0) {
-			lb_worker_free(workers[started]);
+		if (pthread_create(&threads[started], NULL,
+		    lc->cfg.http ? lb_hworker_run : lb_worker_run, workers[started]) != 0) {
+			worker_free(lc, workers[started]);
 			workers[started] = NULL;
 			err_set(&e, "pthread_create failed");
 			goto out;
 		}
 	}
-	log_msg(LOG_INFO, "listening", "addr=%s metrics=%s strategy=%s check=%s targets_file=%s "
-	    "static=%d threads=%d pid=%ld", bound, mbound,
-	    lc->cfg.strategy == LB_LEASTCONN ? "leastconn" : "roundrobin",
+	log_msg(LOG_INFO, "listening", "addr=%s metrics=%s mode=%s strategy=%s check=%s "
+	    "targets_file=%s static=%d threads=%d pid=%ld", bound, mbound,
+	    lc->cfg.http ? "http" : "tcp", lb_strategy_name(lc->cfg.strategy),
 	    lc->cfg.check.kind == LB_CHECK_HTTP ? lc->cfg.check.path :
 	    lc->cfg.check.kind == LB_CHECK_TCP ? "tcp" : "none",
 	    lc->cfg.targets_file[0] ? lc->cfg.targets_file : "none", lc->cfg.nstatic,
@@ -453,10 +490,10 @@ out:
 	if (rc != 0 && e.msg[0])
 		fprintf(stderr, "poolscale lb: %s\n", e.msg);
 	for (int i = 0; i < started; i++)
-		loop_stop(lb_worker_loop(workers[i]));
+		loop_stop(lc->cfg.http ? lb_hworker_loop(workers[i]) : lb_worker_loop(workers[i]));
 	for (int i = 0; i < started; i++) {
 		pthread_join(threads[i], NULL);
-		lb_worker_free(workers[i]);
+		worker_free(lc, workers[i]);
 	}
 	free(workers);
 	free(threads);

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -10,6 +11,7 @@ int lb_pool_init(struct lb_pool *p, enum lb_strategy s)
 {
 	memset(p, 0, sizeof(*p));
 	p->strategy = s;
+	p->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)p;
 	return pthread_mutex_init(&p->mu, NULL) == 0 ? 0 : -1;
 }
 
@@ -21,6 +23,23 @@ void lb_pool_fini(struct lb_pool *p)
 	free(p->eligible);
 	free(p->active);
 	pthread_mutex_destroy(&p->mu);
+}
+
+const double lb_duration_bounds_s[LB_DURATION_BUCKETS] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+};
+
+void lb_req_stats_add(struct lb_req_stats *s, int status, int64_t duration_us)
+{
+	size_t k = 0;
+	int cls = status >= 100 && status < 600 ? status / 100 : 0;
+
+	while (k < LB_DURATION_BUCKETS && (double)duration_us > lb_duration_bounds_s[k] * 1e6)
+		k++;
+	atomic_fetch_add_explicit(&s->by_class[cls], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->duration[k], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->duration_sum_us, (uint64_t)(duration_us > 0 ? duration_us : 0),
+	    memory_order_relaxed);
 }
 
 bool lb_backend_eligible(const struct lb_backend *be)
@@ -70,6 +89,7 @@ static struct lb_backend *add(struct lb_pool *p, const char *name, struct err *e
 		return NULL;
 	}
 	snprintf(be->name, sizeof(be->name), "%s", name);
+	be->idx = p->n;
 	health_init(&be->health, true);
 	p->b[p->n++] = be;
 	return be;
@@ -148,7 +168,10 @@ struct lb_backend *lb_pool_pick(struct lb_pool *p, struct lb_backend *const *tri
 				p->eligible[k] = false;
 		p->active[k] = atomic_load_explicit(&p->b[k]->active, memory_order_relaxed);
 	}
-	i = lb_pick(p->strategy, p->eligible, p->active, p->n, &p->cursor);
+	p->rng ^= p->rng << 13;
+	p->rng ^= p->rng >> 7;
+	p->rng ^= p->rng << 17;
+	i = lb_pick(p->strategy, p->eligible, p->active, p->n, &p->cursor, (uint32_t)(p->rng >> 32));
 	if (i >= 0) {
 		be = p->b[i];
 		atomic_fetch_add_explicit(&be->active, 1, memory_order_relaxed);

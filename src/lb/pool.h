@@ -19,6 +19,20 @@
 #include "lb/health.h"
 #include "lb/targets.h"
 
+/* Per-request counters of the HTTP mode, for one backend or the listener. */
+#define LB_DURATION_BUCKETS 12
+extern const double lb_duration_bounds_s[LB_DURATION_BUCKETS];
+
+struct lb_req_stats {
+	atomic_uint_fast64_t by_class[6];	/* [0] no status (aborted), [1..5] 1xx..5xx */
+	atomic_uint_fast64_t duration[LB_DURATION_BUCKETS + 1];	/* not cumulative; last +Inf */
+	atomic_uint_fast64_t duration_sum_us;
+	atomic_uint_fast64_t retries;		/* sent again after a failure here */
+};
+
+/* Counts one finished request: status 0 when it ended without one. */
+void lb_req_stats_add(struct lb_req_stats *s, int status, int64_t duration_us);
+
 struct lb_backend {
 	char name[LB_ADDR_MAX];
 	struct net_addr addr;
@@ -29,8 +43,11 @@ struct lb_backend {
 	 * under the pool's mutex, read by workers to end drains. */
 	atomic_int_fast64_t ineligible_ms;
 	bool check_running;		/* control loop only */
-	atomic_int active;
+	atomic_int active;		/* TCP: connections open; HTTP: requests in flight */
 	atomic_uint_fast64_t total, bytes_in, bytes_out, connect_failures, transitions;
+	atomic_uint_fast64_t conns_opened;	/* HTTP mode: connections made to it */
+	size_t idx;			/* position in lb_pool.b, fixed for life */
+	struct lb_req_stats req;	/* HTTP mode only */
 };
 
 struct lb_pool {
@@ -39,6 +56,7 @@ struct lb_pool {
 	struct lb_backend **b;
 	size_t n, cap;
 	unsigned cursor;
+	uint64_t rng;			/* xorshift state for p2c, under mu */
 	bool *eligible;			/* scratch for picks, n long, under mu */
 	int *active;
 };

@@ -20,6 +20,28 @@ struct lb_counters {
 	atomic_uint_fast64_t refused;	/* closed at once: no healthy backend or max-conns */
 	atomic_uint_fast64_t failed;	/* closed with an error after a backend was chosen */
 	atomic_int open;		/* client connections open, all workers */
+	/* HTTP mode: every request the listener answered or dropped, by the
+	 * status the client got (0: none, the connection broke), requests in
+	 * flight, and requests sent again after a backend failed. */
+	struct lb_req_stats req;
+	atomic_int in_flight;
+	atomic_int held;		/* waiting for a healthy backend (--hold-when-empty) */
+	atomic_uint_fast64_t held_total;
+};
+
+/* HTTP mode limits and timeouts. */
+struct lb_http_cfg {
+	size_t max_head_bytes;		/* request head: 431 (414 for the line) above */
+	uint64_t max_body_bytes;	/* request body: 413 above; 0 no limit */
+	int64_t request_timeout_ms;	/* a head must arrive within this: 408 */
+	int64_t idle_timeout_ms;	/* client keep-alive between requests */
+	int64_t client_timeout_ms;	/* client stalls sending a body or reading: close */
+	int64_t server_timeout_ms;	/* backend silent that long: 504 */
+	int64_t pool_idle_timeout_ms;	/* pooled backend connection unused: closed */
+	/* Scale from zero: while no backend is healthy, hold up to hold_max
+	 * requests for at most hold_ms (0: answer 503 at once). */
+	int64_t hold_ms;
+	int hold_max;
 };
 
 struct lb_proxy_cfg {
@@ -29,6 +51,7 @@ struct lb_proxy_cfg {
 	int max_conns;			/* all workers together */
 	int64_t connect_timeout_ms;
 	int64_t drain_timeout_ms;
+	struct lb_http_cfg http;
 };
 
 struct lb_worker;

@@ -45,14 +45,14 @@ static void test_roundrobin_even_and_skips(void **state)
 
 	(void)state;
 	for (int i = 0; i < 300; i++)
-		hits[lb_pick(LB_ROUNDROBIN, el, active, 4, &cur)]++;
+		hits[lb_pick(LB_ROUNDROBIN, el, active, 4, &cur, 0)]++;
 	assert_int_equal(hits[0], 100);
 	assert_int_equal(hits[1], 100);
 	assert_int_equal(hits[2], 0);
 	assert_int_equal(hits[3], 100);
 	memset(el, 0, sizeof(el));
-	assert_int_equal(lb_pick(LB_ROUNDROBIN, el, active, 4, &cur), -1);
-	assert_int_equal(lb_pick(LB_ROUNDROBIN, el, active, 0, &cur), -1);
+	assert_int_equal(lb_pick(LB_ROUNDROBIN, el, active, 4, &cur, 0), -1);
+	assert_int_equal(lb_pick(LB_ROUNDROBIN, el, active, 0, &cur, 0), -1);
 }
 
 static void test_leastconn_prefers_idle(void **state)
@@ -63,12 +63,12 @@ static void test_leastconn_prefers_idle(void **state)
 	unsigned cur = 0;
 
 	(void)state;
-	assert_int_equal(lb_pick(LB_LEASTCONN, el, active, 3, &cur), 1);
+	assert_int_equal(lb_pick(LB_LEASTCONN, el, active, 3, &cur, 0), 1);
 	el[1] = false;
-	assert_int_equal(lb_pick(LB_LEASTCONN, el, active, 3, &cur), 2);
+	assert_int_equal(lb_pick(LB_LEASTCONN, el, active, 3, &cur, 0), 2);
 	el[1] = true;
 	for (int i = 0; i < 30; i++)	/* ties go round robin */
-		hits[lb_pick(LB_LEASTCONN, el, tie, 3, &cur)]++;
+		hits[lb_pick(LB_LEASTCONN, el, tie, 3, &cur, 0)]++;
 	assert_int_equal(hits[0], 10);
 	assert_int_equal(hits[1], 10);
 }
@@ -105,8 +105,8 @@ static void test_lone_backend_gets_everything(void **state)
 
 	(void)state;
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(lb_pick(LB_ROUNDROBIN, el, active, 3, &cur), 0);
-		assert_int_equal(lb_pick(LB_LEASTCONN, el, active, 3, &cur), 0);
+		assert_int_equal(lb_pick(LB_ROUNDROBIN, el, active, 3, &cur, 0), 0);
+		assert_int_equal(lb_pick(LB_LEASTCONN, el, active, 3, &cur, 0), 0);
 	}
 }
 
