@@ -110,7 +110,7 @@ static int write_controller_cfg(const struct demo_plan *p, struct err *e)
 		    "    scale_in_limit: 0\n"
 		    "    # requests received as a pool total at %.0f%% of an instance's\n"
 		    "    # %.1f req/s, the CPU as a second opinion, and what queues\n"
-		    "    # drained within 5 s (docs/policies.md)\n"
+		    "    # drained within 5 s, and the forecast (docs/policies.md)\n"
 		    "    metrics:\n"
 		    "      - query: '%s'\n"
 		    "        type: total\n"
@@ -121,6 +121,8 @@ static int write_controller_cfg(const struct demo_plan *p, struct err *e)
 		    "    backlog:\n"
 		    "      query: '%s'\n"
 		    "      drain: 5s\n"
+		    "    forecast:\n"
+		    "      enabled: true\n"
 		    "prometheus:\n"
 		    "  url: http://127.0.0.1:%d\n"
 		    "  timeout: 1500ms\n", TARGET_UTIL * 100, p->capacity_rps, REQUESTS_QUERY,
@@ -439,7 +441,10 @@ int demo_start(const struct demo_plan *p, struct demo_procs *procs, struct err *
 			return -1;
 	}
 	{
-		char *argv[] = { (char *)p->exe, "lb", "--listen", (char *)p->lb_listen,
+		/* HTTP mode: every request goes where there is room, so a new
+		 * instance takes load at once, not only on new connections. */
+		char *argv[] = { (char *)p->exe, "lb", "--mode", "http", "--listen",
+			(char *)p->lb_listen,
 			"--targets-file", targets, "--check", "http:/health", "--check-interval",
 			"1s", "--check-timeout", "800ms", "--rise", "1", "--fall", "2",
 			"--drain-timeout", "20s", "--metrics-listen", lbm, "--threads", "1", NULL };
