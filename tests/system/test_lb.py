@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import Conn, Proc, get, metric, random_address_base, wait_until
+from conftest import Conn, Proc, get, metric, random_address_base, scaled, wait_until
 
 
 class LB(Proc):
@@ -152,12 +152,15 @@ def test_drain_finishes_requests_on_a_removed_backend(lb, backends, tmp_path):
     apps = backends(2, "--threads", "4")
     tf = tmp_path / "targets-web.json"
     write_targets(tf, [name(a) for a in apps])
-    l = lb("--targets-file", str(tf), "--check", "none", "--drain-timeout", "10s")
-    # Long requests on both, then one backend leaves the set.
-    slow = [Conn(l.addr) for _ in range(4)]
-    for c in slow:
-        c.send(b"GET /load?ms=1500 HTTP/1.1\r\nHost: a\r\n\r\n")
-    wait_until(lambda: metric(l.metrics(), "poolscale_lb_connections_open") == 4, "4 open")
+    # The drain allowance must outlast the slow requests, which take longer
+    # on a loaded machine; the lb cutting one short is the bug guarded.
+    drain_s = scaled(10)
+    l = lb("--targets-file", str(tf), "--check", "none", "--drain-timeout", f"{drain_s:.0f}s")
+    # Requests on both backends, then backend 0 leaves the set. It is
+    # stopped first, so its requests are surely in flight when the lb drops
+    # it however fast or slow the machine (a 1.5 s burn had been the
+    # margin: 4 of them took over 10 s under load); the kernel still
+    # accepts the lb's connections to it.
     results, stop = [], threading.Event()
 
     def loop():
@@ -168,15 +171,29 @@ def test_drain_finishes_requests_on_a_removed_backend(lb, backends, tmp_path):
                 results.append(get(l.addr, "/load").status)
             except OSError as e:
                 results.append(repr(e))
-    t = threading.Thread(target=loop)
-    t.start()
-    write_targets(tf, [name(apps[1])])
-    wait_until(lambda: l.up(name(apps[0])) == 0, "backend 0 removed")
-    bodies = [served_by(c.read().body) for c in slow]
-    assert name(apps[0]) in bodies  # a request in flight there completed
-    time.sleep(0.5)  # the load goes on a little after the removal
+    t = threading.Thread(target=loop, daemon=True)
+    apps[0].signal(signal.SIGSTOP)
+    try:
+        slow = [Conn(l.addr) for _ in range(4)]
+        for c in slow:
+            c.send(b"GET /load?ms=300 HTTP/1.1\r\nHost: a\r\n\r\n")
+        wait_until(lambda: metric(l.metrics(), "poolscale_lb_backend_active_connections",
+                                  {"backend": name(apps[0])}) == 2,
+                   "2 in flight on backend 0", timeout=scaled(5))
+        t.start()
+        write_targets(tf, [name(apps[1])])
+        wait_until(lambda: l.up(name(apps[0])) == 0, "backend 0 removed", timeout=scaled(5))
+        removed_at = len(results)
+    finally:
+        apps[0].signal(signal.SIGCONT)
+    # 300 ms of CPU each, 4 at once on 2 cores: about 1 s on an idle machine.
+    bodies = [served_by(c.read(timeout=scaled(5)).body) for c in slow]
+    assert bodies.count(name(apps[0])) == 2, bodies  # its requests in flight completed
+    # The load goes on a little after the removal, all answered.
+    wait_until(lambda: len(results) >= removed_at + 20, "requests after the removal",
+               timeout=scaled(10))
     stop.set()
-    t.join(20)
+    t.join(scaled(20))
     assert results and all(r == 200 for r in results), results[:5]
 
 
