@@ -1,9 +1,9 @@
 """`poolscale simulate`: the CLI on real traces and bad input, and its
 fidelity: the same step profile through the real local system (`poolscale
 demo --short --step`: real Prometheus, the controller, app instances, the
-lb, the load) and through the simulator with the demo's own config must
-give the same pool-size curve: every scale event within two controller
-intervals, the same largest size."""
+lb, the load) and through the simulator with the demo's own config and the
+load the demo served must give the same pool-size curve: every scale event
+within two controller intervals, the same largest size."""
 import csv
 import json
 import os
@@ -198,6 +198,9 @@ def test_fidelity_simulate_matches_the_real_system(tmp_path):
     simulated = [e for e in simulated if e[0] >= 0]
     print("real:", real)
     print("simulated:", simulated)
+    # Two intervals: the real tick falls anywhere in an interval the
+    # simulated one does not, and so does each target's scrape within its
+    # interval (the simulator takes the expected half; docs/simulate.md).
     tol = 2 * s["interval_s"]
     assert [e[1:] for e in simulated] == [e[1:] for e in real], (real, simulated)
     for a, b in zip(real, simulated):
