@@ -9,7 +9,8 @@
 
 #include "common/err.h"
 
-/* Creates poolscale/NAME with a quota of vcpu cores and moves pid into it
+/* Creates poolscale/NAME (unique on the machine: other pools' instances
+ * must not share its quota) with a quota of vcpu cores and moves pid into it
  * (the poolscale group gets the largest CPU weight, so a busy machine does
  * not take an instance's share away);
  * the directory goes to dir (for cgroup_remove). 0, or -1 when the machine

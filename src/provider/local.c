@@ -337,6 +337,7 @@ static int spawn(struct local *l, struct err *e)
 	char *argv[LOCAL_MAX_ARGS + 1];
 	struct linst in = { 0 }, *rec;
 	struct err ce;
+	char cgname[64];
 	size_t argc = 0;
 	pid_t pid;
 	int logfd, gate[2], idx;
@@ -413,7 +414,11 @@ static int spawn(struct local *l, struct err *e)
 		    strerror(errno));
 		goto kill_child;
 	}
-	if (cgroup_cpu_limit(rec->id, pid, l->cfg->vcpu, rec->cgroup, sizeof(rec->cgroup),
+	/* The group is named for the process, not only the id: every pool on
+	 * the machine has an i-0001, and instances of two pools in one group
+	 * shared one quota (4 pools' i-0001 got a quarter of their vcpu each). */
+	snprintf(cgname, sizeof(cgname), "%s-%ld", rec->id, (long)pid);
+	if (cgroup_cpu_limit(cgname, pid, l->cfg->vcpu, rec->cgroup, sizeof(rec->cgroup),
 	    &ce) == -1) {
 		rec->cgroup[0] = '\0';
 		snprintf(l->quota_note, sizeof(l->quota_note), "no CPU quota: %s", ce.msg);

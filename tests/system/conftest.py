@@ -8,11 +8,37 @@ import socket
 import subprocess
 import threading
 import time
+from functools import lru_cache
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("POOLSCALE_BIN", os.path.join(ROOT, "build", "poolscale"))
+
+
+@lru_cache(maxsize=None)
+def asan_build():
+    """True when BIN carries the ASan runtime (make SAN=1)."""
+    try:
+        with open(BIN, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+def slowdown():
+    """How many times longer than on an idle machine a deadline should
+    allow: the CPU oversubscription (1-minute load average per core, at
+    least 1: a process then gets 1/that of a core) times 3 under ASan (its
+    usual 2-3x cost). Capped at 10 so a runaway machine
+    still fails in bounded time."""
+    per_core = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return min(10.0, max(1.0, per_core)) * (3.0 if asan_build() else 1.0)
+
+
+def scaled(seconds):
+    """A deadline of `seconds` on an idle machine, scaled by slowdown()."""
+    return seconds * slowdown()
 
 
 def wait_until(pred, what, timeout=5.0, every=0.02):
@@ -163,8 +189,8 @@ class Conn:
         self.s.sendall(raw.encode() + b"\r\n" + body)
         return read_response(self, head_request=(method == "HEAD"))
 
-    def read(self):
-        return read_response(self)
+    def read(self, timeout=10.0):
+        return read_response(self, timeout=timeout)
 
     def closed_by_peer(self, timeout=5.0):
         """True when the server closed the connection within timeout."""
@@ -533,7 +559,10 @@ class LoadLoop:
     def _work(self):
         while True:
             n = self.q.get()
-            if n is None:
+            # Once stopped, what is still queued is dropped: on a busy machine
+            # the queue runs minutes behind, and draining it kept the load on
+            # long after stop() (a test then saw the pool react to it).
+            if n is None or self.stopped.is_set():
                 return
             targets = self._targets()
             if not targets:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import Conn, Proc, get, metric, random_address_base, wait_until
+from conftest import Conn, Proc, get, metric, random_address_base, scaled, wait_until
 
 
 class LB(Proc):
@@ -288,12 +288,16 @@ def test_drain_finishes_requests_on_a_removed_backend(lb, raw, tmp_path):
     bs = [raw("echo"), raw("echo")]
     tf = tmp_path / "targets-web.json"
     write_targets(tf, [b.addr for b in bs])
-    l = lb("--targets-file", str(tf), "--check", "none", "--drain-timeout", "10s")
+    # The drain allowance must outlast the slow requests on a loaded
+    # machine; the lb cutting one short is the bug guarded.
+    drain_s = scaled(10)
+    l = lb("--targets-file", str(tf), "--check", "none", "--drain-timeout", f"{drain_s:.0f}s")
     # Long requests on both, then one backend leaves the set.
     slow = [Conn(l.addr) for _ in range(4)]
     for c in slow:
         c.send(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
-    wait_until(lambda: len(bs[0].requests) + len(bs[1].requests) == 4, "4 in flight")
+    wait_until(lambda: len(bs[0].requests) + len(bs[1].requests) == 4, "4 in flight",
+               timeout=scaled(5))
     results, stop = [], threading.Event()
 
     def loop():
@@ -304,15 +308,18 @@ def test_drain_finishes_requests_on_a_removed_backend(lb, raw, tmp_path):
                 results.append(get(l.addr, "/x").status)
             except OSError as e:
                 results.append(repr(e))
-    t = threading.Thread(target=loop)
+    t = threading.Thread(target=loop, daemon=True)
     t.start()
     write_targets(tf, [bs[1].addr])
-    wait_until(lambda: l.up(bs[0].addr) == 0, "backend 0 removed")
-    served = [json.loads(c.read().body)["addr"] for c in slow]
+    wait_until(lambda: l.up(bs[0].addr) == 0, "backend 0 removed", timeout=scaled(5))
+    removed_at = len(results)
+    served = [json.loads(c.read(timeout=scaled(10)).body)["addr"] for c in slow]
     assert bs[0].addr in served  # a request in flight there completed
-    time.sleep(0.5)  # the load goes on a little after the removal
+    # The load goes on a little after the removal, all answered.
+    wait_until(lambda: len(results) >= removed_at + 20, "requests after the removal",
+               timeout=scaled(10))
     stop.set()
-    t.join(20)
+    t.join(scaled(20))
     assert results and all(r == 200 for r in results), results[:5]
 
 

@@ -1,9 +1,10 @@
 """Scaling policies end to end: the real Prometheus and Alertmanager, the
 controller's local pool, CPU load sent straight at the instances."""
+import math
 import signal
 import time
 
-from conftest import LoadLoop, fast_rules, free_port, http_json, wait_until
+from conftest import LoadLoop, fast_rules, free_port, http_json, scaled, wait_until
 
 QUERY = ('sum by (instance) (rate(node_cpu_seconds_total{pool="web",mode!="idle"}[5s])) / '
          'sum by (instance) (rate(node_cpu_seconds_total{pool="web"}[5s]))')
@@ -49,21 +50,23 @@ def test_step_policy_through_alertmanager(pool, prometheus, alertmanager, tmp_pa
     am = alertmanager(c.api + "/api/v1/alerts")
     prometheus(tmp_path / "state" / "targets-metrics.json", rules=fast_rules(tmp_path),
                alertmanager=am.addr)
-    wait_until(lambda: running(c) == 1, "1 running", timeout=20)
-    load = LoadLoop(tmp_path / "state" / "targets-web.json", rate=40, ms=40, seconds=150)
+    wait_until(lambda: running(c) == 1, "1 running", timeout=scaled(20))
+    load = LoadLoop(tmp_path / "state" / "targets-web.json", rate=40, ms=40, seconds=300)
     try:
-        wait_until(lambda: status(c)["desired"] == 3, "scale-out to max", timeout=60,
+        wait_until(lambda: status(c)["desired"] == 3, "scale-out to max", timeout=scaled(60),
                    every=0.25)
-        wait_until(lambda: running(c) == 3, "3 running", timeout=20)
+        # The way up, read when it ends: what follows is the way down.
+        ups = desired_changes(c)
+        wait_until(lambda: running(c) == 3, "3 running", timeout=scaled(20))
     finally:
         load.stop()
-    ups = desired_changes(c)
     assert [(a, b) for _, a, b in ups] == [(1, 2), (2, 3)], ups
     # One step per interval: never two steps closer than the 2 s interval.
     assert ups[1][0] - ups[0][0] >= 1.8, ups
-    wait_until(lambda: status(c)["desired"] == 1, "scale-in to min", timeout=60, every=0.25)
+    wait_until(lambda: status(c)["desired"] == 1, "scale-in to min", timeout=scaled(60),
+               every=0.25)
     wait_until(lambda: running(c) == 1 and len(status(c)["members"]) == 1, "1 left",
-               timeout=40)
+               timeout=scaled(40))
     downs = desired_changes(c)[2:]
     assert [(a, b) for _, a, b in downs] == [(3, 2), (2, 1)], downs
     assert load.failures == [], f"{len(load.failures)} failed of {load.sent}"
@@ -80,20 +83,30 @@ def test_target_policy_settles_without_flapping(pool, prometheus, tmp_path):
     c = pool(min=1, max=4, initial=1, interval="1s", vcpu=0.25, work_ms=20,
              extra=target_policy(f"http://127.0.0.1:{port}"))
     prom = prometheus(tmp_path / "state" / "targets-metrics.json", port=port)
-    wait_until(lambda: running(c) == 1, "1 running", timeout=20)
-    # 15 req/s x 20 ms = 0.3 core = 1.2 instances of 0.25 core: 2.4 at 0.5.
-    load = LoadLoop(tmp_path / "state" / "targets-web.json", rate=15, ms=20, seconds=150)
+    wait_until(lambda: running(c) == 1, "1 running", timeout=scaled(20))
+    # 15 req/s x 20 ms = 0.3 core = 1.2 instances of 0.25 core: 2.4 at 0.5,
+    # when the machine delivers it all.
+    load = LoadLoop(tmp_path / "state" / "targets-web.json", rate=15, ms=20, seconds=300)
     try:
         def settled():
             ch = desired_changes(c)
             # Quiet for twice the stabilization window.
             return (ch and ch[-1][2] == status(c)["desired"] >= 2 and
                     time.time() - ch[-1][0] > 20)
-        wait_until(settled, "a settled size", timeout=120, every=0.5)
+        wait_until(settled, "a settled size", timeout=scaled(120), every=0.5)
         size = status(c)["desired"]
-        # 2.4 instances' worth at the target: 3, or 4 when the noisy 5 s
-        # rate window recommends 4 now and then (the window keeps the max).
-        assert size in (3, 4), (desired_changes(c), status(c)["policy"])
+        # The size the load calls for, from the CPU the instances actually
+        # used over those quiet 20 s: on a busy machine the load loop (which
+        # has no CPU reservation) delivers less than 15 req/s, and 2 was then
+        # the right answer (0.51 mean). need = busy cores / (vcpu x target).
+        # A size is right from the one whose tolerance band (0.1) holds need,
+        # ceil(need / 1.1), up to ceil(need) + 1: the noisy 5 s rate window
+        # recommends one more now and then and scale-in keeps the window's
+        # highest recommendation. At the full 15 req/s: need 2.4, size 3 or 4.
+        busy = prom.value('sum(rate(node_cpu_seconds_total{pool="web",mode!="idle"}[20s]))')
+        need = busy / (0.25 * 0.5)
+        lo, hi = math.ceil(need / 1.1 - 1e-9), math.ceil(need - 1e-9) + 1
+        assert lo <= size <= hi, (size, need, desired_changes(c), status(c)["policy"])
         n = len(desired_changes(c))
         end = time.monotonic() + 15
         while time.monotonic() < end:  # watching, not waiting on a condition

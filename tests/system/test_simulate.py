@@ -1,9 +1,9 @@
 """`poolscale simulate`: the CLI on real traces and bad input, and its
 fidelity: the same step profile through the real local system (`poolscale
 demo --short --step`: real Prometheus, the controller, app instances, the
-lb, the load) and through the simulator with the demo's own config must
-give the same pool-size curve: every scale event within two controller
-intervals, the same largest size."""
+lb, the load) and through the simulator with the demo's own config and the
+load the demo served must give the same pool-size curve: every scale event
+within two controller intervals, the same largest size."""
 import csv
 import json
 import os
@@ -152,6 +152,21 @@ def scale_events_demo(report):
     return out
 
 
+def served_profile(rows):
+    """A --profile of the demo's served rate: each timeseries row's ok_rps
+    (the rate of the load's last reported second) held from the row before
+    it to its t_s."""
+    pts, prev = [], 0.0
+    for row in rows:
+        t = float(row["t_s"])
+        if t <= prev:   # rows before the load started, or a repeated time
+            continue
+        r = float(row["ok_rps"])
+        pts += [f"{prev:.1f}:{r:.2f}", f"{t:.1f}:{r:.2f}"]
+        prev = t
+    return ",".join(pts)
+
+
 def test_fidelity_simulate_matches_the_real_system(tmp_path):
     base = random_address_base()
     report, work = tmp_path / "report", tmp_path / "work"
@@ -166,7 +181,16 @@ def test_fidelity_simulate_matches_the_real_system(tmp_path):
     rows = list(csv.DictReader((report / "timeseries.csv").open()))
     end = float(rows[-1]["t_s"])
 
-    sim = simulate("--config", str(work / "controller.yml"), "--profile", s["profile"],
+    # The simulator is given the load the instances actually served, second
+    # by second, not the profile offered: on a busy machine the load
+    # generator and the lb (which have no CPU reservation) deliver it late,
+    # the instances' CPU rises later than the offered step implies, and the
+    # real decision lagged the simulated one by 4-11 s (2 intervals is the
+    # tolerance). The real controller decides on what the instances did, so
+    # that is what the model must be fed to be compared with it. On an idle
+    # machine served and offered agree within a request per second.
+    served = served_profile(rows)
+    sim = simulate("--config", str(work / "controller.yml"), "--profile", served,
                    "--duration", "%ds" % (int(end) + 1), "--out", str(tmp_path / "sim"))
     assert sim.returncode == 0, sim.stderr
     simulated = [(float(x["t_s"]), int(x["from"]), int(x["to"])) for x in
@@ -174,6 +198,9 @@ def test_fidelity_simulate_matches_the_real_system(tmp_path):
     simulated = [e for e in simulated if e[0] >= 0]
     print("real:", real)
     print("simulated:", simulated)
+    # Two intervals: the real tick falls anywhere in an interval the
+    # simulated one does not, and so does each target's scrape within its
+    # interval (the simulator takes the expected half; docs/simulate.md).
     tol = 2 * s["interval_s"]
     assert [e[1:] for e in simulated] == [e[1:] for e in real], (real, simulated)
     for a, b in zip(real, simulated):
