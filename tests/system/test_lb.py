@@ -315,8 +315,8 @@ def test_drain_finishes_requests_on_a_removed_backend(lb, raw, tmp_path):
     removed_at = len(results)
     served = [json.loads(c.read(timeout=scaled(10)).body)["addr"] for c in slow]
     assert bs[0].addr in served  # a request in flight there completed
-    # The load goes on a little after the removal, all answered.
-    wait_until(lambda: len(results) >= removed_at + 20, "requests after the removal",
+    # The load goes on a little after the removal (or to its 500), all answered.
+    wait_until(lambda: len(results) >= min(500, removed_at + 20), "requests after the removal",
                timeout=scaled(10))
     stop.set()
     t.join(scaled(20))
