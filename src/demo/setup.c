@@ -123,6 +123,10 @@ static int write_controller_cfg(const struct demo_plan *p, struct err *e)
 		    "      drain: 5s\n"
 		    "    forecast:\n"
 		    "      enabled: true\n"
+		    "      # from a decision to new capacity serving (a 3 s boot, a 1 s\n"
+		    "      # check) plus the metric's lag (half the 10 s rate window, a\n"
+		    "      # 2 s scrape, a 2 s interval): about 15 s\n"
+		    "      horizon: 15s\n"
 		    "prometheus:\n"
 		    "  url: http://127.0.0.1:%d\n"
 		    "  timeout: 1500ms\n", TARGET_UTIL * 100, p->capacity_rps, REQUESTS_QUERY,
