@@ -10,6 +10,9 @@
 #include "common/fileio.h"
 #include "common/svgchart.h"
 #include "demo/demo.h"
+#include "load/rate.h"
+#include "sim/config.h"
+#include "sim/sim.h"
 
 struct verdict {
 	int largest_desired, largest_ready;
@@ -188,6 +191,40 @@ static int write_events(const struct demo_run *run, const char *path, struct err
 	return rc;
 }
 
+/* What the clairvoyant oracle (sim/oracle.h) would have spent on the same
+ * profile, in the same simulated world as `poolscale simulate --config
+ * WORK/controller.yml` (its boot, capacity, target): the least cost of
+ * holding the target with every instance started one boot ahead. NaN when
+ * it cannot be worked out (the run's config is gone, say). */
+static double oracle_instance_s(const struct demo_run *run)
+{
+	const struct demo_plan *p = run->plan;
+	char path[PATH_MAX + 32], spec[512];
+	struct sim_cfg cfg;
+	struct sim_result res;
+	struct load_rate rate;
+	struct buf errs;
+	struct err e;
+	double end = run->n > 0 ? run->s[run->n - 1].t_s : 0, v = NAN;
+
+	if (!(end > 0))
+		return NAN;
+	snprintf(path, sizeof(path), "%s/controller.yml", p->work_dir);
+	demo_profile_spec(&p->ph, spec, sizeof(spec));
+	buf_init(&errs, 1 << 16);
+	if (sim_cfg_load(path, &cfg, &errs) == 0) {
+		if (load_rate_profile(&rate, spec, 0, &e) == 0) {
+			if (sim_run(&cfg, SIM_ORACLE, &rate, end, &res, &e) == 0)
+				v = res.instance_s;
+			sim_result_fini(&res);
+			load_rate_fini(&rate);
+		}
+	}
+	sim_cfg_fini(&cfg);
+	buf_fini(&errs);
+	return v;
+}
+
 static void seconds(struct buf *b, double s)
 {
 	if (isnan(s))
@@ -206,6 +243,7 @@ int demo_report(const struct demo_run *run, struct err *e)
 	const struct demo_plan *p = run->plan;
 	const struct load_result *l = run->load;
 	struct verdict v = judge(run);
+	double oracle_s = oracle_instance_s(run);
 	char path[PATH_MAX + 32];
 	struct buf b;
 	json_t *j;
@@ -256,7 +294,11 @@ int demo_report(const struct demo_run *run, struct err *e)
 	} else {
 		buf_appends(&b, "\nrequests                          the load did not complete\n");
 	}
-	buf_appendf(&b, "instance-seconds used             %.0f\n", v.instance_s);
+	buf_appendf(&b, "instance-seconds used             %.0f", v.instance_s);
+	if (isfinite(oracle_s))
+		buf_appendf(&b, " (the oracle: %.0f, %.2fx)", oracle_s,
+		    oracle_s > 0 ? v.instance_s / oracle_s : NAN);
+	buf_appends(&b, "\n");
 	buf_appends(&b, "\n");
 	if (run->interrupted)
 		buf_appends(&b, "INTERRUPTED: stopped by a signal before the end\n");
@@ -304,6 +346,7 @@ int demo_report(const struct demo_run *run, struct err *e)
 		json_object_set_new(j, "interval_s", json_integer(p->interval_s));
 		json_object_set_new(j, "row_p95_max_ms", num_or_null(v.row_p95_max_ms));
 		json_object_set_new(j, "instance_seconds", json_real(v.instance_s));
+		json_object_set_new(j, "oracle_instance_seconds", num_or_null(oracle_s));
 	}
 	if (l != NULL) {
 		json_t *errs = json_object();

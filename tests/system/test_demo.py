@@ -66,6 +66,10 @@ def test_demo_short_scales_out_and_in_without_failures(tmp_path):
         prev = t
     assert abs(s["instance_seconds"] - sizes) < 1e-6 * sizes + 1, (s["instance_seconds"], sizes)
     assert s["instance_seconds"] > len(rows) * 0.9, "at least one instance the whole run"
+    # The oracle on the same profile in the simulator: it too keeps the
+    # minimum (one instance) the whole run, and grows for the peak.
+    assert s["oracle_instance_seconds"] > len(rows) * 0.9 * 1.2, s
+    assert f"(the oracle: {s['oracle_instance_seconds']:.0f}," in (report / "summary.txt").read_text()
     summary = (report / "summary.txt").read_text()
     assert f"largest 5 s row p95               {s['row_p95_max_ms']:.0f} ms" in summary
 
