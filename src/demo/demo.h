@@ -56,6 +56,7 @@ struct demo_sample {
 	double cpu;		/* mean CPU of the pool, 0..1; NaN when unknown */
 	int desired, ready;	/* -1 when unknown */
 	int serving;		/* backends the lb has up; -1 when unknown */
+	double forecast;	/* the forecaster's need, instances; NaN when none */
 };
 
 struct demo_run {

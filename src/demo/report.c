@@ -66,7 +66,7 @@ static int write_csv(const struct demo_run *run, const char *path, struct err *e
 
 	buf_init(&b, 64 << 20);
 	buf_appends(&b, "t_s,phase,offered_rps,ok_rps,errors_total,p95_ms,cpu_mean,desired,"
-	    "ready,serving,row_p95_ms\n");
+	    "ready,serving,row_p95_ms,forecast\n");
 	for (size_t i = 0; i < run->n; i++) {
 		const struct demo_sample *s = &run->s[i];
 
@@ -80,6 +80,9 @@ static int write_csv(const struct demo_run *run, const char *path, struct err *e
 		buf_appendf(&b, ",%d,%d,%d,", s->desired, s->ready, s->serving);
 		if (isfinite(s->row_p95_ms))
 			buf_appendf(&b, "%.2f", s->row_p95_ms);
+		buf_appends(&b, ",");
+		if (isfinite(s->forecast))
+			buf_appendf(&b, "%.3f", s->forecast);
 		buf_appends(&b, "\n");
 	}
 	rc = file_write_atomic(path, b.p, b.len, e);
@@ -96,9 +99,10 @@ static int write_chart(const struct demo_run *run, const char *path, struct err 
 {
 	const struct demo_plan *p = run->plan;
 	size_t n = run->n;
-	double *col = calloc(n * 8 + 1, sizeof(double));
+	double *col = calloc(n * 9 + 1, sizeof(double));
 	double *x = col, *offered = col + n, *ok = col + 2 * n, *desired = col + 3 * n,
-	    *ready = col + 4 * n, *cpu = col + 5 * n, *p95 = col + 6 * n, *target = col + 7 * n;
+	    *ready = col + 4 * n, *cpu = col + 5 * n, *p95 = col + 6 * n, *target = col + 7 * n,
+	    *forecast = col + 8 * n;
 	char subtitle[256];
 	struct buf b;
 	int rc;
@@ -116,15 +120,18 @@ static int write_chart(const struct demo_run *run, const char *path, struct err 
 		cpu[i] = s->cpu * 100;
 		p95[i] = s->p95_ms;
 		target[i] = p->policy == DEMO_TARGET ? 70 : 80;
+		forecast[i] = s->forecast;
 	}
 	const struct chart_panel panels[] = {
 		{ .title = "load", .unit = "req/s", .nseries = 2, .series = {
 			{ "offered", "#1f77b4", offered, false, false },
 			{ "answered ok", "#2ca02c", ok, false, true } } },
-		{ .title = "pool size", .unit = "instances", .ymax = p->max + 1, .nseries = 2,
-		  .series = {
+		{ .title = "pool size", .unit = "instances", .ymax = p->max + 1,
+		  .nseries = p->policy == DEMO_TARGET ? 3 : 2, .series = {
 			{ "desired", "#ff7f0e", desired, true, false },
-			{ "ready", "#9467bd", ready, true, true } } },
+			{ "ready", "#9467bd", ready, true, true },
+			{ "forecast (instances a horizon ahead)", "#17becf", forecast, false,
+			  true } } },
 		{ .title = "mean CPU of the pool", .unit = "% of each vCPU", .ymax = 100,
 		  .nseries = 2, .series = {
 			{ "cpu", "#d62728", cpu, false, false },

@@ -486,7 +486,7 @@ void demo_probe(const struct demo_plan *p, struct demo_sample *s)
 	struct buf b;
 
 	s->desired = s->ready = s->serving = -1;
-	s->cpu = NAN;
+	s->cpu = s->forecast = NAN;
 	buf_init(&b, 4 << 20);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/status", p->api_port);
 	if (get(url, PROBE_TIMEOUT_MS, &b) == 0) {
@@ -501,6 +501,10 @@ void demo_probe(const struct demo_plan *p, struct demo_sample *s)
 				    json_string_value(json_object_get(m, "state")), "running") == 0)
 					s->ready++;
 		}
+		m = json_object_get(json_object_get(json_object_get(v, "policy"), "forecast"),
+		    "need");
+		if (json_is_number(m))
+			s->forecast = json_number_value(m);
 		json_decref(v);
 	}
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/query?query=", p->prom_port);

@@ -78,7 +78,11 @@ def test_demo_short_scales_out_and_in_without_failures(tmp_path):
     for title in ("load (", "pool size (", "mean CPU of the pool (", "p95 latency ("):
         assert any(t and t.startswith(title) for t in texts), texts
     paths = list(svg.iter("{http://www.w3.org/2000/svg}path"))
-    assert len(paths) == 7 and all(len(p.get("d")) > 100 for p in paths)
+    # 2 load, 3 pool size (desired, ready, the forecast), 2 CPU, 1 p95
+    assert len(paths) == 8 and all(len(p.get("d")) > 100 for p in paths)
+    assert any(t and t.startswith("forecast") for t in texts), texts
+    fc = [float(x["forecast"]) for x in rows if x["forecast"]]
+    assert len(fc) > len(rows) // 2 and max(fc) >= 2, "the forecast, second by second"
 
     events = (report / "events.txt").read_text()
     assert "scale_out" in events and "removed" in events, events
