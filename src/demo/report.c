@@ -1,5 +1,7 @@
 /* The demo's report folder: timeseries.csv, chart.svg, events.txt (from the
- * controller's events), summary.txt and summary.json; and the verdict. */
+ * controller's events), summary.txt and summary.json; and the verdict. For
+ * the summary it also runs the simulator's oracle (sim/oracle.h) on the
+ * run's own config and profile, once, after the run. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
