@@ -44,8 +44,12 @@ static void on_tick(const struct load_tick *t, void *ctx)
 	for (int k = 0; k < LOAD_ERR_N; k++)
 		errs += t->err[k];
 	pthread_mutex_lock(&sh->mu);
-	sh->ok_rps = t->span_s > 0 ? (double)t->ok / t->span_s : 0;
-	sh->p95_ms = t->lat.count ? (double)hist_quantile(&t->lat, 0.95) / 1000 : NAN;
+	/* The last tick covers only the drain after the schedule: a few
+	 * answers over a few milliseconds are not a rate. */
+	if (t->span_s >= 0.5) {
+		sh->ok_rps = (double)t->ok / t->span_s;
+		sh->p95_ms = t->lat.count ? (double)hist_quantile(&t->lat, 0.95) / 1000 : NAN;
+	}
 	hist_merge(&sh->row, &t->lat);
 	sh->errors += errs;
 	pthread_mutex_unlock(&sh->mu);
