@@ -217,7 +217,7 @@ static void round_metric(struct controller *c, struct ctl_round *r, size_t i, bo
 	}
 	o->samples = s;
 	o->nsamples = r->nmembers;
-	if (matched == 0)
+	if (matched == 0 && r->nmembers > 0)	/* an empty pool answers empty */
 		c->as.metric_errors[MCAUSE_EMPTY]++;
 }
 

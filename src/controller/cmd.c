@@ -220,6 +220,11 @@ int controller_main(int argc, char **argv)
 		    bound, cfg->pool, cfg->provider, cfg->min, cfg->max, c->desired,
 		    (long long)cfg->interval_ms, adopted, forgotten, cfg->state_dir,
 		    cfg->token[0] ? "bearer" : "none", cfg->dry_run ? "yes" : "no", (long)getpid());
+		/* Members' metrics cannot start a pool that has none. */
+		if (cfg->policy == CTL_POLICY_TARGET && cfg->min == 0 && !cfg->backlog_query[0])
+			log_msg(LOG_WARN, "min is 0 and policy.target.backlog is not set: at 0 only "
+			    "a schedule or the forecast starts the pool again (docs/policies.md, "
+			    "scale from zero)", "min=0");
 	}
 	if (loop_run(l, &e) == -1)
 		goto out;

@@ -15,6 +15,8 @@
  *    counts as 0 scaling out and as the value scaling in.
  *  - backlog: requests queued in the pool add backlog / (value × drain) to
  *    the first total metric's need, so the queue drains within `drain`.
+ *    A pool at 0 with no member has a known total of 0: a backlog (the
+ *    requests `poolscale lb --hold-when-empty` holds) starts it (min 0).
  * Per metric: no change inside the tolerance band, else ceil(need). The
  * recommendation is the largest over the metrics whose query worked (HPA);
  * when one failed, no scale-in; when all failed, hold (fail-safe).

@@ -1,5 +1,6 @@
 """Helpers for system tests: start real poolscale processes on loopback,
 talk raw HTTP to them, wait on conditions with deadlines, stop by pid."""
+import json
 import os
 import pathlib
 import re
@@ -395,7 +396,8 @@ def fast_rules(tmp_path):
 class Prometheus:
     """The real Prometheus from Debian, scraping file_sd targets."""
 
-    def __init__(self, tmp_path, sd_file, job="pool", rules=None, alertmanager=None, port=None):
+    def __init__(self, tmp_path, sd_file, job="pool", rules=None, alertmanager=None, port=None,
+                 static=None):
         import shutil
         exe = shutil.which("prometheus") or "/usr/bin/prometheus"
         self.port = port or free_port()
@@ -409,6 +411,11 @@ scrape_configs:
   - job_name: {job}
     file_sd_configs:
       - files: ["{sd_file}"]
+"""
+        if static:   # job "static": fixed targets, e.g. a balancer's metrics
+            text += f"""  - job_name: static
+    static_configs:
+      - targets: {json.dumps(list(static))}
 """
         if rules:
             text += f'rule_files: ["{rules}"]\n'

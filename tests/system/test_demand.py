@@ -3,6 +3,7 @@ the local pool's `poolscale_app_requests_received_total`, the controller's
 target policy with a pool-total metric, and open-loop load from
 `poolscale load` against the one member."""
 import subprocess
+import time
 
 from conftest import BIN, get, http_json, metric, wait_until
 
@@ -130,3 +131,62 @@ prometheus:
     errors = [l for l in text.splitlines()
               if l.startswith('poolscale_metric_errors_total{cause="query_error"}')]
     assert errors and float(errors[0].split()[1]) > 0, text
+
+
+def test_a_pool_at_zero_starts_for_its_first_request_and_returns_to_zero(pool, prometheus,
+                                                                         tmp_path):
+    """Scale from zero, end to end: `poolscale lb --mode http
+    --hold-when-empty` holds the first request of a pool at min 0, the real
+    Prometheus scrapes the lb's held-requests gauge, the controller reads
+    it as backlog and starts one member, and the held request is answered
+    200. With no more requests the pool goes back to 0."""
+    from conftest import Conn, free_port, scaled
+    from test_lb import LB
+    port = free_port()
+    held = 'sum(poolscale_app_queue_length{pool="web"} or poolscale_lb_requests_held)'
+    c = pool(min=0, max=2, initial=0, interval="1s", extra=f"""policy:
+  kind: target
+  target:
+    metrics:
+      - query: '{RECEIVED}'
+        type: total
+        value: 5
+    backlog:
+      query: '{held}'
+      drain: 10s
+    warmup: 1s
+    stabilization: 3s
+prometheus:
+  url: http://127.0.0.1:{port}
+  timeout: 300ms
+""")
+    web = tmp_path / "state" / "targets-web.json"
+    wait_until(web.exists, "the empty pool published", timeout=20)
+    lb = LB(tmp_path, "--mode", "http", "--targets-file", str(web),
+            "--hold-when-empty", "60s")
+    try:
+        prom = prometheus(tmp_path / "state" / "targets-metrics.json", port=port,
+                          static=["%s:%d" % lb.maddr])
+        wait_until(lambda: prom.value("poolscale_lb_requests_held") == 0,
+                   "the lb scraped", timeout=30, every=0.2)
+        assert status(c)["desired"] == 0 and status(c)["members"] == []
+        t0 = time.monotonic()
+        first = Conn(lb.addr)
+        first.send(b"GET /load HTTP/1.1\r\nHost: a\r\n\r\n")
+        r = first.read(timeout=60)
+        took = time.monotonic() - t0
+        print(f"the first request waited {took:.1f} s for the pool's first member")
+        assert r.status == 200, r
+        changes = desired_changes(c)
+        assert changes and changes[0][1:3] == (0, 1), changes
+        assert "backlog" in changes[0][3], changes
+        assert metric(lb.metrics(), "poolscale_lb_requests_held_total") == 1
+        # idle again: the received rate falls to 0 and, after the 3 s
+        # window, so does the pool
+        wait_until(lambda: status(c)["desired"] == 0, "back to zero", timeout=scaled(60),
+                   every=0.2)
+        wait_until(lambda: status(c)["members"] == [], "no member left", timeout=scaled(30),
+                   every=0.2)
+        assert [x[1:3] for x in desired_changes(c)] == [(0, 1), (1, 0)], desired_changes(c)
+    finally:
+        lb.finish()

@@ -546,6 +546,49 @@ static void test_target_silent_member_and_backlog_do_not_scale_out(void **state)
 	free(st);
 }
 
+/* Scale from zero: a pool at 0 with no member has a known total of 0
+ * (nothing to report is not silence), so one request held by the lb is a
+ * backlog of 1: 1 / (40 x 10) = 0.0025 of an instance, ceil 1. A pool
+ * that wants members and hears from none stays on the fail-safe. */
+static void test_target_scale_from_zero(void **state)
+{
+	struct target_cfg cfg = hpa;
+	struct policy_sample idle[1] = { S(0) };
+	struct target_state *st = malloc(sizeof(*st));
+	struct policy_obs obs = { .current = 0, .min = 0, .max = 5, OBS1(NULL, 0) };
+	struct policy_decision d;
+
+	(void)state;
+	cfg.nmetrics = 1;
+	cfg.metrics[0] = (struct target_metric){ POLICY_METRIC_TOTAL, 40 };
+	cfg.backlog_drain_ms = 10000;
+	cfg.stabilization_ms = 0;
+	policy_target_init(st);
+	policy_target_decide(&cfg, st, &obs, 0, &d);	/* nothing held: stay at 0 */
+	assert_int_equal(d.desired, 0);
+	assert_false(d.held);
+	obs.backlog = 1;
+	policy_target_decide(&cfg, st, &obs, 1000, &d);
+	assert_int_equal(d.desired, 1);
+	assert_int_equal(d.dir, POLICY_UP);
+	assert_non_null(strstr(d.reason, "backlog"));
+	/* two wanted, none heard from (both died): hold, never a scale-in to 0 */
+	obs.current = 2;
+	obs.backlog = 0;
+	policy_target_decide(&cfg, st, &obs, 2000, &d);
+	assert_int_equal(d.desired, 2);
+	assert_true(d.held);
+	/* one member, idle, nothing held: back to 0, or to min */
+	obs.current = 1;
+	obs.metrics[0] = (struct policy_metric_obs){ true, NULL, idle, 1 };
+	policy_target_decide(&cfg, st, &obs, 3000, &d);
+	assert_int_equal(d.desired, 0);
+	obs.min = 1;
+	policy_target_decide(&cfg, st, &obs, 4000, &d);
+	assert_int_equal(d.desired, 1);
+	free(st);
+}
+
 /* The forecast only adds: it raises the size when it asks for more than
  * the pool has, stops a scale-in at its level, and is not kept in the
  * stabilization window, so once it has passed it holds nothing back. */
@@ -610,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_target_several_metrics),
 		cmocka_unit_test(test_target_backlog_drains),
 		cmocka_unit_test(test_target_silent_member_and_backlog_do_not_scale_out),
+		cmocka_unit_test(test_target_scale_from_zero),
 		cmocka_unit_test(test_target_forecast_only_adds),
 	};
 
