@@ -43,6 +43,11 @@ static int text(struct buf *b, const char *s)
 	return rc;
 }
 
+static double legend_width(const char *label)
+{
+	return 23 + 6.5 * (double)strlen(label) + 24;
+}
+
 static double panel_max(const struct chart *c, const struct chart_panel *p)
 {
 	double m = 0;
@@ -121,8 +126,13 @@ static int panel(struct buf *b, const struct chart *c, const struct chart_panel 
 		rc |= buf_appends(b, ")");
 	}
 	rc |= buf_appends(b, "</text>\n");
-	for (unsigned s = 0; s < p->nseries; s++) {
-		double lx = W - RIGHT - 150.0 * (p->nseries - s);
+	/* The legend, right-aligned: each entry as wide as its label (about
+	 * 6.5 px a character at 11 px), so short labels leave the title room. */
+	double lx = W - RIGHT;
+
+	for (unsigned s = 0; s < p->nseries; s++)
+		lx -= legend_width(p->series[s].label);
+	for (unsigned s = 0; s < p->nseries; lx += legend_width(p->series[s].label), s++) {
 
 		rc |= series_path(b, c, &p->series[s], x0, xspan, y0, ymax);
 		rc |= buf_appendf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "

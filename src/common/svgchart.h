@@ -11,7 +11,7 @@
 
 #include "common/buf.h"
 
-#define CHART_MAX_SERIES 4
+#define CHART_MAX_SERIES 8
 
 struct chart_series {
 	const char *label;

@@ -44,6 +44,12 @@ struct demo_plan {
 	struct demo_phases ph;
 };
 
+struct demo_run;
+
+/* Backends followed one by one on the chart and in the CSV: the pool's
+ * first addresses (address base + k), as many as a chart panel draws. */
+#define DEMO_BACKENDS 8
+
 /* One second of the run, as the terminal row and the CSV show it. */
 struct demo_sample {
 	double t_s;
@@ -57,7 +63,14 @@ struct demo_sample {
 	int desired, ready;	/* -1 when unknown */
 	int serving;		/* backends the lb has up; -1 when unknown */
 	double forecast;	/* the forecaster's need, instances; NaN when none */
+	/* requests the lb has sent to the backend at address base + k, since
+	 * it started (a counter); NaN while the lb does not have it */
+	double sent[DEMO_BACKENDS];
 };
+
+/* The rate of sent[k] from sample i - 1 to i; NaN when either is unknown
+ * or the counter went back (the backend left the lb and came again). */
+double demo_sent_rps(const struct demo_run *run, size_t i, int k);
 
 struct demo_run {
 	const struct demo_plan *plan;

@@ -2,8 +2,10 @@
  * controller's events), summary.txt and summary.json; and the verdict. For
  * the summary it also runs the simulator's oracle (sim/oracle.h) on the
  * run's own config and profile, once, after the run. */
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,14 +63,38 @@ static struct verdict judge(const struct demo_run *run)
 	return v;
 }
 
+double demo_sent_rps(const struct demo_run *run, size_t i, int k)
+{
+	const struct demo_sample *a, *b;
+
+	if (i == 0 || i >= run->n || k < 0 || k >= DEMO_BACKENDS)
+		return NAN;
+	a = &run->s[i - 1];
+	b = &run->s[i];
+	if (!isfinite(a->sent[k]) || !isfinite(b->sent[k]) || b->sent[k] < a->sent[k] ||
+	    b->t_s <= a->t_s)
+		return NAN;
+	return (b->sent[k] - a->sent[k]) / (b->t_s - a->t_s);
+}
+
+/* How many of the pool's first addresses the chart and the CSV follow. */
+static int backends_followed(const struct demo_plan *p)
+{
+	return p->max < DEMO_BACKENDS ? p->max : DEMO_BACKENDS;
+}
+
 static int write_csv(const struct demo_run *run, const char *path, struct err *e)
 {
+	int nb = backends_followed(run->plan);
 	struct buf b;
 	int rc;
 
 	buf_init(&b, 64 << 20);
 	buf_appends(&b, "t_s,phase,offered_rps,ok_rps,errors_total,p95_ms,cpu_mean,desired,"
-	    "ready,serving,row_p95_ms,forecast\n");
+	    "ready,serving,row_p95_ms,forecast");
+	for (int k = 0; k < nb; k++)
+		buf_appendf(&b, ",sent_rps_%d", k + 1);
+	buf_appends(&b, "\n");
 	for (size_t i = 0; i < run->n; i++) {
 		const struct demo_sample *s = &run->s[i];
 
@@ -85,6 +111,13 @@ static int write_csv(const struct demo_run *run, const char *path, struct err *e
 		buf_appends(&b, ",");
 		if (isfinite(s->forecast))
 			buf_appendf(&b, "%.3f", s->forecast);
+		for (int k = 0; k < nb; k++) {
+			double r = demo_sent_rps(run, i, k);
+
+			buf_appends(&b, ",");
+			if (isfinite(r))
+				buf_appendf(&b, "%.2f", r);
+		}
 		buf_appends(&b, "\n");
 	}
 	rc = file_write_atomic(path, b.p, b.len, e);
@@ -100,17 +133,40 @@ static double unknown_as_nan(int v)
 static int write_chart(const struct demo_run *run, const char *path, struct err *e)
 {
 	const struct demo_plan *p = run->plan;
+	static const char *const colors[DEMO_BACKENDS] = { "#1f77b4", "#ff7f0e", "#2ca02c",
+		"#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f" };
 	size_t n = run->n;
-	double *col = calloc(n * 9 + 1, sizeof(double));
+	double *col = calloc(n * (9 + DEMO_BACKENDS) + 1, sizeof(double));
 	double *x = col, *offered = col + n, *ok = col + 2 * n, *desired = col + 3 * n,
 	    *ready = col + 4 * n, *cpu = col + 5 * n, *p95 = col + 6 * n, *target = col + 7 * n,
-	    *forecast = col + 8 * n;
-	char subtitle[256];
+	    *forecast = col + 8 * n, *sent = col + 9 * n;
+	char subtitle[256], labels[DEMO_BACKENDS][8];
+	struct chart_panel per_backend = { .title = "requests sent to each backend",
+		.unit = "req/s, by address" };
+	struct in_addr base;
 	struct buf b;
 	int rc;
 
 	if (col == NULL)
 		return err_set(e, "out of memory");
+	/* One line per backend that ever got a request; an address the pool
+	 * never used would only be an empty legend entry. */
+	inet_pton(AF_INET, p->address_base, &base);
+	for (int k = 0; k < backends_followed(p); k++) {
+		double *y = sent + (size_t)k * n;
+		bool used = false;
+
+		for (size_t i = 0; i < n; i++) {
+			y[i] = demo_sent_rps(run, i, k);
+			used = used || (isfinite(y[i]) && y[i] > 0);
+		}
+		if (!used)
+			continue;
+		snprintf(labels[k], sizeof(labels[k]), ".%u",
+		    (unsigned)((ntohl(base.s_addr) + (uint32_t)k) & 0xff));
+		per_backend.series[per_backend.nseries++] = (struct chart_series){
+			labels[k], colors[k], y, false, false };
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct demo_sample *s = &run->s[i];
 
@@ -141,6 +197,7 @@ static int write_chart(const struct demo_run *run, const char *path, struct err 
 			  target, false, true } } },
 		{ .title = "p95 latency", .unit = "ms, from the scheduled send", .nseries = 1,
 		  .series = { { "p95", "#8c564b", p95, false, false } } },
+		per_backend,
 	};
 	const struct chart_mark marks[] = {
 		{ p->ph.quiet_s, "ramp" },
@@ -151,7 +208,7 @@ static int write_chart(const struct demo_run *run, const char *path, struct err 
 		.title = "poolscale demo: the pool follows the load",
 		.subtitle = subtitle,
 		.x_label = "seconds since the load started",
-		.x = x, .n = n, .panels = panels, .npanels = 4, .marks = marks, .nmarks = 3,
+		.x = x, .n = n, .panels = panels, .npanels = 5, .marks = marks, .nmarks = 3,
 	};
 
 	snprintf(subtitle, sizeof(subtitle), "%s policy, pool %d..%d, %.2f vCPU and %.1f req/s "

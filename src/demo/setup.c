@@ -480,6 +480,31 @@ int demo_start(const struct demo_plan *p, struct demo_procs *procs, struct err *
 	}
 }
 
+/* The next sample of `family` in the lb's /metrics text (NUL-ended) after
+ * at: its backend label into backend (cap 64) and its value; NULL at the
+ * end. Lines of other families, or without a backend label, are skipped. */
+static const char *lb_sample(const char *at, const char *family, char *backend, double *v)
+{
+	size_t flen = strlen(family);
+
+	for (; at != NULL && *at; at = strchr(at, '\n'), at = at ? at + 1 : NULL) {
+		const char *lab, *end, *sp;
+
+		if (strncmp(at, family, flen) != 0 || strncmp(at + flen, "{backend=\"", 10) != 0)
+			continue;
+		lab = at + flen + 10;
+		end = strchr(lab, '"');
+		sp = end ? strchr(end, ' ') : NULL;
+		if (sp == NULL || end - lab >= 64)
+			continue;
+		memcpy(backend, lab, (size_t)(end - lab));
+		backend[end - lab] = '\0';
+		*v = strtod(sp + 1, NULL);
+		return sp;
+	}
+	return NULL;
+}
+
 void demo_probe(const struct demo_plan *p, struct demo_sample *s)
 {
 	char url[512];
@@ -487,6 +512,8 @@ void demo_probe(const struct demo_plan *p, struct demo_sample *s)
 
 	s->desired = s->ready = s->serving = -1;
 	s->cpu = s->forecast = NAN;
+	for (int k = 0; k < DEMO_BACKENDS; k++)
+		s->sent[k] = NAN;
 	buf_init(&b, 4 << 20);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/status", p->api_port);
 	if (get(url, PROBE_TIMEOUT_MS, &b) == 0) {
@@ -534,17 +561,28 @@ void demo_probe(const struct demo_plan *p, struct demo_sample *s)
 	}
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", p->lb_metrics_port);
 	if (get(url, PROBE_TIMEOUT_MS, &b) == 0 && buf_append(&b, "", 1) == 0) {
-		const char *key = "\npoolscale_lb_backend_up{";
+		const char *at = b.p;
+		char backend[64];
+		double v;
+		struct in_addr base, a;
 
 		s->serving = 0;
-		for (const char *at = strstr(b.p, key); at; at = strstr(at + 1, key)) {
-			const char *sp = strchr(at + 1, '\n');
-			const char *val = sp ? sp : at;
+		while ((at = lb_sample(at, "poolscale_lb_backend_up", backend, &v)) != NULL)
+			s->serving += v >= 1;
+		inet_pton(AF_INET, p->address_base, &base);
+		at = b.p;
+		while ((at = lb_sample(at, "poolscale_lb_backend_connections_total", backend,
+		    &v)) != NULL) {
+			char *colon = strrchr(backend, ':');
+			uint32_t k;
 
-			while (val > at && val[-1] != ' ')
-				val--;
-			if (val > at && atof(val) >= 1)
-				s->serving++;
+			if (colon != NULL)
+				*colon = '\0';
+			if (inet_pton(AF_INET, backend, &a) != 1)
+				continue;
+			k = ntohl(a.s_addr) - ntohl(base.s_addr);
+			if (k < DEMO_BACKENDS)
+				s->sent[k] = v;
 		}
 	}
 	buf_fini(&b);

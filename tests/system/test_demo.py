@@ -75,11 +75,34 @@ def test_demo_short_scales_out_and_in_without_failures(tmp_path):
 
     svg = ET.parse(report / "chart.svg").getroot()
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
-    for title in ("load (", "pool size (", "mean CPU of the pool (", "p95 latency ("):
+    for title in ("load (", "pool size (", "mean CPU of the pool (", "p95 latency (",
+                  "requests sent to each backend ("):
         assert any(t and t.startswith(title) for t in texts), texts
     paths = list(svg.iter("{http://www.w3.org/2000/svg}path"))
-    # 2 load, 3 pool size (desired, ready, the forecast), 2 CPU, 1 p95
-    assert len(paths) == 8 and all(len(p.get("d")) > 100 for p in paths)
+    # The lb's requests, backend by backend (--short: the pool's 4
+    # addresses): every one that served is drawn, and together they are
+    # the requests answered (the counters' rise between the first and the
+    # last sample; retries aside, which a calm run has few of).
+    sent = {k: [float(x[k]) if x[k] else None for x in rows]
+            for k in (f"sent_rps_{i}" for i in range(1, 5))}
+    used = [k for k, v in sent.items() if any(r for r in v if r)]
+    assert "sent_rps_1" in used and len(used) >= s["largest_ready"], (used, s)
+    total, prev = 0.0, 0.0
+    for i, x in enumerate(rows):
+        t = float(x["t_s"])
+        total += sum(sent[k][i] or 0 for k in used) * (t - prev) if i else 0
+        prev = t
+    assert abs(total - s["requests"]["ok"]) < 0.03 * s["requests"]["ok"] + 30, \
+        (total, s["requests"])
+    # While the pool is at its largest, every member gets requests at once
+    # (HTTP mode: per request, not per connection).
+    big = [i for i, x in enumerate(rows) if int(x["ready"]) == s["largest_ready"]]
+    late = big[len(big) // 2:]
+    assert late and all(any(sent[k][i] for i in late) for k in used[:s["largest_ready"]]), \
+        (used, [rows[i] for i in late])
+    # 2 load, 3 pool size (desired, ready, the forecast), 2 CPU, 1 p95, and
+    # one line per backend that served
+    assert len(paths) == 8 + len(used) and all(len(p.get("d")) > 100 for p in paths[:8])
     assert any(t and t.startswith("forecast") for t in texts), texts
     fc = [float(x["forecast"]) for x in rows if x["forecast"]]
     assert len(fc) > len(rows) // 2 and max(fc) >= 2, "the forecast, second by second"
