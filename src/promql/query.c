@@ -26,10 +26,11 @@ static int parse_value(json_t *pair, double *out)
 	return 0;
 }
 
-int prom_answer_open(const char *body, size_t len, int status, void **rootp, struct err *e)
+int prom_answer_open(const char *body, size_t len, int status, void **rootp, const char **type,
+    void **result, struct err *e)
 {
 	json_error_t je;
-	json_t *root;
+	json_t *root, *data;
 	const char *st;
 
 	*rootp = NULL;
@@ -53,6 +54,13 @@ int prom_answer_open(const char *body, size_t len, int status, void **rootp, str
 		json_decref(root);
 		return err_set(e, "HTTP %d without a success status", status);
 	}
+	data = json_object_get(root, "data");
+	*type = json_string_value(json_object_get(data, "resultType"));
+	*result = json_object_get(data, "result");
+	if (*type == NULL || *result == NULL) {
+		json_decref(root);
+		return err_set(e, "answer lacks data.resultType or data.result");
+	}
 	*rootp = root;
 	return 0;
 }
@@ -60,21 +68,14 @@ int prom_answer_open(const char *body, size_t len, int status, void **rootp, str
 int prom_parse_query(const char *body, size_t len, int status, struct prom_result *out,
     struct err *e)
 {
-	json_t *root, *data, *result;
+	json_t *root, *result;
 	const char *type;
 	size_t i;
 	json_t *it;
 
 	memset(out, 0, sizeof(*out));
-	if (prom_answer_open(body, len, status, (void **)&root, e) == -1)
+	if (prom_answer_open(body, len, status, (void **)&root, &type, (void **)&result, e) == -1)
 		return -1;
-	data = json_object_get(root, "data");
-	type = json_string_value(json_object_get(data, "resultType"));
-	result = json_object_get(data, "result");
-	if (type == NULL || result == NULL) {
-		json_decref(root);
-		return err_set(e, "answer lacks data.resultType or data.result");
-	}
 	if (strcmp(type, "scalar") == 0) {
 		out->is_scalar = 1;
 		if (parse_value(result, &out->scalar) == -1) {

@@ -27,10 +27,12 @@ int prom_parse_query(const char *body, size_t len, int status, struct prom_resul
     struct err *e);
 void prom_result_free(struct prom_result *r);
 /* The envelope every answer shares (promql/range.c too): *root is the
- * parsed answer (a json_t *; json_decref() it) when it says success. -1 with
- * Prometheus's own errorType and error when it sent them, or the HTTP
- * status, or why it is not JSON. */
-int prom_answer_open(const char *body, size_t len, int status, void **root, struct err *e);
+ * parsed answer (a json_t *; json_decref() it) when it says success, with
+ * *type its data.resultType and *result its data.result (a json_t *), both
+ * inside root. -1 with Prometheus's own errorType and error when it sent
+ * them, or the HTTP status, or why it is not JSON or lacks them. */
+int prom_answer_open(const char *body, size_t len, int status, void **root, const char **type,
+    void **result, struct err *e);
 /* The host part of an "instance" label: "127.0.1.1:9100" -> "127.0.1.1",
  * "[::1]:9100" -> "::1". Writes dst; returns dst. */
 char *prom_instance_host(const char *instance, char *dst, size_t cap);

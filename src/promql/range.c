@@ -50,20 +50,13 @@ static int parse_series(json_t *it, struct prom_series *s, size_t *budget)
 int prom_parse_range(const char *body, size_t len, int status, struct prom_matrix *out,
     struct err *e)
 {
-	json_t *root, *data, *result, *it;
+	json_t *root, *result, *it;
 	const char *type;
 	size_t i, budget = PROM_RANGE_MAX_POINTS;
 
 	memset(out, 0, sizeof(*out));
-	if (prom_answer_open(body, len, status, (void **)&root, e) == -1)
+	if (prom_answer_open(body, len, status, (void **)&root, &type, (void **)&result, e) == -1)
 		return -1;
-	data = json_object_get(root, "data");
-	type = json_string_value(json_object_get(data, "resultType"));
-	result = json_object_get(data, "result");
-	if (type == NULL || result == NULL) {
-		json_decref(root);
-		return err_set(e, "answer lacks data.resultType or data.result");
-	}
 	if (strcmp(type, "matrix") != 0) {
 		err_set(e, "the query gives a %s, not a range (matrix)", type);
 		json_decref(root);	/* type lives in root */
