@@ -96,11 +96,7 @@ static void eval_average(const struct target_cfg *cfg, double value,
 			r->missing++;
 		}
 	}
-	/* An empty pool (none wanted, none left) reports nothing because it
-	 * has nothing to report: its total is 0, known, and the backlog (the
-	 * requests a balancer holds for it) can start its first member. A
-	 * pool that wants members and hears from none stays unknown. */
-	if (with == 0 && !(cur == 0 && mo->nsamples == 0)) {
+	if (with == 0) {
 		r->all_warming = r->ready == 0 && r->warming > 0;
 		r->why = r->all_warming ? "every member is warming up" : "no member reported a value";
 		return;

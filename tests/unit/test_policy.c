@@ -586,6 +586,21 @@ static void test_target_scale_from_zero(void **state)
 	obs.min = 1;
 	policy_target_decide(&cfg, st, &obs, 4000, &d);
 	assert_int_equal(d.desired, 1);
+	/* An average has no value over no member: at 0 it is unknown (the
+	 * fail-safe holds), and beside a total it leaves the total to decide. */
+	cfg.metrics[0] = (struct target_metric){ POLICY_METRIC_AVERAGE, 0.5 };
+	obs = (struct policy_obs){ .current = 0, .min = 0, .max = 5, OBS1(NULL, 0) };
+	obs.backlog = 1;
+	policy_target_decide(&cfg, st, &obs, 5000, &d);
+	assert_int_equal(d.desired, 0);
+	assert_true(d.held);
+	cfg.nmetrics = 2;
+	cfg.metrics[1] = (struct target_metric){ POLICY_METRIC_TOTAL, 40 };
+	obs.nmetrics = 2;
+	obs.metrics[1] = obs.metrics[0];
+	policy_target_decide(&cfg, st, &obs, 6000, &d);
+	assert_int_equal(d.desired, 1);
+	assert_false(d.held);
 	free(st);
 }
 
