@@ -137,17 +137,31 @@ int loop_mod_fd(struct loop *l, int fd, uint32_t events, struct err *e)
 	return 0;
 }
 
+static void forget_fd(struct loop *l, int fd)
+{
+	l->fds[fd].fn = NULL;
+	l->fds[fd].ctx = NULL;
+	for (int i = 0; i < l->nbatch; i++)
+		if (l->batch[i].data.fd == fd)
+			l->batch[i].data.fd = -1;
+}
+
 void loop_del_fd(struct loop *l, int fd)
 {
 	if (fd < 0 || fd >= l->nfds || l->fds[fd].fn == NULL)
 		return;
 	/* Fails only if fd is already closed, which removed it anyway. */
 	(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
-	l->fds[fd].fn = NULL;
-	l->fds[fd].ctx = NULL;
-	for (int i = 0; i < l->nbatch; i++)
-		if (l->batch[i].data.fd == fd)
-			l->batch[i].data.fd = -1;
+	forget_fd(l, fd);
+}
+
+void loop_close_fd(struct loop *l, int fd)
+{
+	if (fd < 0)
+		return;
+	if (fd < l->nfds && l->fds[fd].fn != NULL)
+		forget_fd(l, fd);
+	close(fd);
 }
 
 static void heap_swap(struct loop *l, size_t a, size_t b)

@@ -31,6 +31,11 @@ int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *ct
 int loop_mod_fd(struct loop *l, int fd, uint32_t events, struct err *e);
 /* Forgets fd; events already fetched for it in this iteration are dropped. */
 void loop_del_fd(struct loop *l, int fd);
+/* Forgets fd and closes it, without the EPOLL_CTL_DEL: closing the last
+ * descriptor of a socket takes it out of the epoll set by itself. Only
+ * for descriptors no other process holds (a process that forks while fd
+ * is open must use loop_del_fd and close). */
+void loop_close_fd(struct loop *l, int fd);
 
 /* Returns a timer id (> 0) or 0 when out of memory. */
 uint64_t loop_add_timer(struct loop *l, int64_t after_ms, loop_timer_fn fn, void *ctx);

@@ -393,3 +393,55 @@ def test_bad_flags(tmp_path):
     assert r.returncode == 2 and b"--strategy" in r.stderr
     r = subprocess.run([BIN, "lb", "--help"], capture_output=True, timeout=10)
     assert r.returncode == 0 and b"--drain-timeout" in r.stdout
+
+
+def test_tcp_half_close_passes_both_ways(lb):
+    """A FIN is passed on and the other way stays open (TCP mode): the
+    client shuts its sending side and still gets the backend's answer, and
+    a backend that shuts its sending side first still gets what the client
+    sends after; each side sees its peer's end of stream exactly once."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    got = []
+
+    def serve():
+        for _ in range(2):
+            c, _ = srv.accept()
+            first = c.recv(64)
+            if first == b"client-done":     # echo until EOF, then answer
+                data = first
+                while (more := c.recv(64)):
+                    data += more
+                c.sendall(b"saw " + data)
+            else:                           # answer, shut, keep reading
+                c.sendall(b"early")
+                c.shutdown(socket.SHUT_WR)
+                data = first
+                while (more := c.recv(64)):
+                    data += more
+                got.append(data)
+            c.close()
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    l = lb("--target", "127.0.0.1:%d" % srv.getsockname()[1], "--check", "none")
+
+    def read_all(s):
+        out = b""
+        while (chunk := s.recv(64)):
+            out += chunk
+        return out
+    a = socket.create_connection(l.addr, timeout=10)
+    a.sendall(b"client-done")
+    a.shutdown(socket.SHUT_WR)
+    assert read_all(a) == b"saw client-done"
+    a.close()
+    b = socket.create_connection(l.addr, timeout=10)
+    b.sendall(b"hello")
+    assert read_all(b) == b"early"      # the backend's FIN reached us...
+    b.sendall(b" after")                # ...and our way is still open
+    b.shutdown(socket.SHUT_WR)
+    t.join(10)
+    b.close()
+    srv.close()
+    assert got == [b"hello after"]
