@@ -23,8 +23,7 @@ static void bconn_close(struct bconn *bc)
 
 	if (bc->in_idle)
 		hw_idle_remove(w, bc);
-	loop_del_fd(w->loop, bc->fd);
-	close(bc->fd);
+	loop_close_fd(w->loop, bc->fd);	/* the lb never forks */
 	free(bc);
 }
 

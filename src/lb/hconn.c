@@ -25,8 +25,7 @@ void hw_idle_push(struct lb_hworker *w, struct bconn *bc, int64_t now_ms)
 			n *= 2;
 		p = realloc(w->idle, n * sizeof(*p));
 		if (p == NULL) {
-			loop_del_fd(w->loop, bc->fd);
-			close(bc->fd);
+			loop_close_fd(w->loop, bc->fd);	/* the lb never forks */
 			free(bc);
 			return;
 		}
@@ -59,8 +58,7 @@ void hw_idle_remove(struct lb_hworker *w, struct bconn *bc)
 static void close_idle(struct lb_hworker *w, struct bconn *bc)
 {
 	hw_idle_remove(w, bc);
-	loop_del_fd(w->loop, bc->fd);
-	close(bc->fd);
+	loop_close_fd(w->loop, bc->fd);	/* the lb never forks */
 	free(bc);
 }
 

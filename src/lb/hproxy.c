@@ -37,8 +37,7 @@ static void hc_close(struct hconn *hc)
 		hc->state = H_HEAD;
 	}
 	hx_drop_backend(hc);
-	loop_del_fd(w->loop, hc->fd);
-	close(hc->fd);
+	loop_close_fd(w->loop, hc->fd);	/* the lb never forks */
 	if (hc->prev)
 		hc->prev->next = hc->next;
 	else
