@@ -36,7 +36,8 @@ static void api_usage(FILE *f, const char *cmd, const char *args, const char *wh
 	    "  --api URL          the controller's API (default $POOLSCALE_API or "
 	    CLI_DEFAULT_API ")\n"
 	    "  --token-file FILE  bearer token (default $POOLSCALE_API_TOKEN)\n"
-	    "  --json             print the API's JSON as it is\n", cmd, args, what);
+	    "  --json             print the API's JSON as it is\n"
+	    "  -h, --help         this text\n", cmd, args, what);
 }
 
 /* 0, 1 after --help, 2 on bad usage; leftover arguments start at *rest. */
@@ -285,7 +286,8 @@ static void pool_usage(FILE *f)
 	    "\n"
 	    "  --config FILE      the controller's configuration\n"
 	    "  --state-dir DIR    the state directory, when the controller ran with\n"
-	    "                     --state-dir (overrides state_dir)\n", f);
+	    "                     --state-dir (overrides state_dir)\n"
+	    "  -h, --help         this text\n", f);
 }
 
 int cli_pool_main(int argc, char **argv)
