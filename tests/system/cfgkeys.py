@@ -95,8 +95,15 @@ def _functions():
     for rel in SOURCES:
         with open(os.path.join(ROOT, rel)) as f:
             text = _strip_comments(f.read())
-        for m in FUNC_RE.finditer(text):
+        found = [m for m in FUNC_RE.finditer(text)]
+        for m in found:
             funcs[m.group(1)] = _Func(m.group(1), m.group(2), m.group(3))
+        # Every key read must sit in a function this module understood.
+        reads = re.compile(r"\b(?:%s|ymap_init)\s*\(" % "|".join(PRIMITIVES))
+        inside = sum(len(reads.findall(m.group(3))) for m in found)
+        if inside != len(reads.findall(text)):
+            raise KeyError(f"{rel}: key reads outside the functions found "
+                           f"({inside} of {len(reads.findall(text))})")
     return funcs
 
 
