@@ -43,12 +43,17 @@ def scaled(seconds):
 
 
 def wait_until(pred, what, timeout=5.0, every=0.02):
-    end = time.monotonic() + timeout
+    """pred()'s first true value, polled every `every` s. `timeout` is the
+    deadline on an idle machine: it is scaled by slowdown(), so a loaded
+    machine or an ASan build gets the time it needs (a test that means
+    "quickly" asserts that itself, on a measured time)."""
+    limit = timeout * slowdown()
+    end = time.monotonic() + limit
     while True:
         v = pred()
         if v:
             return v
-        assert time.monotonic() < end, f"no {what} after {timeout}s"
+        assert time.monotonic() < end, f"no {what} after {limit:.1f}s ({timeout}s scaled)"
         time.sleep(every)
 
 

@@ -12,7 +12,10 @@ import signal
 import subprocess
 import sys
 
-BIN = os.environ.get("POOLSCALE_BIN", "poolscale")
+# As conftest.py: the build's binary unless make says which.
+BIN = os.environ.get("POOLSCALE_BIN", os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    "build", "poolscale"))
 
 
 def alive(pid):

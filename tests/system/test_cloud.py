@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from conftest import (BIN, Proc, free_port, http_json, metric, random_address_base, scaled,
-                      wait_until)
+from conftest import BIN, Proc, free_port, http_json, metric, random_address_base, wait_until
 from contract.common import contract_server  # noqa: F401 (fixture)
 
 EXO_KEY = "EXO0123456789abcdef01234567"
@@ -259,7 +258,7 @@ def test_aws_throttling_is_retried(contract_server, tmp_path):
         cloud.srv.fault("status", status=400, every=3, count=100000)
         c.size(3)
         wait_until(lambda: len(c.running()) == 3, "three members despite throttling",
-                   scaled(30))
+                   30)
         assert cloud.srv.state()["size"] == 3
         # The periodic list goes on being throttled; once it stops, every
         # throttled call is retried (the client waits before each retry, so
@@ -270,7 +269,7 @@ def test_aws_throttling_is_retried(contract_server, tmp_path):
             return [r for r in cloud.srv.requests() if r["status"] == 400]
         assert "SetDesiredCapacity" in [r["action"] for r in throttled()], throttled()
         wait_until(lambda: metric(c.metrics(), "poolscale_provider_api_retries_total")
-                   >= len(throttled()), "every throttled call retried", scaled(10))
+                   >= len(throttled()), "every throttled call retried", 10)
         text = c.metrics()
         assert metric(text, "poolscale_provider_api_failures_total") == 0
         assert "provider list failed" not in c.logtext()

@@ -140,7 +140,7 @@ def test_a_pool_at_zero_starts_for_its_first_request_and_returns_to_zero(pool, p
     Prometheus scrapes the lb's held-requests gauge, the controller reads
     it as backlog and starts one member, and the held request is answered
     200. With no more requests the pool goes back to 0."""
-    from conftest import Conn, free_port, scaled
+    from conftest import Conn, free_port
     from test_lb import LB
     port = free_port()
     held = 'sum(poolscale_app_queue_length{pool="web"} or poolscale_lb_requests_held)'
@@ -183,9 +183,9 @@ prometheus:
         assert metric(lb.metrics(), "poolscale_lb_requests_held_total") == 1
         # idle again: the received rate falls to 0 and, after the 3 s
         # window, so does the pool
-        wait_until(lambda: status(c)["desired"] == 0, "back to zero", timeout=scaled(60),
+        wait_until(lambda: status(c)["desired"] == 0, "back to zero", timeout=60,
                    every=0.2)
-        wait_until(lambda: status(c)["members"] == [], "no member left", timeout=scaled(30),
+        wait_until(lambda: status(c)["members"] == [], "no member left", timeout=30,
                    every=0.2)
         assert [x[1:3] for x in desired_changes(c)] == [(0, 1), (1, 0)], desired_changes(c)
     finally:

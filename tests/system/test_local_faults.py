@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import BIN, controller_config, http_json, processes_on, scaled, wait_until
+from conftest import BIN, controller_config, http_json, processes_on, wait_until
 
 
 def table(tmp_path, state="state"):
@@ -60,7 +60,7 @@ def assert_no_orphan(pool, tmp_path, state="state"):
     app that keeps serving; it does not end by itself and still fails."""
     try:
         wait_until(lambda: not orphans(pool, tmp_path, state), "orphans gone",
-                   timeout=scaled(5))
+                   timeout=5)
     except AssertionError:
         left = orphans(pool, tmp_path, state)
         assert not left, f"orphans {left}; table {table(tmp_path, state)}"

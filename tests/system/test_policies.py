@@ -50,23 +50,23 @@ def test_step_policy_through_alertmanager(pool, prometheus, alertmanager, tmp_pa
     am = alertmanager(c.api + "/api/v1/alerts")
     prometheus(tmp_path / "state" / "targets-metrics.json", rules=fast_rules(tmp_path),
                alertmanager=am.addr)
-    wait_until(lambda: running(c) == 1, "1 running", timeout=scaled(20))
+    wait_until(lambda: running(c) == 1, "1 running", timeout=20)
     load = LoadLoop(tmp_path / "state" / "targets-web.json", rate=40, ms=40, seconds=300)
     try:
-        wait_until(lambda: status(c)["desired"] == 3, "scale-out to max", timeout=scaled(60),
+        wait_until(lambda: status(c)["desired"] == 3, "scale-out to max", timeout=60,
                    every=0.25)
         # The way up, read when it ends: what follows is the way down.
         ups = desired_changes(c)
-        wait_until(lambda: running(c) == 3, "3 running", timeout=scaled(20))
+        wait_until(lambda: running(c) == 3, "3 running", timeout=20)
     finally:
         load.stop()
     assert [(a, b) for _, a, b in ups] == [(1, 2), (2, 3)], ups
     # One step per interval: never two steps closer than the 2 s interval.
     assert ups[1][0] - ups[0][0] >= 1.8, ups
-    wait_until(lambda: status(c)["desired"] == 1, "scale-in to min", timeout=scaled(60),
+    wait_until(lambda: status(c)["desired"] == 1, "scale-in to min", timeout=60,
                every=0.25)
     wait_until(lambda: running(c) == 1 and len(status(c)["members"]) == 1, "1 left",
-               timeout=scaled(40))
+               timeout=40)
     downs = desired_changes(c)[2:]
     assert [(a, b) for _, a, b in downs] == [(3, 2), (2, 1)], downs
     assert load.failures == [], f"{len(load.failures)} failed of {load.sent}"
@@ -83,7 +83,7 @@ def test_target_policy_settles_without_flapping(pool, prometheus, tmp_path):
     c = pool(min=1, max=4, initial=1, interval="1s", vcpu=0.25, work_ms=20,
              extra=target_policy(f"http://127.0.0.1:{port}"))
     prom = prometheus(tmp_path / "state" / "targets-metrics.json", port=port)
-    wait_until(lambda: running(c) == 1, "1 running", timeout=scaled(20))
+    wait_until(lambda: running(c) == 1, "1 running", timeout=20)
     # 15 req/s x 20 ms = 0.3 core = 1.2 instances of 0.25 core: 2.4 at 0.5,
     # when the machine delivers it all.
     load = LoadLoop(tmp_path / "state" / "targets-web.json", rate=15, ms=20, seconds=300)
@@ -93,7 +93,7 @@ def test_target_policy_settles_without_flapping(pool, prometheus, tmp_path):
             # Quiet for twice the stabilization window.
             return (ch and ch[-1][2] == status(c)["desired"] >= 2 and
                     time.time() - ch[-1][0] > 20)
-        wait_until(settled, "a settled size", timeout=scaled(120), every=0.5)
+        wait_until(settled, "a settled size", timeout=120, every=0.5)
         size = status(c)["desired"]
         # The size the load calls for, from the CPU the instances actually
         # used over those quiet 20 s: on a busy machine the load loop (which
