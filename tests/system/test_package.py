@@ -94,13 +94,14 @@ def test_install_and_uninstall(tmp_path):
 
 
 def test_install_prefix(tmp_path):
-    """PREFIX=/usr with the configs in /etc, as the package has them."""
+    """Another PREFIX and SYSCONFDIR: the units follow both."""
     dest = tmp_path / "dest"
-    make("install", f"DESTDIR={dest}", "PREFIX=/usr", "SYSCONFDIR=/etc")
-    text = (dest / "usr/share/poolscale/deploy/systemd/poolscale-controller.service").read_text()
-    assert exec_start(text) == ["/usr/bin/poolscale controller --config /etc/poolscale/controller.yml"]
-    assert (dest / "usr/bin/poolscale").exists() and (dest / "etc/poolscale/controller.yml").exists()
-    assert not (dest / "usr/local").exists()
+    make("install", f"DESTDIR={dest}", "PREFIX=/opt/poolscale", "SYSCONFDIR=/etc/opt")
+    text = (dest / "opt/poolscale/share/poolscale/deploy/systemd/poolscale-controller.service").read_text()
+    assert exec_start(text) == ["/opt/poolscale/bin/poolscale controller --config /etc/opt/poolscale/controller.yml"]
+    assert "LoadCredential=api-token:/etc/opt/poolscale/api-token" in text
+    assert (dest / "opt/poolscale/bin/poolscale").exists() and (dest / "etc/opt/poolscale/controller.yml").exists()
+    assert not (dest / "usr").exists()
 
 
 def test_shipped_configs_are_valid(tmp_path):
