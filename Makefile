@@ -6,6 +6,8 @@
 #   make SAN=1 BUILD=build-asan    an ASan+UBSan build
 #   make CC=clang BUILD=build-clang
 #   make compile_commands.json     for clang-tidy and clangd
+#   make install [PREFIX=/usr/local] [DESTDIR=]   and make uninstall
+#   make deb             a Debian package in build/deb/ (scripts/deb)
 
 SHELL := /bin/bash
 VERSION := 0.1.0
@@ -27,7 +29,7 @@ else
 SANFLAGS :=
 OPT := -O2
 endif
-ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS_PKG) $(CFLAGS)
+ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS_PKG) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS := -pthread $(SANFLAGS) $(LDFLAGS)
 LDLIBS := $(LIBS_PKG) -lm
 
@@ -39,7 +41,8 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps test test-stress unit system fuzz demo bench clean check-config
+.PHONY: all deps test test-stress unit system fuzz demo bench clean check-config \
+	install uninstall deb
 all: $(BUILD)/poolscale
 
 $(BUILD)/%.o: %.c
@@ -112,6 +115,71 @@ bench:
 
 compile_commands.json: $(LIB_SRC) src/main.c $(UNIT_SRC) $(FUZZ_SRC)
 	scripts/compdb $(CC) "$(BASE_CFLAGS) $(OPT) $(CFLAGS_PKG)" $^ > $@
+
+# --- install ----------------------------------------------------------------
+# GNU layout. `poolscale demo` finds its deploy/ at BINDIR/../share/poolscale/
+# deploy, so DATADIR must stay PREFIX/share. The units in it name BINDIR's
+# binary and SYSCONFDIR's configs. Configs go to SYSCONFDIR/poolscale (the package: /etc) and are never
+# overwritten; uninstall removes them only when unchanged. Man pages and the
+# bash completion are installed when the tree has them.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= $(PREFIX)/etc
+DATADIR := $(PREFIX)/share/poolscale
+DOCDIR ?= $(PREFIX)/share/doc/poolscale
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+MAN_PAGES := $(wildcard man/*.1 man/*.5)
+BASHCOMP := $(wildcard contrib/bash-completion/poolscale)
+DEPLOY_FILES := $(shell find deploy/prometheus deploy/alertmanager deploy/grafana deploy/systemd -type f | sort)
+CONF_FILES := deploy/etc/controller.yml deploy/etc/sd.yml
+EXAMPLES := $(wildcard examples/*.yaml)
+
+install: $(BUILD)/poolscale
+	$(INSTALL) -d $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 0755 $(BUILD)/poolscale $(DESTDIR)$(BINDIR)/poolscale
+	@set -e; for f in $(MAN_PAGES); do \
+		sec=$${f##*.}; \
+		echo "$(INSTALL) -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$sec/"; \
+		$(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$sec; \
+		$(INSTALL) -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$sec/; \
+	done
+	$(if $(BASHCOMP),$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR))
+	$(if $(BASHCOMP),$(INSTALL) -m 0644 $(BASHCOMP) $(DESTDIR)$(BASHCOMPDIR)/poolscale)
+	@set -e; for f in $(DEPLOY_FILES); do \
+		dst=$(DESTDIR)$(DATADIR)/$$f; \
+		$(INSTALL) -d $$(dirname $$dst); \
+		sed -e 's|/usr/local/bin/poolscale|$(BINDIR)/poolscale|g' \
+		    -e 's|/etc/poolscale/|$(SYSCONFDIR)/poolscale/|g' $$f > $$dst.tmp; \
+		chmod 0644 $$dst.tmp; mv -f $$dst.tmp $$dst; \
+	done; echo "installed deploy/ files in $(DESTDIR)$(DATADIR)/deploy"
+	$(INSTALL) -d $(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	$(INSTALL) -d $(DESTDIR)$(SYSCONFDIR)/poolscale
+	@set -e; for f in $(CONF_FILES); do \
+		dst=$(DESTDIR)$(SYSCONFDIR)/poolscale/$$(basename $$f); \
+		if [ -e $$dst ]; then echo "$$dst exists: kept"; \
+		else echo "$(INSTALL) -m 0644 $$f $$dst"; $(INSTALL) -m 0644 $$f $$dst; fi; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/poolscale
+	$(if $(MAN_PAGES),rm -f $(foreach f,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(f)))/$(notdir $(f))))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/poolscale
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	@set -e; for f in $(CONF_FILES); do \
+		dst=$(DESTDIR)$(SYSCONFDIR)/poolscale/$$(basename $$f); \
+		if cmp -s $$f $$dst; then rm -f $$dst; \
+		elif [ -e $$dst ]; then echo "$$dst: changed since install, kept"; fi; \
+	done
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/poolscale 2>/dev/null
+
+# A .deb of this tree, built from a copy so the checkout stays clean; the
+# package and the build log land in build/deb/.
+deb:
+	scripts/deb
 
 clean:
 	rm -rf build build-asan build-clang build-fuzz compile_commands.json

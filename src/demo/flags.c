@@ -14,7 +14,7 @@
 #include "common/parse.h"
 #include "demo/demo.h"
 
-static void usage(FILE *f)
+static void usage(FILE *f, const char *deploy_found)
 {
 	fputs(
 "Usage: poolscale demo [OPTIONS]\n"
@@ -47,7 +47,9 @@ static void usage(FILE *f)
 "                          left there is destroyed first)\n"
 "  --deploy-dir DIR        the deploy/ folder with the Prometheus rules and\n"
 "                          Alertmanager config (default: found beside the\n"
-"                          binary, or ./deploy)\n"
+"                          binary: ../deploy in a checkout, or\n"
+"                          ../share/poolscale/deploy once installed; else\n"
+"                          ./deploy)\n"
 "  --lb-listen ADDR:PORT   the load balancer (default 127.0.0.1:8000)\n"
 "  --prometheus-port N     default 9090\n"
 "  --alertmanager-port N   default 9093\n"
@@ -62,6 +64,9 @@ static void usage(FILE *f)
 "  -h, --help              this text\n"
 "\n"
 "Ctrl-C stops every process the demo started, by pid, and frees the ports.\n", f);
+	/* Says which deploy/ a run would use: an installed binary finds
+	 * PREFIX/share/poolscale/deploy, a checkout's build/ finds ../deploy. */
+	fprintf(f, "\nDeploy folder found: %s\n", deploy_found[0] ? deploy_found : "none (give --deploy-dir)");
 }
 
 enum {
@@ -202,9 +207,19 @@ int demo_plan_parse(int argc, char **argv, struct demo_plan *p, struct err *e)
 		const char *v = optarg;
 
 		switch (opt) {
-		case 'h':
-			usage(stdout);
+		case 'h': {
+			struct err ignored = { "" };
+			char resolved[PATH_MAX];
+
+			len = readlink("/proc/self/exe", p->exe, sizeof(p->exe) - 1);
+			p->exe[len > 0 ? len : 0] = '\0';
+			if (len <= 0 || find_deploy_dir(p, deploy_given, &ignored) == -1)
+				p->deploy_dir[0] = '\0';
+			if (p->deploy_dir[0] && realpath(p->deploy_dir, resolved))
+				snprintf(p->deploy_dir, sizeof(p->deploy_dir), "%s", resolved);
+			usage(stdout, p->deploy_dir);
 			return 1;
+		}
 		case OPT_POLICY:
 			if (strcmp(v, "target") == 0)
 				p->policy = DEMO_TARGET;

@@ -52,7 +52,6 @@ locals {
 
   app_user_data = templatefile("${local.deploy}/cloud-init/app.yaml", {
     install_script   = file("${local.deploy}/cloud-init/poolscale-install.sh")
-    app_unit         = file("${local.deploy}/systemd/poolscale-app.service")
     poolscale_url    = var.poolscale_url
     poolscale_sha256 = var.poolscale_sha256
   })
@@ -63,10 +62,8 @@ locals {
     poolscale_url      = var.poolscale_url
     poolscale_sha256   = var.poolscale_sha256
     controller_config  = local.controller_config
-    controller_unit    = file("${local.deploy}/systemd/poolscale-controller.service")
     controller_dropin  = file("${local.deploy}/systemd/poolscale-controller.service.d/aws.conf")
     sd_config          = replace(local.controller_config, "poolscale-controller.service", "poolscale-sd.service")
-    sd_unit            = file("${local.deploy}/systemd/poolscale-sd.service")
     sd_dropin          = file("${local.deploy}/systemd/poolscale-sd.service.d/aws.conf")
     prometheus_rules   = file("${local.deploy}/prometheus/rules/poolscale.yml")
     grafana_datasource = file("${local.deploy}/grafana/provisioning/datasources/prometheus.yaml")
@@ -92,7 +89,7 @@ data "aws_subnets" "default" {
 }
 
 # Debian 12, from the Debian cloud team's account, like the machine that
-# builds the poolscale binary.
+# builds the poolscale package.
 data "aws_ami" "debian" {
   most_recent = true
   owners      = ["136693071363"]
@@ -221,7 +218,7 @@ resource "aws_vpc_security_group_ingress_rule" "management_ssh" {
   to_port           = 22
 }
 
-# Outbound: Debian mirrors, the binary's URL, the AWS APIs, the members.
+# Outbound: Debian mirrors, the package's URL, the AWS APIs, the members.
 resource "aws_vpc_security_group_egress_rule" "alb_all" {
   security_group_id = aws_security_group.alb.id
   description       = "to the members"

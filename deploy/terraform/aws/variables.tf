@@ -62,7 +62,7 @@ variable "operator_cidr" {
 }
 
 variable "poolscale_url" {
-  description = "HTTPS URL the VMs download the poolscale binary from. There are no official releases: build it with make on Debian 12 amd64 and upload build/poolscale somewhere the VMs can read it, e.g. an S3 object behind a presigned URL (docs/cloud.md)."
+  description = "HTTPS URL the VMs download the poolscale Debian package from. There are no official releases: build it with make deb on Debian 12 amd64 and upload build/deb/poolscale_VERSION_amd64.deb somewhere the VMs can read it, e.g. an S3 object behind a presigned URL (docs/cloud.md)."
   type        = string
 
   validation {
@@ -72,7 +72,7 @@ variable "poolscale_url" {
 }
 
 variable "poolscale_sha256" {
-  description = "SHA-256 of that binary (sha256sum build/poolscale): the VMs refuse any other file."
+  description = "SHA-256 of that package (sha256sum build/deb/poolscale_*_amd64.deb): the VMs refuse any other file."
   type        = string
 
   validation {
