@@ -62,6 +62,7 @@ static void defaults(struct ctl_cfg *c)
 	c->list_interval_ms = -1;		/* by kind, in finish_load() */
 	exo_cfg_default(&c->exoscale);
 	asg_cfg_default(&c->aws);
+	linode_cfg_default(&c->linode);
 	exec_cfg_default(&c->exec);
 	snprintf(c->local.address_base, sizeof(c->local.address_base), "127.0.1.1");
 	c->local.max_instances = 64;
@@ -495,8 +496,10 @@ static void read_provider(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	kind = ymap_get(&m, "kind");
 	if (ycfg_string(&m, "kind", c->provider, sizeof(c->provider)) &&
 	    strcmp(c->provider, "local") != 0 && strcmp(c->provider, "exoscale") != 0 &&
-	    strcmp(c->provider, "aws") != 0 && strcmp(c->provider, "exec") != 0)
-		ycfg_error(y, kind, "provider.kind: \"%s\" is not local, exoscale, aws or exec",
+	    strcmp(c->provider, "aws") != 0 && strcmp(c->provider, "linode") != 0 &&
+	    strcmp(c->provider, "exec") != 0)
+		ycfg_error(y, kind, "provider.kind: \"%s\" is not local, exoscale, aws, linode or "
+		    "exec",
 		    c->provider);
 	read_int(&m, "app_port", 1, 65535, &c->app_port);
 	read_int(&m, "metrics_port", 1, 65535, &c->metrics_port);
@@ -509,10 +512,11 @@ static void read_provider(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ycfg_duration(&m, "backoff_max", 10, 3600000, &http.backoff_max_ms);
 	if (http.backoff_max_ms < http.backoff_ms)
 		ycfg_error(y, n, "provider.backoff_max is below provider.backoff");
-	c->exoscale.http = c->aws.http = http;
+	c->exoscale.http = c->aws.http = c->linode.http = http;
 	read_local(y, ymap_get(&m, "local"), c);
 	read_exoscale(y, ymap_get(&m, "exoscale"), c);
 	read_aws(y, ymap_get(&m, "aws"), c);
+	ctl_cfg_read_linode(y, ymap_get(&m, "linode"), c);
 	exec = ymap_get(&m, "exec");
 	read_exec(y, exec, c);
 	ymap_done(&m);
@@ -685,6 +689,10 @@ static int finish_load(struct ycfg *y, struct ctl_cfg *c, struct buf *errors)
 	resolve(c->exoscale.key_file, sizeof(c->exoscale.key_file), c->file);
 	resolve(c->exoscale.secret_file, sizeof(c->exoscale.secret_file), c->file);
 	resolve(c->aws.credentials_file, sizeof(c->aws.credentials_file), c->file);
+	resolve(c->linode.token_file, sizeof(c->linode.token_file), c->file);
+	resolve(c->linode.user_data_file, sizeof(c->linode.user_data_file), c->file);
+	if (c->linode.node_port == 0)
+		c->linode.node_port = c->app_port;
 	if (c->nsets == 0) {
 		snprintf(c->sets[0].name, sizeof(c->sets[0].name), "metrics");
 		c->sets[0].port = c->metrics_port;
@@ -797,6 +805,8 @@ int ctl_provider_open(struct ctl_cfg *cfg, struct provider *out, struct err *e)
 		return prov_exoscale_new(&cfg->exoscale, out, e);
 	if (strcmp(cfg->provider, "aws") == 0)
 		return prov_aws_new(&cfg->aws, out, e);
+	if (strcmp(cfg->provider, "linode") == 0)
+		return prov_linode_new(&cfg->linode, out, e);
 	if (strcmp(cfg->provider, "exec") == 0)
 		return prov_exec_new(&cfg->exec, out, e);
 	return prov_local_new(&cfg->local, out, e);

@@ -18,6 +18,7 @@
 #include "provider/aws.h"
 #include "provider/exec.h"
 #include "provider/exoscale.h"
+#include "provider/linode.h"
 #include "provider/local.h"
 
 #define CTL_MAX_SETS 8
@@ -53,12 +54,13 @@ struct ctl_cfg {
 
 	int64_t drain_timeout_ms, kill_grace_ms;
 
-	char provider[16];		/* local, exoscale, aws or exec */
+	char provider[16];		/* local, exoscale, aws, linode or exec */
 	int app_port, metrics_port;	/* where members serve and expose metrics */
 	int64_t list_interval_ms;	/* how often the provider is asked for members */
 	struct local_cfg local;
 	struct exo_cfg exoscale;
 	struct asg_cfg aws;
+	struct linode_cfg linode;
 	struct exec_cfg exec;
 
 	char sd_dir[1024];
@@ -103,6 +105,9 @@ struct ycfg;
 struct yaml_node_s;
 void ctl_cfg_read_schedule(struct ycfg *y, struct yaml_node_s *n, struct ctl_cfg *cfg);
 void ctl_cfg_check_schedule(struct ycfg *y, struct yaml_node_s *n, const struct ctl_cfg *cfg);
+/* provider.linode (controller/config_linode.c): its keys, and those a
+ * create needs when provider.kind is linode. */
+void ctl_cfg_read_linode(struct ycfg *y, struct yaml_node_s *n, struct ctl_cfg *cfg);
 /* policy.target.forecast (controller/config_forecast.c): its defaults, and
  * its keys read from the policy.target mapping. */
 void ctl_cfg_forecast_defaults(struct ctl_cfg *cfg);

@@ -41,7 +41,9 @@ static void usage(FILE *f)
 "Options:\n"
 "  --output FILE        the file_sd file to write\n"
 "  --config FILE        take the provider and pool from a controller config\n"
-"                       (exoscale, aws or exec); without it, Exoscale from\n"
+"                       (exoscale, aws, linode or exec; linode: its\n"
+"                       NodeBalancer is left to the controller); without\n"
+"                       it, Exoscale from\n"
 "                       flags and the environment\n"
 "  --interval DURATION  how often to read the provider (default 10s)\n"
 "  --target-port N      port of every target (default TARGET_PORT, else the\n"
@@ -288,7 +290,10 @@ static int parse_flags(int argc, char **argv, struct sd *s)
 	/* Local members live in their controller's table; it publishes them. */
 	if (strcmp(s->cfg.provider, "local") == 0)
 		return fail("%s", "the local provider's members are published by its controller "
-		    "(STATE_DIR/targets-*.json); sd is for the exoscale, aws and exec providers");
+		    "(STATE_DIR/targets-*.json); sd is for the exoscale, aws, linode and exec "
+		    "providers");
+	/* sd reads; the NodeBalancer is its controller's to keep. */
+	s->cfg.linode.read_only = true;
 	if (pool)
 		snprintf(s->cfg.pool, sizeof(s->cfg.pool), "%s", pool);
 	port = port ? port : env_or("TARGET_PORT", NULL);

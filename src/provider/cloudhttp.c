@@ -198,6 +198,8 @@ long cloud_http_do(struct cloud_http *h, const struct cloud_req *r, struct buf *
 			break;
 		if (status != -1 && !retry_answer(r, status, resp))
 			break;
+		if (status == -1 && r->once_unanswered)
+			break;
 		if (cloud_http_cancelled(h))
 			return err_set(e, "cancelled");
 		if (i < h->cfg.retries)

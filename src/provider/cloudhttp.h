@@ -54,6 +54,11 @@ struct cloud_req {
 	 * for APIs that say "slow down" in the body: AWS throttles with a 400
 	 * and a code. NULL: cloud_http_retryable(status). */
 	bool (*retryable)(long status, const char *body, size_t len);
+	/* Not idempotent (a create with no idempotency key): a request that
+	 * got no answer is not sent again, since it may have been done; the
+	 * caller finds out. Answers the retryable hook retries (a 429: not
+	 * done) still are. */
+	bool once_unanswered;
 };
 
 struct cloud_http {
