@@ -376,6 +376,11 @@ static int create(struct lin *x, const char *label, struct err *e)
 	random_bytes(r, sizeof(r));
 	for (size_t i = 0; i < sizeof(r); i++)
 		pass[i] = set[r[i] % (sizeof(set) - 1)];
+	/* One of each class for sure: the API scores strength. */
+	pass[0] = (char)('A' + r[0] % 26);
+	pass[1] = (char)('a' + r[1] % 26);
+	pass[2] = (char)('0' + r[2] % 10);
+	pass[3] = '-';
 	pass[32] = '\0';
 	for (int i = 0; i < x->cfg.nkeys; i++)
 		keys[i] = x->cfg.authorized_keys[i];

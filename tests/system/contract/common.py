@@ -1,5 +1,5 @@
-"""Shared machinery of the contract servers (exoscale.py, aws.py), and the
-helper that tests use to start them.
+"""Shared machinery of the contract servers (exoscale.py, aws.py,
+linode.py), and the helper that tests use to start them.
 
 Server side (imported by the scripts)
 =====================================
@@ -868,6 +868,8 @@ def _module(kind):
         from contract import exoscale as mod
     elif kind == "aws":
         from contract import aws as mod
+    elif kind == "linode":
+        from contract import linode as mod
     else:
         raise ValueError(f"unknown contract server kind {kind!r}")
     return mod

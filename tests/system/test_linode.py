@@ -1,0 +1,292 @@
+"""The linode provider end to end: a real controller (and `poolscale sd`)
+against the Linode API v4 contract server (contract/linode.py), which
+checks every request as strictly as the reference says the API would,
+boots a real `poolscale app` per instance on its private (loopback)
+address, and keeps a NodeBalancer config's nodes. Linode has no instance
+pool: the provider creates, deletes and registers instances itself, so
+these tests look at the server's instances and nodes, not at a size."""
+import json
+import re
+import time
+
+from conftest import BIN, Proc, free_port, http_json, metric, random_address_base, wait_until
+from contract.common import contract_server  # noqa: F401 (fixture)
+
+TOKEN = "linode-test-token-0123456789abcdef"
+TAG = "poolscale-web"
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHkqxmxJ0oR5c3XbK9p1Vw1m2m8QF1q3b2t9s0d6e7f8 ops@example"
+
+
+def app_argv(app_port, metrics_port):
+    return [BIN, "app", "--listen", f"{{address}}:{app_port}",
+            "--metrics-listen", f"{{address}}:{metrics_port}", "--work-ms", "1",
+            "--vcpu", "0.2", "--threads", "1", "--drain-timeout", "3s"]
+
+
+class Linode:
+    """A contract server with real app members, and controller configs for it."""
+
+    def __init__(self, contract_server, tmp_path, size=1, boot_s=1.5, **opts):
+        self.tmp = tmp_path
+        self.app_port, self.metrics_port = free_port(), free_port()
+        self.srv = contract_server("linode", size=size, boot_s=boot_s, terminate_s=0.3,
+                                   address_base=random_address_base(), firewall_id=[1001],
+                                   page_size_cap=2, tag=[TAG],
+                                   spawn=app_argv(self.app_port, self.metrics_port), **opts)
+        (tmp_path / "cloud-init.yml").write_text("#cloud-config\npackage_update: true\n")
+
+    def config(self, name, token=TOKEN, min=0, initial=1):
+        (self.tmp / f"{name}.token").write_text(token + "\n")
+        path = self.tmp / f"{name}.yml"
+        path.write_text(f"""pool: web
+min: {min}
+max: 5
+initial: {initial}
+interval: 500ms
+state_dir: state-{name}
+health:
+  interval: 300ms
+  timeout: 250ms
+  fails: 2
+  boot_timeout: 20s
+drain:
+  timeout: 3s
+api:
+  listen: 127.0.0.1:0
+provider:
+  kind: linode
+  app_port: {self.app_port}
+  metrics_port: {self.metrics_port}
+  list_interval: 300ms
+  timeout: 2s
+  retries: 3
+  backoff: 50ms
+  backoff_max: 2s
+  linode:
+    endpoint: {self.srv.url}/v4
+    token_file: {name}.token
+    region: us-east
+    type: g6-nanode-1
+    image: linode/debian12
+    label_prefix: ps-web
+    tag: {TAG}
+    authorized_keys: ["{KEY}"]
+    firewall_id: 1001
+    user_data_file: cloud-init.yml
+    nodebalancer_id: 4242
+    nodebalancer_config_id: 777
+""")
+        return path
+
+    def controller(self, name="controller", **kw):
+        return Controller(self.config(name, **kw), self.tmp, name)
+
+    # -- the server's view
+    def instances(self, live_only=True):
+        return [i for i in self.srv.state()["instances"]
+                if not live_only or i["status"] != "deleting"]
+
+    def running(self):
+        return sorted((str(i["id"]), i["private"]) for i in self.instances()
+                      if i["status"] == "running")
+
+    def nodes(self):
+        return sorted(n["address"] for n in self.srv.state()["nodes"])
+
+    def want_nodes(self, members):
+        return sorted(f"{a}:{self.app_port}" for _, a in members)
+
+
+class Controller(Proc):
+    def __init__(self, config, tmp, name):
+        super().__init__(["controller", "--config", str(config)], tmp, name)
+
+    def started(self):
+        self.api = "http://" + self.wait_log(r"msg=started api=(\S+)", timeout=10).group(1)
+        return self
+
+    def members(self):
+        return http_json("GET", self.api + "/api/v1/status")[1]["members"]
+
+    def running(self):
+        return sorted((m["id"], m["address"]) for m in self.members() if m["state"] == "running")
+
+    def size(self, n):
+        st, body = http_json("PUT", self.api + "/api/v1/pool/size", {"size": n})
+        assert st == 200, body
+
+    def metrics(self):
+        return http_json("GET", self.api + "/metrics")[1]
+
+
+def in_step(cloud, c, n):
+    """The controller's running members, the server's running instances and
+    the NodeBalancer's nodes are the same n, and nothing else is alive."""
+    mine = c.running()
+    return (len(mine) == n and mine == cloud.running() and len(cloud.instances()) == n
+            and cloud.nodes() == cloud.want_nodes(mine))
+
+
+def test_scale_1_4_2_0_2_keeps_instances_and_nodes_in_step(contract_server, tmp_path):
+    cloud = Linode(contract_server, tmp_path, size=1)
+    c = cloud.controller().started()
+    try:
+        wait_until(lambda: in_step(cloud, c, 1), "the existing instance, with its node", 15)
+        for n in (4, 2, 0, 2):
+            c.size(n)
+            wait_until(lambda: in_step(cloud, c, n), f"{n} instances and nodes in step", 30)
+        st = cloud.srv.state()
+        assert all(r["auth"] == "ok" for r in st["requests"])
+        # Every create was accepted by the strict server: 3 + 2 made, no retry needed.
+        creates = [r for r in st["requests"] if r["action"] == "create-instance"]
+        assert [r["status"] for r in creates] == [200] * 5, creates
+        # Members were taken out of the NodeBalancer (drain, then delete)
+        # before their instance went.
+        log = [(r["action"], r["path"]) for r in st["requests"] if r["status"] == 200]
+        deletes = [i for i, (a, _) in enumerate(log) if a == "delete-instance"]
+        assert len(deletes) == 4
+        for i in deletes:
+            before = [a for a, _ in log[max(0, i - 2):i]]
+            assert before == ["update-node", "delete-node"], log[max(0, i - 4):i + 1]
+        # Creates carry the template, labels are the provider's own.
+        labels = [i["label"] for i in cloud.instances()]
+        assert all(re.fullmatch(r"ps-web-[0-9a-f]{8}", x) for x in labels), labels
+        # The pool was listed page by page (the server pages by 2).
+        assert any("page=2" in r["path"] for r in st["requests"]
+                   if r["action"] == "list-instances")
+        assert metric(c.metrics(), "poolscale_provider_api_failures_total") == 0
+    finally:
+        c.finish()
+
+
+def test_lost_create_replies_never_make_extra_instances(contract_server, tmp_path):
+    cloud = Linode(contract_server, tmp_path, size=1, boot_s=0.5)
+    c = cloud.controller().started()
+    try:
+        wait_until(lambda: in_step(cloud, c, 1), "one instance", 15)
+        # Creates done but their replies lost: two connections dropped, one
+        # 503, and a reply slower than the client's timeout.
+        cloud.srv.fault("drop", count=2, match="create-instance", when="after")
+        cloud.srv.fault("status", status=503, count=1, match="create-instance", when="after")
+        cloud.srv.fault("slow", delay_s=3, count=1, match="create-instance", when="after")
+        c.size(4)
+        wait_until(lambda: in_step(cloud, c, 4), "four instances despite lost replies", 40)
+        time.sleep(1.5)		# several more lists and reconciles: nothing more may happen
+        st = cloud.srv.state()
+        assert st["peak"] == 4 and st["creates"] == 3, (st["peak"], st["creates"])
+        assert len(cloud.instances(live_only=False)) == 4
+        assert in_step(cloud, c, 4)
+        lost = [r for r in st["requests"] if r["action"] == "create-instance"
+                and r["status"] != 200]
+        assert len(lost) >= 3, lost
+        # Each unknown outcome was looked up by its label, not created again.
+        lookups = [r for r in st["requests"] if r["action"] == "list-instances"]
+        assert len(lookups) > len(lost)
+    finally:
+        c.finish()
+
+
+def test_hand_changes_are_corrected(contract_server, tmp_path):
+    cloud = Linode(contract_server, tmp_path, size=2, boot_s=0.5)
+    c = cloud.controller(initial=2).started()
+    try:
+        wait_until(lambda: in_step(cloud, c, 2), "two instances with nodes", 15)
+        # A node removed by hand comes back.
+        gone = cloud.srv.state()["nodes"][0]
+        cloud.srv._admin("POST", "/_admin/linode", {"delete_node": gone["id"]})
+        wait_until(lambda: gone["address"] in cloud.nodes() and in_step(cloud, c, 2),
+                   "the node re-added", 10)
+        # A node added by hand for no member goes.
+        stray = f"{cloud.running()[0][1]}:{cloud.app_port + 1}"
+        cloud.srv._admin("POST", "/_admin/linode", {"add_node": stray})
+        wait_until(lambda: stray not in cloud.nodes(), "the stray node removed", 10)
+        # An instance deleted by hand is replaced, and its node removed.
+        victim = cloud.running()[0]
+        cloud.srv._admin("POST", "/_admin/linode", {"delete_instance": int(victim[0])})
+        wait_until(lambda: in_step(cloud, c, 2) and victim not in cloud.running(),
+                   "the deleted instance replaced", 30)
+        assert f"{victim[1]}:{cloud.app_port}" not in cloud.nodes() or \
+            victim[1] in [a for _, a in cloud.running()]
+        assert cloud.srv.state()["creates"] == 1
+    finally:
+        c.finish()
+
+
+def test_wrong_token_is_a_clear_error(contract_server, tmp_path):
+    cloud = Linode(contract_server, tmp_path, size=1)
+    secret = "not-the-token-at-all-0123456789"
+    c = cloud.controller(token=secret)
+    c.expect_rc = c.wait_exit(15)
+    assert c.expect_rc != 0
+    text = c.logtext()
+    assert "Invalid Token" in text and "check the token" in text, text
+    assert secret not in text
+    st = cloud.srv.state()
+    assert st["requests"] and all(r["auth"] == "bad" for r in st["requests"])
+    assert st["mutations"] == 0 and st["nodes"] == []
+    c.finish()
+
+
+def test_rate_limit_waits_for_retry_after(contract_server, tmp_path):
+    cloud = Linode(contract_server, tmp_path, size=1, boot_s=0.5)
+    c = cloud.controller().started()
+    try:
+        wait_until(lambda: in_step(cloud, c, 1), "one instance", 15)
+        cloud.srv.reset_log()
+        cloud.srv.fault("status", status=429, count=1, match="create-instance", retry_after=1)
+        c.size(2)
+        wait_until(lambda: in_step(cloud, c, 2), "two instances after a 429", 20)
+        creates = [r for r in cloud.srv.requests() if r["action"] == "create-instance"]
+        assert [r["status"] for r in creates] == [429, 200], creates
+        assert creates[1]["t"] - creates[0]["t"] >= 0.95, creates
+        assert cloud.srv.state()["creates"] == 1
+    finally:
+        c.finish()
+
+
+def test_sd_lists_the_linode_pool_and_leaves_the_nodebalancer(contract_server, tmp_path):
+    cloud = Linode(contract_server, tmp_path, size=3, boot_s=0.5)
+    cfg = cloud.config("sd")
+    out = tmp_path / "targets.json"
+    sd = Proc(["sd", "--config", str(cfg), "--output", str(out), "--interval", "300ms"],
+              tmp_path, "sd")
+    try:
+        def targets():
+            try:
+                return sorted(t for g in json.loads(out.read_text()) for t in g["targets"])
+            except (OSError, ValueError):
+                return None
+        want = sorted(f"{a}:{cloud.metrics_port}" for _, a in cloud.running())
+        wait_until(lambda: targets() == want and len(want) == 3, "three targets", 10)
+        victim = cloud.running()[0]
+        cloud.srv._admin("POST", "/_admin/linode", {"delete_instance": int(victim[0])})
+        want = sorted(f"{a}:{cloud.metrics_port}" for _, a in cloud.running() if _ != victim[0])
+        wait_until(lambda: targets() == want and len(want) == 2, "two targets", 10)
+        st = cloud.srv.state()
+        # Read only: no instance made or deleted, no node touched.
+        assert st["mutations"] == 0 and st["nodes"] == []
+        assert {r["method"] for r in st["requests"]} == {"GET"}
+    finally:
+        sd.finish()
+
+
+def test_config_errors_name_the_key(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("""provider:
+  kind: linode
+  linode:
+    region: us-east
+    type: g6-nanode-1
+    image: linode/debian12
+    label_prefix: Web_
+    tag: "a b"
+    nodebalancer_id: 4
+""")
+    r = Proc(["controller", "--config", str(bad), "--check-config"], tmp_path, "check")
+    r.expect_rc = r.wait_exit(5)
+    text = r.logtext()
+    assert r.expect_rc == 2, text
+    assert "bad.yml:7: provider.linode.label_prefix" in text, text
+    assert "bad.yml:8: provider.linode.tag" in text, text
+    assert "nodebalancer_config_id together" in text, text
+    r.finish()
