@@ -472,7 +472,9 @@ class Linode(common.Service):
         if op == "list-instances":
             keep = self._filter(req, INSTANCE_FILTERS)
             items = [self.instance_json(m) for m in self.live()]
-            return self._page(req, [x for x in items if keep(x)], lambda x: x)
+            reply = self._page(req, [x for x in items if keep(x)], lambda x: x)
+            reply.why = "X-Filter " + (req.headers.get("X-Filter") or "none")
+            return reply
         if op == "create-instance":
             return self._create(self._json_body(req))
         if op == "get-instance":
