@@ -177,6 +177,8 @@ static void test_errors(void **state)
 	static const char two[] = "{\"errors\": [{\"reason\": \"region is not valid\", "
 	    "\"field\": \"region\"}, {\"reason\": \"Invalid Token\"}]}";
 	static const char busy[] = "{\"errors\": [{\"reason\": \"Linode busy.\"}]}";
+	static const char other[] = "{\"errors\": [{\"reason\": \"Tags must be unique\", "
+	    "\"field\": \"tags\"}]}";
 
 	(void)state;
 	lin_error_message(two, strlen(two), m, sizeof(m));
@@ -186,8 +188,7 @@ static void test_errors(void **state)
 	assert_true(lin_error_label_taken(taken, strlen(taken)));
 	assert_false(lin_error_label_taken(two, strlen(two)));
 	/* The same words about another field are not the label's. */
-	assert_false(lin_error_label_taken("{\"errors\": [{\"reason\": \"must be unique\", "
-	    "\"field\": \"tags\"}]}", 56));
+	assert_false(lin_error_label_taken(other, strlen(other)));
 	assert_true(lin_error_busy(busy, strlen(busy)));
 	assert_false(lin_error_busy(taken, strlen(taken)));
 }
