@@ -22,7 +22,7 @@ from conftest import BIN, ROOT
 
 DEPLOY = pathlib.Path(ROOT) / "deploy"
 TERRAFORM = DEPLOY / "terraform"
-CLOUDS = ("exoscale", "aws")
+CLOUDS = ("exoscale", "aws", "linode")
 SYSTEMD = DEPLOY / "systemd"
 GRAFANA = DEPLOY / "grafana"
 UNITS = ("poolscale-app", "poolscale-controller", "poolscale-lb", "poolscale-sd")
@@ -84,6 +84,12 @@ RESOURCE_ATTRS = {
     "aws_iam_access_key": {"id", "secret", "ses_smtp_password_v4", "status", "create_date"},
     "aws_iam_user_policy": {"id"},
     "aws_instance": {"id", "arn", "public_ip", "private_ip", "public_dns", "private_dns"},
+    # registry.terraform.io/providers/linode/linode
+    "linode_firewall": {"id", "status", "devices"},
+    "linode_nodebalancer": {"id", "ipv4", "ipv6", "hostname", "created", "updated", "transfer"},
+    "linode_nodebalancer_config": {"id", "node_status", "ssl_commonname", "ssl_fingerprint"},
+    "linode_instance": {"id", "ip_address", "private_ip_address", "ipv4", "ipv6", "status",
+                        "specs", "backups", "host_uuid", "has_user_data"},
 }
 DATA_ATTRS = {
     "exoscale_template": {"id", "default_user"},
@@ -99,6 +105,9 @@ RESOURCE_SAMPLES = {
     ("aws_iam_access_key", "secret"): "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     ("aws_autoscaling_group", "arn"): "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:"
                                       "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d:autoScalingGroupName/poolscale-web",
+    ("linode_firewall", "id"): 1012345,
+    ("linode_nodebalancer", "id"): 654321,
+    ("linode_nodebalancer_config", "id"): 987654,
 }
 VAR_SAMPLES = {
     "operator_cidr": "203.0.113.7/32",
@@ -106,6 +115,7 @@ VAR_SAMPLES = {
     "poolscale_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     "exoscale_api_key": "EXO0123456789abcdef01234567",
     "exoscale_api_secret": "poolscaleTestSecret-0123456789abcdefABCDEFGH",
+    "linode_token": "linodeTestToken0123456789abcdef0123456789abcdef0123456789abcdef",
 }
 # Attributes whose values are secrets, and variable names that must be secret.
 SENSITIVE_ATTRS = {("random_password", "result"), ("aws_iam_access_key", "secret")}
@@ -631,6 +641,39 @@ def test_load_balancers_check_health():
     assert ref_to(arg(lt, "id")) == "aws_launch_template.web"
 
 
+def test_linode_firewalls_and_nodebalancer():
+    """Linode: the members' firewall lets the app and node exporter in from
+    the private network only (the NodeBalancer, Prometheus and the
+    controller's checks all come from 192.168.128.0/17) and SSH from the
+    operator; the NodeBalancer checks /health; Terraform makes no member
+    and no node (the controller's), and the controller attaches the
+    firewall to what it creates."""
+    mod = Module(TERRAFORM / "linode")
+    ctx = ModuleContext(mod)
+    pool = mod.resources[("linode_firewall", "pool")]
+    assert literal(pool, "inbound_policy") == "DROP"
+    rules = {}
+    for r in pool.body.blocks_of("inbound"):
+        assert literal(r, "action") == "ACCEPT"
+        rules[literal(r, "ports")] = hcl.evaluate(arg(r, "ipv4"), ctx)
+    assert rules == {"8080": ["192.168.128.0/17"], "9100": ["192.168.128.0/17"],
+                     "22": [VAR_SAMPLES["operator_cidr"]]}, rules
+    mgmt = mod.resources[("linode_firewall", "management")]
+    [r] = mgmt.body.blocks_of("inbound")
+    assert hcl.evaluate(arg(r, "ipv4"), ctx) == [VAR_SAMPLES["operator_cidr"]]
+    assert "linodes" not in pool.body.attributes, "the controller attaches it to members"
+    cfg = mod.resources[("linode_nodebalancer_config", "web")]
+    assert literal(cfg, "port") == 8080 and literal(cfg, "check") == "http"
+    assert literal(cfg, "check_path") == "/health"
+    assert ref_to(arg(cfg, "nodebalancer_id")) == "linode_nodebalancer.web"
+    assert not rules_of(mod, "linode_nodebalancer_node")
+    assert list(rules_of(mod, "linode_instance")) == ["management"]
+    inst = mod.resources[("linode_instance", "management")]
+    assert literal(inst, "private_ip") is True
+    ccfg = hcl.evaluate(mod.locals["controller_config"].expr, ctx)
+    assert f"firewall_id: {RESOURCE_SAMPLES[('linode_firewall', 'id')]}" in ccfg
+
+
 def test_aws_iam_policy_has_exactly_the_four_actions():
     mod = Module(TERRAFORM / "aws")
     [(name, pol)] = rules_of(mod, "aws_iam_user_policy").items()
@@ -735,6 +778,12 @@ def test_management_user_data(user_data, cloud, tmp_path):
         secrets |= {"/etc/poolscale/exoscale.key", "/etc/poolscale/exoscale.secret"}
         assert files["/etc/poolscale/exoscale.key"]["content"] == VAR_SAMPLES["exoscale_api_key"]
         assert files["/etc/poolscale/exoscale.secret"]["content"] == VAR_SAMPLES["exoscale_api_secret"]
+    elif cloud == "linode":
+        # The members' cloud-init is the controller's to send: a credential
+        # of its unit, so root-only like the token.
+        secrets |= {"/etc/poolscale/linode.token", "/etc/poolscale/member.cloud-init"}
+        assert files["/etc/poolscale/linode.token"]["content"] == VAR_SAMPLES["linode_token"]
+        assert files["/etc/poolscale/member.cloud-init"]["content"] == user_data["app"]
     else:
         secrets |= {"/etc/poolscale/aws-credentials"}
         creds = files["/etc/poolscale/aws-credentials"]["content"]
@@ -748,7 +797,7 @@ def test_management_user_data(user_data, cloud, tmp_path):
             assert f["permissions"] == "0600" and f["owner"] == "root:root", path
         else:
             assert f["permissions"] in ("0644", "0755"), path
-            for secret in (token, VAR_SAMPLES["exoscale_api_secret"],
+            for secret in (token, VAR_SAMPLES["exoscale_api_secret"], VAR_SAMPLES["linode_token"],
                            RESOURCE_SAMPLES[("aws_iam_access_key", "secret")]):
                 assert secret not in f["content"], f"a secret in {path}, which is not 0600"
     assert set(p for p, f in files.items() if f["permissions"] == "0600") == secrets
@@ -771,6 +820,13 @@ def test_management_user_data(user_data, cloud, tmp_path):
         ex = cfg["provider"]["exoscale"]
         named += [ex["key_file"], ex["secret_file"]]
         assert ex["pool_id"] == RESOURCE_SAMPLES[("exoscale_instance_pool", "id")]
+    elif cloud == "linode":
+        li = cfg["provider"]["linode"]
+        named += [li["token_file"], li["user_data_file"]]
+        assert li["tag"] == "poolscale-web" and li["region"] == "eu-central"
+        assert li["firewall_id"] == RESOURCE_SAMPLES[("linode_firewall", "id")]
+        assert li["nodebalancer_id"] == RESOURCE_SAMPLES[("linode_nodebalancer", "id")]
+        assert li["nodebalancer_config_id"] == RESOURCE_SAMPLES[("linode_nodebalancer_config", "id")]
     else:
         aw = cfg["provider"]["aws"]
         named += [aw["credentials_file"]]
@@ -833,8 +889,9 @@ def test_controller_config_is_valid(user_data, tmp_path):
     _, files = write_files(user_data["management"])
     creds = tmp_path / "credentials"
     creds.mkdir()
-    for name in ("api-token", "exoscale-key", "exoscale-secret"):
+    for name in ("api-token", "exoscale-key", "exoscale-secret", "linode-token"):
         (creds / name).write_text("x\n")
+    (creds / "member-cloud-init").write_text("#cloud-config\n")
     (creds / "aws-credentials").write_text("[default]\naws_access_key_id = A\naws_secret_access_key = B\n")
     # sd reads a controller config too (poolscale sd --config)
     for name, unit in (("controller.yml", "poolscale-controller"), ("sd.yml", "poolscale-sd")):
@@ -850,10 +907,13 @@ def test_controller_config_is_valid(user_data, tmp_path):
 
 def test_user_data_fits(user_data, cloud):
     """Cloud limits: Exoscale takes 32 KiB of base64 user data, AWS 16 KiB
-    before base64 (so the management host's is gzipped on both)."""
+    before base64, Linode 64 KiB before base64 (so the management host's is
+    gzipped on all three)."""
     mgmt = gzip.compress(user_data["management"].encode(), mtime=0)
     app = user_data["app"].encode()
-    if cloud == "exoscale":
+    if cloud == "linode":
+        assert len(mgmt) < 65535 and len(app) < 65535, (len(mgmt), len(app))
+    elif cloud == "exoscale":
         assert len(base64.b64encode(mgmt)) < 32768, len(base64.b64encode(mgmt))
         assert len(base64.b64encode(app)) < 32768
     else:
@@ -861,9 +921,13 @@ def test_user_data_fits(user_data, cloud):
         assert len(app) < 16384
     # and the gzipped form is what Terraform sends
     mod = Module(TERRAFORM / cloud)
-    inst = mod.resources[("exoscale_compute_instance", "management")] if cloud == "exoscale" \
-        else mod.resources[("aws_instance", "management")]
-    e = inst.body.attributes["user_data" if cloud == "exoscale" else "user_data_base64"].expr
+    if cloud == "linode":
+        [md] = mod.resources[("linode_instance", "management")].body.blocks_of("metadata")
+        e = md.body.attributes["user_data"].expr
+    else:
+        inst = mod.resources[("exoscale_compute_instance", "management")] if cloud == "exoscale" \
+            else mod.resources[("aws_instance", "management")]
+        e = inst.body.attributes["user_data" if cloud == "exoscale" else "user_data_base64"].expr
     assert isinstance(e, hcl.Call) and e.name == "base64gzip"
     assert gzip.decompress(base64.b64decode(hcl.evaluate(e, ModuleContext(mod)))).decode() == \
         user_data["management"]
@@ -1137,7 +1201,8 @@ def test_cloud_docs():
                    "providers.md", "operator_cidr", "poolscale_url", "poolscale_sha256",
                    "autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup",
                    "autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances",
-                   "scale-instance-pool", "evict-instance-pool-members"):
+                   "scale-instance-pool", "evict-instance-pool-members",
+                   "linodes:read_write", "nodebalancers:read_write", "LINODE_TOKEN"):
         assert needle in doc, needle
     # every variable without a default is explained
     for cloud in CLOUDS:
