@@ -62,14 +62,17 @@ void ctl_cfg_read_linode(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ycfg_string(&m, "region", l->region, sizeof(l->region));
 	ycfg_string(&m, "type", l->type, sizeof(l->type));
 	ycfg_string(&m, "image", l->image, sizeof(l->image));
-	if (ycfg_string(&m, "label_prefix", l->label_prefix, sizeof(l->label_prefix))) {
+	/* ycfg_string is true when absent too: a default needs no check. */
+	if (ymap_get(&m, "label_prefix") != NULL &&
+	    ycfg_string(&m, "label_prefix", l->label_prefix, sizeof(l->label_prefix))) {
 		snprintf(label, sizeof(label), "%s-00000000", l->label_prefix);
 		if (!lin_label_ok(label))
 			ycfg_error(y, ymap_get(&m, "label_prefix"), SECTION ".label_prefix: \"%s\" "
 			    "is not lower-case letters, digits and single dashes, a letter first",
 			    l->label_prefix);
 	}
-	if (ycfg_string(&m, "tag", l->tag, sizeof(l->tag)) && linode_tag_check(l->tag, &e) == -1)
+	if (ycfg_string(&m, "tag", l->tag, sizeof(l->tag)) && l->tag[0] != '\0' &&
+	    linode_tag_check(l->tag, &e) == -1)
 		ycfg_error(y, ymap_get(&m, "tag"), SECTION ".tag: %s", e.msg);
 	if ((keys = ymap_get(&m, "authorized_keys")) != NULL)
 		read_keys(y, keys, l);

@@ -108,7 +108,7 @@ static const struct {
 	{ "not_loopback", "provider:\n  local:\n    address_base: 10.0.0.1\n",
 	  "/etc/p/poolscale.yml:3: provider.local.address_base: \"10.0.0.1\" is not a loopback" },
 	{ "unknown_provider", "provider:\n  kind: gcp\n",
-	  "/etc/p/poolscale.yml:2: provider.kind: \"gcp\" is not local, exoscale, aws or exec" },
+	  "/etc/p/poolscale.yml:2: provider.kind: \"gcp\" is not local, exoscale, aws, linode or exec" },
 	{ "bad_listen", "api:\n  listen: nowhere\n", "/etc/p/poolscale.yml:2: api.listen:" },
 	{ "section_not_map", "health: 3\n", "/etc/p/poolscale.yml:1: health: expected a mapping" },
 	{ "list_for_scalar", "min: [1, 2]\n", "/etc/p/poolscale.yml:1: min: expected a single value" },
