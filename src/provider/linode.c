@@ -4,21 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "common/buf.h"
-#include "common/clock.h"
 #include "common/fileio.h"
 #include "provider/endpoint.h"
 #include "provider/linode_api.h"
+#include "provider/linode_create.h"
 #include "provider/linode_nb.h"
 
-/* POST /linode/instances: 10 per 30 s per token [reference §7]. */
-#define LIN_CREATE_BUDGET 10
-#define LIN_CREATE_WINDOW_MS 30000
-/* POSTs of one label whose outcome stayed unknown before giving up the call. */
-#define LIN_CREATE_ATTEMPTS 3
-#define LIN_MAX_PENDING 16
 #define LIN_USER_DATA_MAX 65535		/* unencoded [reference §4] */
 
 struct addr_entry {
@@ -35,12 +28,7 @@ struct lin {
 	/* Private addresses never change: asked once per instance. */
 	struct addr_entry *cache;
 	size_t ncache, capcache;
-	/* Labels whose create may have worked: reused before any new one, so
-	 * a retry can only meet its own instance, never make a second. */
-	char pending[LIN_MAX_PENDING][LIN_LABEL_MAX + 1];
-	size_t npending;
-	int64_t created_ms[LIN_CREATE_BUDGET];	/* ring of the last POSTs */
-	size_t ncreated;
+	struct lin_creator creator;
 };
 
 void linode_cfg_default(struct linode_cfg *c)
@@ -63,62 +51,7 @@ int linode_tag_check(const char *tag, struct err *e)
 	return 0;
 }
 
-/* ---- reading the API ---- */
-
-static char *filter_for(const char *key, const char *value)
-{
-	char *s = NULL;
-
-	/* Values are checked (labels, tags) but quoted by the rules anyway. */
-	if (asprintf(&s, "{\"%s\":\"%s\"}", key, value) == -1)
-		return NULL;
-	return s;
-}
-
-/* Every instance the filter matches, all pages. */
-static int list_instances(struct lin *x, const char *key, const char *value,
-    struct lin_instances *out, struct err *e)
-{
-	char query[64];
-	char *filter = filter_for(key, value);
-	struct lin_call c = { .method = "GET", .path = "/linode/instances", .query = query,
-		.filter = filter };
-	struct buf b;
-	int rc = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (filter == NULL)
-		return err_set(e, "out of memory");
-	buf_init(&b, 0);
-	for (int64_t page = 1, pages = 1; page <= pages; page++) {
-		struct lin_instances p;
-		struct lin_instance *v;
-
-		snprintf(query, sizeof(query), "page=%lld&page_size=%d", (long long)page,
-		    LIN_PAGE_SIZE);
-		if (lin_api_call(&x->api, &c, &b, e) == -1 ||
-		    lin_parse_instances(b.p ? b.p : "", b.len, &p, e) == -1) {
-			rc = -1;
-			break;
-		}
-		pages = p.pages;
-		v = reallocarray(out->v, out->n + p.n + 1, sizeof(*v));
-		if (v == NULL) {
-			lin_instances_fini(&p);
-			rc = err_set(e, "out of memory");
-			break;
-		}
-		out->v = v;
-		memcpy(out->v + out->n, p.v, p.n * sizeof(*v));
-		out->n += p.n;
-		lin_instances_fini(&p);
-	}
-	buf_fini(&b);
-	free(filter);
-	if (rc == -1)
-		lin_instances_fini(out);
-	return rc;
-}
+/* ---- addresses ---- */
 
 static const char *cached(const struct lin *x, int64_t id)
 {
@@ -203,7 +136,7 @@ static int lin_list(void *impl, struct member_list *out, struct err *e)
 	size_t nrunning = 0;
 	int rc = 0;
 
-	if (list_instances(x, "tags", x->cfg.tag, &l, e) == -1)
+	if (lin_list_instances(&x->api, "tags", x->cfg.tag, &l, e) == -1)
 		return -1;
 	running = calloc(l.n + 1, sizeof(*running));
 	if (running == NULL) {
@@ -256,197 +189,6 @@ static int lin_list(void *impl, struct member_list *out, struct err *e)
 
 /* ---- set_size ---- */
 
-static void random_bytes(unsigned char *p, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = getrandom(p + got, n - got, 0);
-
-		if (r > 0)
-			got += (size_t)r;
-	}
-}
-
-static bool label_used(const struct lin *x, const struct lin_instances *l, const char *label)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].label, label) == 0)
-			return true;
-	for (size_t i = 0; i < x->npending; i++)
-		if (strcmp(x->pending[i], label) == 0)
-			return true;
-	return false;
-}
-
-/* PREFIX-XXXXXXXX, 8 random hex digits: unique among the account's
- * instances by construction, checked against the ones listed. */
-static void new_label(const struct lin *x, const struct lin_instances *l, char *dst,
-    size_t cap)
-{
-	do {
-		unsigned char r[4];
-
-		random_bytes(r, sizeof(r));
-		snprintf(dst, cap, "%s-%02x%02x%02x%02x", x->cfg.label_prefix, r[0], r[1], r[2],
-		    r[3]);
-	} while (label_used(x, l, dst));
-}
-
-static void pending_add(struct lin *x, const char *label)
-{
-	for (size_t i = 0; i < x->npending; i++)
-		if (strcmp(x->pending[i], label) == 0)
-			return;
-	if (x->npending == LIN_MAX_PENDING) {
-		/* The oldest has waited longest to show up: the list counts it
-		 * if it ever does, the controller then removes the surplus. */
-		memmove(x->pending[0], x->pending[1], sizeof(x->pending[0]) * (LIN_MAX_PENDING - 1));
-		x->npending--;
-	}
-	snprintf(x->pending[x->npending++], sizeof(x->pending[0]), "%s", label);
-}
-
-static void pending_drop(struct lin *x, const char *label)
-{
-	for (size_t i = 0; i < x->npending; i++)
-		if (strcmp(x->pending[i], label) == 0) {
-			memmove(x->pending[i], x->pending[i + 1],
-			    sizeof(x->pending[0]) * (x->npending - i - 1));
-			x->npending--;
-			return;
-		}
-}
-
-/* Waits, when the last LIN_CREATE_BUDGET creates all fell in the window,
- * until the oldest leaves it: a burst is paced instead of refused. */
-static int create_budget(struct lin *x, struct err *e)
-{
-	int64_t now = clock_mono_ms();
-
-	if (x->ncreated == LIN_CREATE_BUDGET) {
-		int64_t oldest = x->created_ms[0];
-
-		if (now - oldest < LIN_CREATE_WINDOW_MS)
-			cloud_http_nap(&x->api.http, LIN_CREATE_WINDOW_MS - (now - oldest));
-		if (cloud_http_cancelled(&x->api.http))
-			return err_set(e, "cancelled");
-		memmove(x->created_ms, x->created_ms + 1, sizeof(x->created_ms[0]) *
-		    (LIN_CREATE_BUDGET - 1));
-		x->ncreated--;
-	}
-	x->created_ms[x->ncreated++] = clock_mono_ms();
-	return 0;
-}
-
-/* Whether an instance with this label exists: 1 yes, 0 no, -1 unknown. */
-static int label_exists(struct lin *x, const char *label, struct err *e)
-{
-	struct lin_instances l;
-	int found;
-
-	if (list_instances(x, "label", label, &l, e) == -1)
-		return -1;
-	found = 0;
-	for (size_t i = 0; i < l.n; i++)
-		found |= strcmp(l.v[i].label, label) == 0;
-	lin_instances_fini(&l);
-	return found;
-}
-
-/* One instance under this label, exactly once whatever the network loses. */
-static int create(struct lin *x, const char *label, struct err *e)
-{
-	char pass[33];
-	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-_+=.";
-	unsigned char r[32];
-	const char *keys[LIN_MAX_KEYS];
-	struct lin_create lc = {
-		.region = x->cfg.region, .type = x->cfg.type, .image = x->cfg.image,
-		.label = label, .tag = x->cfg.tag, .root_pass = pass, .keys = keys,
-		.nkeys = (size_t)x->cfg.nkeys, .firewall_id = x->cfg.firewall_id,
-		.user_data_b64 = x->user_data_b64,
-	};
-	struct lin_call c = { .method = "POST", .path = "/linode/instances", .create = true };
-	char *body;
-	int rc = -1;
-
-	/* Required with an image; never used (keys log in), never logged. */
-	random_bytes(r, sizeof(r));
-	for (size_t i = 0; i < sizeof(r); i++)
-		pass[i] = set[r[i] % (sizeof(set) - 1)];
-	/* One of each class for sure: the API scores strength. */
-	pass[0] = (char)('A' + r[0] % 26);
-	pass[1] = (char)('a' + r[1] % 26);
-	pass[2] = (char)('0' + r[2] % 10);
-	pass[3] = '-';
-	pass[32] = '\0';
-	for (int i = 0; i < x->cfg.nkeys; i++)
-		keys[i] = x->cfg.authorized_keys[i];
-	body = lin_create_body(&lc);
-	explicit_bzero(pass, sizeof(pass));
-	if (body == NULL)
-		return err_set(e, "out of memory");
-	c.body = body;
-	pending_add(x, label);
-	for (int attempt = 0; attempt < LIN_CREATE_ATTEMPTS; attempt++) {
-		struct buf b;
-		long st;
-		int found;
-
-		if (create_budget(x, e) == -1)
-			break;
-		buf_init(&b, 0);
-		st = lin_api_do(&x->api, &c, &b, e);
-		if (st >= 200 && st < 300) {
-			buf_fini(&b);
-			pending_drop(x, label);
-			rc = 0;
-			break;
-		}
-		if (st == 400 && lin_error_label_taken(b.p ? b.p : "", b.len)) {
-			/* An earlier POST of this label worked after all. */
-			buf_fini(&b);
-			found = label_exists(x, label, e);
-			if (found == 1) {
-				pending_drop(x, label);
-				rc = 0;
-			} else if (found == 0) {
-				pending_drop(x, label);
-				err_set(e, "linode: label %s is taken but no instance shows it", label);
-			}
-			break;
-		}
-		if (st != -1 && st != 429 && st < 500) {
-			/* Refused: nothing was made. */
-			lin_api_error(&c, st, &b, e);
-			buf_fini(&b);
-			pending_drop(x, label);
-			break;
-		}
-		if (st != -1)
-			lin_api_error(&c, st, &b, e);
-		buf_fini(&b);
-		if (st == 429)
-			break;		/* out of retries, and not done: next call */
-		/* No answer, or a 5xx: done or not, the label tells. */
-		found = label_exists(x, label, e);
-		if (found == 1) {
-			pending_drop(x, label);
-			rc = 0;
-			break;
-		}
-		if (found == -1)
-			break;		/* still pending: the next call resolves it */
-		if (attempt + 1 == LIN_CREATE_ATTEMPTS)
-			err_set(e, "linode: create %s: no answer after %d attempts", label,
-			    LIN_CREATE_ATTEMPTS);
-	}
-	free(body);
-	return rc;
-}
-
 static int lin_set_size(void *impl, int n, struct err *e)
 {
 	struct lin *x = impl;
@@ -455,20 +197,16 @@ static int lin_set_size(void *impl, int n, struct err *e)
 
 	if (x->cfg.read_only)
 		return err_set(e, "linode: read-only");
-	if (list_instances(x, "tags", x->cfg.tag, &l, e) == -1)
+	if (lin_list_instances(&x->api, "tags", x->cfg.tag, &l, e) == -1)
 		return -1;
-	for (size_t i = 0; i < l.n; i++) {
+	for (size_t i = 0; i < l.n; i++)
 		have += lin_status_phase(l.v[i].status) != LIN_PHASE_STOPPING;
-		pending_drop(x, l.v[i].label);	/* made after all: counted here */
-	}
+	lin_creator_seen(&x->creator, &l);
 	while (rc == 0 && have < n) {
 		char label[LIN_LABEL_MAX + 1];
 
-		if (x->npending > 0)
-			snprintf(label, sizeof(label), "%s", x->pending[0]);
-		else
-			new_label(x, &l, label, sizeof(label));
-		rc = create(x, label, e);
+		lin_creator_label(&x->creator, &l, label, sizeof(label));
+		rc = lin_creator_create(&x->creator, label, e);
 		have += rc == 0;
 	}
 	lin_instances_fini(&l);
@@ -638,6 +376,7 @@ int prov_linode_new(const struct linode_cfg *cfg, struct provider *out, struct e
 		x->api.base[--n] = '\0';
 	cloud_http_init(&x->api.http, &cfg->http);
 	x->has_nb = cfg->nodebalancer_id > 0;
+	lin_creator_init(&x->creator, &x->api, &x->cfg, x->user_data_b64);
 	x->nb = (struct lin_nb){ &x->api, cfg->nodebalancer_id, cfg->nodebalancer_config_id,
 		cfg->node_port };
 	out->ops = &lin_ops;

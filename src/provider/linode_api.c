@@ -1,6 +1,7 @@
 #include "provider/linode_api.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "provider/linode_json.h"
@@ -90,4 +91,58 @@ int lin_api_call(struct lin_api *a, const struct lin_call *c, struct buf *resp,
 	if (status >= 200 && status < 300)
 		return 0;
 	return lin_api_error(c, status, resp, e);
+}
+
+static char *filter_for(const char *key, const char *value)
+{
+	char *s = NULL;
+
+	/* Values are checked (labels, tags) but quoted by the rules anyway. */
+	if (asprintf(&s, "{\"%s\":\"%s\"}", key, value) == -1)
+		return NULL;
+	return s;
+}
+
+int lin_list_instances(struct lin_api *a, const char *key, const char *value,
+    struct lin_instances *out, struct err *e)
+{
+	char query[64];
+	char *filter = filter_for(key, value);
+	struct lin_call c = { .method = "GET", .path = "/linode/instances", .query = query,
+		.filter = filter };
+	struct buf b;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (filter == NULL)
+		return err_set(e, "out of memory");
+	buf_init(&b, 0);
+	for (int64_t page = 1, pages = 1; page <= pages; page++) {
+		struct lin_instances p;
+		struct lin_instance *v;
+
+		snprintf(query, sizeof(query), "page=%lld&page_size=%d", (long long)page,
+		    LIN_PAGE_SIZE);
+		if (lin_api_call(a, &c, &b, e) == -1 ||
+		    lin_parse_instances(b.p ? b.p : "", b.len, &p, e) == -1) {
+			rc = -1;
+			break;
+		}
+		pages = p.pages;
+		v = reallocarray(out->v, out->n + p.n + 1, sizeof(*v));
+		if (v == NULL) {
+			lin_instances_fini(&p);
+			rc = err_set(e, "out of memory");
+			break;
+		}
+		out->v = v;
+		memcpy(out->v + out->n, p.v, p.n * sizeof(*v));
+		out->n += p.n;
+		lin_instances_fini(&p);
+	}
+	buf_fini(&b);
+	free(filter);
+	if (rc == -1)
+		lin_instances_fini(out);
+	return rc;
 }

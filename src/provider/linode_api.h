@@ -1,8 +1,9 @@
 /* provider/linode_api.h: one Linode API v4 call: the bearer token, the
  * X-Filter header, which answers are worth a retry (429 with its
  * Retry-After, 5xx, "Linode busy."), and the error message a failed call
- * leaves (the API's reasons; a hint on 401/403; never the token). Retries,
- * timeouts and counters are cloudhttp.h's. Not here: what to call. */
+ * leaves (the API's reasons; a hint on 401/403; never the token), and the
+ * paginated instance list. Retries, timeouts and counters are
+ * cloudhttp.h's. Not here: what to call. */
 #ifndef POOLSCALE_PROVIDER_LINODE_API_H
 #define POOLSCALE_PROVIDER_LINODE_API_H
 
@@ -10,6 +11,7 @@
 
 #include "common/buf.h"
 #include "provider/cloudhttp.h"
+#include "provider/linode_json.h"
 
 #define LIN_PAGE_SIZE 100	/* the API's default; it pages beyond */
 
@@ -38,5 +40,11 @@ int lin_api_call(struct lin_api *a, const struct lin_call *c, struct buf *resp,
 /* Sets e for a failed answer of c (status, body in resp). Returns -1. */
 int lin_api_error(const struct lin_call *c, long status, const struct buf *resp,
     struct err *e);
+
+/* Every instance whose KEY is VALUE (X-Filter {"KEY": "VALUE"}), all
+ * pages, into out (the caller finis it). value must need no JSON escape
+ * (checked labels and tags). */
+int lin_list_instances(struct lin_api *a, const char *key, const char *value,
+    struct lin_instances *out, struct err *e);
 
 #endif
