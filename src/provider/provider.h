@@ -1,10 +1,10 @@
 /* provider/provider.h: the one interface between the controller and a pool
- * of machines: local processes, Exoscale, AWS, or the user's commands. Sizes
- * are absolute and calls idempotent, so a retried or repeated call never
- * scales twice; errors are returned, never fatal. Calls may block (a cloud
- * API, with its retries): the controller runs them off its loop through
- * provider/runner.h. Not here: health, draining, choosing victims (the
- * controller decides; the provider obeys). */
+ * of machines: local processes, Exoscale, AWS, Linode, or the user's
+ * commands. Sizes are absolute and calls idempotent, so a retried or
+ * repeated call never scales twice; errors are returned, never fatal.
+ * Calls may block (a cloud API, with its retries): the controller runs
+ * them off its loop through provider/runner.h. Not here: health, draining,
+ * choosing victims (the controller decides; the provider obeys). */
 #ifndef POOLSCALE_PROVIDER_H
 #define POOLSCALE_PROVIDER_H
 
