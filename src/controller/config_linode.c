@@ -56,7 +56,7 @@ void ctl_cfg_read_linode(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	char label[LIN_LABEL_MAX + 16];
 	int64_t port = l->node_port;
 
-	if (!ymap_init(&m, y, n, SECTION))
+	if (!ymap_init(&m, y, n, "provider.linode"))
 		return;
 	ycfg_string(&m, "token_file", l->token_file, sizeof(l->token_file));
 	ycfg_string(&m, "region", l->region, sizeof(l->region));
