@@ -132,14 +132,19 @@ static int lin_list(void *impl, struct member_list *out, struct err *e)
 {
 	struct lin *x = impl;
 	struct lin_instances l;
-	const char **running = NULL;
+	/* Copies, not pointers into the cache: a later cache_put may move it. */
+	char (*running)[sizeof(((struct member *)0)->address)] = NULL;
+	const char **addrs = NULL;
 	size_t nrunning = 0;
 	int rc = 0;
 
 	if (lin_list_instances(&x->api, "tags", x->cfg.tag, &l, e) == -1)
 		return -1;
 	running = calloc(l.n + 1, sizeof(*running));
-	if (running == NULL) {
+	addrs = calloc(l.n + 1, sizeof(*addrs));
+	if (running == NULL || addrs == NULL) {
+		free(running);
+		free(addrs);
 		lin_instances_fini(&l);
 		return err_set(e, "out of memory");
 	}
@@ -178,11 +183,14 @@ static int lin_list(void *impl, struct member_list *out, struct err *e)
 			break;
 		}
 		if (ph == LIN_PHASE_RUNNING)
-			running[nrunning++] = cached(x, in->id);
+			snprintf(running[nrunning++], sizeof(running[0]), "%s", m.address);
 	}
+	for (size_t i = 0; rc == 0 && i < nrunning; i++)
+		addrs[i] = running[i];
 	if (rc == 0 && x->has_nb && !x->cfg.read_only)
-		rc = lin_nb_reconcile(&x->nb, running, nrunning, e);
+		rc = lin_nb_reconcile(&x->nb, addrs, nrunning, e);
 	free(running);
+	free(addrs);
 	lin_instances_fini(&l);
 	return rc;
 }
