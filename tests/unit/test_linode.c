@@ -125,8 +125,8 @@ static void test_bad_replies(void **state)
 		"{\"page\": 1, \"pages\": 1}",
 		"{\"data\": {}, \"page\": 1, \"pages\": 1}",
 		"{\"data\": [], \"pages\": 1}",
-		"{\"data\": [{\"id\": \"1\", \"label\": \"ab-c\", \"status\": \"running\"}],"
-		" \"page\": 1, \"pages\": 1}",
+		("{\"data\": [{\"id\": \"1\", \"label\": \"ab-c\", \"status\": \"running\"}],"
+		" \"page\": 1, \"pages\": 1}"),
 		"{\"data\": [{\"id\": 1, \"status\": \"running\"}], \"page\": 1, \"pages\": 1}",
 		"{\"data\": [{\"id\": 1, \"label\": \"ab-c\"}], \"page\": 1, \"pages\": 1}",
 		"{\"data\": [1], \"page\": 1, \"pages\": 1}",
