@@ -244,6 +244,16 @@ def test_rate_limit_waits_for_retry_after(contract_server, tmp_path):
         assert [r["status"] for r in creates] == [429, 200], creates
         assert creates[1]["t"] - creates[0]["t"] >= 0.95, creates
         assert cloud.srv.state()["creates"] == 1
+        # "Linode busy." (a 400 while another job runs on the instance) is
+        # retried like a 5xx; other 400s never are.
+        cloud.srv.reset_log()
+        cloud.srv.fault("status", status=400, message="Linode busy.", count=2,
+                        match="delete-instance")
+        c.size(1)
+        wait_until(lambda: in_step(cloud, c, 1), "one instance after busy deletes", 20)
+        deletes = [r["status"] for r in cloud.srv.requests() if r["action"] == "delete-instance"]
+        assert deletes == [400, 400, 200], deletes
+        assert "provider remove failed" not in c.logtext()
     finally:
         c.finish()
 
