@@ -59,7 +59,6 @@ locals {
 
   app_user_data = templatefile("${local.deploy}/cloud-init/app.yaml", {
     install_script   = file("${local.deploy}/cloud-init/poolscale-install.sh")
-    app_unit         = file("${local.deploy}/systemd/poolscale-app.service")
     poolscale_url    = var.poolscale_url
     poolscale_sha256 = var.poolscale_sha256
   })
@@ -70,10 +69,8 @@ locals {
     poolscale_url      = var.poolscale_url
     poolscale_sha256   = var.poolscale_sha256
     controller_config  = local.controller_config
-    controller_unit    = file("${local.deploy}/systemd/poolscale-controller.service")
     controller_dropin  = file("${local.deploy}/systemd/poolscale-controller.service.d/linode.conf")
     sd_config          = replace(local.controller_config, "poolscale-controller.service", "poolscale-sd.service")
-    sd_unit            = file("${local.deploy}/systemd/poolscale-sd.service")
     sd_dropin          = file("${local.deploy}/systemd/poolscale-sd.service.d/linode.conf")
     prometheus_rules   = file("${local.deploy}/prometheus/rules/poolscale.yml")
     grafana_datasource = file("${local.deploy}/grafana/provisioning/datasources/prometheus.yaml")

@@ -16,7 +16,7 @@ variable "region" {
 }
 
 variable "image" {
-  description = "Image of every instance; it must support cloud-init (Linode's own Debian 12 does). Debian 12, like the machine that builds the poolscale binary."
+  description = "Image of every instance; it must support cloud-init (Linode's own Debian 12 does). Debian 12, like the machine that builds the poolscale package."
   type        = string
   default     = "linode/debian12"
 }
@@ -68,7 +68,7 @@ variable "operator_cidr" {
 }
 
 variable "poolscale_url" {
-  description = "HTTPS URL the VMs download the poolscale binary from. There are no official releases: build it with make on Debian 12 amd64 and upload build/poolscale somewhere the VMs can read it, e.g. Linode Object Storage (docs/cloud.md)."
+  description = "HTTPS URL the VMs download the poolscale Debian package from. There are no official releases: build it with make deb on Debian 12 amd64 and upload build/deb/poolscale_VERSION_amd64.deb somewhere the VMs can read it, e.g. Linode Object Storage (docs/cloud.md)."
   type        = string
 
   validation {
@@ -78,7 +78,7 @@ variable "poolscale_url" {
 }
 
 variable "poolscale_sha256" {
-  description = "SHA-256 of that binary (sha256sum build/poolscale): the VMs refuse any other file."
+  description = "SHA-256 of that package (sha256sum build/deb/poolscale_*_amd64.deb): the VMs refuse any other file."
   type        = string
 
   validation {
