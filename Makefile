@@ -68,7 +68,7 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 system: $(BUILD)/poolscale
-	POOLSCALE_BIN=$(abspath $(BUILD)/poolscale) $(PYTHON) -m pytest -q -rs tests/system
+	POOLSCALE_BIN=$(abspath $(BUILD)/poolscale) $(PYTHON) -m pytest -q -rs $(PYTEST_FLAGS) tests/system
 
 # libFuzzer targets: clang, instrumented sources compiled in one go.
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)

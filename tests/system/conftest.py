@@ -17,6 +17,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.environ.get("POOLSCALE_BIN", os.path.join(ROOT, "build", "poolscale"))
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "package: builds the .deb from source "
+                            "(not the binary under test)")
+
+
 @lru_cache(maxsize=None)
 def asan_build():
     """True when BIN carries the ASan runtime (make SAN=1)."""

@@ -12,6 +12,10 @@ import pytest
 
 from conftest import ROOT
 
+# The package is built from source by make deb: the same under either
+# binary, so scripts/test runs it in the plain pass only (-m "not package").
+pytestmark = pytest.mark.package
+
 REPO = pathlib.Path(ROOT)
 VERSION = re.search(r"^VERSION := (\S+)$", (REPO / "Makefile").read_text(), re.M).group(1)
 UNITS = ["poolscale-app", "poolscale-controller", "poolscale-lb", "poolscale-sd"]
