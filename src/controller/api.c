@@ -123,7 +123,8 @@ static json_t *forecast_json(const struct controller *c)
 }
 
 /* The target policy's metrics, in the order of each member's "metrics":
- * kind and target value; empty for the step policy. */
+ * kind, target value and the value the last decision measured (mean or
+ * total); empty for the step policy. */
 static json_t *policy_metrics_json(const struct controller *c)
 {
 	json_t *a = json_array();
@@ -133,8 +134,9 @@ static json_t *policy_metrics_json(const struct controller *c)
 	for (size_t j = 0; j < c->cfg->target.nmetrics && j < POLICY_MAX_METRICS; j++) {
 		const struct target_metric *t = &c->cfg->target.metrics[j];
 
-		json_array_append_new(a, json_pack("{s:s, s:f}", "kind",
-		    t->kind == POLICY_METRIC_TOTAL ? "total" : "average", "target", t->value));
+		json_array_append_new(a, json_pack("{s:s, s:f, s:o}", "kind",
+		    t->kind == POLICY_METRIC_TOTAL ? "total" : "average", "target", t->value,
+		    "value", num_or_null(c->as.metric_values[j])));
 	}
 	return a;
 }

@@ -57,6 +57,8 @@ int ctl_autoscale_init(struct controller *c, struct err *e)
 {
 	c->as.metric = NAN;
 	c->as.need = NAN;
+	for (size_t i = 0; i < POLICY_MAX_METRICS; i++)
+		c->as.metric_values[i] = NAN;
 	c->as.recommendation = -1;
 	if (c->cfg->policy != CTL_POLICY_TARGET)
 		return 0;
@@ -290,6 +292,7 @@ static void decide(struct controller *c, struct ctl_round *r)
 	ctl_forecast_feed(c, d.need);
 	c->as.metric = d.metric;
 	c->as.need = d.need;
+	memcpy(c->as.metric_values, d.metric_values, sizeof(c->as.metric_values));
 	keep_samples(c, r);
 	note_hold(c, d.held, d.reason);
 	apply(c, &d);

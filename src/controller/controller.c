@@ -848,12 +848,14 @@ static int64_t fast_tick(struct loop *l, void *ctx)
 }
 
 /* The interval's point for the chart: the size now and the policy's last
- * decision (the target policy's queries for this one are still running). */
+ * decision (the target policy's queries for this one are still running).
+ * The metric is the first one's, so the line keeps one unit when several
+ * metrics take turns deciding. */
 static void record(struct controller *c)
 {
 	struct history_point p = {
 		.unix_ms = clock_wall_unix_ms(), .desired = c->desired,
-		.metric = c->as.metric, .need = c->as.need,
+		.metric = c->as.metric_values[0], .need = c->as.need,
 	};
 
 	for (size_t i = 0; i < c->n; i++)

@@ -90,6 +90,7 @@ struct ctl_autoscale {
 	bool held;			/* the last target decision was a fail-safe hold */
 	double metric;			/* last value the policy used (NaN: none) */
 	double need;			/* its measured need in instances (NaN: none) */
+	double metric_values[POLICY_MAX_METRICS];	/* each metric's, last decision */
 	int recommendation;
 	uint64_t decisions[3];		/* by enum policy_dir */
 	uint64_t metric_errors[MCAUSE_N];

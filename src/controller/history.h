@@ -1,5 +1,5 @@
 /* controller/history.h: the pool's recent course, one point per interval
- * (desired, ready, the policy's metric and measured need), in a ring of
+ * (desired, ready, the first metric and the measured need), in a ring of
  * fixed size for GET /api/v1/history and the status page's chart. The ring
  * holds about an hour and never grows. Not here: what the points mean
  * (controller/controller.c records them), the page (controller/statuspage.c). */
@@ -17,7 +17,8 @@ struct history_point {
 	int64_t unix_ms;
 	int desired;
 	int ready;		/* members RUNNING */
-	double metric;		/* the value the policy's last decision used; NaN: none */
+	double metric;		/* the first metric's value (mean or total) in the last
+				 * target decision; NaN: none */
 	double need;		/* its measured need in instances; NaN: none */
 };
 

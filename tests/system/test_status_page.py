@@ -198,7 +198,8 @@ prometheus:
         assert p["metric"] == pytest.approx(mean)
         assert p["need"] == pytest.approx(2 * mean / 0.5)
         assert p["target"] == 0.5
-        assert p["metrics"] == [{"kind": "average", "target": 0.5}]
+        assert p["metrics"] == [{"kind": "average", "target": 0.5,
+                                 "value": pytest.approx(mean)}]
         wait_until(lambda: api_get(c, "/api/v1/history")["points"][-1]["need"] is not None,
                    "the need in the history", timeout=scaled(5))
         last = api_get(c, "/api/v1/history")["points"][-1]
