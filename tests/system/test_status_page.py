@@ -86,7 +86,7 @@ def test_page_shell_holds_no_data_behind_a_token(pool, tmp_path):
     tok.write_text(TOKEN + "\n")
     c = pool(token_file=str(tok), initial=2)
     wait_until(lambda: len(api_get(c, "/api/v1/status", TOKEN)["members"]) == 2,
-               "2 members", timeout=scaled(10))
+               "2 members", timeout=10)
     st = api_get(c, "/api/v1/status", TOKEN)
     r = get(addr(c), "/")
     assert r.status == 200
@@ -103,7 +103,7 @@ def test_page_shell_holds_no_data_behind_a_token(pool, tmp_path):
 def test_history_shape_and_scale(pool, tmp_path):
     c = pool(min=1, max=5, initial=1, interval="1s")
     wait_until(lambda: len(api_get(c, "/api/v1/history")["points"]) >= 2, "2 points",
-               timeout=scaled(10))
+               timeout=10)
     h = api_get(c, "/api/v1/history")
     assert set(h) == {"interval_s", "capacity", "points"}
     assert h["interval_s"] == 1.0
@@ -121,9 +121,9 @@ def test_history_shape_and_scale(pool, tmp_path):
 
     scale(c, 3)
     wait_until(lambda: api_get(c, "/api/v1/history")["points"][-1]["desired"] == 3,
-               "desired 3 in the history", timeout=scaled(5))
+               "desired 3 in the history", timeout=5)
     wait_until(lambda: api_get(c, "/api/v1/history")["points"][-1]["ready"] == 3,
-               "ready 3 in the history", timeout=scaled(15))
+               "ready 3 in the history", timeout=15)
     pts = api_get(c, "/api/v1/history")["points"]
     # The course, oldest first: 1, then 3; ready never above desired here.
     desired = [p["desired"] for p in pts]
@@ -196,7 +196,7 @@ prometheus:
             mean = sum(m["metrics"][0] for m in ms) / 2
             return st if st["policy"]["metric"] == pytest.approx(mean) else None
         st = wait_until(both_counted, "a decision on both members' samples",
-                        timeout=scaled(15))
+                        timeout=15)
         for m in st["members"]:
             octet = int(m["address"].rsplit(".", 1)[1])
             assert m["metrics"] == [pytest.approx(0.4 + 0.05 * octet)], m
@@ -210,7 +210,7 @@ prometheus:
         # The next interval's point records that decision.
         last = wait_until(lambda: (lambda p: p if p["metric"] == pytest.approx(mean) else None)(
             api_get(c, "/api/v1/history")["points"][-1]), "the metric in the history",
-            timeout=scaled(5))
+            timeout=5)
         assert last["need"] == pytest.approx(p["need"])
     finally:
         prom.stop()
@@ -243,21 +243,21 @@ def test_browser_shows_the_pool_after_scale(pool, browser):
     c = pool(min=1, max=5, initial=1, interval="1s")
     browser.navigate(c.api + "/")
     wait_until(lambda: len(page_rows(browser)) == 1, "one member on the page",
-               timeout=scaled(15), every=0.1)
+               timeout=15, every=0.1)
     scale(c, 3)
     # Once the API has three members, the page shows them within a refresh
     # (every 2 s) plus the time to fetch and draw.
     st = wait_until(lambda: (lambda s: s if len(s["members"]) == 3 else None)(
-        api_get(c, "/api/v1/status")), "3 members in the API", timeout=scaled(10), every=0.05)
+        api_get(c, "/api/v1/status")), "3 members in the API", timeout=10, every=0.05)
     rows = wait_until(lambda: (lambda r: r if len(r) == 3 else None)(page_rows(browser)),
-                      "three members on the page", timeout=scaled(2.0 + 1.5), every=0.05)
+                      "three members on the page", timeout=2.0 + 1.5, every=0.05)
     assert sorted(r[1] for r in rows) == sorted(m["address"] for m in st["members"])
     wait_until(lambda: all(r[2] == "running" for r in page_rows(browser)), "3 running",
-               timeout=scaled(15), every=0.1)
+               timeout=15, every=0.1)
     # The chart has points: desired's line reaches 3 and ready's too.
     wait_until(lambda: chart_points(browser, "desired") >= 3 and
                chart_points(browser, "ready") >= 3, "points on the chart",
-               timeout=scaled(10), every=0.1)
+               timeout=10, every=0.1)
     top = browser.eval("Math.min(...Array.from(document.querySelectorAll("
                        "\"#chart polyline[data-series='desired'] \")).flatMap((e) => "
                        "Array.from({length: e.points.numberOfItems}, "
@@ -274,7 +274,7 @@ def test_browser_shows_the_pool_after_scale(pool, browser):
     # A phone: the page fits its width (wide tables scroll in their box).
     browser.set_viewport(390, 844, mobile=True)
     wait_until(lambda: browser.eval("document.documentElement.scrollWidth") <= 390,
-               "no sideways scroll at 390 px", timeout=scaled(5), every=0.1)
+               "no sideways scroll at 390 px", timeout=5, every=0.1)
     assert browser.problems() == []
 
 
@@ -283,11 +283,11 @@ def test_browser_login_with_the_token(pool, tmp_path, browser):
     tok.write_text(TOKEN + "\n")
     c = pool(token_file=str(tok), min=1, max=5, initial=2, interval="1s")
     wait_until(lambda: len(api_get(c, "/api/v1/status", TOKEN)["members"]) == 2,
-               "2 members", timeout=scaled(10))
+               "2 members", timeout=10)
     addresses = [m["address"] for m in api_get(c, "/api/v1/status", TOKEN)["members"]]
     browser.navigate(c.api + "/")
     visible = "!document.getElementById('login').hidden"
-    wait_until(lambda: browser.eval(visible), "the login form", timeout=scaled(15), every=0.1)
+    wait_until(lambda: browser.eval(visible), "the login form", timeout=15, every=0.1)
     dom = browser.eval("document.documentElement.outerHTML")
     for a in addresses:
         assert a not in dom
@@ -296,7 +296,7 @@ def test_browser_login_with_the_token(pool, tmp_path, browser):
     browser.type_text("#token", "not-the-token")
     wait_until(lambda: "refused" in browser.eval("document.getElementById('loginmsg')"
                                                  ".textContent"),
-               "the wrong token refused", timeout=scaled(10), every=0.1)
+               "the wrong token refused", timeout=10, every=0.1)
     assert browser.eval(visible)
     assert browser.eval("sessionStorage.length") == 0
     dom = browser.eval("document.documentElement.outerHTML")
@@ -304,13 +304,13 @@ def test_browser_login_with_the_token(pool, tmp_path, browser):
 
     browser.type_text("#token", TOKEN)
     rows = wait_until(lambda: (lambda r: r if len(r) == 2 else None)(page_rows(browser)),
-                      "the members after login", timeout=scaled(10), every=0.1)
+                      "the members after login", timeout=10, every=0.1)
     assert sorted(r[1] for r in rows) == sorted(addresses)
     assert not browser.eval(visible)
     assert browser.eval("sessionStorage.getItem('poolscale-token')") == TOKEN
     assert browser.eval("localStorage.length") == 0
     wait_until(lambda: chart_points(browser, "desired") >= 1, "points on the chart",
-               timeout=scaled(10), every=0.1)
+               timeout=10, every=0.1)
     # The token never went into a URL (it travels in the Authorization header).
     urls = browser.request_urls()
     assert any("/api/v1/status" in u for u in urls)
@@ -318,7 +318,7 @@ def test_browser_login_with_the_token(pool, tmp_path, browser):
 
     # Sign out: the data leaves the page, the form comes back.
     browser.eval("document.getElementById('logout').click()")
-    wait_until(lambda: browser.eval(visible), "the login form again", timeout=scaled(10),
+    wait_until(lambda: browser.eval(visible), "the login form again", timeout=10,
                every=0.1)
     dom = browser.eval("document.documentElement.outerHTML")
     assert all(a not in dom for a in addresses)
