@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "controller/statuspage.h"
 
 #define JSON "application/json"
 
@@ -56,14 +57,29 @@ static bool authorized(const struct controller *c, const struct http_request *re
 	return token_matches(c->cfg->token, v);
 }
 
+/* Its samples in the last target decision, one per metric (null: none);
+ * empty for the step policy, which reads no metric. */
+static json_t *member_metrics_json(const struct controller *c, const struct cmember *m)
+{
+	json_t *a = json_array();
+
+	if (c->cfg->policy != CTL_POLICY_TARGET)
+		return a;
+	for (size_t j = 0; j < c->cfg->target.nmetrics && j < POLICY_MAX_METRICS; j++)
+		json_array_append_new(a, m->metric_known[j] ? json_real(m->metric_value[j]) :
+		    json_null());
+	return a;
+}
+
 static json_t *member_json(const struct controller *c, const struct cmember *m)
 {
 	int64_t now = clock_wall_unix_ms() / 1000;
 
-	(void)c;
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "id", m->id, "address", m->address,
-	    "state", member_state_name(m->state), "created", (json_int_t)m->created_unix_s,
-	    "age_s", (json_int_t)(now - m->created_unix_s), "health_fails", m->fails);
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:o}", "id", m->id,
+	    "address", m->address, "state", member_state_name(m->state),
+	    "created", (json_int_t)m->created_unix_s,
+	    "age_s", (json_int_t)(now - m->created_unix_s), "health_fails", m->fails,
+	    "metrics", member_metrics_json(c, m));
 }
 
 /* Each window: its settings, whether it is open and since when. */
@@ -106,6 +122,25 @@ static json_t *forecast_json(const struct controller *c)
 	    "history_points", (json_int_t)fi.history_points, "history_error", fi.history_error);
 }
 
+/* The target policy's metrics, in the order of each member's "metrics":
+ * kind, target value and the value the last decision measured (mean or
+ * total); empty for the step policy. */
+static json_t *policy_metrics_json(const struct controller *c)
+{
+	json_t *a = json_array();
+
+	if (c->cfg->policy != CTL_POLICY_TARGET)
+		return a;
+	for (size_t j = 0; j < c->cfg->target.nmetrics && j < POLICY_MAX_METRICS; j++) {
+		const struct target_metric *t = &c->cfg->target.metrics[j];
+
+		json_array_append_new(a, json_pack("{s:s, s:f, s:o}", "kind",
+		    t->kind == POLICY_METRIC_TOTAL ? "total" : "average", "target", t->value,
+		    "value", num_or_null(c->as.metric_values[j])));
+	}
+	return a;
+}
+
 static void status(struct controller *c, struct http_conn *conn)
 {
 	json_t *members = json_array(), *v;
@@ -114,16 +149,19 @@ static void status(struct controller *c, struct http_conn *conn)
 	ctl_bounds(c, &min, &max);
 	for (size_t i = 0; i < c->n; i++)
 		json_array_append_new(members, member_json(c, &c->m[i]));
-	v = json_pack("{s:s, s:s, s:i, s:i, s:i, s:b, s:o, s:{s:s, s:f}, s:{s:s, s:s, s:o, s:b, "
-	    "s:o}}",
+	v = json_pack("{s:s, s:s, s:i, s:i, s:i, s:b, s:o, s:{s:s, s:f}, s:{s:s, s:s, s:o, s:o, "
+	    "s:o, s:b, s:o}}",
 	    "pool", c->cfg->pool, "provider", c->cfg->provider, "min", min,
 	    "max", max, "desired", c->desired, "dry_run", c->cfg->dry_run,
 	    "members", members, "last_decision", "reason", c->last_decision,
 	    "time", (double)c->last_decision_unix_ms / 1000.0,
 	    "policy", "kind", ctl_policy_name(c->cfg->policy), "reason", c->as.last_reason,
-	    "metric", isfinite(c->as.metric) ? json_real(c->as.metric) : json_null(),
+	    "metric", num_or_null(c->as.metric), "need", num_or_null(c->as.need),
+	    "target", c->cfg->policy == CTL_POLICY_TARGET ?
+	    num_or_null(c->cfg->target.metrics[0].value) : json_null(),
 	    "holding", c->as.held, "forecast", forecast_json(c));
 	json_object_set_new(v, "schedule", schedule_json(c));
+	json_object_set_new(json_object_get(v, "policy"), "metrics", policy_metrics_json(c));
 	reply_json(conn, 200, v);
 }
 
@@ -215,22 +253,67 @@ static void webhook(struct controller *c, struct http_conn *conn, int route, str
 	    "desired", c->desired));
 }
 
+/* GET /api/v1/history[?since=UNIX_S]: the points after since (all without). */
+static void history(struct controller *c, struct http_conn *conn, const struct http_request *req)
+{
+	struct slice v;
+	char num[32], *end;
+	double since_s = 0;
+
+	if (http_query_param(req->query, "since", &v)) {
+		if (v.len == 0 || v.len >= sizeof(num)) {
+			reply_error(conn, 400, "since: expected unix seconds");
+			return;
+		}
+		memcpy(num, v.p, v.len);
+		num[v.len] = '\0';
+		since_s = strtod(num, &end);
+		if (*end != '\0' || !isfinite(since_s) || since_s < 0 || since_s > 1e11) {
+			reply_error(conn, 400, "since: expected unix seconds");
+			return;
+		}
+	}
+	reply_json(conn, 200, history_json(&c->history, (int64_t)llround(since_s * 1000),
+	    c->cfg->interval_ms));
+}
+
+/* The status page (controller/statuspage.h): a shell that holds no data,
+ * so it needs no token; its script asks for one when the API does. The
+ * policy keeps the page to itself: nothing loads from elsewhere and its
+ * fetches go to this API only. */
+static void page(struct http_conn *conn)
+{
+	static const char headers[] =
+	    "Content-Security-Policy: default-src 'none'; script-src 'unsafe-inline'; "
+	    "style-src 'unsafe-inline'; connect-src 'self'; img-src data:; "
+	    "form-action 'none'; base-uri 'none'; frame-ancestors 'none'\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Referrer-Policy: no-referrer\r\n"
+	    "Cache-Control: no-store\r\n";
+
+	http_respond(conn, 200, "text/html; charset=utf-8", headers, ctl_status_page,
+	    strlen(ctl_status_page));
+}
+
 struct route {
 	const char *path;
 	const char *method;	/* GET routes also answer HEAD */
+	bool open;		/* served without the token: holds no data */
 };
 
 static const struct route routes[] = {
-	{ "/api/v1/status", "GET" },
-	{ "/api/v1/pool/size", "PUT" },
-	{ "/api/v1/events", "GET" },
-	{ "/api/v1/sd", "GET" },
-	{ "/metrics", "GET" },
-	{ "/-/healthy", "GET" },
-	{ "/-/ready", "GET" },
-	{ "/up", "POST" },
-	{ "/down", "POST" },
-	{ "/api/v1/alerts", "POST" },
+	{ "/", "GET", true },
+	{ "/api/v1/status", "GET", false },
+	{ "/api/v1/history", "GET", false },
+	{ "/api/v1/pool/size", "PUT", false },
+	{ "/api/v1/events", "GET", false },
+	{ "/api/v1/sd", "GET", false },
+	{ "/metrics", "GET", false },
+	{ "/-/healthy", "GET", false },
+	{ "/-/ready", "GET", false },
+	{ "/up", "POST", false },
+	{ "/down", "POST", false },
+	{ "/api/v1/alerts", "POST", false },
 };
 
 enum http_handled ctl_api_handle(void *ctx, struct http_conn *conn,
@@ -247,7 +330,7 @@ enum http_handled ctl_api_handle(void *ctx, struct http_conn *conn,
 		http_respond_error(conn, 404, "not found");
 		return HTTP_HANDLED_DONE;
 	}
-	if (!authorized(c, req)) {
+	if (!r->open && !authorized(c, req)) {
 		static const char msg[] = "{\"error\":\"missing or wrong bearer token\"}\n";
 
 		http_respond(conn, 401, JSON, "WWW-Authenticate: Bearer\r\n", msg, sizeof(msg) - 1);
@@ -262,8 +345,12 @@ enum http_handled ctl_api_handle(void *ctx, struct http_conn *conn,
 		http_respond(conn, 405, JSON, allow, msg, sizeof(msg) - 1);
 		return HTTP_HANDLED_DONE;
 	}
-	if (slice_eq(req->path, "/api/v1/status")) {
+	if (slice_eq(req->path, "/")) {
+		page(conn);
+	} else if (slice_eq(req->path, "/api/v1/status")) {
 		status(c, conn);
+	} else if (slice_eq(req->path, "/api/v1/history")) {
+		history(c, conn, req);
 	} else if (slice_eq(req->path, "/api/v1/pool/size")) {
 		put_size(c, conn, body);
 	} else if (slice_eq(req->path, "/api/v1/events")) {

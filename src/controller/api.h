@@ -1,7 +1,9 @@
 /* controller/api.h: the controller's HTTP API on its event loop: status,
- * pool size, events, http_sd, metrics, health and readiness, behind an
- * optional bearer token. Bad input is a 4xx with a JSON error and changes
- * nothing. Not here: what the controller does (controller/controller.h). */
+ * pool size, events, history, http_sd, metrics, health and readiness,
+ * behind an optional bearer token, and the status page at / (which holds
+ * no data, so it is served without the token). Bad input is a 4xx with a
+ * JSON error and changes nothing. Not here: what the controller does
+ * (controller/controller.h), the page's content (controller/statuspage.c). */
 #ifndef POOLSCALE_CONTROLLER_API_H
 #define POOLSCALE_CONTROLLER_API_H
 

@@ -56,6 +56,9 @@ static void round_free(struct ctl_round *r);
 int ctl_autoscale_init(struct controller *c, struct err *e)
 {
 	c->as.metric = NAN;
+	c->as.need = NAN;
+	for (size_t i = 0; i < POLICY_MAX_METRICS; i++)
+		c->as.metric_values[i] = NAN;
 	c->as.recommendation = -1;
 	if (c->cfg->policy != CTL_POLICY_TARGET)
 		return 0;
@@ -245,6 +248,34 @@ static void round_backlog(struct controller *c, struct ctl_round *r, bool ok,
 	r->backlog = res->n > 0 ? sum : NAN;
 }
 
+/* Each member's samples of this round, for the status: matched by
+ * address, since members may have come or gone while the queries ran;
+ * members outside the round (draining, new) have none. */
+static void keep_samples(struct controller *c, const struct ctl_round *r)
+{
+	size_t nm = c->cfg->target.nmetrics;
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct cmember *m = &c->m[i];
+
+		memset(m->metric_known, 0, sizeof(m->metric_known));
+		for (size_t k = 0; k < r->nmembers; k++) {
+			if (strcmp(m->address, r->address[k]) != 0)
+				continue;
+			for (size_t j = 0; j < nm && j < POLICY_MAX_METRICS; j++) {
+				const struct policy_metric_obs *o = &r->obs[j];
+
+				if (!o->ok || o->samples == NULL || k >= o->nsamples ||
+				    !o->samples[k].has_value)
+					continue;
+				m->metric_known[j] = true;
+				m->metric_value[j] = o->samples[k].value;
+			}
+			break;
+		}
+	}
+}
+
 static void decide(struct controller *c, struct ctl_round *r)
 {
 	struct policy_obs obs = {
@@ -260,6 +291,9 @@ static void decide(struct controller *c, struct ctl_round *r)
 	policy_target_decide(&c->cfg->target, c->as.tstate, &obs, loop_now_ms(c->loop), &d);
 	ctl_forecast_feed(c, d.need);
 	c->as.metric = d.metric;
+	c->as.need = d.need;
+	memcpy(c->as.metric_values, d.metric_values, sizeof(c->as.metric_values));
+	keep_samples(c, r);
 	note_hold(c, d.held, d.reason);
 	apply(c, &d);
 }

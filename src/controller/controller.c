@@ -847,6 +847,22 @@ static int64_t fast_tick(struct loop *l, void *ctx)
 	return CTL_FAST_MS;
 }
 
+/* The interval's point for the chart: the size now and the policy's last
+ * decision (the target policy's queries for this one are still running).
+ * The metric is the first one's, so the line keeps one unit when several
+ * metrics take turns deciding. */
+static void record(struct controller *c)
+{
+	struct history_point p = {
+		.unix_ms = clock_wall_unix_ms(), .desired = c->desired,
+		.metric = c->as.metric_values[0], .need = c->as.need,
+	};
+
+	for (size_t i = 0; i < c->n; i++)
+		p.ready += c->m[i].state == MEMBER_RUNNING;
+	history_add(&c->history, &p);
+}
+
 static int64_t tick(struct loop *l, void *ctx)
 {
 	struct controller *c = ctx;
@@ -854,6 +870,7 @@ static int64_t tick(struct loop *l, void *ctx)
 	(void)l;
 	ctl_sched_update(c, clock_wall_unix_ms() / 1000);
 	reconcile(c);
+	record(c);
 	ctl_autoscale_tick(c);
 	return c->cfg->interval_ms;
 }
@@ -890,7 +907,8 @@ int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct e
 	c->lock_fd = -1;
 	c->prov_min = c->prov_max = -1;
 	c->seed = (unsigned)clock_mono_ns() ^ (unsigned)getpid();
-	if (events_init(&c->events, CTL_EVENTS) == -1)
+	if (events_init(&c->events, CTL_EVENTS) == -1 ||
+	    history_init(&c->history, history_cap_for(cfg->interval_ms)) == -1)
 		return err_set(e, "out of memory");
 	if (ctl_sched_init(c, e) == -1)
 		return -1;
@@ -943,6 +961,7 @@ void ctl_fini(struct controller *c)
 	for (int i = 0; i < CTL_MAX_SETS; i++)
 		free(c->sd_last[i]);
 	events_fini(&c->events);
+	history_fini(&c->history);
 	free(c->m);
 	if (c->lock_fd > 0)
 		close(c->lock_fd);

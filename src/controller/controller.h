@@ -22,6 +22,7 @@
 #include "controller/adopt.h"
 #include "controller/config.h"
 #include "controller/events.h"
+#include "controller/history.h"
 #include "controller/prom.h"
 #include "controller/webhook.h"
 #include "policy/policy.h"
@@ -56,6 +57,9 @@ struct cmember {
 	int64_t next_remove_ms;		/* no remove call before (backoff after a failure) */
 	struct member prov;		/* the provider's last word on it (who is published) */
 	struct net_addr app_addr;
+	/* Its samples in the last target decision, one per metric (status). */
+	double metric_value[POLICY_MAX_METRICS];
+	bool metric_known[POLICY_MAX_METRICS];
 };
 
 struct ctl_stats {
@@ -85,6 +89,8 @@ struct ctl_autoscale {
 	struct ctl_round *round;	/* target: the queries of the tick in progress */
 	bool held;			/* the last target decision was a fail-safe hold */
 	double metric;			/* last value the policy used (NaN: none) */
+	double need;			/* its measured need in instances (NaN: none) */
+	double metric_values[POLICY_MAX_METRICS];	/* each metric's, last decision */
 	int recommendation;
 	uint64_t decisions[3];		/* by enum policy_dir */
 	uint64_t metric_errors[MCAUSE_N];
@@ -119,6 +125,7 @@ struct controller {
 	int desired;
 	bool ready;			/* one reconcile done */
 	struct events events;
+	struct history history;		/* one point per interval (controller/history.h) */
 	struct ctl_stats stats;
 	char last_decision[256];
 	int64_t last_decision_unix_ms;

@@ -115,6 +115,8 @@ static void intro(const struct demo_plan *p)
 	    p->api_port);
 	if (p->policy == DEMO_STEP)
 		printf("  Alertmanager http://127.0.0.1:%d", p->am_port);
+	printf("\nstatus page http://127.0.0.1:%d/  (members, policy, events, the last hour)",
+	    p->api_port);
 	printf("\nlogs and report: %s/   (Ctrl-C stops everything)\n\n", p->report_dir);
 	fflush(stdout);
 }

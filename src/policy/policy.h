@@ -68,6 +68,9 @@ struct policy_decision {
 	 * not a measurement: fed to the forecaster, the new members of its
 	 * own scale-out would raise it); NaN when none. */
 	double need;
+	/* target: each metric's measured value (mean or total) in the order
+	 * of obs->metrics, NaN when unknown; metric is the one that decided */
+	double metric_values[POLICY_MAX_METRICS];
 	char reason[192];
 };
 

@@ -245,6 +245,8 @@ void policy_target_decide(const struct target_cfg *cfg, struct target_state *st,
 	prune(st->changes, &st->nchanges, now_ms, max64(cfg->up_period_ms, cfg->down_period_ms));
 	known = eval_metrics(cfg, obs, r, nm, &best);
 	unknown = nm - known;
+	for (size_t i = 0; i < POLICY_MAX_METRICS; i++)
+		out->metric_values[i] = i < nm && r[i].known ? r[i].value : NAN;
 	if (known == 0) {
 		/* Fail-safe: empty is never zero. Only the bounds may move us. */
 		bool all_warming = true;

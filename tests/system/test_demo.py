@@ -6,6 +6,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -47,6 +48,9 @@ def test_demo_short_scales_out_and_in_without_failures(tmp_path):
     assert "PASS: the pool scaled out" in r.stdout
     # The rows: a header and a row every few seconds with the pool's size.
     assert "offered/s" in r.stdout and "desired/ready" in r.stdout
+    # The controller's status page, at its API address.
+    api = re.search(r"controller API (http://127\.0\.0\.1:\d+)", r.stdout)
+    assert api and f"status page {api.group(1)}/ " in r.stdout, r.stdout[:800]
 
     rows = list(csv.DictReader((report / "timeseries.csv").open()))
     assert len(rows) > 60
