@@ -127,7 +127,8 @@ DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 SYSCONFDIR ?= $(PREFIX)/etc
 DATADIR := $(PREFIX)/share/poolscale
-DOCDIR ?= $(PREFIX)/share/doc/poolscale
+# uninstall removes it whole, so it is never a folder other packages share
+DOCDIR := $(PREFIX)/share/doc/poolscale
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install

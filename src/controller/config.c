@@ -805,8 +805,12 @@ int ctl_provider_open(struct ctl_cfg *cfg, struct provider *out, struct err *e)
 		return prov_exoscale_new(&cfg->exoscale, out, e);
 	if (strcmp(cfg->provider, "aws") == 0)
 		return prov_aws_new(&cfg->aws, out, e);
-	if (strcmp(cfg->provider, "linode") == 0)
+	if (strcmp(cfg->provider, "linode") == 0) {
+		/* dry_run changes nothing: not even the NodeBalancer's nodes,
+		 * which a list reconciles otherwise */
+		cfg->linode.read_only |= cfg->dry_run;
 		return prov_linode_new(&cfg->linode, out, e);
+	}
 	if (strcmp(cfg->provider, "exec") == 0)
 		return prov_exec_new(&cfg->exec, out, e);
 	return prov_local_new(&cfg->local, out, e);

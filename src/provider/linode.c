@@ -7,6 +7,7 @@
 
 #include "common/buf.h"
 #include "common/fileio.h"
+#include "common/log.h"
 #include "provider/endpoint.h"
 #include "provider/linode_api.h"
 #include "provider/linode_create.h"
@@ -197,6 +198,8 @@ static int lin_list(void *impl, struct member_list *out, struct err *e)
 
 /* ---- set_size ---- */
 
+static int lin_remove(void *impl, const char *id, struct err *e);
+
 static int lin_set_size(void *impl, int n, struct err *e)
 {
 	struct lin *x = impl;
@@ -207,8 +210,28 @@ static int lin_set_size(void *impl, int n, struct err *e)
 		return err_set(e, "linode: read-only");
 	if (lin_list_instances(&x->api, "tags", x->cfg.tag, &l, e) == -1)
 		return -1;
-	for (size_t i = 0; i < l.n; i++)
-		have += lin_status_phase(l.v[i].status) != LIN_PHASE_STOPPING;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct lin_instance *in = &l.v[i];
+		char id[32];
+
+		if (lin_status_phase(in->status) != LIN_PHASE_STOPPING) {
+			have++;
+			continue;
+		}
+		/* Powered off (by its OS, a crash or by hand) is leaving as far
+		 * as the pool goes, but nothing deletes it: Linode has no pool to
+		 * do it, and a stopped instance is still billed. It goes here,
+		 * node first, as a removed member would. */
+		if (strcmp(in->status, "offline") != 0 && strcmp(in->status, "stopped") != 0)
+			continue;
+		snprintf(id, sizeof(id), "%lld", (long long)in->id);
+		log_msg(LOG_WARN, "linode: deleting a powered-off pool instance", "id=%s label=%s",
+		    id, in->label);
+		if (lin_remove(x, id, e) == -1) {
+			lin_instances_fini(&l);
+			return -1;
+		}
+	}
 	lin_creator_seen(&x->creator, &l);
 	while (rc == 0 && have < n) {
 		char label[LIN_LABEL_MAX + 1];

@@ -209,6 +209,7 @@ int lin_creator_create(struct lin_creator *x, const char *label, struct err *e)
 			err_set(e, "linode: create %s: no answer after %d attempts", label,
 			    LIN_CREATE_ATTEMPTS);
 	}
+	explicit_bzero(body, strlen(body));	/* it holds the root password */
 	free(body);
 	return rc;
 }

@@ -216,6 +216,26 @@ def test_hand_changes_are_corrected(contract_server, tmp_path):
         c.finish()
 
 
+def test_a_powered_off_instance_is_replaced_and_deleted(contract_server, tmp_path):
+    """An instance that goes offline (its OS shut down, a crash, by hand)
+    is leaving as far as the pool goes; Linode deletes nothing by itself
+    and bills it still, so the provider deletes it (node first) and a new
+    one takes its place: nothing is left behind."""
+    cloud = Linode(contract_server, tmp_path, size=2, boot_s=0.5)
+    c = cloud.controller(initial=2).started()
+    try:
+        wait_until(lambda: in_step(cloud, c, 2), "two instances with nodes", 15)
+        victim = cloud.running()[0]
+        cloud.srv._admin("POST", "/_admin/linode", {"power_off": int(victim[0])})
+        wait_until(lambda: in_step(cloud, c, 2) and
+                   victim[0] not in [str(i["id"]) for i in cloud.instances()],
+                   "the offline instance deleted and replaced", 30)
+        assert cloud.srv.state()["creates"] == 1
+        assert "deleting a powered-off pool instance" in c.logtext()
+    finally:
+        c.finish()
+
+
 def test_wrong_token_is_a_clear_error(contract_server, tmp_path):
     cloud = Linode(contract_server, tmp_path, size=1)
     secret = "not-the-token-at-all-0123456789"

@@ -320,8 +320,15 @@ class Linode(common.Service):
             return None
         spec = json.loads(body or b"null")
         if not isinstance(spec, dict) or len(spec) != 1:
-            raise common.AdminError("body: one of delete_instance, delete_node, add_node")
+            raise common.AdminError("body: one of delete_instance, power_off, delete_node, "
+                                    "add_node")
         with self.pool.lock:
+            if "power_off" in spec:     # shut down by its OS or by hand: "offline"
+                m = self.pool.find(str(spec["power_off"]))
+                if m is None or m.removed is not None:
+                    raise LookupError(f"no instance {spec['power_off']}")
+                self._meta(m)["booted"] = False
+                return {"ok": True}
             if "delete_instance" in spec:
                 m = self.pool.find(str(spec["delete_instance"]))
                 if m is None or m.removed is not None:
@@ -339,7 +346,8 @@ class Linode(common.Service):
                      "label": "by-hand", "weight": 50, "mode": "accept"}
                 self.nodes.append(n)
                 return {"ok": True, "node": self.node_json(n)}
-        raise common.AdminError("body: one of delete_instance, delete_node, add_node")
+        raise common.AdminError("body: one of delete_instance, power_off, delete_node, "
+                                "add_node")
 
     # -- requests
     def execute(self, req):
