@@ -260,6 +260,13 @@ static void side_event(struct loop *l, int fd, uint32_t events, void *ctx)
 		pc->connect_deadline_ms = 0;
 		/* b stays registered for EPOLLOUT; pump sets what it needs. */
 	}
+	/* A reset side: nothing more passes either way. Handled here, not by
+	 * a read: a side already at EOF is not read again, and epoll reports
+	 * EPOLLERR on every wait whatever the interest (a spin). */
+	if (events & EPOLLERR) {
+		pconn_close(pc, true);
+		return;
+	}
 	if (!pc->connected) {
 		/* Client bytes wait in c2b; watch only for the client leaving. */
 		if (fill(&pc->c, &pc->c2b, &pc->c_eof) == -1)

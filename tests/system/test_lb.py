@@ -445,3 +445,29 @@ def test_tcp_half_close_passes_both_ways(lb):
     b.close()
     srv.close()
     assert got == [b"hello after"]
+
+
+def test_tcp_client_reset_after_its_fin_closes_both_sides(lb):
+    """A client that sends its FIN and then resets (SO_LINGER 0) while the
+    backend is silent: the connection is closed at once, both sides, and
+    counted as failed (an EPOLLERR on a side at EOF was never read, so the
+    worker spun on it until the backend spoke)."""
+    import struct
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    l = lb("--target", "127.0.0.1:%d" % srv.getsockname()[1], "--check", "none")
+    a = socket.create_connection(l.addr, timeout=10)
+    b, _ = srv.accept()                  # the backend side, silent
+    a.sendall(b"x")
+    a.shutdown(socket.SHUT_WR)
+    assert b.recv(1) == b"x" and b.recv(1) == b""    # FIN passed on
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    a.close()                            # RST
+    wait_until(lambda: metric(l.metrics(), "poolscale_lb_connections_open") == 0,
+               "the reset connection closed", 5)
+    b.settimeout(10)
+    assert b.recv(1) == b""              # the backend side closed too
+    assert metric(l.metrics(), "poolscale_lb_connections_failed_total") >= 1
+    b.close()
+    srv.close()
