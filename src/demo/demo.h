@@ -44,8 +44,6 @@ struct demo_plan {
 	struct demo_phases ph;
 };
 
-struct demo_run;
-
 /* Backends followed one by one on the chart and in the CSV: the pool's
  * first addresses (address base + k), as many as a chart panel draws. */
 #define DEMO_BACKENDS 8
@@ -67,10 +65,6 @@ struct demo_sample {
 	 * it started (a counter); NaN while the lb does not have it */
 	double sent[DEMO_BACKENDS];
 };
-
-/* The rate of sent[k] from sample i - 1 to i; NaN when either is unknown
- * or the counter went back (the backend left the lb and came again). */
-double demo_sent_rps(const struct demo_run *run, size_t i, int k);
 
 struct demo_run {
 	const struct demo_plan *plan;

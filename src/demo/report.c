@@ -63,7 +63,9 @@ static struct verdict judge(const struct demo_run *run)
 	return v;
 }
 
-double demo_sent_rps(const struct demo_run *run, size_t i, int k)
+/* The rate of sent[k] from sample i - 1 to i; NaN when either is unknown
+ * or the counter went back (the backend left the lb and came again). */
+static double sent_rps(const struct demo_run *run, size_t i, int k)
 {
 	const struct demo_sample *a, *b;
 
@@ -112,7 +114,7 @@ static int write_csv(const struct demo_run *run, const char *path, struct err *e
 		if (isfinite(s->forecast))
 			buf_appendf(&b, "%.3f", s->forecast);
 		for (int k = 0; k < nb; k++) {
-			double r = demo_sent_rps(run, i, k);
+			double r = sent_rps(run, i, k);
 
 			buf_appends(&b, ",");
 			if (isfinite(r))
@@ -157,7 +159,7 @@ static int write_chart(const struct demo_run *run, const char *path, struct err 
 		bool used = false;
 
 		for (size_t i = 0; i < n; i++) {
-			y[i] = demo_sent_rps(run, i, k);
+			y[i] = sent_rps(run, i, k);
 			used = used || (isfinite(y[i]) && y[i] > 0);
 		}
 		if (!used)
