@@ -278,8 +278,8 @@ static void side_event(struct loop *l, int fd, uint32_t events, void *ctx)
 	/* Right after connecting, what the client sent is in c2b already
 	 * (read when epoll said so); more is reported again (level-triggered),
 	 * so the client is read only on its own events. */
-	pump(pc, s == &pc->c && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0,
-	    s == &pc->b && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0);
+	pump(pc, s == &pc->c && (events & (EPOLLIN | EPOLLHUP)) != 0,
+	    s == &pc->b && (events & (EPOLLIN | EPOLLHUP)) != 0);
 }
 
 static void accept_ready(struct loop *l, int fd, uint32_t events, void *ctx)
