@@ -46,7 +46,7 @@ static void on_tick(const struct load_tick *t, void *ctx)
 	pthread_mutex_lock(&sh->mu);
 	/* The last tick covers only the drain after the schedule: a few
 	 * answers over a few milliseconds are not a rate. */
-	if (t->span_s >= 0.5) {
+	if (!t->last) {
 		sh->ok_rps = (double)t->ok / t->span_s;
 		sh->p95_ms = t->lat.count ? (double)hist_quantile(&t->lat, 0.95) / 1000 : NAN;
 	}

@@ -233,7 +233,7 @@ static void note_window(struct printer *p, const struct load_tick *t)
 {
 	double r;
 
-	if (t->span_s < 0.999 || t->due < 1)
+	if (t->last || t->due < 1)
 		return;
 	r = (double)t->sent / t->due;
 	if (p->windows == 0 || r < p->window_min)

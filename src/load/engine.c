@@ -492,11 +492,12 @@ static void scan_timeouts(struct engine *g, int64_t now_ns)
 	}
 }
 
-static void emit_tick(struct engine *g, int64_t end_ns, load_tick_fn fn, void *ctx)
+static void emit_tick(struct engine *g, int64_t end_ns, bool last, load_tick_fn fn, void *ctx)
 {
 	double t0 = g->tick.t_s, t1 = (double)(end_ns - g->start_ns) / NS_PER_S;
 
 	g->tick.span_s = t1 - t0;
+	g->tick.last = last;
 	g->tick.due = load_rate_count(g->cfg->rate, t1) - load_rate_count(g->cfg->rate, t0);
 	g->tick.t_s = t1;
 	if (fn != NULL)
@@ -561,7 +562,7 @@ int load_run(const struct load_cfg *cfg, load_tick_fn tick, void *ctx,
 	uint64_t rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;
 	size_t seg = 0;
 	double n = 0, t_next;
-	int64_t next_ns, tick_ns, scan_ns, end_ns, abort_ns;
+	int64_t next_ns, tick_ns, scan_ns, end_ns, abort_ns, fin_ns;
 	bool stopped = false;
 
 	memset(res, 0, offsetof(struct load_result, lat));
@@ -611,7 +612,7 @@ int load_run(const struct load_cfg *cfg, load_tick_fn tick, void *ctx,
 		if (now >= abort_ns)
 			break;
 		if (now >= tick_ns) {
-			emit_tick(&g, tick_ns, tick, ctx);
+			emit_tick(&g, tick_ns, false, tick, ctx);
 			tick_ns += NS_PER_S;
 		}
 		/* With spin, sleep until spin_ns before the next send, then poll. */
@@ -651,8 +652,13 @@ int load_run(const struct load_cfg *cfg, load_tick_fn tick, void *ctx,
 		backlog_pop(&g.bl);
 		count_err(&g, LOAD_ERR_UNSENT);
 	}
-	/* Requests a stop kept from being due do not count at all. */
-	emit_tick(&g, clock_mono_ns(), tick, ctx);
+	/* The loop can end past a second it has not reported yet: that second
+	 * is whole, and only what follows it is the partial last interval.
+	 * Requests a stop kept from being due do not count at all. */
+	fin_ns = clock_mono_ns();
+	for (; tick_ns <= fin_ns; tick_ns += NS_PER_S)
+		emit_tick(&g, tick_ns, false, tick, ctx);
+	emit_tick(&g, fin_ns, true, tick, ctx);
 	res->span_s = stopped ? (double)(end_ns - g.start_ns) / NS_PER_S : rate->end_s;
 	if (g.last_send_ns > g.start_ns + (int64_t)(res->span_s * NS_PER_S))
 		res->span_s = (double)(g.last_send_ns - g.start_ns) / NS_PER_S;

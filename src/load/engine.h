@@ -45,6 +45,7 @@ struct load_tick {
 	double t_s;		/* end of the interval, from the start */
 	double span_s;		/* its length */
 	double due;		/* requests the schedule put in it */
+	bool last;		/* the partial interval after the last whole second */
 	uint64_t sent, ok, retried;
 	uint64_t err[LOAD_ERR_N];
 	struct hist lat;	/* latency of the ok responses completed in it */
