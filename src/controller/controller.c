@@ -26,7 +26,7 @@
 #define CTL_REMOVE_BACKOFF_MS 1000
 #define CTL_REMOVE_BACKOFF_MAX_MS 30000
 
-enum { OP_LIST = 0, OP_SET_SIZE, OP_REMOVE, OP_DISCOVERY };
+enum { OP_LIST = 0, OP_SET_SIZE, OP_REMOVE, OP_DISCOVERY, OP_SET_DRAINING };
 
 static const char *const state_names[MEMBER_NSTATES] = {
 	[MEMBER_PENDING] = "pending",
@@ -221,6 +221,8 @@ static void set_state(struct controller *c, struct cmember *m, enum member_state
 	/* Leaving or entering RUNNING changes what is published. */
 	if (m->state == MEMBER_RUNNING || s == MEMBER_RUNNING)
 		c->publish_needed = true;
+	if (m->state == MEMBER_DRAINING || s == MEMBER_DRAINING)
+		c->draining_changed = true;
 	m->state = s;
 }
 
@@ -230,6 +232,8 @@ static void remove_index(struct controller *c, size_t i)
 {
 	if (publish_member(&c->m[i].prov, c->m[i].state == MEMBER_RUNNING))
 		c->publish_needed = true;
+	if (c->m[i].state == MEMBER_DRAINING)
+		c->draining_changed = true;
 	c->m[i] = c->m[--c->n];
 }
 
@@ -462,6 +466,13 @@ static void on_provider(void *owner, const struct prov_result *r)
 			prov_failed(c, OP_SET_SIZE, "provider set_size failed", r->e.msg);
 		else
 			prov_ok(c, OP_SET_SIZE, "provider set_size works again");
+	} else if (r->op == PROV_OP_SET_DRAINING) {
+		/* The provider keeps the set it was given and applies it on its
+		 * next list too: a failed call is repaired without a resend. */
+		if (r->rc == -1)
+			prov_failed(c, OP_SET_DRAINING, "provider set_draining failed", r->e.msg);
+		else
+			prov_ok(c, OP_SET_DRAINING, "provider set_draining works again");
 	} else if ((m = ctl_member(c, r->id)) != NULL) {
 		m->removing = false;
 		if (r->rc == -1) {
@@ -507,6 +518,26 @@ static void provider_remove(struct controller *c, struct cmember *m, int64_t now
 	log_msg(LOG_INFO, "removing", "id=%s reason=%s attempt=%d", m->id, m->remove_why,
 	    m->remove_fails + 1);
 	m->removing = true;
+}
+
+/* Tells the provider which members are draining, when that changed and
+ * it has a load balancer of its own to tell. */
+static void provider_draining(struct controller *c)
+{
+	const char **ids;
+	size_t n = 0;
+
+	if (!c->draining_changed || c->prov.ops->set_draining == NULL || c->cfg->dry_run)
+		return;
+	ids = calloc(c->n + 1, sizeof(*ids));
+	if (ids == NULL)
+		return;			/* tried again on the next fast tick */
+	for (size_t i = 0; i < c->n; i++)
+		if (c->m[i].state == MEMBER_DRAINING)
+			ids[n++] = c->m[i].id;
+	if (prov_runner_submit_draining(c->runner, ids, n) == 0)
+		c->draining_changed = false;
+	free(ids);
 }
 
 /* The decision to remove a member is taken once (its event is the
@@ -842,6 +873,7 @@ static int64_t fast_tick(struct loop *l, void *ctx)
 			break;
 		}
 	}
+	provider_draining(c);
 	if (c->publish_needed)
 		publish(c);
 	return CTL_FAST_MS;

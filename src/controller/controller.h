@@ -64,7 +64,8 @@ struct cmember {
 
 struct ctl_stats {
 	uint64_t started, replaced, removed, reconciles;
-	uint64_t provider_errors[4];	/* by op: list, set_size, remove, discovery */
+	uint64_t provider_errors[5];	/* by op: list, set_size, remove, discovery,
+					 * set_draining */
 	uint64_t api_requests[600];	/* by status code */
 	double reconcile_seconds_sum;
 	double last_reconcile_seconds;
@@ -117,7 +118,8 @@ struct controller {
 	int64_t next_list_ms;		/* when the next list is due */
 	unsigned seed;			/* backoff jitter */
 	struct adopt adopt;		/* sizes taken from the provider */
-	char prov_error[4][192];	/* last error by op, logged once per cause */
+	char prov_error[5][192];	/* last error by op, logged once per cause */
+	bool draining_changed;		/* the provider's draining set is stale */
 	int prov_min, prov_max;		/* the provider's own bounds, last listed; -1 none */
 	struct http_client *hc;
 	struct cmember *m;

@@ -19,7 +19,8 @@ void ctl_api_done(void *ctx, int tag, const struct http_request *req, int status
 
 void ctl_metrics_render(struct controller *c, struct buf *b)
 {
-	static const char *const ops[] = { "list", "set_size", "remove", "discovery" };
+	static const char *const ops[] = { "list", "set_size", "remove", "discovery",
+		"set_draining" };
 	char labels[96];
 	int by_state[MEMBER_NSTATES] = { 0 }, min, max;
 	struct procstat ps;

@@ -1,6 +1,7 @@
 #include "provider/linode.h"
 
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,10 @@ struct lin {
 	struct addr_entry *cache;
 	size_t ncache, capcache;
 	struct lin_creator creator;
+	/* The members the controller drains (set_draining): their nodes take
+	 * no new connection. Kept, and applied on every list. */
+	int64_t *draining;
+	size_t ndraining;
 };
 
 void linode_cfg_default(struct linode_cfg *c)
@@ -129,23 +134,41 @@ static int private_addr(struct lin *x, int64_t id, char *addr, size_t cap, struc
 
 /* ---- list ---- */
 
+static bool is_draining(const struct lin *x, int64_t id)
+{
+	for (size_t i = 0; i < x->ndraining; i++)
+		if (x->draining[i] == id)
+			return true;
+	return false;
+}
+
+/* What instance in, at address addr, wants of its node: busy, migrating,
+ * rebooting and the like keep the node they have (a move or a resize is
+ * not a removal), a booting one gets none yet. */
+static enum lin_node_want node_want(const struct lin *x, const struct lin_instance *in)
+{
+	if (lin_status_phase(in->status) != LIN_PHASE_RUNNING)
+		return LIN_NODE_KEEP;
+	return is_draining(x, in->id) ? LIN_NODE_DRAIN : LIN_NODE_ACCEPT;
+}
+
 static int lin_list(void *impl, struct member_list *out, struct err *e)
 {
 	struct lin *x = impl;
 	struct lin_instances l;
 	/* Copies, not pointers into the cache: a later cache_put may move it. */
-	char (*running)[sizeof(((struct member *)0)->address)] = NULL;
-	const char **addrs = NULL;
-	size_t nrunning = 0;
+	char (*addrs)[sizeof(((struct member *)0)->address)] = NULL;
+	struct lin_nb_want *wants = NULL;
+	size_t nwants = 0;
 	int rc = 0;
 
 	if (lin_list_instances(&x->api, "tags", x->cfg.tag, &l, e) == -1)
 		return -1;
-	running = calloc(l.n + 1, sizeof(*running));
 	addrs = calloc(l.n + 1, sizeof(*addrs));
-	if (running == NULL || addrs == NULL) {
-		free(running);
+	wants = calloc(l.n + 1, sizeof(*wants));
+	if (addrs == NULL || wants == NULL) {
 		free(addrs);
+		free(wants);
 		lin_instances_fini(&l);
 		return err_set(e, "out of memory");
 	}
@@ -183,17 +206,36 @@ static int lin_list(void *impl, struct member_list *out, struct err *e)
 			rc = err_set(e, "out of memory");
 			break;
 		}
-		if (ph == LIN_PHASE_RUNNING)
-			snprintf(running[nrunning++], sizeof(running[0]), "%s", m.address);
+		if (ph == LIN_PHASE_STOPPING)
+			continue;		/* its node goes */
+		snprintf(addrs[nwants], sizeof(addrs[0]), "%s", m.address);
+		wants[nwants].addr = addrs[nwants];
+		wants[nwants].want = node_want(x, in);
+		nwants++;
 	}
-	for (size_t i = 0; rc == 0 && i < nrunning; i++)
-		addrs[i] = running[i];
 	if (rc == 0 && x->has_nb && !x->cfg.read_only)
-		rc = lin_nb_reconcile(&x->nb, addrs, nrunning, e);
-	free(running);
+		rc = lin_nb_reconcile(&x->nb, wants, nwants, e);
 	free(addrs);
+	free(wants);
 	lin_instances_fini(&l);
 	return rc;
+}
+
+/* Only remembered here: the list that follows every call (provider/runner.h)
+ * brings the nodes in line, and so does every later one. */
+static int lin_set_draining(void *impl, const char *const *ids, size_t n, struct err *e)
+{
+	struct lin *x = impl;
+	int64_t *v = calloc(n + 1, sizeof(*v));
+
+	if (v == NULL)
+		return err_set(e, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		v[i] = strtoll(ids[i], NULL, 10);
+	free(x->draining);
+	x->draining = v;
+	x->ndraining = n;
+	return 0;
 }
 
 /* ---- set_size ---- */
@@ -307,6 +349,7 @@ static void lin_free(void *impl)
 	explicit_bzero(x->api.token, sizeof(x->api.token));
 	free(x->user_data_b64);
 	free(x->cache);
+	free(x->draining);
 	free(x);
 }
 
@@ -315,6 +358,7 @@ static const struct provider_ops lin_ops = {
 	.list = lin_list,
 	.set_size = lin_set_size,
 	.remove = lin_remove,
+	.set_draining = lin_set_draining,
 	.cancel = lin_cancel,
 	.api_stats = lin_api_stats,
 	.free = lin_free,

@@ -7,8 +7,9 @@
  * addresses (linode_nb.h). Creation is idempotent without the API's help:
  * each intended member gets a unique label before its POST, and a create
  * whose reply was lost is resolved by finding that label, never by
- * creating again. Not here: draining (the controller drains before it
- * removes), HTTP (linode_api.h), JSON (linode_json.h). */
+ * creating again. The nodes of the members the controller drains go to
+ * mode drain for as long as it drains them. Not here: when to drain (the
+ * controller), HTTP (linode_api.h), JSON (linode_json.h). */
 #ifndef POOLSCALE_PROVIDER_LINODE_H
 #define POOLSCALE_PROVIDER_LINODE_H
 

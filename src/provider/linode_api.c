@@ -1,5 +1,6 @@
 #include "provider/linode_api.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,38 +98,40 @@ static char *filter_for(const char *key, const char *value)
 {
 	char *s = NULL;
 
-	/* Values are checked (labels, tags) but quoted by the rules anyway. */
-	if (asprintf(&s, "{\"%s\":\"%s\"}", key, value) == -1)
+	/* Values are checked (labels, tags) but quoted by the rules anyway.
+	 * In id order: an instance created while the pages are read lands on
+	 * the last one, where it shifts nothing. */
+	if (asprintf(&s, "{\"%s\":\"%s\",\"+order_by\":\"id\"}", key, value) == -1)
 		return NULL;
 	return s;
 }
 
-int lin_list_instances(struct lin_api *a, const char *key, const char *value,
+/* One reading of every page; 1 when the pages disagree: an instance went
+ * while they were read, and the ones after it moved a page back, so one
+ * may have been skipped. */
+static int list_once(struct lin_api *a, struct lin_call *c, char *query, size_t qcap,
     struct lin_instances *out, struct err *e)
 {
-	char query[64];
-	char *filter = filter_for(key, value);
-	struct lin_call c = { .method = "GET", .path = "/linode/instances", .query = query,
-		.filter = filter };
 	struct buf b;
+	int64_t results = -1;
+	bool moved = false;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (filter == NULL)
-		return err_set(e, "out of memory");
 	buf_init(&b, 0);
 	for (int64_t page = 1, pages = 1; page <= pages; page++) {
 		struct lin_instances p;
 		struct lin_instance *v;
 
-		snprintf(query, sizeof(query), "page=%lld&page_size=%d", (long long)page,
-		    LIN_PAGE_SIZE);
-		if (lin_api_call(a, &c, &b, e) == -1 ||
+		snprintf(query, qcap, "page=%lld&page_size=%d", (long long)page, LIN_PAGE_SIZE);
+		if (lin_api_call(a, c, &b, e) == -1 ||
 		    lin_parse_instances(b.p ? b.p : "", b.len, &p, e) == -1) {
 			rc = -1;
 			break;
 		}
 		pages = p.pages;
+		moved |= page > 1 && p.results != results;
+		results = p.results;
 		v = reallocarray(out->v, out->n + p.n + 1, sizeof(*v));
 		if (v == NULL) {
 			lin_instances_fini(&p);
@@ -141,8 +144,32 @@ int lin_list_instances(struct lin_api *a, const char *key, const char *value,
 		lin_instances_fini(&p);
 	}
 	buf_fini(&b);
-	free(filter);
-	if (rc == -1)
+	if (rc == 0 && (moved || (results >= 0 && (int64_t)out->n != results)))
+		rc = 1;
+	if (rc != 0)
 		lin_instances_fini(out);
+	return rc;
+}
+
+int lin_list_instances(struct lin_api *a, const char *key, const char *value,
+    struct lin_instances *out, struct err *e)
+{
+	char query[64];
+	char *filter = filter_for(key, value);
+	struct lin_call c = { .method = "GET", .path = "/linode/instances", .query = query,
+		.filter = filter };
+	int rc = 1;
+
+	memset(out, 0, sizeof(*out));
+	if (filter == NULL)
+		return err_set(e, "out of memory");
+	/* A list that may miss one would make set_size create one too many:
+	 * read again, and fail rather than guess. */
+	for (int i = 0; i < LIN_LIST_TRIES && rc == 1; i++)
+		rc = list_once(a, &c, query, sizeof(query), out, e);
+	free(filter);
+	if (rc == 1)
+		return err_set(e, "linode: the instance list changed while its pages were read, "
+		    "%d times in a row", LIN_LIST_TRIES);
 	return rc;
 }

@@ -13,7 +13,8 @@
 #include "provider/cloudhttp.h"
 #include "provider/linode_json.h"
 
-#define LIN_PAGE_SIZE 100	/* the API's default; it pages beyond */
+#define LIN_PAGE_SIZE 500	/* the API's largest: most pools fit one page */
+#define LIN_LIST_TRIES 3
 
 struct lin_api {
 	char base[300];			/* endpoint, no trailing slash */
@@ -42,7 +43,9 @@ int lin_api_error(const struct lin_call *c, long status, const struct buf *resp,
     struct err *e);
 
 /* Every instance whose KEY is VALUE (X-Filter {"KEY": "VALUE"}), all
- * pages, into out (the caller finis it). value must need no JSON escape
+ * pages in id order, into out (the caller finis it). Pages that disagree
+ * (an instance went between two of them) are read again, up to
+ * LIN_LIST_TRIES times, then it fails. value must need no JSON escape
  * (checked labels and tags). */
 int lin_list_instances(struct lin_api *a, const char *key, const char *value,
     struct lin_instances *out, struct err *e);

@@ -73,11 +73,11 @@ static int req_string(json_t *o, const char *key, char *dst, size_t cap, const c
 }
 
 /* The page fields and the data array of a paginated reply. */
-static json_t *page_data(json_t *root, int64_t *page, int64_t *pages, const char *what,
-    struct err *e)
+static json_t *page_data(json_t *root, int64_t *page, int64_t *pages, int64_t *results,
+    const char *what, struct err *e)
 {
 	json_t *data = json_object_get(root, "data"), *p = json_object_get(root, "page"),
-	    *ps = json_object_get(root, "pages");
+	    *ps = json_object_get(root, "pages"), *r = json_object_get(root, "results");
 
 	if (!json_is_array(data) || json_array_size(data) > LIN_PAGE_MAX) {
 		err_set(e, "%s: \"data\" is not a list of at most %d", what, LIN_PAGE_MAX);
@@ -90,6 +90,7 @@ static json_t *page_data(json_t *root, int64_t *page, int64_t *pages, const char
 	}
 	*page = json_integer_value(p);
 	*pages = json_integer_value(ps);
+	*results = json_is_integer(r) && json_integer_value(r) >= 0 ? json_integer_value(r) : -1;
 	return data;
 }
 
@@ -113,7 +114,8 @@ int lin_parse_instances(const char *body, size_t len, struct lin_instances *out,
 	memset(out, 0, sizeof(*out));
 	if (root == NULL)
 		return -1;
-	if ((data = page_data(root, &out->page, &out->pages, "instance list", e)) == NULL)
+	data = page_data(root, &out->page, &out->pages, &out->results, "instance list", e);
+	if (data == NULL)
 		goto fail;
 	out->v = calloc(json_array_size(data) + 1, sizeof(*out->v));
 	if (out->v == NULL) {
@@ -184,7 +186,8 @@ int lin_parse_nodes(const char *body, size_t len, struct lin_nodes *out, struct 
 	memset(out, 0, sizeof(*out));
 	if (root == NULL)
 		return -1;
-	if ((data = page_data(root, &out->page, &out->pages, "node list", e)) == NULL)
+	data = page_data(root, &out->page, &out->pages, &out->results, "node list", e);
+	if (data == NULL)
 		goto fail;
 	out->v = calloc(json_array_size(data) + 1, sizeof(*out->v));
 	if (out->v == NULL) {

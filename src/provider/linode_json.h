@@ -39,6 +39,7 @@ struct lin_instances {
 	size_t n;
 	struct lin_instance *v;
 	int64_t page, pages;
+	int64_t results;	/* every page's items, as of this page; -1 absent */
 };
 
 /* One page of GET /linode/instances. */
@@ -61,6 +62,7 @@ struct lin_nodes {
 	size_t n;
 	struct lin_node *v;
 	int64_t page, pages;
+	int64_t results;	/* every page's items, as of this page; -1 absent */
 };
 
 /* One page of GET /nodebalancers/{nb}/configs/{cfg}/nodes. */

@@ -69,7 +69,8 @@ static int node_call(const struct lin_nb *nb, const char *method, int64_t id, co
 	return st == -1 || (!(st >= 200 && st < 300) && st != 404) ? -1 : 0;
 }
 
-static int add_node(const struct lin_nb *nb, const char *address, struct err *e)
+static int add_node(const struct lin_nb *nb, const char *address, const char *mode,
+    struct err *e)
 {
 	char path[128], body[256], label[33], host[64];
 	struct lin_call c = { .method = "POST", .path = path, .body = body, .create = true };
@@ -85,15 +86,32 @@ static int add_node(const struct lin_nb *nb, const char *address, struct err *e)
 	 * Not repeated blindly (a lost reply would make two nodes): the next
 	 * reconcile lists and adds what is still missing. */
 	snprintf(body, sizeof(body),
-	    "{\"label\":\"%s\",\"address\":\"%s\",\"weight\":%d,\"mode\":\"accept\"}", label,
-	    address, NODE_WEIGHT);
+	    "{\"label\":\"%s\",\"address\":\"%s\",\"weight\":%d,\"mode\":\"%s\"}", label,
+	    address, NODE_WEIGHT, mode);
 	buf_init(&b, 0);
 	rc = lin_api_call(nb->api, &c, &b, e);
 	buf_fini(&b);
 	return rc;
 }
 
-int lin_nb_reconcile(const struct lin_nb *nb, const char *const *addrs, size_t n,
+static const char *mode_for(enum lin_node_want w, const char *have)
+{
+	if (w == LIN_NODE_KEEP)
+		return have;
+	if (w == LIN_NODE_DRAIN)
+		return strcmp(have, "reject") == 0 ? have : "drain";
+	return strcmp(have, "drain") == 0 ? "accept" : have;
+}
+
+static int set_mode(const struct lin_nb *nb, int64_t id, const char *mode, struct err *e)
+{
+	char body[48];
+
+	snprintf(body, sizeof(body), "{\"mode\":\"%s\"}", mode);
+	return node_call(nb, "PUT", id, body, e);
+}
+
+int lin_nb_reconcile(const struct lin_nb *nb, const struct lin_nb_want *v, size_t n,
     struct err *e)
 {
 	struct lin_nodes nodes;
@@ -105,26 +123,36 @@ int lin_nb_reconcile(const struct lin_nb *nb, const char *const *addrs, size_t n
 	/* Removed first: an address a gone member held may come back on a
 	 * new one, and then its node must be new too. */
 	for (size_t i = 0; rc == 0 && i < nodes.n; i++) {
-		bool keep = false;
+		const struct lin_nb_want *w = NULL;
+		const char *mode;
 
-		for (size_t j = 0; j < n && !keep; j++) {
-			snprintf(want, sizeof(want), "%s:%d", addrs[j], nb->port);
-			keep = strcmp(nodes.v[i].address, want) == 0;
+		for (size_t j = 0; j < n && w == NULL; j++) {
+			snprintf(want, sizeof(want), "%s:%d", v[j].addr, nb->port);
+			if (strcmp(nodes.v[i].address, want) == 0)
+				w = &v[j];
 		}
 		/* One node per address: a duplicate goes too. */
-		for (size_t k = 0; keep && k < i; k++)
-			keep = strcmp(nodes.v[k].address, nodes.v[i].address) != 0;
-		if (!keep)
+		for (size_t k = 0; w != NULL && k < i; k++)
+			if (strcmp(nodes.v[k].address, nodes.v[i].address) == 0)
+				w = NULL;
+		if (w == NULL) {
 			rc = node_call(nb, "DELETE", nodes.v[i].id, NULL, e);
+			continue;
+		}
+		mode = mode_for(w->want, nodes.v[i].mode);
+		if (strcmp(mode, nodes.v[i].mode) != 0)
+			rc = set_mode(nb, nodes.v[i].id, mode, e);
 	}
 	for (size_t j = 0; rc == 0 && j < n; j++) {
 		bool have = false;
 
-		snprintf(want, sizeof(want), "%s:%d", addrs[j], nb->port);
+		if (v[j].want == LIN_NODE_KEEP)
+			continue;
+		snprintf(want, sizeof(want), "%s:%d", v[j].addr, nb->port);
 		for (size_t i = 0; i < nodes.n && !have; i++)
 			have = strcmp(nodes.v[i].address, want) == 0;
 		if (!have)
-			rc = add_node(nb, want, e);
+			rc = add_node(nb, want, v[j].want == LIN_NODE_DRAIN ? "drain" : "accept", e);
 	}
 	lin_nodes_fini(&nodes);
 	return rc;
@@ -145,7 +173,7 @@ int lin_nb_take_out(const struct lin_nb *nb, const char *addr, struct err *e)
 		if (strcmp(host, addr) != 0)
 			continue;
 		if (strcmp(nodes.v[i].mode, "drain") != 0)
-			rc = node_call(nb, "PUT", nodes.v[i].id, "{\"mode\":\"drain\"}", e);
+			rc = set_mode(nb, nodes.v[i].id, "drain", e);
 		if (rc == 0)
 			rc = node_call(nb, "DELETE", nodes.v[i].id, NULL, e);
 	}

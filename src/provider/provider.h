@@ -3,8 +3,8 @@
  * commands. Sizes are absolute and calls idempotent, so a retried or
  * repeated call never scales twice; errors are returned, never fatal.
  * Calls may block (a cloud API, with its retries): the controller runs
- * them off its loop through provider/runner.h. Not here: health, draining,
- * choosing victims (the controller decides; the provider obeys). */
+ * them off its loop through provider/runner.h. Not here: health, when to
+ * drain, choosing victims (the controller decides; the provider obeys). */
 #ifndef POOLSCALE_PROVIDER_H
 #define POOLSCALE_PROVIDER_H
 
@@ -46,6 +46,13 @@ struct provider_ops {
 	int (*set_size)(void *impl, int n, struct err *e);
 	/* Stops and deletes one member; unknown or already stopping is fine. */
 	int (*remove)(void *impl, const char *id, struct err *e);
+	/* The members the controller is draining: these and only these
+	 * (absolute, so a repeated or lost call is harmless). A provider with
+	 * a load balancer of its own (a Linode NodeBalancer) sends them no new
+	 * connection from now on, and takes back the ones put in service
+	 * again. May be NULL: the controller's own discovery files are all
+	 * there is to tell. */
+	int (*set_draining)(void *impl, const char *const *ids, size_t n, struct err *e);
 	/* Stops every member and forgets the pool; may wait. NULL: the
 	 * provider does not own its machines (clouds: tear down with the tool
 	 * that made them). */

@@ -29,11 +29,26 @@ static const char *const op_names[PROV_NOPS] = {
 	[PROV_OP_LIST] = "list",
 	[PROV_OP_SET_SIZE] = "set_size",
 	[PROV_OP_REMOVE] = "remove",
+	[PROV_OP_SET_DRAINING] = "set_draining",
 };
 
 const char *prov_op_name(enum prov_op op)
 {
 	return (unsigned)op < PROV_NOPS ? op_names[op] : "unknown";
+}
+
+static int set_draining(struct provider *p, struct prov_result *res)
+{
+	const char **v = calloc(res->nids + 1, sizeof(*v));
+	int rc;
+
+	if (v == NULL)
+		return err_set(&res->e, "out of memory");
+	for (size_t i = 0; i < res->nids; i++)
+		v[i] = res->ids[i];
+	rc = p->ops->set_draining(p->impl, v, res->nids, &res->e);
+	free(v);
+	return rc;
 }
 
 /* On the runner's thread. */
@@ -51,6 +66,8 @@ static void run(void *arg)
 		res->rc = p->ops->set_size(p->impl, res->n, &res->e);
 	else if (res->op == PROV_OP_REMOVE)
 		res->rc = p->ops->remove(p->impl, res->id, &res->e);
+	else if (res->op == PROV_OP_SET_DRAINING)
+		res->rc = set_draining(p, res);
 	if (atomic_load(&r->closing)) {
 		res->list_rc = err_set(&res->list_e, "cancelled");
 		return;
@@ -68,6 +85,7 @@ static void finish(struct loop *l, void *arg)
 	if (j->ran && !atomic_load(&r->closing))
 		r->fn(r->owner, &j->res);
 	member_list_fini(&j->res.members);
+	free(j->res.ids);
 	free(j);
 }
 
@@ -92,23 +110,55 @@ struct prov_runner *prov_runner_new(struct provider *p, struct loop *l, prov_res
 	return r;
 }
 
-int prov_runner_submit(struct prov_runner *r, enum prov_op op, int n, const char *id)
+static struct prov_job *job_new(struct prov_runner *r, enum prov_op op)
 {
 	struct prov_job *j = calloc(1, sizeof(*j));
 
 	if (j == NULL)
-		return -1;
+		return NULL;
 	j->r = r;
 	j->res.op = op;
-	j->res.n = n;
-	if (id != NULL)
-		snprintf(j->res.id, sizeof(j->res.id), "%s", id);
 	member_list_init(&j->res.members);
+	return j;
+}
+
+static int job_submit(struct prov_runner *r, struct prov_job *j)
+{
 	if (workpool_submit(r->pool, run, r->loop, finish, j) == -1) {
+		free(j->res.ids);
 		free(j);
 		return -1;
 	}
 	return 0;
+}
+
+int prov_runner_submit(struct prov_runner *r, enum prov_op op, int n, const char *id)
+{
+	struct prov_job *j = job_new(r, op);
+
+	if (j == NULL)
+		return -1;
+	j->res.n = n;
+	if (id != NULL)
+		snprintf(j->res.id, sizeof(j->res.id), "%s", id);
+	return job_submit(r, j);
+}
+
+int prov_runner_submit_draining(struct prov_runner *r, const char *const *ids, size_t n)
+{
+	struct prov_job *j = job_new(r, PROV_OP_SET_DRAINING);
+
+	if (j == NULL)
+		return -1;
+	j->res.ids = calloc(n + 1, sizeof(*j->res.ids));
+	if (j->res.ids == NULL) {
+		free(j);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		snprintf(j->res.ids[i], sizeof(j->res.ids[i]), "%s", ids[i]);
+	j->res.nids = n;
+	return job_submit(r, j);
 }
 
 size_t prov_runner_busy(struct prov_runner *r)

@@ -14,6 +14,7 @@ enum prov_op {
 	PROV_OP_LIST = 0,
 	PROV_OP_SET_SIZE,
 	PROV_OP_REMOVE,
+	PROV_OP_SET_DRAINING,
 	PROV_NOPS,
 };
 
@@ -23,6 +24,8 @@ struct prov_result {
 	enum prov_op op;
 	int n;				/* set_size: the size asked for */
 	char id[40];			/* remove: the member */
+	char (*ids)[40];		/* set_draining: the members */
+	size_t nids;
 	int rc;				/* the call: 0 or -1 with e */
 	struct err e;
 	int list_rc;			/* the list that followed: 0 or -1 with list_e */
@@ -39,6 +42,9 @@ struct prov_runner *prov_runner_new(struct provider *p, struct loop *l, prov_res
     void *owner, struct err *e);
 /* Queues a call. 0, or -1 when the queue is full or memory is out. */
 int prov_runner_submit(struct prov_runner *r, enum prov_op op, int n, const char *id);
+/* Queues set_draining(ids) (copied); the provider must have it. 0, or -1
+ * when the queue is full or memory is out. */
+int prov_runner_submit_draining(struct prov_runner *r, const char *const *ids, size_t n);
 /* Jobs queued or running. */
 size_t prov_runner_busy(struct prov_runner *r);
 /* Cancels the call running (cloud calls stop their retries), drops the jobs

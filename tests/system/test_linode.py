@@ -7,9 +7,12 @@ pool: the provider creates, deletes and registers instances itself, so
 these tests look at the server's instances and nodes, not at a size."""
 import json
 import re
+import threading
 import time
+import urllib.request
 
-from conftest import BIN, Proc, free_port, http_json, metric, random_address_base, wait_until
+from conftest import (BIN, Proc, free_port, get, http_json, metric, random_address_base,
+                      wait_until)
 from contract.common import contract_server  # noqa: F401 (fixture)
 
 TOKEN = "linode-test-token-0123456789abcdef"
@@ -35,7 +38,7 @@ class Linode:
                                    spawn=app_argv(self.app_port, self.metrics_port), **opts)
         (tmp_path / "cloud-init.yml").write_text("#cloud-config\npackage_update: true\n")
 
-    def config(self, name, token=TOKEN, min=0, initial=1):
+    def config(self, name, token=TOKEN, min=0, initial=1, drain="3s"):
         (self.tmp / f"{name}.token").write_text(token + "\n")
         path = self.tmp / f"{name}.yml"
         path.write_text(f"""pool: web
@@ -50,7 +53,7 @@ health:
   fails: 2
   boot_timeout: 20s
 drain:
-  timeout: 3s
+  timeout: {drain}
 api:
   listen: 127.0.0.1:0
 provider:
@@ -92,6 +95,9 @@ provider:
 
     def nodes(self):
         return sorted(n["address"] for n in self.srv.state()["nodes"])
+
+    def node_modes(self):
+        return {n["address"]: n["mode"] for n in self.srv.state()["nodes"]}
 
     def want_nodes(self, members):
         return sorted(f"{a}:{self.app_port}" for _, a in members)
@@ -140,14 +146,16 @@ def test_scale_1_4_2_0_2_keeps_instances_and_nodes_in_step(contract_server, tmp_
         # Every create was accepted by the strict server: 3 + 2 made, no retry needed.
         creates = [r for r in st["requests"] if r["action"] == "create-instance"]
         assert [r["status"] for r in creates] == [200] * 5, creates
-        # Members were taken out of the NodeBalancer (drain, then delete)
-        # before their instance went.
-        log = [(r["action"], r["path"]) for r in st["requests"] if r["status"] == 200]
+        # Members were taken out of the NodeBalancer before their instance
+        # went: their node drained (from the controller's drain on), then
+        # deleted just before the instance.
+        log = [(r["action"], r["why"]) for r in st["requests"] if r["status"] == 200]
         deletes = [i for i, (a, _) in enumerate(log) if a == "delete-instance"]
         assert len(deletes) == 4
         for i in deletes:
-            before = [a for a, _ in log[max(0, i - 2):i]]
-            assert before == ["update-node", "delete-node"], log[max(0, i - 4):i + 1]
+            assert log[i - 1][0] == "delete-node", log[max(0, i - 4):i + 1]
+            node = log[i - 1][1].split()[1]
+            assert ("update-node", f"node {node} mode drain") in log[:i - 1], log[:i]
         # Creates carry the template, labels are the provider's own.
         labels = [i["label"] for i in cloud.instances()]
         assert all(re.fullmatch(r"ps-web-[0-9a-f]{8}", x) for x in labels), labels
@@ -234,6 +242,117 @@ def test_a_powered_off_instance_is_replaced_and_deleted(contract_server, tmp_pat
         assert "deleting a powered-off pool instance" in c.logtext()
     finally:
         c.finish()
+
+
+def hold(address, port, ms):
+    """A request that keeps a member busy for a while, in the background."""
+    def run():
+        try:
+            urllib.request.urlopen(f"http://{address}:{port}/load?ms={ms}", timeout=60).read()
+        except OSError:
+            pass        # its member went: what the test is about
+    threading.Thread(target=run, daemon=True).start()
+
+
+def test_a_draining_member_gets_no_new_connection_from_the_nodebalancer(contract_server,
+                                                                       tmp_path):
+    """The controller drains before it removes; the NodeBalancer must drain
+    too, for as long: the member's node goes to mode drain when the drain
+    starts (not only just before the delete), back to accept when the pool
+    takes the member back, and is deleted before the instance."""
+    cloud = Linode(contract_server, tmp_path, size=2, boot_s=0.5)
+    c = cloud.controller(initial=2, drain="30s").started()
+    try:
+        wait_until(lambda: in_step(cloud, c, 2), "two instances with nodes", 15)
+        members = cloud.running()
+        # Both busy (0.2 CPU: a 1.5 s request takes about 7.5 s), so the
+        # drain lasts.
+        for _, a in members:
+            hold(a, cloud.app_port, 1500)
+
+        def busy(a):
+            text = get((a, cloud.app_port), "/metrics").body.decode()
+            return metric(text, "poolscale_app_requests_in_flight") >= 1
+        wait_until(lambda: all(busy(a) for _, a in members), "both members busy", 10)
+        c.size(1)
+
+        def draining():
+            d = [(m["id"], m["address"]) for m in c.members() if m["state"] == "draining"]
+            return d[0] if len(d) == 1 else None
+        wait_until(draining, "one member draining", 10)
+        victim = draining()
+        other = [m for m in members if m != victim][0]
+        node = f"{victim[1]}:{cloud.app_port}"
+        wait_until(lambda: cloud.node_modes().get(node) == "drain",
+                   "the draining member's node in mode drain", 10)
+        assert draining() == victim, "drained too soon for the test to mean anything"
+        assert cloud.node_modes()[f"{other[1]}:{cloud.app_port}"] == "accept"
+        # Wanted again while still draining: back in service, node included.
+        c.size(2)
+        wait_until(lambda: cloud.node_modes().get(node) == "accept" and in_step(cloud, c, 2),
+                   "the member back, its node accepting", 10)
+        assert victim in cloud.running() and cloud.srv.state()["creates"] == 0
+        # Let go for good: its node goes before the instance.
+        c.size(1)
+        wait_until(lambda: in_step(cloud, c, 1), "one instance and node left", 40)
+        log = [(r["action"], r["why"]) for r in cloud.srv.requests() if r["status"] == 200]
+        gone = [i for i, (a, _) in enumerate(log) if a == "delete-instance"]
+        assert len(gone) == 1 and log[gone[0] - 1][0] == "delete-node", log
+    finally:
+        c.finish()
+
+
+def test_a_migrating_instance_keeps_its_node(contract_server, tmp_path):
+    """busy, migrating, resizing, rebooting... are passing states of an
+    instance that stays in the pool: its node must not be deleted (and
+    re-added), nor the instance replaced."""
+    cloud = Linode(contract_server, tmp_path, size=2, boot_s=0.5)
+    c = cloud.controller(initial=2).started()
+    try:
+        wait_until(lambda: in_step(cloud, c, 2), "two instances with nodes", 15)
+        victim = cloud.running()[0]
+        node = f"{victim[1]}:{cloud.app_port}"
+        cloud.srv.reset_log()
+        cloud.srv._admin("POST", "/_admin/linode",
+                         {"set_status": {"id": int(victim[0]), "status": "migrating"}})
+        lists = lambda: len([r for r in cloud.srv.requests()  # noqa: E731
+                             if r["action"] == "list-nodes"])
+        wait_until(lambda: lists() >= 4, "several reconciles while it migrates", 15)
+        assert cloud.node_modes().get(node) == "accept"
+        touched = [r for r in cloud.srv.requests() if r["method"] != "GET"]
+        assert touched == [], touched
+        assert victim[0] in [m["id"] for m in c.members()]
+        cloud.srv._admin("POST", "/_admin/linode",
+                         {"set_status": {"id": int(victim[0]), "status": None}})
+        wait_until(lambda: in_step(cloud, c, 2) and victim in cloud.running(),
+                   "running again, same instance", 10)
+        assert cloud.srv.state()["creates"] == 0
+    finally:
+        c.finish()
+
+
+def test_pages_that_change_while_read_are_read_again(contract_server, tmp_path):
+    """The API pages by number: an instance deleted between two pages moves
+    the ones after it a page back, and a reader that goes on misses one
+    (set_size would then create one too many). The server pages by 2; one
+    instance goes right after page 1 of the first list."""
+    cloud = Linode(contract_server, tmp_path, size=5, boot_s=0.5)
+    wait_until(lambda: len(cloud.running()) == 5, "five running instances", 15)
+    first = min(cloud.running(), key=lambda m: int(m[0]))
+    cloud.srv._admin("POST", "/_admin/linode", {"delete_after_page": int(first[0])})
+    out = tmp_path / "targets.json"
+    # One list only (the next is a minute away): it must be whole.
+    sd = Proc(["sd", "--config", str(cloud.config("sd")), "--output", str(out),
+               "--interval", "60s"], tmp_path, "sd")
+    try:
+        wait_until(out.exists, "the targets file", 10)
+        got = sorted(t for g in json.loads(out.read_text()) for t in g["targets"])
+        want = sorted(f"{a}:{cloud.metrics_port}" for i, a in cloud.running() if i != first[0])
+        assert len(want) == 4 and got == want, (got, want)
+        pages = [r["path"] for r in cloud.srv.requests() if r["action"] == "list-instances"]
+        assert sum("page=1&" in p for p in pages) >= 2, pages
+    finally:
+        sd.finish()
 
 
 def test_wrong_token_is_a_clear_error(contract_server, tmp_path):

@@ -78,6 +78,7 @@ static void test_instances(void **state)
 	assert_int_equal(l.n, 2);
 	assert_int_equal(l.page, 1);
 	assert_int_equal(l.pages, 3);
+	assert_int_equal(l.results, 250);
 	assert_int_equal(l.v[0].id, 77641926);
 	assert_string_equal(l.v[0].label, "ps-web-0a1b2c3d");
 	assert_string_equal(l.v[0].status, "provisioning");
@@ -87,6 +88,12 @@ static void test_instances(void **state)
 	static const char empty[] = "{\"data\": [], \"page\": 1, \"pages\": 0, \"results\": 0}";
 	assert_int_equal(lin_parse_instances(empty, strlen(empty), &l, &e), 0);
 	assert_int_equal(l.n, 0);
+	assert_int_equal(l.results, 0);
+	lin_instances_fini(&l);
+	/* No count given is unknown, not zero: the reader cannot check it. */
+	static const char uncounted[] = "{\"data\": [], \"page\": 1, \"pages\": 1}";
+	assert_int_equal(lin_parse_instances(uncounted, strlen(uncounted), &l, &e), 0);
+	assert_int_equal(l.results, -1);
 	lin_instances_fini(&l);
 }
 
@@ -109,6 +116,7 @@ static void test_ips_and_nodes(void **state)
 	assert_int_equal(lin_parse_nodes(nodes_json, strlen(nodes_json), &n, &e), 0);
 	assert_int_equal(n.n, 1);
 	assert_int_equal(n.page, 2);
+	assert_int_equal(n.results, 101);
 	assert_int_equal(n.v[0].id, 2104029484);
 	assert_string_equal(n.v[0].address, "192.168.210.120:80");
 	assert_string_equal(n.v[0].mode, "accept");

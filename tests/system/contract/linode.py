@@ -83,6 +83,11 @@ Modelling
 Admin (besides common.py's)
 -----
 POST /_admin/linode {"delete_instance": id}  deletes as by hand (nodes kept)
+                    {"set_status": {"id": id, "status": "migrating"}}  a running
+                        instance shows that status (null: running again)
+                    {"delete_after_page": id} deletes it as by hand right after
+                        the next instance list's page 1 is served, and it
+                        is gone from lists at once (the pages shift)
                     {"delete_node": id}      deletes a node as by hand
                     {"add_node": "IP:PORT"}  adds a node as by hand
 State extras: "instances" [{id, label, tags, status, private, public}],
@@ -187,6 +192,7 @@ class Linode(common.Service):
         self.nodes = []         # dicts, in creation order
         self.peak = 0
         self.creates = 0
+        self.delete_after_page = None   # admin: an instance id
 
     # -- model
     def _meta(self, m):
@@ -208,7 +214,7 @@ class Linode(common.Service):
         if phase == "booting":
             half = m.created + self.args.boot_s / 2
             return "provisioning" if self.pool.now() < half else "booting"
-        return "running"
+        return self._meta(m).get("status") or "running"
 
     def member_state(self, m, phase):
         return self.status(m, phase)
@@ -320,14 +326,24 @@ class Linode(common.Service):
             return None
         spec = json.loads(body or b"null")
         if not isinstance(spec, dict) or len(spec) != 1:
-            raise common.AdminError("body: one of delete_instance, power_off, delete_node, "
-                                    "add_node")
+            raise common.AdminError("body: one of delete_instance, power_off, set_status, "
+                                    "delete_after_page, delete_node, add_node")
         with self.pool.lock:
             if "power_off" in spec:     # shut down by its OS or by hand: "offline"
                 m = self.pool.find(str(spec["power_off"]))
                 if m is None or m.removed is not None:
                     raise LookupError(f"no instance {spec['power_off']}")
                 self._meta(m)["booted"] = False
+                return {"ok": True}
+            if "set_status" in spec:    # {"id": N, "status": "migrating"}; null: back
+                want = spec["set_status"]
+                m = self.pool.find(str(want["id"]))
+                if m is None or m.removed is not None:
+                    raise LookupError(f"no instance {want['id']}")
+                self._meta(m)["status"] = want["status"]
+                return {"ok": True}
+            if "delete_after_page" in spec:
+                self.delete_after_page = int(spec["delete_after_page"])
                 return {"ok": True}
             if "delete_instance" in spec:
                 m = self.pool.find(str(spec["delete_instance"]))
@@ -346,8 +362,8 @@ class Linode(common.Service):
                      "label": "by-hand", "weight": 50, "mode": "accept"}
                 self.nodes.append(n)
                 return {"ok": True, "node": self.node_json(n)}
-        raise common.AdminError("body: one of delete_instance, power_off, delete_node, "
-                                "add_node")
+        raise common.AdminError("body: one of delete_instance, power_off, set_status, "
+                                "delete_after_page, delete_node, add_node")
 
     # -- requests
     def execute(self, req):
@@ -405,6 +421,16 @@ class Linode(common.Service):
         chunk = items[(page - 1) * size:page * size]
         return _json(200, {"data": [to_json(x) for x in chunk], "page": page, "pages": pages,
                            "results": len(items)})
+
+    @staticmethod
+    def _order(req, items):
+        raw = req.headers.get("X-Filter")
+        f = json.loads(raw) if raw else {}
+        key = f.get("+order_by") if isinstance(f, dict) else None
+        if key is None:
+            return items
+        return sorted(items, key=lambda x: (x.get(key) is None, x.get(key)),
+                      reverse=f.get("+order") == "desc")
 
     def _filter(self, req, fields):
         raw = req.headers.get_all("X-Filter") or []
@@ -479,9 +505,18 @@ class Linode(common.Service):
                 raise Bad(400, "X-Filter is only for lists", "X-Filter")
         if op == "list-instances":
             keep = self._filter(req, INSTANCE_FILTERS)
-            items = [self.instance_json(m) for m in self.live()]
+            items = self._order(req, [self.instance_json(m) for m in self.live()])
             reply = self._page(req, [x for x in items if keep(x)], lambda x: x)
             reply.why = "X-Filter " + (req.headers.get("X-Filter") or "none")
+            shown = json.loads(reply.body) if reply.status == 200 else {}
+            if self.delete_after_page is not None and shown.get("page") == 1 and \
+                    shown.get("pages", 1) > 1:
+                # As by hand, between this page and the next.
+                m = self.pool.find(str(self.delete_after_page))
+                self.delete_after_page = None
+                if m is not None and m.removed is None:
+                    self.pool.remove(m)
+                    m.removed -= self.pool.terminate_s     # gone from lists at once
             return reply
         if op == "create-instance":
             return self._create(self._json_body(req))
