@@ -82,5 +82,6 @@ http {
 	open_file_cache max=16 inactive=60s;
 $servers}
 CONF
-	nginx -c "$work/static.conf" -e "$work/static-error.log" & pids+=($!)
+	# shellcheck disable=SC2086
+	${STATIC_PIN:-} nginx -c "$work/static.conf" -e "$work/static-error.log" & pids+=($!)
 }
