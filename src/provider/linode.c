@@ -278,6 +278,15 @@ static int lin_set_size(void *impl, int n, struct err *e)
 	while (rc == 0 && have < n) {
 		char label[LIN_LABEL_MAX + 1];
 
+		/* Past the API's create limit the rest waits for the controller's
+		 * next call (sizes are absolute): waiting here would hold every
+		 * list, and so the members just made, for up to 30 s. */
+		if (!lin_creator_room(&x->creator)) {
+			log_msg(LOG_INFO, "linode: create limit reached; the rest on a later call",
+			    "have=%d want=%d room_in_ms=%lld", have, n,
+			    (long long)lin_creator_room_in_ms(&x->creator));
+			break;
+		}
 		lin_creator_label(&x->creator, &l, label, sizeof(label));
 		rc = lin_creator_create(&x->creator, label, e);
 		have += rc == 0;

@@ -85,6 +85,18 @@ static void pending_drop(struct lin_creator *x, const char *label)
 		}
 }
 
+bool lin_creator_room(const struct lin_creator *x)
+{
+	return x->ncreated < LIN_CREATE_BUDGET ||
+	    clock_mono_ms() - x->created_ms[0] >= LIN_CREATE_WINDOW_MS;
+}
+
+int64_t lin_creator_room_in_ms(const struct lin_creator *x)
+{
+	return lin_creator_room(x) ? 0 :
+	    LIN_CREATE_WINDOW_MS - (clock_mono_ms() - x->created_ms[0]);
+}
+
 /* Waits, when the last LIN_CREATE_BUDGET creates all fell in the window,
  * until the oldest leaves it: a burst is paced instead of refused. */
 static int create_budget(struct lin_creator *x, struct err *e)

@@ -5,10 +5,13 @@
  * label up, a retry goes out under the same label (so the API's "label
  * must be unique" catches a first attempt that had worked), and a label
  * whose outcome stays unknown is kept for the next call. Creates are paced
- * to the API's 10 per 30 s. Not here: how many to create (linode.c). */
+ * to the API's 10 per 30 s: the caller asks for room before each new
+ * member, and a retry of one waits for it. Not here: how many to create
+ * (linode.c). */
 #ifndef POOLSCALE_PROVIDER_LINODE_CREATE_H
 #define POOLSCALE_PROVIDER_LINODE_CREATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +41,10 @@ void lin_creator_seen(struct lin_creator *c, const struct lin_instances *l);
  * PREFIX-XXXXXXXX (8 random hex digits) that neither l nor pending has. */
 void lin_creator_label(struct lin_creator *c, const struct lin_instances *l, char *dst,
     size_t cap);
+/* Whether the API's create limit leaves room for a POST now, and if not
+ * in how many ms it will. */
+bool lin_creator_room(const struct lin_creator *c);
+int64_t lin_creator_room_in_ms(const struct lin_creator *c);
 /* One instance under label: 0 when it exists (made now or before), -1
  * with e (the label stays pending when the outcome is unknown). */
 int lin_creator_create(struct lin_creator *c, const char *label, struct err *e);

@@ -42,7 +42,9 @@ struct provider_ops {
 	 * own bounds on the size when it has some. */
 	int (*list)(void *impl, struct member_list *out, struct err *e);
 	/* Makes the pool hold n members that are not stopping (grows only:
-	 * the controller shrinks by removing the members it chose). */
+	 * the controller shrinks by removing the members it chose). A cloud
+	 * whose rate limit says wait may make fewer and return 0: the
+	 * controller asks again on its next reconcile. */
 	int (*set_size)(void *impl, int n, struct err *e);
 	/* Stops and deletes one member; unknown or already stopping is fine. */
 	int (*remove)(void *impl, const char *id, struct err *e);

@@ -38,12 +38,12 @@ class Linode:
                                    spawn=app_argv(self.app_port, self.metrics_port), **opts)
         (tmp_path / "cloud-init.yml").write_text("#cloud-config\npackage_update: true\n")
 
-    def config(self, name, token=TOKEN, min=0, initial=1, drain="3s"):
+    def config(self, name, token=TOKEN, min=0, max=5, initial=1, drain="3s"):
         (self.tmp / f"{name}.token").write_text(token + "\n")
         path = self.tmp / f"{name}.yml"
         path.write_text(f"""pool: web
 min: {min}
-max: 5
+max: {max}
 initial: {initial}
 interval: 500ms
 state_dir: state-{name}
@@ -393,6 +393,33 @@ def test_rate_limit_waits_for_retry_after(contract_server, tmp_path):
         deletes = [r["status"] for r in cloud.srv.requests() if r["action"] == "delete-instance"]
         assert deletes == [400, 400, 200], deletes
         assert "provider remove failed" not in c.logtext()
+    finally:
+        c.finish()
+
+
+def test_a_burst_of_creates_is_paced_to_the_api_limit(contract_server, tmp_path):
+    """The API takes 10 creates per 30 s and answers 429 past that (the
+    server does too). 11 new members at once: the provider makes 10, and
+    the 11th once the window lets it, never meeting a 429 (the test's
+    backoff_max of 2 s could not wait one out). The wait holds nothing
+    else: the 10 serve, listed and in the NodeBalancer, meanwhile."""
+    cloud = Linode(contract_server, tmp_path, size=1, boot_s=0.5)
+    c = cloud.controller(max=12).started()
+    try:
+        wait_until(lambda: in_step(cloud, c, 1), "one instance", 15)
+        cloud.srv.reset_log()
+        c.size(12)
+        wait_until(lambda: in_step(cloud, c, 11), "ten made at once, serving", 25)
+        eleven = time.time()
+        wait_until(lambda: in_step(cloud, c, 12), "the 11th, once the window lets it", 60)
+        creates = [r for r in cloud.srv.requests() if r["action"] == "create-instance"]
+        assert [r["status"] for r in creates] == [200] * 11, creates
+        # The 11th waited for the first to leave the window; the others
+        # were serving before it.
+        assert creates[10]["t"] - creates[0]["t"] >= 29.5, [r["t"] for r in creates]
+        assert eleven < creates[10]["t"], (eleven, creates[10])
+        assert cloud.srv.state()["creates"] == 11
+        assert "create limit reached" in c.logtext()
     finally:
         c.finish()
 

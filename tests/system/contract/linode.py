@@ -11,6 +11,7 @@ Usage
       [--token T]... [--tag poolscale-web] [--region us-east]...
       [--type g6-nanode-1]... [--firewall-id 1001]... [--nodebalancer-id 4242]
       [--config-id 777] [--page-size-cap 500] [--max-instances 50]
+      [--create-limit 10] [--create-window-s 30]
       [--size N] [--boot-s 1.0] [--terminate-s 0.5] [--address-base 127.0.2.1]
       [--spawn JSON_ARGV] [--log-dir DIR]
 Shared options, the pool model, the admin API (/_admin/...) and the test
@@ -54,7 +55,9 @@ Modelling
   authorized_keys strings "ssh-..."/"ecdsa-..."/"sk-..."; private_ip,
   booted, backups_enabled booleans; metadata {"user_data": strict base64 of
   at most 65535 bytes}; firewall_id one of --firewall-id (else 400
-  "Firewall not found", CHOICE).  More than --max-instances not gone -> 400
+  "Firewall not found", CHOICE).  More than --create-limit creates within
+  --create-window-s -> 429 with Retry-After (when the oldest leaves the
+  window) [ref 7: 10 per 30 s].  More than --max-instances not gone -> 400
   "Account limit reached" (CHOICE).  Reply 200 with the instance.
 - Lists [ref 2]: page >= 1, page_size 25..500 (else 400, field page /
   page_size); the server pages by min(page_size, --page-size-cap), so a test
@@ -99,6 +102,7 @@ import base64
 import binascii
 import http
 import json
+import math
 import os
 import random
 import re
@@ -193,6 +197,7 @@ class Linode(common.Service):
         self.peak = 0
         self.creates = 0
         self.delete_after_page = None   # admin: an instance id
+        self.create_times = []          # monotonic, the creates in the window
 
     # -- model
     def _meta(self, m):
@@ -519,7 +524,7 @@ class Linode(common.Service):
                     m.removed -= self.pool.terminate_s     # gone from lists at once
             return reply
         if op == "create-instance":
-            return self._create(self._json_body(req))
+            return self._create_budget() or self._create(self._json_body(req))
         if op == "get-instance":
             return _json(200, self.instance_json(self.find(g[0])))
         if op == "delete-instance":
@@ -600,6 +605,19 @@ class Linode(common.Service):
                 raise Bad(400, "Address already in use", "address")
             out["address"] = a
         return out
+
+    def _create_budget(self):
+        """The API's create rate limit [ref 7]: --create-limit POSTs per
+        --create-window-s; past it a 429 whose Retry-After is when the
+        oldest leaves the window."""
+        now = time.monotonic()
+        w = self.args.create_window_s
+        self.create_times = [t for t in self.create_times if now - t < w]
+        if len(self.create_times) >= self.args.create_limit:
+            wait = max(1, math.ceil(self.create_times[0] + w - now))
+            return self.fault_reply(None, {"status": 429, "retry_after": wait})
+        self.create_times.append(now)
+        return None
 
     def _create(self, b):
         extra = sorted(set(b) - CREATE_KEYS)
@@ -687,6 +705,9 @@ def build_parser():
     p.add_argument("--config-id", type=int, default=777)
     p.add_argument("--page-size-cap", type=int, default=500)
     p.add_argument("--max-instances", type=int, default=50)
+    p.add_argument("--create-limit", type=int, default=10,
+                   help="creates per --create-window-s, then 429 (10, the API's)")
+    p.add_argument("--create-window-s", type=float, default=30.0)
     return p
 
 
