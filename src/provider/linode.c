@@ -142,9 +142,9 @@ static bool is_draining(const struct lin *x, int64_t id)
 	return false;
 }
 
-/* What instance in, at address addr, wants of its node: busy, migrating,
- * rebooting and the like keep the node they have (a move or a resize is
- * not a removal), a booting one gets none yet. */
+/* What a listed instance that is not leaving wants of its node: busy,
+ * migrating, rebooting and the like keep the node they have (a move or a
+ * resize is not a removal), a booting one gets none yet. */
 static enum lin_node_want node_want(const struct lin *x, const struct lin_instance *in)
 {
 	if (lin_status_phase(in->status) != LIN_PHASE_RUNNING)
