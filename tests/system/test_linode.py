@@ -265,10 +265,10 @@ def test_a_draining_member_gets_no_new_connection_from_the_nodebalancer(contract
     try:
         wait_until(lambda: in_step(cloud, c, 2), "two instances with nodes", 15)
         members = cloud.running()
-        # Both busy (0.2 CPU: a 1.5 s request takes about 7.5 s), so the
-        # drain lasts.
+        # Both busy (0.2 CPU: a 3 s request takes about 15 s), so the
+        # drain lasts, on a loaded machine too.
         for _, a in members:
-            hold(a, cloud.app_port, 1500)
+            hold(a, cloud.app_port, 3000)
 
         def busy(a):
             text = get((a, cloud.app_port), "/metrics").body.decode()
