@@ -265,10 +265,10 @@ def test_a_draining_member_gets_no_new_connection_from_the_nodebalancer(contract
     try:
         wait_until(lambda: in_step(cloud, c, 2), "two instances with nodes", 15)
         members = cloud.running()
-        # Both busy (0.2 CPU: a 3 s request takes about 15 s), so the
-        # drain lasts, on a loaded machine too.
+        # Both busy for 8 s of CPU (more on a loaded machine), so the drain
+        # lasts while the test looks.
         for _, a in members:
-            hold(a, cloud.app_port, 3000)
+            hold(a, cloud.app_port, 8000)
 
         def busy(a):
             text = get((a, cloud.app_port), "/metrics").body.decode()
