@@ -36,7 +36,8 @@ def test_auth_is_bearer_with_a_known_token(contract_server):
 
 
 def test_create_bodies_are_validated(contract_server):
-    srv = contract_server("linode", size=0, firewall_id=[1001])
+    # More bad creates than the API's 10 per 30 s: the limit is tested below.
+    srv = contract_server("linode", size=0, firewall_id=[1001], create_limit=1000)
     bad = [
         (body(region=None), "region"),
         (body(type=None), "type"),
@@ -161,6 +162,16 @@ def test_nodebalancer_nodes(contract_server):
     assert srv.request("DELETE", f"{NODES}/{node['id']}").status == 200
     assert srv.request("DELETE", f"{NODES}/{node['id']}").status == 404
     assert srv.state()["nodes"] == []
+
+
+def test_creates_past_the_limit_are_refused_with_retry_after(contract_server):
+    srv = contract_server("linode", size=0, create_limit=2, create_window_s=30)
+    assert srv.request("POST", INSTANCES, body=body(label="ps-web-one")).status == 200
+    assert srv.request("POST", INSTANCES, body=body(label="ps-web-two")).status == 200
+    r = srv.request("POST", INSTANCES, body=body(label="ps-web-three"))
+    assert r.status == 429 and reason(r) == [(None, "Too many requests")]
+    assert 1 <= int(r.headers["retry-after"]) <= 30
+    assert len(srv.state()["instances"]) == 2
 
 
 def test_faults_rate_limit_and_lost_replies(contract_server):
