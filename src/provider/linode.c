@@ -277,14 +277,14 @@ static int lin_set_size(void *impl, int n, struct err *e)
 	lin_creator_seen(&x->creator, &l);
 	while (rc == 0 && have < n) {
 		char label[LIN_LABEL_MAX + 1];
+		int64_t wait = lin_creator_wait_ms(&x->creator);
 
 		/* Past the API's create limit the rest waits for the controller's
 		 * next call (sizes are absolute): waiting here would hold every
 		 * list, and so the members just made, for up to 30 s. */
-		if (!lin_creator_room(&x->creator)) {
+		if (wait > 0) {
 			log_msg(LOG_INFO, "linode: create limit reached; the rest on a later call",
-			    "have=%d want=%d room_in_ms=%lld", have, n,
-			    (long long)lin_creator_room_in_ms(&x->creator));
+			    "have=%d want=%d room_in_ms=%lld", have, n, (long long)wait);
 			break;
 		}
 		lin_creator_label(&x->creator, &l, label, sizeof(label));

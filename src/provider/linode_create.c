@@ -85,29 +85,25 @@ static void pending_drop(struct lin_creator *x, const char *label)
 		}
 }
 
-bool lin_creator_room(const struct lin_creator *x)
+int64_t lin_creator_wait_ms(const struct lin_creator *x)
 {
-	return x->ncreated < LIN_CREATE_BUDGET ||
-	    clock_mono_ms() - x->created_ms[0] >= LIN_CREATE_WINDOW_MS;
-}
+	int64_t since;
 
-int64_t lin_creator_room_in_ms(const struct lin_creator *x)
-{
-	return lin_creator_room(x) ? 0 :
-	    LIN_CREATE_WINDOW_MS - (clock_mono_ms() - x->created_ms[0]);
+	if (x->ncreated < LIN_CREATE_BUDGET)
+		return 0;
+	since = clock_mono_ms() - x->created_ms[0];
+	return since >= LIN_CREATE_WINDOW_MS ? 0 : LIN_CREATE_WINDOW_MS - since;
 }
 
 /* Waits, when the last LIN_CREATE_BUDGET creates all fell in the window,
- * until the oldest leaves it: a burst is paced instead of refused. */
+ * until the oldest leaves it: a retry is paced instead of refused. */
 static int create_budget(struct lin_creator *x, struct err *e)
 {
-	int64_t now = clock_mono_ms();
+	int64_t wait = lin_creator_wait_ms(x);
 
 	if (x->ncreated == LIN_CREATE_BUDGET) {
-		int64_t oldest = x->created_ms[0];
-
-		if (now - oldest < LIN_CREATE_WINDOW_MS)
-			cloud_http_nap(&x->api->http, LIN_CREATE_WINDOW_MS - (now - oldest));
+		if (wait > 0)
+			cloud_http_nap(&x->api->http, wait);
 		if (cloud_http_cancelled(&x->api->http))
 			return err_set(e, "cancelled");
 		memmove(x->created_ms, x->created_ms + 1, sizeof(x->created_ms[0]) *

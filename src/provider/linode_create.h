@@ -11,7 +11,6 @@
 #ifndef POOLSCALE_PROVIDER_LINODE_CREATE_H
 #define POOLSCALE_PROVIDER_LINODE_CREATE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,10 +40,9 @@ void lin_creator_seen(struct lin_creator *c, const struct lin_instances *l);
  * PREFIX-XXXXXXXX (8 random hex digits) that neither l nor pending has. */
 void lin_creator_label(struct lin_creator *c, const struct lin_instances *l, char *dst,
     size_t cap);
-/* Whether the API's create limit leaves room for a POST now, and if not
- * in how many ms it will. */
-bool lin_creator_room(const struct lin_creator *c);
-int64_t lin_creator_room_in_ms(const struct lin_creator *c);
+/* 0 when the API's create limit leaves room for a POST now, else the ms
+ * until it will. */
+int64_t lin_creator_wait_ms(const struct lin_creator *c);
 /* One instance under label: 0 when it exists (made now or before), -1
  * with e (the label stays pending when the outcome is unknown). */
 int lin_creator_create(struct lin_creator *c, const char *label, struct err *e);
