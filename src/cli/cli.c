@@ -167,13 +167,35 @@ static int get_command(int argc, char **argv, const char *cmd, const char *what,
 	return rc == 0 ? -1 : rc == -1 ? 0 : rc;
 }
 
+/* Who leads, when controllers run as a highly available group. */
+static void print_ha(json_t *ha)
+{
+	const char *leader = json_string_value(json_object_get(ha, "leader_name"));
+
+	if (!json_is_object(ha))
+		return;
+	if (json_is_true(json_object_get(ha, "leader")))
+		printf("ha: %s leads (this controller; lease %.1f s left)\n",
+		    json_string_value(json_object_get(ha, "name")),
+		    json_number_value(json_object_get(ha, "lease_seconds_left")));
+	else if (leader != NULL && *leader != '\0')
+		printf("ha: %s leads; this controller (%s) follows\n", leader,
+		    json_string_value(json_object_get(ha, "name")));
+	else
+		printf("ha: no leader now; this controller (%s) holds%s%s\n",
+		    json_string_value(json_object_get(ha, "name")),
+		    json_is_true(json_object_get(ha, "etcd_ok")) ? "" : ": etcd: ",
+		    json_is_true(json_object_get(ha, "etcd_ok")) ? "" :
+		    json_string_value(json_object_get(ha, "etcd_error")));
+}
+
 int cli_status_main(int argc, char **argv)
 {
 	json_t *v = NULL, *m;
 	size_t i;
 	int rc = get_command(argc, argv, "status",
 	    "Shows the pool: sizes, members with state, address and age, last decision,\n"
-	    "schedule windows open or closed.",
+	    "schedule windows open or closed, and who leads when controllers share etcd.",
 	    "/api/v1/status", &v);
 
 	if (rc != -1)
@@ -205,6 +227,7 @@ int cli_status_main(int argc, char **argv)
 	json_array_foreach(json_object_get(v, "schedule"), i, m)
 		printf("schedule %s: %s\n", json_string_value(json_object_get(m, "name")),
 		    json_is_true(json_object_get(m, "active")) ? "open" : "closed");
+	print_ha(json_object_get(v, "ha"));
 	json_decref(v);
 	return 0;
 }

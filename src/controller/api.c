@@ -141,6 +141,21 @@ static json_t *policy_metrics_json(const struct controller *c)
 	return a;
 }
 
+/* HA's part of the status: null without `ha:`. */
+static json_t *ha_json(struct controller *c)
+{
+	struct ha_info hi;
+
+	if (c->ha == NULL)
+		return json_null();
+	ha_info(c->ha, &hi);
+	return json_pack("{s:b, s:s, s:s, s:s, s:f, s:I, s:b, s:s}", "leader",
+	    hi.leader && ctl_acting(c), "name", hi.name, "leader_name", hi.leader_name,
+	    "leader_url", hi.leader_url, "lease_seconds_left", hi.lease_seconds_left,
+	    "leader_changes", (json_int_t)hi.leader_changes, "etcd_ok", hi.etcd_ok,
+	    "etcd_error", hi.etcd_error);
+}
+
 static void status(struct controller *c, struct http_conn *conn)
 {
 	json_t *members = json_array(), *v;
@@ -162,7 +177,32 @@ static void status(struct controller *c, struct http_conn *conn)
 	    "holding", c->as.held, "forecast", forecast_json(c));
 	json_object_set_new(v, "schedule", schedule_json(c));
 	json_object_set_new(json_object_get(v, "policy"), "metrics", policy_metrics_json(c));
+	json_object_set_new(v, "ha", ha_json(c));
 	reply_json(conn, 200, v);
+}
+
+/* A follower's answer to what only the leader does: 503, which
+ * Alertmanager and Grafana retry, naming the leader for anyone else. */
+static void not_leader(struct controller *c, struct http_conn *conn)
+{
+	struct ha_info hi;
+	json_t *v;
+	char *text;
+
+	ha_info(c->ha, &hi);
+	v = json_pack("{s:s, s:s?, s:s?}", "error", hi.leader_name[0] ?
+	    "this controller follows: send it to the leader" :
+	    "no controller leads now (etcd unreachable or an election under way): try again",
+	    "leader", hi.leader_name[0] ? hi.leader_name : NULL,
+	    "leader_url", hi.leader_url[0] ? hi.leader_url : NULL);
+	text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	json_decref(v);
+	if (text == NULL) {
+		http_respond_error(conn, 500, "out of memory");
+		return;
+	}
+	http_respond(conn, 503, JSON, "Retry-After: 1\r\n", text, strlen(text));
+	free(text);
 }
 
 static void put_size(struct controller *c, struct http_conn *conn, struct slice body)
@@ -241,6 +281,14 @@ static void webhook(struct controller *c, struct http_conn *conn, int route, str
 	struct webhook_signal sig;
 	const char *signal;
 
+	if (!ctl_acting(c)) {
+		/* Checked all the same: a sender must not retry a bad one. */
+		if (webhook_parse(body.p, body.len, route, c->cfg->action_label, &sig) == -1)
+			reply_error(conn, 400, sig.error);
+		else
+			not_leader(c, conn);
+		return;
+	}
 	if (ctl_webhook(c, route, body.p, body.len, &sig) == -1) {
 		reply_error(conn, 400, sig.error);
 		return;
@@ -352,7 +400,10 @@ enum http_handled ctl_api_handle(void *ctx, struct http_conn *conn,
 	} else if (slice_eq(req->path, "/api/v1/history")) {
 		history(c, conn, req);
 	} else if (slice_eq(req->path, "/api/v1/pool/size")) {
-		put_size(c, conn, body);
+		if (ctl_acting(c))
+			put_size(c, conn, body);
+		else
+			not_leader(c, conn);
 	} else if (slice_eq(req->path, "/api/v1/events")) {
 		reply_json(conn, 200, events_json(&c->events));
 	} else if (slice_eq(req->path, "/api/v1/sd")) {

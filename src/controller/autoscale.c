@@ -98,6 +98,7 @@ static void apply(struct controller *c, const struct policy_decision *d)
 		    "reason=%s", ctl_policy_name(c->cfg->policy), c->desired, d->desired, d->reason);
 		return;
 	}
+	c->as.last_step_unix_ms = clock_wall_unix_ms();
 	if (ctl_set_desired(c, d->desired, d->reason, &e) == -1)
 		log_msg(LOG_ERROR, "could not apply a decision", "error=%s", e.msg);
 }
@@ -111,6 +112,7 @@ static void step_tick(struct controller *c)
 
 	ctl_bounds(c, &obs.min, &obs.max);
 	policy_step_decide_latched(&c->cfg->step, &c->as.latch, &obs, &d);
+	c->ha_dirty = true;	/* the latch was cleared */
 	apply(c, &d);
 }
 
@@ -295,6 +297,7 @@ static void decide(struct controller *c, struct ctl_round *r)
 	memcpy(c->as.metric_values, d.metric_values, sizeof(c->as.metric_values));
 	keep_samples(c, r);
 	note_hold(c, d.held, d.reason);
+	c->ha_dirty = true;	/* the windows moved */
 	apply(c, &d);
 }
 
@@ -377,6 +380,7 @@ int ctl_webhook(struct controller *c, int route, const char *body, size_t len,
 	}
 	c->as.webhooks[sig->source][0]++;
 	policy_step_latch_signal(&c->as.latch, sig->up, sig->down);
+	c->ha_dirty |= sig->up || sig->down;	/* a failover keeps it */
 	if (sig->up || sig->down)
 		log_msg(LOG_INFO, "scale signal", "source=%s up=%d down=%d policy=%s",
 		    webhook_source_name(sig->source), sig->up, sig->down,

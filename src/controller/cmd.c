@@ -201,6 +201,13 @@ int controller_main(int argc, char **argv)
 	c->start_unix_s = (double)clock_wall_unix_ms() / 1000.0;
 	if (ctl_init(c, cfg, l, &e) == -1)
 		goto out;
+	{
+		char url[128];
+
+		snprintf(url, sizeof(url), "http://%s", bound);
+		if (ctl_ha_init(c, url, &e) == -1)
+			goto out;
+	}
 	http_server_cfg_defaults(&hc);
 	hc.body_max_bytes = 1 << 20;
 	hc.server_header = "poolscale-controller/" POOLSCALE_VERSION;
@@ -216,10 +223,12 @@ int controller_main(int argc, char **argv)
 		if (strcmp(cfg->provider, "local") == 0)
 			prov_local_adopted(&c->prov, &adopted, &forgotten);
 		log_msg(LOG_INFO, "started", "api=%s pool=%s provider=%s min=%d max=%d desired=%d "
-		    "interval_ms=%lld adopted=%d forgotten=%d state_dir=%s auth=%s dry_run=%s pid=%ld",
+		    "interval_ms=%lld adopted=%d forgotten=%d state_dir=%s auth=%s dry_run=%s pid=%ld "
+		    "ha=%s",
 		    bound, cfg->pool, cfg->provider, cfg->min, cfg->max, c->desired,
 		    (long long)cfg->interval_ms, adopted, forgotten, cfg->state_dir,
-		    cfg->token[0] ? "bearer" : "none", cfg->dry_run ? "yes" : "no", (long)getpid());
+		    cfg->token[0] ? "bearer" : "none", cfg->dry_run ? "yes" : "no", (long)getpid(),
+		    cfg->ha.enabled ? cfg->ha.name : "off");
 		/* Members' metrics cannot start a pool that has none. */
 		if (cfg->policy == CTL_POLICY_TARGET && cfg->min == 0 && !cfg->backlog_query[0])
 			log_msg(LOG_WARN, "min is 0 and policy.target.backlog is not set: at 0 only "

@@ -43,6 +43,7 @@ const char *ctl_policy_name(enum ctl_policy p)
 static void defaults(struct ctl_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
+	ha_cfg_defaults(&c->ha);
 	snprintf(c->pool, sizeof(c->pool), "web");
 	c->min = 1;
 	c->max = 5;
@@ -634,6 +635,7 @@ static void read_root(struct ycfg *y, struct ctl_cfg *c)
 	read_webhook(y, ymap_get(&m, "webhook"), c);
 	sched = ymap_get(&m, "schedule");
 	ctl_cfg_read_schedule(y, sched, c);
+	ctl_cfg_read_ha(y, ymap_get(&m, "ha"), c);
 	/* The world around the controller, for `poolscale simulate` only
 	 * (sim/config.c); the controller has no use for it. */
 	(void)ymap_get(&m, "simulate");
@@ -702,6 +704,10 @@ static int finish_load(struct ycfg *y, struct ctl_cfg *c, struct buf *errors)
 	}
 	resolve(c->state_dir, sizeof(c->state_dir), c->file);
 	resolve(c->token_file, sizeof(c->token_file), c->file);
+	resolve(c->ha.etcd.ca_file, sizeof(c->ha.etcd.ca_file), c->file);
+	resolve(c->ha.etcd.cert_file, sizeof(c->ha.etcd.cert_file), c->file);
+	resolve(c->ha.etcd.key_file, sizeof(c->ha.etcd.key_file), c->file);
+	resolve(c->ha.password_file, sizeof(c->ha.password_file), c->file);
 	if (c->sd_dir[0] == '\0')
 		snprintf(c->sd_dir, sizeof(c->sd_dir), "%s", c->state_dir);
 	else
@@ -783,6 +789,7 @@ int ctl_cfg_finish(struct ctl_cfg *c, struct buf *errors)
 			snprintf(c->token, sizeof(c->token), "%s", env);
 		}
 	}
+	n += ctl_cfg_finish_ha(c, errors);
 	if (c->token[0] == '\0' && !is_loopback(c->api_listen)) {
 		buf_appendf(errors, "%s: api.listen %s is beyond loopback: set "
 		    "api.bearer_token_file (or POOLSCALE_API_TOKEN)\n", c->file, c->api_listen);
@@ -797,6 +804,15 @@ void ctl_cfg_fini(struct ctl_cfg *c)
 		free(c->local.command[i]);
 	c->local.ncommand = 0;
 	exec_cfg_fini(&c->exec);
+}
+
+int64_t ctl_provider_timeout_ms(const struct ctl_cfg *cfg)
+{
+	if (strcmp(cfg->provider, "exec") == 0)
+		return cfg->exec.timeout_ms;
+	if (strcmp(cfg->provider, "local") == 0)
+		return 1000;		/* a fork and an exec */
+	return cfg->exoscale.http.timeout_ms;	/* one client for every cloud */
 }
 
 int ctl_provider_open(struct ctl_cfg *cfg, struct provider *out, struct err *e)

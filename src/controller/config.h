@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "policy/schedule.h"
 #include "common/yamlcfg.h"
+#include "controller/ha.h"
 #include "policy/forecast.h"
 #include "policy/step.h"
 #include "policy/target.h"
@@ -86,6 +87,8 @@ struct ctl_cfg {
 	char api_listen[96];
 	char token_file[1024];
 	char token[256];		/* loaded secret; never logged */
+
+	struct ha_cfg ha;		/* ha: (controller/ha.h); enabled false without it */
 };
 
 /* Parses file into cfg. Returns the number of errors (0: valid); their text,
@@ -118,6 +121,13 @@ void ctl_forecast_cfg(const struct ctl_cfg *cfg, struct forecast_cfg *out);
 /* What one instance carries of history_query: history_value, else the
  * first total metric's value; 0 when neither (no history then). */
 double ctl_forecast_history_value(const struct ctl_cfg *cfg);
+/* `ha:` (controller/config_ha.c): its keys; the password is read by
+ * ctl_cfg_finish, as the API token is. */
+void ctl_cfg_read_ha(struct ycfg *y, struct yaml_node_s *n, struct ctl_cfg *cfg);
+int ctl_cfg_finish_ha(struct ctl_cfg *cfg, struct buf *errors);
+/* How long one provider request may take: the margin the leader's lease
+ * must still have before a mutation is sent (controller/ha.h). */
+int64_t ctl_provider_timeout_ms(const struct ctl_cfg *cfg);
 /* Opens the provider cfg names (credentials are read here, not at load). */
 int ctl_provider_open(struct ctl_cfg *cfg, struct provider *out, struct err *e);
 

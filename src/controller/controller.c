@@ -40,10 +40,9 @@ const char *member_state_name(enum member_state s)
 	return (unsigned)s < MEMBER_NSTATES ? state_names[s] : "unknown";
 }
 
-static void event(struct controller *c, const char *kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+#define event ctl_event
 
-static void event(struct controller *c, const char *kind, const char *fmt, ...)
+void ctl_event(struct controller *c, const char *kind, const char *fmt, ...)
 {
 	char msg[200];
 	va_list ap;
@@ -102,6 +101,8 @@ static int save_state(struct controller *c, struct err *e)
 {
 	char path[1200], text[128];
 
+	/* With HA the size that counts is etcd's, written before acting on it. */
+	ctl_ha_save(c, true);
 	state_path(c, path, sizeof(path));
 	snprintf(text, sizeof(text), "{\"desired\": %d}\n", c->desired);
 	return file_write_atomic(path, text, strlen(text), e);
@@ -222,7 +223,7 @@ static void set_state(struct controller *c, struct cmember *m, enum member_state
 	if (m->state == MEMBER_RUNNING || s == MEMBER_RUNNING)
 		c->publish_needed = true;
 	if (m->state == MEMBER_DRAINING || s == MEMBER_DRAINING)
-		c->draining_changed = true;
+		c->draining_changed = c->ha_dirty = true;
 	m->state = s;
 }
 
@@ -233,7 +234,7 @@ static void remove_index(struct controller *c, size_t i)
 	if (publish_member(&c->m[i].prov, c->m[i].state == MEMBER_RUNNING))
 		c->publish_needed = true;
 	if (c->m[i].state == MEMBER_DRAINING)
-		c->draining_changed = true;
+		c->draining_changed = c->ha_dirty = true;
 	c->m[i] = c->m[--c->n];
 }
 
@@ -503,7 +504,7 @@ static void on_provider(void *owner, const struct prov_result *r)
 static void provider_remove(struct controller *c, struct cmember *m, int64_t now)
 {
 	if (m->remove_why == NULL || m->removing || m->state == MEMBER_STOPPING ||
-	    now < m->next_remove_ms)
+	    now < m->next_remove_ms || !ctl_acting(c))
 		return;
 	if (c->cfg->dry_run) {
 		log_msg(LOG_INFO, "dry run: would remove", "id=%s reason=%s", m->id, m->remove_why);
@@ -527,7 +528,8 @@ static void provider_draining(struct controller *c)
 	const char **ids;
 	size_t n = 0;
 
-	if (!c->draining_changed || c->prov.ops->set_draining == NULL || c->cfg->dry_run)
+	if (!c->draining_changed || c->prov.ops->set_draining == NULL || c->cfg->dry_run ||
+	    !ctl_acting(c))
 		return;
 	ids = calloc(c->n + 1, sizeof(*ids));
 	if (ids == NULL)
@@ -545,9 +547,11 @@ static void provider_draining(struct controller *c)
  * the provider has it stopping. why: a static string. */
 static void doom(struct controller *c, struct cmember *m, const char *why)
 {
-	if (m->remove_why != NULL)
+	/* A follower leaves every removal to the leader. */
+	if (m->remove_why != NULL || !ctl_acting(c))
 		return;
 	m->remove_why = why;
+	c->ha_dirty = true;
 	provider_remove(c, m, loop_now_ms(c->loop));
 }
 
@@ -643,6 +647,23 @@ static void reconcile(struct controller *c)
 
 	if (!c->listed) {
 		decide(c, "held: could not list members");
+		return;
+	}
+	if (!ctl_acting(c)) {
+		struct ha_info hi;
+
+		ha_info(c->ha, &hi);
+		if (hi.leader_name[0] != '\0' && !hi.leader)
+			decide(c, "following: %s leads", hi.leader_name);
+		else
+			decide(c, "held: no leader with a live lease");
+		publish(c);
+		c->ready = true;
+		return;
+	}
+	if (!ctl_ha_durable(c)) {
+		decide(c, "held: waiting for etcd to hold desired %d before acting on it",
+		    c->desired);
 		return;
 	}
 	active = count(c, MEMBER_PENDING) + count(c, MEMBER_RUNNING);
@@ -874,6 +895,8 @@ static int64_t fast_tick(struct loop *l, void *ctx)
 		}
 	}
 	provider_draining(c);
+	if (c->ha_dirty)
+		ctl_ha_save(c, false);
 	if (c->publish_needed)
 		publish(c);
 	return CTL_FAST_MS;
@@ -903,7 +926,10 @@ static int64_t tick(struct loop *l, void *ctx)
 	ctl_sched_update(c, clock_wall_unix_ms() / 1000);
 	reconcile(c);
 	record(c);
-	ctl_autoscale_tick(c);
+	/* Only the leader decides: a follower's decisions would change the
+	 * windows it takes back from etcd when it comes to lead. */
+	if (ctl_acting(c))
+		ctl_autoscale_tick(c);
 	return c->cfg->interval_ms;
 }
 
@@ -987,7 +1013,9 @@ void ctl_fini(struct controller *c)
 			loop_cancel_timer(c->loop, c->tick_timer);
 	}
 	http_client_free(c->hc);
-	prov_runner_free(c->runner);
+	ha_mute(c->ha);
+	prov_runner_free(c->runner);	/* its fence asks c->ha: freed after */
+	ctl_ha_fini(c);
 	if (c->prov.ops)
 		c->prov.ops->free(c->prov.impl);
 	for (int i = 0; i < CTL_MAX_SETS; i++)
@@ -997,4 +1025,27 @@ void ctl_fini(struct controller *c)
 	free(c->m);
 	if (c->lock_fd > 0)
 		close(c->lock_fd);
+}
+
+/* ---- for controller/failover.c ---- */
+
+void ctl_member_drain(struct controller *c, struct cmember *m, int64_t since_ms, bool removing)
+{
+	set_state(c, m, MEMBER_DRAINING);
+	m->drain_start_ms = since_ms;
+	m->in_flight = -1;
+	if (removing)
+		doom(c, m, "drained (before a failover)");
+}
+
+void ctl_member_undrain(struct controller *c, struct cmember *m)
+{
+	set_state(c, m, MEMBER_RUNNING);
+	m->fails = 0;
+	m->next_check_ms = loop_now_ms(c->loop);
+}
+
+void ctl_reconcile_now(struct controller *c)
+{
+	reconcile(c);
 }

@@ -22,6 +22,7 @@
 #include "controller/adopt.h"
 #include "controller/config.h"
 #include "controller/events.h"
+#include "controller/ha.h"
 #include "controller/history.h"
 #include "controller/prom.h"
 #include "controller/webhook.h"
@@ -97,6 +98,7 @@ struct ctl_autoscale {
 	uint64_t metric_errors[MCAUSE_N];
 	uint64_t webhooks[WEBHOOK_NSOURCES][2];	/* [source][0 accepted, 1 rejected] */
 	char last_reason[192];
+	int64_t last_step_unix_ms;	/* the last size change a decision made */
 };
 
 /* Scheduled scaling (controller/sched.c). */
@@ -139,7 +141,32 @@ struct controller {
 	struct ctl_sched sched;
 	bool stopping;
 	bool publish_needed;
+	/* High availability (controller/failover.c); ha NULL without it. */
+	struct ha *ha;
+	bool ha_leading;		/* the loop's view: set once the state is taken back */
+	bool ha_dirty;			/* the state changed since it was handed to etcd */
+	uint64_t ha_need_seq;		/* acting waits until etcd holds this state */
+	uint64_t ha_written_seq;
 };
+
+/* High availability (controller/failover.c). Without `ha:` a controller
+ * always acts. With it, only while it leads with a live lease. */
+int ctl_ha_init(struct controller *c, const char *advertise, struct err *e);
+void ctl_ha_fini(struct controller *c);
+bool ctl_acting(const struct controller *c);
+/* Whether the state the last decision needs is in etcd (always without HA). */
+bool ctl_ha_durable(const struct controller *c);
+/* Hands the failover state to etcd; before_acting: the next provider
+ * mutation waits until it is written. A no-op unless leading. */
+void ctl_ha_save(struct controller *c, bool before_acting);
+/* For controller/failover.c: a member taken back as draining since
+ * since_ms (monotonic), its removal decided or not; one put back in
+ * service; an event; a reconcile now. */
+void ctl_member_drain(struct controller *c, struct cmember *m, int64_t since_ms, bool removing);
+void ctl_member_undrain(struct controller *c, struct cmember *m);
+void ctl_event(struct controller *c, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void ctl_reconcile_now(struct controller *c);
 
 /* The lock file in a state dir; whoever holds it owns the pool. */
 void ctl_lock_path(const struct ctl_cfg *cfg, char *dst, size_t cap);

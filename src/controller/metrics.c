@@ -42,6 +42,22 @@ void ctl_metrics_render(struct controller *c, struct buf *b)
 		snprintf(labels, sizeof(labels), "name=\"%s\"", c->cfg->schedule[i].name);
 		prom_sample(b, "poolscale_schedule_active", labels, c->sched.b.active >> i & 1);
 	}
+	if (c->ha != NULL) {
+		struct ha_info hi;
+
+		ha_info(c->ha, &hi);
+		prom_header(b, "poolscale_ha_leader", "gauge",
+		    "1 while this controller leads (acts) among those sharing its etcd prefix.");
+		prom_sample(b, "poolscale_ha_leader", NULL, hi.leader && ctl_acting(c));
+		prom_header(b, "poolscale_ha_leader_changes_total", "counter",
+		    "Times this controller began or stopped leading.");
+		prom_sample_u64(b, "poolscale_ha_leader_changes_total", NULL, hi.leader_changes);
+		prom_header(b, "poolscale_ha_lease_seconds_left", "gauge",
+		    "Time left on this controller's etcd lease as it last saw it.");
+		prom_sample(b, "poolscale_ha_lease_seconds_left", NULL, hi.lease_seconds_left);
+		prom_header(b, "poolscale_ha_etcd_up", "gauge", "1 when the last etcd call answered.");
+		prom_sample(b, "poolscale_ha_etcd_up", NULL, hi.etcd_ok);
+	}
 	prom_header(b, "poolscale_pool_members", "gauge", "Members by state.");
 	for (int s = 0; s < MEMBER_NSTATES; s++) {
 		snprintf(labels, sizeof(labels), "state=\"%s\"", member_state_name(s));

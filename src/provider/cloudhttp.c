@@ -100,6 +100,31 @@ static int progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl
 
 #define ATTEMPT_UNSIGNED (-2)	/* the request could not be signed: no retry helps */
 
+/* The fence of the mutating call running on this thread (runner.h). */
+static _Thread_local bool (*fence_fn)(void *ctx, int64_t margin_ms);
+static _Thread_local void *fence_ctx;
+
+void cloud_http_fence(bool (*fn)(void *ctx, int64_t margin_ms), void *ctx)
+{
+	fence_fn = fn;
+	fence_ctx = ctx;
+}
+
+/* libcurl calls it once connected, right before the request goes out: the
+ * last moment at which a controller that stopped leading can hold it back. */
+static int prereq(void *ctx, char *conn_ip, char *local_ip, int conn_port, int local_port)
+{
+	struct cloud_http *h = ctx;
+
+	(void)conn_ip;
+	(void)local_ip;
+	(void)conn_port;
+	(void)local_port;
+	if (fence_fn != NULL && !fence_fn(fence_ctx, h->cfg.timeout_ms))
+		return CURL_PREREQFUNC_ABORT;
+	return CURL_PREREQFUNC_OK;
+}
+
 /* One attempt. The status, or -1 (no answer) or ATTEMPT_UNSIGNED with e set. */
 static long attempt(struct cloud_http *h, const struct cloud_req *r, struct buf *resp,
     int64_t *retry_after_ms, struct err *e)
@@ -149,6 +174,8 @@ static long attempt(struct cloud_http *h, const struct cloud_req *r, struct buf 
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "poolscale/" POOLSCALE_VERSION);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, prereq);
+	curl_easy_setopt(c, CURLOPT_PREREQDATA, h);
 	atomic_fetch_add(&h->stats.calls, 1);
 	rc = curl_easy_perform(c);
 	if (rc == CURLE_OK) {
@@ -157,6 +184,10 @@ static long attempt(struct cloud_http *h, const struct cloud_req *r, struct buf 
 			*retry_after_ms = (int64_t)ra * 1000;
 	} else if (rc == CURLE_WRITE_ERROR) {
 		err_set(e, "response larger than %d bytes", CLOUD_BODY_MAX);
+	} else if (rc == CURLE_ABORTED_BY_CALLBACK && fence_fn != NULL &&
+	    !fence_fn(fence_ctx, h->cfg.timeout_ms)) {
+		err_set(e, "not sent: this controller no longer leads");
+		status = ATTEMPT_UNSIGNED;	/* no retry helps */
 	} else if (rc == CURLE_ABORTED_BY_CALLBACK) {
 		err_set(e, "cancelled");
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {

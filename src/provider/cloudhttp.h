@@ -75,6 +75,12 @@ void cloud_http_cancel(struct cloud_http *h);
 bool cloud_http_cancelled(struct cloud_http *h);
 /* Sleeps ms, in slices, returning early once cancelled. */
 void cloud_http_nap(struct cloud_http *h, int64_t ms);
+/* Fences this thread's requests: until called again with NULL, each
+ * attempt asks fn(ctx, timeout_ms) once connected, right before sending,
+ * and is not sent (no retry) when it says no. The provider runner sets it
+ * around mutating calls (controller/ha.h: a controller that stopped
+ * leading sends nothing more). */
+void cloud_http_fence(bool (*fn)(void *ctx, int64_t margin_ms), void *ctx);
 /* The counters, for provider_ops.api_stats. */
 void cloud_http_read_stats(struct cloud_http *h, uint64_t *calls, uint64_t *retries,
     uint64_t *failures);

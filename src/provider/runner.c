@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/workpool.h"
+#include "provider/cloudhttp.h"
 
 #define RUNNER_MAX_QUEUED 64
 
@@ -17,6 +18,9 @@ struct prov_runner {
 	prov_result_fn fn;
 	void *owner;
 	_Atomic bool closing;
+	prov_fence_fn fence;		/* NULL: every call goes */
+	void *fence_ctx;
+	int64_t fence_margin_ms;
 };
 
 struct prov_job {
@@ -62,12 +66,23 @@ static void run(void *arg)
 	if (atomic_load(&r->closing))
 		return;
 	j->ran = true;
-	if (res->op == PROV_OP_SET_SIZE)
-		res->rc = p->ops->set_size(p->impl, res->n, &res->e);
-	else if (res->op == PROV_OP_REMOVE)
-		res->rc = p->ops->remove(p->impl, res->id, &res->e);
-	else if (res->op == PROV_OP_SET_DRAINING)
-		res->rc = set_draining(p, res);
+	/* Asked on this thread, right before the call: a job queued while
+	 * this controller led must not run once it no longer does. */
+	if (res->op != PROV_OP_LIST && r->fence != NULL &&
+	    !r->fence(r->fence_ctx, r->fence_margin_ms))
+		res->rc = err_set(&res->e, "not sent: this controller is not the leader "
+		    "(or its lease ends within %lld ms)", (long long)r->fence_margin_ms);
+	else if (res->op != PROV_OP_LIST) {
+		/* And before every request the call sends (cloud providers). */
+		cloud_http_fence(r->fence, r->fence_ctx);
+		if (res->op == PROV_OP_SET_SIZE)
+			res->rc = p->ops->set_size(p->impl, res->n, &res->e);
+		else if (res->op == PROV_OP_REMOVE)
+			res->rc = p->ops->remove(p->impl, res->id, &res->e);
+		else
+			res->rc = set_draining(p, res);
+		cloud_http_fence(NULL, NULL);
+	}
 	if (atomic_load(&r->closing)) {
 		res->list_rc = err_set(&res->list_e, "cancelled");
 		return;
@@ -176,4 +191,12 @@ void prov_runner_free(struct prov_runner *r)
 	workpool_free(r->pool);		/* queued jobs return at once */
 	loop_flush_posts(r->loop);	/* their results, dropped */
 	free(r);
+}
+
+void prov_runner_set_fence(struct prov_runner *r, prov_fence_fn fn, void *ctx,
+    int64_t margin_ms)
+{
+	r->fence = fn;
+	r->fence_ctx = ctx;
+	r->fence_margin_ms = margin_ms;
 }

@@ -7,6 +7,9 @@
 #ifndef POOLSCALE_PROVIDER_RUNNER_H
 #define POOLSCALE_PROVIDER_RUNNER_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "common/loop.h"
 #include "provider/provider.h"
 
@@ -45,6 +48,14 @@ int prov_runner_submit(struct prov_runner *r, enum prov_op op, int n, const char
 /* Queues set_draining(ids) (copied); the provider must have it. 0, or -1
  * when the queue is full or memory is out. */
 int prov_runner_submit_draining(struct prov_runner *r, const char *const *ids, size_t n);
+/* Whether a mutation may go out now and still be done margin_ms later
+ * (controller/ha.h's leadership); called on the runner's thread. */
+typedef bool (*prov_fence_fn)(void *ctx, int64_t margin_ms);
+
+/* Before each set_size, remove and set_draining the runner asks fn; when
+ * it says no, the call fails without being sent. Set before any submit. */
+void prov_runner_set_fence(struct prov_runner *r, prov_fence_fn fn, void *ctx,
+    int64_t margin_ms);
 /* Jobs queued or running. */
 size_t prov_runner_busy(struct prov_runner *r);
 /* Cancels the call running (cloud calls stop their retries), drops the jobs

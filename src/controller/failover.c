@@ -1,0 +1,216 @@
+/* The controller's side of high availability (controller/ha.h): when it
+ * may act, the state it hands to etcd (controller/hastate.h) and takes back
+ * when it comes to lead, and what leading or following changes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "controller/controller.h"
+#include "controller/hastate.h"
+
+bool ctl_acting(const struct controller *c)
+{
+	if (c->ha == NULL)
+		return true;
+	return c->ha_leading && ha_may_act(c->ha, 0);
+}
+
+bool ctl_ha_durable(const struct controller *c)
+{
+	return c->ha == NULL || c->ha_written_seq >= c->ha_need_seq;
+}
+
+/* What the target policy's windows can still use: the longest of the
+ * stabilization window and the rate-limit periods, plus an interval. */
+static int64_t keep_ms(const struct controller *c)
+{
+	const struct target_cfg *t = &c->cfg->target;
+	int64_t k = t->stabilization_ms;
+
+	if (t->up_period_ms > k)
+		k = t->up_period_ms;
+	if (t->down_period_ms > k)
+		k = t->down_period_ms;
+	return k + c->cfg->interval_ms;
+}
+
+/* Monotonic times of this process to wall-clock and back. */
+static int64_t to_unix(int64_t mono_ms, int64_t now_mono, int64_t now_unix)
+{
+	return mono_ms - now_mono + now_unix;
+}
+
+static void copy_points(const struct target_point *src, size_t n, struct target_point *dst,
+    size_t *nout, int64_t from, int64_t shift)
+{
+	*nout = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (src[i].at_ms < from)
+			continue;
+		dst[*nout] = src[i];
+		dst[(*nout)++].at_ms += shift;
+	}
+}
+
+void ctl_ha_save(struct controller *c, bool before_acting)
+{
+	struct ha_state *s;
+	int64_t now = loop_now_ms(c->loop), unix_now = clock_wall_unix_ms();
+	char *json;
+	size_t len = 0;
+	uint64_t seq;
+
+	if (c->ha == NULL || !c->ha_leading)
+		return;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return;			/* ha_dirty stays: tried again */
+	s->desired = c->desired;
+	s->latch = c->as.latch;
+	s->last_step_unix_ms = c->as.last_step_unix_ms;
+	snprintf(s->by, sizeof(s->by), "%s", c->cfg->ha.name);
+	s->written_unix_ms = unix_now;
+	if (c->as.tstate != NULL) {
+		int64_t from = now - keep_ms(c), shift = unix_now - now;
+
+		copy_points(c->as.tstate->recs, c->as.tstate->nrecs, s->target.recs,
+		    &s->target.nrecs, from, shift);
+		copy_points(c->as.tstate->changes, c->as.tstate->nchanges, s->target.changes,
+		    &s->target.nchanges, from, shift);
+	}
+	for (size_t i = 0; i < c->n && s->ndrains < HA_STATE_MAX_DRAINS; i++) {
+		const struct cmember *m = &c->m[i];
+
+		if (m->state != MEMBER_DRAINING)
+			continue;
+		snprintf(s->drains[s->ndrains].id, sizeof(s->drains[0].id), "%s", m->id);
+		s->drains[s->ndrains].since_unix_ms = to_unix(m->drain_start_ms, now, unix_now);
+		s->drains[s->ndrains++].removing = m->remove_why != NULL;
+	}
+	json = ha_state_format(s, &len);
+	free(s);
+	if (json == NULL)
+		return;
+	seq = ha_put_state(c->ha, json, len);
+	free(json);
+	c->ha_dirty = false;
+	if (before_acting)
+		c->ha_need_seq = seq;
+}
+
+/* Takes back the state the last leader wrote: the size, the latch, the
+ * windows (so no scale-in the old window would have held back, no step
+ * made twice) and the drains (carried on, not started again). */
+static int restore(struct controller *c, const char *json, size_t len)
+{
+	struct ha_state *s = calloc(1, sizeof(*s));
+	int64_t now = loop_now_ms(c->loop), unix_now = clock_wall_unix_ms();
+	struct err e;
+	int min, max;
+
+	if (s == NULL)
+		return -1;
+	if (ha_state_parse(json, len, s, &e) == -1) {
+		log_msg(LOG_ERROR, "the state in etcd is unreadable: keeping this controller's own",
+		    "error=%s", e.msg);
+		free(s);
+		return -1;
+	}
+	ctl_bounds(c, &min, &max);
+	c->desired = s->desired < min ? min : s->desired > max ? max : s->desired;
+	c->as.latch = s->latch;
+	c->as.last_step_unix_ms = s->last_step_unix_ms;
+	if (c->as.tstate != NULL) {
+		int64_t shift = now - unix_now;
+
+		policy_target_init(c->as.tstate);
+		copy_points(s->target.recs, s->target.nrecs, c->as.tstate->recs,
+		    &c->as.tstate->nrecs, INT64_MIN, shift);
+		copy_points(s->target.changes, s->target.nchanges, c->as.tstate->changes,
+		    &c->as.tstate->nchanges, INT64_MIN, shift);
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		struct cmember *m = &c->m[i];
+		const struct ha_drain *d = NULL;
+
+		for (size_t k = 0; k < s->ndrains; k++)
+			if (strcmp(s->drains[k].id, m->id) == 0)
+				d = &s->drains[k];
+		if (d != NULL && m->state != MEMBER_STOPPING)
+			ctl_member_drain(c, m, d->since_unix_ms - unix_now + now, d->removing);
+		else if (d == NULL && m->state == MEMBER_DRAINING && m->remove_why == NULL)
+			ctl_member_undrain(c, m);
+	}
+	log_msg(LOG_INFO, "resuming from the state in etcd", "by=%s age_ms=%lld desired=%d "
+	    "drains=%zu", s->by, (long long)(unix_now - s->written_unix_ms), c->desired,
+	    s->ndrains);
+	free(s);
+	return 0;
+}
+
+static void on_ha(void *owner, const struct ha_event *ev)
+{
+	struct controller *c = owner;
+	struct ha_state *s;
+	struct err e;
+
+	switch (ev->kind) {
+	case HA_LEADING:
+		c->ha_leading = true;	/* first: restore may carry on removals */
+		if (ev->state != NULL)
+			(void)restore(c, ev->state, ev->state_len);
+		ctl_event(c, "leader", "leading (%s)", ev->why);
+		/* The state it resumes from, written back under its own key
+		 * revision before it acts on it. */
+		ctl_ha_save(c, true);
+		break;
+	case HA_FOLLOWING:
+		if (c->ha_leading)
+			ctl_event(c, "follower", "no longer leading: %s", ev->why);
+		c->ha_leading = false;
+		break;
+	case HA_STATE_WRITTEN:
+		if (ev->seq <= c->ha_written_seq)
+			break;
+		c->ha_written_seq = ev->seq;
+		/* The decision that waited for it can be carried out now. */
+		if (c->ha_leading && c->ha_written_seq >= c->ha_need_seq)
+			ctl_reconcile_now(c);
+		break;
+	case HA_STATE_SEEN:
+		/* A follower shows the leader's size; it acts on nothing. */
+		if (c->ha_leading || ev->state == NULL)
+			break;
+		s = calloc(1, sizeof(*s));
+		if (s != NULL && ha_state_parse(ev->state, ev->state_len, s, &e) == 0)
+			c->desired = s->desired;
+		free(s);
+		break;
+	}
+}
+
+/* The runner's fence: a mutation goes out only while this controller
+ * leads for longer than the call may take. */
+static bool fence(void *ctx, int64_t margin_ms)
+{
+	return ha_may_act(ctx, margin_ms);
+}
+
+int ctl_ha_init(struct controller *c, const char *advertise, struct err *e)
+{
+	if (!c->cfg->ha.enabled)
+		return 0;
+	c->ha = ha_new(&c->cfg->ha, advertise, c->loop, on_ha, c, e);
+	if (c->ha == NULL)
+		return -1;
+	prov_runner_set_fence(c->runner, fence, c->ha, ctl_provider_timeout_ms(c->cfg));
+	return 0;
+}
+
+void ctl_ha_fini(struct controller *c)
+{
+	ha_free(c->ha);
+	c->ha = NULL;
+}
