@@ -25,6 +25,84 @@ static void reply_json(struct http_conn *conn, int status, json_t *v)
 	free(text);
 }
 
+/* ---- answers that wait for etcd (HA) ---- */
+
+/* A size change or a latched signal is answered only once etcd holds it:
+ * a 200 or 202 then means a leader that dies next does not lose it. */
+struct ctl_waiter {
+	struct http_conn *conn;
+	uint64_t seq;
+	int status;
+	char *body;
+};
+
+static void answer(struct http_conn *conn, int status, const char *body)
+{
+	http_respond(conn, status, JSON, NULL, body, strlen(body));
+}
+
+static const char lost_leadership[] =
+	"{\"error\":\"leadership was lost before etcd held the change: it is not applied; "
+	"send it again (to the leader)\"}";
+
+void ctl_api_durable(struct controller *c)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < c->nwaiters; i++) {
+		struct ctl_waiter *w = &c->waiters[i];
+
+		if (c->ha_leading && w->seq > c->ha_written_seq) {
+			c->waiters[k++] = *w;
+			continue;
+		}
+		if (c->ha_leading)
+			answer(w->conn, w->status, w->body);
+		else
+			http_respond(w->conn, 503, JSON, "Retry-After: 1\r\n", lost_leadership,
+			    sizeof(lost_leadership) - 1);
+		free(w->body);
+	}
+	c->nwaiters = k;
+}
+
+void ctl_api_abort(struct controller *c)
+{
+	static const char msg[] = "{\"error\":\"the controller is stopping\"}";
+
+	for (size_t i = 0; i < c->nwaiters; i++) {
+		http_respond(c->waiters[i].conn, 503, JSON, NULL, msg, sizeof(msg) - 1);
+		free(c->waiters[i].body);
+	}
+	free(c->waiters);
+	c->waiters = NULL;
+	c->nwaiters = 0;
+}
+
+/* Answers now, or once etcd holds what the request changed. */
+static enum http_handled reply_durable(struct controller *c, struct http_conn *conn,
+    int status, json_t *v)
+{
+	struct ctl_waiter *ws;
+	char *text;
+
+	if (ctl_ha_durable(c)) {
+		reply_json(conn, status, v);
+		return HTTP_HANDLED_DONE;
+	}
+	text = json_dumps(v, JSON_COMPACT);
+	json_decref(v);
+	ws = text ? realloc(c->waiters, (c->nwaiters + 1) * sizeof(*ws)) : NULL;
+	if (ws == NULL) {
+		free(text);
+		http_respond_error(conn, 500, "out of memory");
+		return HTTP_HANDLED_DONE;
+	}
+	c->waiters = ws;
+	ws[c->nwaiters++] = (struct ctl_waiter){ conn, c->ha_need_seq, status, text };
+	return HTTP_HANDLED_PENDING;
+}
+
 /* An error whose message may need JSON escaping (it quotes user input). */
 static void reply_error(struct http_conn *conn, int status, const char *msg)
 {
@@ -205,7 +283,8 @@ static void not_leader(struct controller *c, struct http_conn *conn)
 	free(text);
 }
 
-static void put_size(struct controller *c, struct http_conn *conn, struct slice body)
+static enum http_handled put_size(struct controller *c, struct http_conn *conn,
+    struct slice body)
 {
 	json_error_t je;
 	json_t *root, *size;
@@ -218,13 +297,13 @@ static void put_size(struct controller *c, struct http_conn *conn, struct slice 
 	if (root == NULL) {
 		snprintf(msg, sizeof(msg), "body is not JSON: %s", je.text);
 		reply_error(conn, 400, msg);
-		return;
+		return HTTP_HANDLED_DONE;
 	}
 	size = json_object_get(root, "size");
 	if (!json_is_object(root) || json_object_size(root) != 1 || !json_is_integer(size)) {
 		json_decref(root);
 		reply_error(conn, 400, "expected {\"size\": N} with a whole number N");
-		return;
+		return HTTP_HANDLED_DONE;
 	}
 	n = json_integer_value(size);
 	json_decref(root);
@@ -245,13 +324,14 @@ static void put_size(struct controller *c, struct http_conn *conn, struct slice 
 			snprintf(msg, sizeof(msg), "size %lld is outside [min, max] = [%d, %d]",
 			    (long long)n, min, max);
 		reply_error(conn, 400, msg);
-		return;
+		return HTTP_HANDLED_DONE;
 	}
 	if (ctl_set_desired(c, (int)n, "api", &e) == -1) {
 		reply_error(conn, 500, e.msg);
-		return;
+		return HTTP_HANDLED_DONE;
 	}
-	reply_json(conn, 200, json_pack("{s:i, s:i}", "previous", prev, "desired", c->desired));
+	return reply_durable(c, conn, 200, json_pack("{s:i, s:i}", "previous", prev, "desired",
+	    c->desired));
 }
 
 static void sd(struct controller *c, struct http_conn *conn, const struct http_request *req)
@@ -276,7 +356,8 @@ static void sd(struct controller *c, struct http_conn *conn, const struct http_r
 	free(json);
 }
 
-static void webhook(struct controller *c, struct http_conn *conn, int route, struct slice body)
+static enum http_handled webhook(struct controller *c, struct http_conn *conn, int route,
+    struct slice body)
 {
 	struct webhook_signal sig;
 	const char *signal;
@@ -287,15 +368,17 @@ static void webhook(struct controller *c, struct http_conn *conn, int route, str
 			reply_error(conn, 400, sig.error);
 		else
 			not_leader(c, conn);
-		return;
+		return HTTP_HANDLED_DONE;
 	}
 	if (ctl_webhook(c, route, body.p, body.len, &sig) == -1) {
 		reply_error(conn, 400, sig.error);
-		return;
+		return HTTP_HANDLED_DONE;
 	}
 	signal = sig.up ? "up" : sig.down ? "down" : "none";
-	/* 202 at once: the signal is latched, the next interval acts on it. */
-	reply_json(conn, 202, json_pack("{s:b, s:s, s:s, s:s, s:i, s:i}", "accepted", 1,
+	if (sig.up || sig.down)
+		ctl_ha_save(c, true);
+	/* 202 once latched (and, with HA, in etcd): the next interval acts on it. */
+	return reply_durable(c, conn, 202, json_pack("{s:b, s:s, s:s, s:s, s:i, s:i}", "accepted", 1,
 	    "source", webhook_source_name(sig.source), "signal", signal,
 	    "policy", ctl_policy_name(c->cfg->policy), "current", ctl_active(c),
 	    "desired", c->desired));
@@ -401,9 +484,8 @@ enum http_handled ctl_api_handle(void *ctx, struct http_conn *conn,
 		history(c, conn, req);
 	} else if (slice_eq(req->path, "/api/v1/pool/size")) {
 		if (ctl_acting(c))
-			put_size(c, conn, body);
-		else
-			not_leader(c, conn);
+			return put_size(c, conn, body);
+		not_leader(c, conn);
 	} else if (slice_eq(req->path, "/api/v1/events")) {
 		reply_json(conn, 200, events_json(&c->events));
 	} else if (slice_eq(req->path, "/api/v1/sd")) {
@@ -416,11 +498,11 @@ enum http_handled ctl_api_handle(void *ctx, struct http_conn *conn,
 		http_respond(conn, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.p, b.len);
 		buf_fini(&b);
 	} else if (slice_eq(req->path, "/up")) {
-		webhook(c, conn, 1, body);
+		return webhook(c, conn, 1, body);
 	} else if (slice_eq(req->path, "/down")) {
-		webhook(c, conn, -1, body);
+		return webhook(c, conn, -1, body);
 	} else if (slice_eq(req->path, "/api/v1/alerts")) {
-		webhook(c, conn, 0, body);
+		return webhook(c, conn, 0, body);
 	} else if (slice_eq(req->path, "/-/healthy")) {
 		http_respond(conn, 200, "text/plain; charset=utf-8", NULL, "Healthy\n", 8);
 	} else if (c->ready) {

@@ -16,6 +16,12 @@ enum http_handled ctl_api_handle(void *ctx, struct http_conn *conn,
 /* Request counters by route and status (http_server's done hook). */
 void ctl_api_done(void *ctx, int tag, const struct http_request *req, int status,
     int64_t dur_ns);
+/* With HA: answers the requests that waited for etcd to hold their change
+ * (or 503 when leadership went first). Called when a write lands or
+ * leadership ends. */
+void ctl_api_durable(struct controller *c);
+/* Answers every waiting request 503: before the server is freed. */
+void ctl_api_abort(struct controller *c);
 /* The controller's /metrics page. */
 void ctl_metrics_render(struct controller *c, struct buf *b);
 

@@ -241,6 +241,7 @@ int controller_main(int argc, char **argv)
 out:
 	if (rc != 0)
 		fprintf(stderr, "poolscale controller: %s\n", e.msg);
+	ctl_api_abort(c);	/* no answer may be pending when the server goes */
 	http_server_free(srv);
 	ctl_fini(c);
 	if (api_fd != -1)

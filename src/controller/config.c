@@ -708,6 +708,14 @@ static int finish_load(struct ycfg *y, struct ctl_cfg *c, struct buf *errors)
 	resolve(c->ha.etcd.cert_file, sizeof(c->ha.etcd.cert_file), c->file);
 	resolve(c->ha.etcd.key_file, sizeof(c->ha.etcd.key_file), c->file);
 	resolve(c->ha.password_file, sizeof(c->ha.password_file), c->file);
+	/* Which controller of an HA group sent a request, in the cloud's
+	 * own logs (and the contract server's). */
+	if (c->ha.enabled)
+		snprintf(c->exoscale.http.user_agent, sizeof(c->exoscale.http.user_agent),
+		    "poolscale/%s (controller %s)", POOLSCALE_VERSION, c->ha.name);
+	memcpy(c->aws.http.user_agent, c->exoscale.http.user_agent, sizeof(c->aws.http.user_agent));
+	memcpy(c->linode.http.user_agent, c->exoscale.http.user_agent,
+	    sizeof(c->linode.http.user_agent));
 	if (c->sd_dir[0] == '\0')
 		snprintf(c->sd_dir, sizeof(c->sd_dir), "%s", c->state_dir);
 	else

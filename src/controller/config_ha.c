@@ -96,6 +96,11 @@ void ctl_cfg_read_ha(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ycfg_string(&m, "username", h->etcd.username, sizeof(h->etcd.username));
 	ycfg_string(&m, "password_file", h->password_file, sizeof(h->password_file));
 	ymap_done(&m);
+	/* Read after provider: (config.c). */
+	if (strcmp(c->provider, "local") == 0)
+		ycfg_error(y, n, SECTION ": the local provider's instances are processes of this "
+		    "machine, which no other controller sees; HA needs a pool every controller "
+		    "reaches (provider exoscale, aws, linode or exec)");
 	if (h->etcd.nendpoints == 0)
 		ycfg_error(y, n, SECTION ".etcd_endpoints: missing (the etcd cluster's client URLs)");
 	if ((h->etcd.cert_file[0] != '\0') != (h->etcd.key_file[0] != '\0'))

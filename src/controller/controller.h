@@ -82,6 +82,7 @@ const char *metric_cause_name(enum metric_cause c);
 
 struct ctl_forecast;
 struct ctl_round;
+struct ctl_waiter;
 
 struct ctl_autoscale {
 	struct step_latch latch;	/* step: signals since the last decision */
@@ -147,6 +148,8 @@ struct controller {
 	bool ha_dirty;			/* the state changed since it was handed to etcd */
 	uint64_t ha_need_seq;		/* acting waits until etcd holds this state */
 	uint64_t ha_written_seq;
+	struct ctl_waiter *waiters;	/* API answers waiting for etcd (controller/api.c) */
+	size_t nwaiters;
 };
 
 /* High availability (controller/failover.c). Without `ha:` a controller

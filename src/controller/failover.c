@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "controller/api.h"
 #include "controller/controller.h"
 #include "controller/hastate.h"
 
@@ -170,11 +171,13 @@ static void on_ha(void *owner, const struct ha_event *ev)
 		if (c->ha_leading)
 			ctl_event(c, "follower", "no longer leading: %s", ev->why);
 		c->ha_leading = false;
+		ctl_api_durable(c);	/* what waited for etcd: 503 */
 		break;
 	case HA_STATE_WRITTEN:
 		if (ev->seq <= c->ha_written_seq)
 			break;
 		c->ha_written_seq = ev->seq;
+		ctl_api_durable(c);
 		/* The decision that waited for it can be carried out now. */
 		if (c->ha_leading && c->ha_written_seq >= c->ha_need_seq)
 			ctl_reconcile_now(c);

@@ -172,7 +172,8 @@ static long attempt(struct cloud_http *h, const struct cloud_req *r, struct buf 
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "poolscale/" POOLSCALE_VERSION);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, h->cfg.user_agent[0] ? h->cfg.user_agent :
+	    "poolscale/" POOLSCALE_VERSION);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, prereq);
 	curl_easy_setopt(c, CURLOPT_PREREQDATA, h);

@@ -23,6 +23,7 @@ struct cloud_http_cfg {
 	int retries;			/* attempts after the first */
 	int64_t backoff_ms;		/* first backoff cap; doubles per retry */
 	int64_t backoff_max_ms;
+	char user_agent[128];		/* "": poolscale/VERSION */
 };
 
 void cloud_http_cfg_default(struct cloud_http_cfg *c);

@@ -693,7 +693,8 @@ class Handler(BaseHTTPRequestHandler):
         svc = self.server.service
         svc.pool.record({"t": round(time.time(), 3), "method": req.method, "path": req.target,
                          "action": req.action, "status": status, "auth": req.auth,
-                         "why": why, "fault": fault["kind"] if fault else None})
+                         "why": why, "fault": fault["kind"] if fault else None,
+                         "ua": req.headers.get("User-Agent", "")})
         log(f"{svc.kind}: {req.method} {req.target} action={req.action or '-'} -> "
             f"{status if status is not None else 'DROPPED'} auth={req.auth}"
             + (f" why={why}" if why else ""))
