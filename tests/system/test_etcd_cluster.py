@@ -2,12 +2,13 @@
 tests rely on: one cluster, reachable through every member; a lost member
 leaves quorum; two lost take it away; restarted members bring it back."""
 import os
+import subprocess
 import time
 
 import pytest
 
 import etcd_cluster as ec
-from conftest import wait_until
+from conftest import ROOT, wait_until
 from etcd_cluster import etcd_cluster  # noqa: F401  (pytest fixture)
 
 
@@ -84,3 +85,10 @@ def test_missing_etcd_fails_not_skips(tmp_path, monkeypatch):
         ec.EtcdCluster(tmp_path, 3)
     assert got.type is pytest.fail.Exception, got
     assert "scripts/deps installs it" in str(got.value)
+
+
+def test_deps_installs_etcd():
+    """scripts/deps lists the package these tests need (CI installs from it)."""
+    out = subprocess.run([os.path.join(ROOT, "scripts", "deps"), "--list"], capture_output=True,
+                         text=True, timeout=30, check=True).stdout.split()
+    assert "etcd-server" in out, out
