@@ -37,13 +37,16 @@ LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Test drivers the system tests run (found next to the binary, in tools/).
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 20
 
 .PHONY: all deps test test-stress unit system fuzz demo bench clean check-config \
 	install uninstall deb
-all: $(BUILD)/poolscale
+all: $(BUILD)/poolscale $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -61,13 +64,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpoolscale.a
 	$(CC) $(ALL_CFLAGS) -MMD -MP $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libpoolscale.a \
 		$$(pkg-config --cflags --libs cmocka) $(LDLIBS)
 
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libpoolscale.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libpoolscale.a $(LDLIBS)
+
 deps:
 	scripts/deps
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-system: $(BUILD)/poolscale
+system: $(BUILD)/poolscale $(TOOL_BIN)
 	POOLSCALE_BIN=$(abspath $(BUILD)/poolscale) $(PYTHON) -m pytest -q -rs $(PYTEST_FLAGS) tests/system
 
 # libFuzzer targets: clang, instrumented sources compiled in one go.
@@ -113,7 +120,7 @@ bench:
 	bench/elasticity.sh
 	bench/demo.sh
 
-compile_commands.json: $(LIB_SRC) src/main.c $(UNIT_SRC) $(FUZZ_SRC)
+compile_commands.json: $(LIB_SRC) src/main.c $(UNIT_SRC) $(TOOL_SRC) $(FUZZ_SRC)
 	scripts/compdb $(CC) "$(BASE_CFLAGS) $(OPT) $(CFLAGS_PKG)" $^ > $@
 
 # --- install ----------------------------------------------------------------
@@ -138,7 +145,7 @@ DEPLOY_FILES := $(shell find deploy/prometheus deploy/alertmanager deploy/grafan
 CONF_FILES := deploy/etc/controller.yml deploy/etc/sd.yml
 EXAMPLES := $(wildcard examples/*.yaml)
 
-install: $(BUILD)/poolscale
+install: $(BUILD)/poolscale $(TOOL_BIN)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 0755 $(BUILD)/poolscale $(DESTDIR)$(BINDIR)/poolscale
 	@set -e; for f in $(MAN_PAGES); do \
@@ -185,4 +192,4 @@ deb:
 clean:
 	rm -rf build build-asan build-clang build-fuzz compile_commands.json
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT_BIN:=.d) $(TOOL_BIN:=.d)

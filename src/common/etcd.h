@@ -78,7 +78,9 @@ int etcd_get(struct etcd *c, const char *key, struct etcd_kv *kv, int64_t *revis
  * read_key (the state; may be NULL) in the same transaction: *won true,
  * *revision the put's revision (the key's create_revision, the fencing
  * token), *out read_key's value. Else *won false and *out is key itself
- * (the holder). */
+ * (the holder). A timed-out attempt may have been applied before the next
+ * endpoint is tried: then the holder is ourselves (out->lease == lease,
+ * out->create_revision the token), which the caller must take as a win. */
 int etcd_create_if_absent(struct etcd *c, const char *key, const char *value, int64_t lease,
     const char *read_key, bool *won, int64_t *revision, struct etcd_kv *out, struct err *e);
 
@@ -89,7 +91,8 @@ int etcd_put_if(struct etcd *c, const char *guard_key, int64_t guard_revision,
     const char *key, const char *value, size_t len, bool *ok, struct etcd_kv *holder,
     struct err *e);
 
-/* Fenced delete of guard_key itself (resign): *ok false if it was not ours. */
+/* Fenced delete of guard_key itself (resign): *ok false if it was not ours
+ * (or a timed-out attempt already deleted it). */
 int etcd_delete_if(struct etcd *c, const char *guard_key, int64_t guard_revision, bool *ok,
     struct err *e);
 
