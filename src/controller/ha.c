@@ -172,8 +172,14 @@ static const char *fail_name(enum etcd_fail f)
 	}
 }
 
-static void note_etcd(struct ha *h, int rc, const struct err *e)
+/* consensus: the call went through raft (a grant, a transaction). Only
+ * those show that etcd is back: a keepalive or a read may still succeed
+ * on a member that has just lost its quorum (lease renewal is the etcd
+ * leader's alone), and counting those would log the outage twice. */
+static void note_etcd(struct ha *h, int rc, const struct err *e, bool consensus)
 {
+	if (rc == 0 && !consensus)
+		return;
 	pthread_mutex_lock(&h->mu);
 	h->etcd_ok = rc == 0;
 	snprintf(h->etcd_error, sizeof(h->etcd_error), "%s", rc == 0 ? "" : e->msg);
@@ -246,7 +252,7 @@ static void tend_lease(struct ha *h, int64_t now)
 
 	if (h->lease_id == 0) {
 		rc = etcd_lease_grant(h->etcd, (h->cfg.lease_ms + 999) / 1000, &id, &ttl_s, &e);
-		note_etcd(h, rc, &e);
+		note_etcd(h, rc, &e, true);
 		if (rc == -1)
 			return;
 		h->lease_id = id;
@@ -260,7 +266,7 @@ static void tend_lease(struct ha *h, int64_t now)
 	if (now < h->next_keepalive_ms)
 		return;
 	rc = etcd_lease_keepalive(h->etcd, h->lease_id, &ttl_s, &e);
-	note_etcd(h, rc, &e);
+	note_etcd(h, rc, &e, false);
 	if (rc == -1) {
 		step_down(h, "a keepalive failed");
 		h->next_keepalive_ms = clock_mono_ms() + HA_RETRY_MS;
@@ -295,7 +301,7 @@ static void campaign(struct ha *h)
 	etcd_kv_init(&kv, 4 << 20);
 	rc = etcd_create_if_absent(h->etcd, h->leader_key, h->my_value, h->lease_id, h->state_key,
 	    &won, &rev, &kv, &e);
-	note_etcd(h, rc, &e);
+	note_etcd(h, rc, &e, true);
 	if (rc == 0 && won) {
 		lead(h, rev, &kv);
 	} else if (rc == 0 && kv.found && kv.lease == h->lease_id) {
@@ -303,7 +309,7 @@ static void campaign(struct ha *h)
 		 * state is read again, as at any win. */
 		etcd_kv_init(&st, 4 << 20);
 		rc = etcd_get(h->etcd, h->state_key, &st, &srev, &e);
-		note_etcd(h, rc, &e);
+		note_etcd(h, rc, &e, false);
 		if (rc == 0)
 			lead(h, kv.create_revision, &st);
 		etcd_kv_fini(&st);
@@ -351,7 +357,7 @@ static void write_state(struct ha *h)
 	etcd_kv_init(&holder, 4096);
 	rc = etcd_put_if(h->etcd, h->leader_key, h->my_revision, h->state_key, json, len, &ok,
 	    &holder, &e);
-	note_etcd(h, rc, &e);
+	note_etcd(h, rc, &e, true);
 	if (rc == 0 && ok) {
 		post(h, HA_STATE_WRITTEN, "", NULL, seq);
 		free(json);

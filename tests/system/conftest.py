@@ -257,6 +257,8 @@ def http_json(method, url, body=None, token=None, timeout=10):
     import urllib.request
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
     req = urllib.request.Request(url, data=data, method=method)
+    if body is not None and not isinstance(body, bytes):
+        req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     try:

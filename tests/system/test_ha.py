@@ -1,0 +1,324 @@
+"""High availability (issue 19, docs/ha.md): two or three real controllers
+share one pool at the Exoscale contract server and elect a leader on a real
+three-member etcd cluster on loopback. Failures are injected for real
+(kill -9, SIGSTOP, etcd members killed) and judged by what the contract
+server saw: every request it got is logged with the User-Agent that names
+the controller that sent it."""
+import json
+import re
+import signal
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from conftest import free_port, http_json, metric, scaled, wait_until
+from contract.common import contract_server  # noqa: F401 (fixture)
+from etcd_cluster import etcd_cluster  # noqa: F401 (fixture)
+from test_cloud import Cloud, CloudController, server_running
+
+LEASE_S = 3
+INTERVAL_S = 0.5
+
+
+def ha_config(cloud, name, endpoints, policy="", max_size=5, initial=1):
+    path = cloud.tmp / f"{name}.yml"
+    path.write_text(f"""pool: web
+min: 1
+max: {max_size}
+initial: {initial}
+interval: {int(INTERVAL_S * 1000)}ms
+state_dir: state-{name}
+health:
+  interval: 300ms
+  timeout: 250ms
+  fails: 2
+  boot_timeout: 20s
+drain:
+  timeout: 5s
+api:
+  listen: 127.0.0.1:0
+ha:
+  etcd_endpoints: [{", ".join(endpoints)}]
+  lease: {LEASE_S}s
+  name: {name}
+  timeout: 500ms
+""" + policy + cloud.provider_yaml())
+    return path
+
+
+def start(cloud, names, endpoints, **kw):
+    out = []
+    for n in names:
+        c = CloudController(cloud, ha_config(cloud, n, endpoints, **kw), None, n).started()
+        c.name = n
+        out.append(c)
+    return out
+
+
+def ha(c):
+    return c.status()["ha"]
+
+
+def alive(c):
+    return c.p.poll() is None
+
+
+def leaders(cs):
+    out = []
+    for c in cs:
+        if not alive(c):
+            continue
+        try:
+            if ha(c)["leader"]:
+                out.append(c)
+        except OSError:
+            pass
+    return out
+
+
+def one_leader(cs, timeout=15):
+    wait_until(lambda: len(leaders(cs)) == 1, "exactly one leader", scaled(timeout))
+    return leaders(cs)[0]
+
+
+def mutations(srv, since=0.0):
+    """Successful or not, every request that changes the pool."""
+    return [r for r in srv.requests() if r["method"] != "GET" and r["t"] >= since]
+
+
+def sent_by(r, name):
+    return f"(controller {name})" in r["ua"]
+
+
+def test_one_leader_acts_and_followers_name_it(etcd_cluster, contract_server, tmp_path):
+    cloud = Cloud(contract_server, tmp_path, "exoscale", size=1)
+    cs = start(cloud, ["ha-a", "ha-b", "ha-c"], etcd_cluster.endpoints)
+    lead = one_leader(cs)
+    followers = [c for c in cs if c is not lead]
+    for f in followers:
+        wait_until(lambda: ha(f)["leader_name"] == lead.name, "the followers know the leader",
+                   scaled(5))
+        st, body = http_json("PUT", f.api + "/api/v1/pool/size", {"size": 3})
+        assert st == 503 and body["leader"] == lead.name, body
+        assert body["leader_url"] == lead.api, body
+        assert metric(f.metrics(), "poolscale_ha_leader") == 0
+    assert metric(lead.metrics(), "poolscale_ha_leader") == 1
+    lead.size(3)
+    wait_until(lambda: len(server_running(cloud.srv)) == 3, "three members", scaled(20))
+    # Only the leader changed the pool; the followers see it all the same.
+    assert mutations(cloud.srv) and all(sent_by(r, lead.name) for r in mutations(cloud.srv))
+    for f in followers:
+        wait_until(lambda: len(f.running()) == 3 and f.status()["desired"] == 3,
+                   "a follower's view of the pool", scaled(10))
+    for c in cs:
+        c.stop()
+
+
+def test_killed_leader_under_a_scale_out(etcd_cluster, contract_server, tmp_path):
+    cloud = Cloud(contract_server, tmp_path, "exoscale", size=1)
+    cs = start(cloud, ["ha-a", "ha-b", "ha-c"], etcd_cluster.endpoints)
+    lead = one_leader(cs)
+    # The scale call is slow at the cloud: the leader dies in the middle of it.
+    cloud.srv.fault("slow", delay_s=2, count=1, match=":scale")
+    lead.size(3)
+    wait_until(lambda: "scale out" in lead.status()["last_decision"]["reason"],
+               "the leader acting on the new size", scaled(5))
+    t_kill = time.monotonic()
+    lead.signal(signal.SIGKILL)
+    rest = [c for c in cs if c is not lead]
+    new = one_leader(rest, timeout=LEASE_S + 10)
+    took = time.monotonic() - t_kill
+    # Within the lease and an interval (plus the followers' look every
+    # lease/5, and the machine's load).
+    assert took < scaled(LEASE_S + INTERVAL_S + 1.5), took
+    wait_until(lambda: len(server_running(cloud.srv)) == 3 and len(new.running()) == 3,
+               "the size the policy wants, by the new leader", scaled(20))
+    assert new.status()["desired"] == 3
+    # No duplicate grow, no eviction: absolute sizes, the same one twice at most.
+    scales = [r for r in mutations(cloud.srv) if ":scale" in r["path"]]
+    assert scales and len(scales) <= 2, scales
+    assert not [r for r in mutations(cloud.srv) if "evict" in r["path"]]
+    assert cloud.srv.state()["size"] == 3
+    assert len([m for m in cloud.srv.members() if m["phase"] != "terminating"]) == 3
+    assert any("leading" in e["message"] for e in
+               http_json("GET", new.api + "/api/v1/events")[1]["events"])
+    for c in rest:
+        c.stop()
+
+
+def test_paused_leader_sends_nothing_after_its_lease(etcd_cluster, contract_server, tmp_path):
+    cloud = Cloud(contract_server, tmp_path, "exoscale", size=1)
+    cs = start(cloud, ["ha-a", "ha-b"], etcd_cluster.endpoints)
+    old = one_leader(cs)
+    other = [c for c in cs if c is not old][0]
+    old.signal(signal.SIGSTOP)
+    t_stop = time.time()
+    try:
+        one_leader([other], timeout=LEASE_S + 10)
+        other.size(3)
+        wait_until(lambda: len(server_running(cloud.srv)) == 3, "three members", scaled(20))
+        wait_until(lambda: time.time() > t_stop + 3 * LEASE_S, "three leases", 3 * LEASE_S + 5)
+    finally:
+        old.signal(signal.SIGCONT)
+    wait_until(lambda: ha(old)["leader"] is False and ha(old)["leader_name"] == other.name,
+               "the old leader following", scaled(10))
+    # More work for the new leader while the old one is awake again.
+    other.size(2)
+    wait_until(lambda: len(server_running(cloud.srv)) == 2 and len(other.running()) == 2,
+               "back to two", scaled(20))
+    late = [r for r in mutations(cloud.srv, since=t_stop + LEASE_S) if sent_by(r, old.name)]
+    assert not late, late
+    assert any(sent_by(r, other.name) for r in mutations(cloud.srv))
+    assert metric(old.metrics(), "poolscale_ha_leader") == 0
+    assert metric(old.metrics(), "poolscale_ha_leader_changes_total") >= 2
+    for c in cs:
+        c.stop()
+
+
+def test_etcd_member_losses(etcd_cluster, contract_server, tmp_path):
+    cloud = Cloud(contract_server, tmp_path, "exoscale", size=1)
+    cs = start(cloud, ["ha-a", "ha-b"], etcd_cluster.endpoints)
+    lead = one_leader(cs)
+    changes = [metric(c.metrics(), "poolscale_ha_leader_changes_total") for c in cs]
+    # One member of three gone: quorum holds, nothing changes.
+    etcd_cluster.kill(0)
+    lead.size(2)
+    wait_until(lambda: len(server_running(cloud.srv)) == 2, "two members", scaled(20))
+    assert leaders(cs) == [lead]
+    assert [metric(c.metrics(), "poolscale_ha_leader_changes_total") for c in cs] == changes
+    # Two gone: no quorum. Nobody acts, and each says so once.
+    etcd_cluster.kill(1)
+    wait_until(lambda: not leaders(cs), "no controller leading", scaled(LEASE_S + 5))
+    t_lost = time.time()
+    for c in cs:
+        st, body = http_json("PUT", c.api + "/api/v1/pool/size", {"size": 4})
+        assert st == 503, body
+    wait_until(lambda: time.time() > t_lost + 2 * LEASE_S, "two leases without quorum",
+               2 * LEASE_S + 5)
+    assert not mutations(cloud.srv, since=t_lost)
+    for c in cs:
+        assert len(re.findall(r"etcd unavailable", c.logtext())) == 1, c.logtext()[-3000:]
+        assert ha(c)["etcd_ok"] is False
+    # Back: a leader again, acting again.
+    etcd_cluster.restart(0)
+    etcd_cluster.restart(1)
+    etcd_cluster.wait_quorum(20)
+    lead = one_leader(cs, timeout=LEASE_S + 20)
+    lead.size(3)
+    wait_until(lambda: len(server_running(cloud.srv)) == 3, "three members", scaled(20))
+    for c in cs:
+        wait_until(lambda: "etcd answers again" in c.logtext(), "the recovery logged", scaled(5))
+        c.stop()
+
+
+class LoadExporter:
+    """What Prometheus scrapes as each member's load: one series per member
+    (member="ADDRESS"), the value set by the test."""
+
+    def __init__(self, srv):
+        self.srv = srv
+        self.value = 0.0
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_GET(self):
+                lines = ["# TYPE poolscale_test_load gauge"]
+                for m in outer.srv.members():
+                    if m["phase"] == "running":
+                        lines.append(f'poolscale_test_load{{member="{m["address"]}"}} '
+                                     f"{outer.value}")
+                body = ("\n".join(lines) + "\n").encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+        self.port = free_port()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), H)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_stabilization_window_survives_a_failover(etcd_cluster, contract_server, prometheus,
+                                                  tmp_path):
+    cloud = Cloud(contract_server, tmp_path, "exoscale", size=1)
+    exporter = LoadExporter(cloud.srv)
+    sd = tmp_path / "none.json"
+    sd.write_text("[]")
+    prom = prometheus(str(sd), static=[f"127.0.0.1:{exporter.port}"])
+    window_s = 20
+    query = 'label_replace(poolscale_test_load, "instance", "$1", "member", "(.*)")'
+    policy = f"""policy:
+  kind: target
+  target:
+    metrics:
+      - query: '{query}'
+        type: average
+        value: 1
+    warmup: 0s
+    stabilization: {window_s}s
+prometheus:
+  url: {prom.url}
+  timeout: 400ms
+"""
+    cs = start(cloud, ["ha-a", "ha-b"], etcd_cluster.endpoints, policy=policy)
+    try:
+        lead = one_leader(cs)
+        exporter.value = 3.0		# one member at 3x its target: 3 members
+        wait_until(lambda: len(server_running(cloud.srv)) == 3, "scaled out to 3", scaled(30))
+        # Let the window fill with recommendations of 3.
+        wait_until(lambda: prom.value("count(poolscale_test_load == 3)") == 3,
+                   "three members at 3", scaled(10))
+        exporter.value = 0.5		# now 2 members would do
+        t_drop = time.time()
+        wait_until(lambda: prom.value("max(poolscale_test_load)") == 0.5, "the drop seen",
+                   scaled(10))
+        lead.signal(signal.SIGKILL)
+        new = one_leader([c for c in cs if c is not lead], timeout=LEASE_S + 10)
+        # The new leader holds 3 until the old window's recommendations of
+        # 3 (the last one at t_drop or later) have aged out, then scales in.
+        wait_until(lambda: new.status()["desired"] == 2, "the scale-in, after the window",
+                   scaled(window_s + 20))
+        t_in = time.time()
+        assert t_in >= t_drop + window_s - 1, (t_in - t_drop)
+        ev = [e for e in http_json("GET", new.api + "/api/v1/events")[1]["events"]
+              if e["kind"] == "desired"]
+        assert ev and "-> 2" in ev[-1]["message"], ev
+    finally:
+        exporter.stop()
+        for c in cs:
+            if alive(c):
+                c.stop()
+
+
+def test_webhook_to_a_follower_is_retried_not_lost(etcd_cluster, contract_server, alertmanager,
+                                                   tmp_path):
+    cloud = Cloud(contract_server, tmp_path, "exoscale", size=1)
+    policy = "policy:\n  kind: step\n"
+    cs = start(cloud, ["ha-a", "ha-b"], etcd_cluster.endpoints, policy=policy, max_size=2)
+    lead = one_leader(cs)
+    follower = [c for c in cs if c is not lead][0]
+    # Alertmanager knows only the follower: its webhook gets 503 there.
+    am = alertmanager(follower.api + "/api/v1/alerts")
+    alert = [{"labels": {"alertname": "PoolscaleHighLoad", "pool": "web",
+                         "poolscale_action": "up"},
+              "annotations": {"summary": "test"}}]
+    st, _ = http_json("POST", f"http://{am.addr}/api/v2/alerts", alert)
+    assert st == 200
+    wait_until(lambda: metric(follower.metrics(), "poolscale_api_requests_total",
+                              {"code": "503"}) is not None,
+               "the follower refusing the notification", scaled(15))
+    assert cloud.srv.state()["size"] == 1
+    # The leader dies; the follower leads, and Alertmanager's retry lands.
+    lead.signal(signal.SIGKILL)
+    one_leader([follower], timeout=LEASE_S + 10)
+    wait_until(lambda: len(server_running(cloud.srv)) == 2, "scaled out by the alert",
+               scaled(30))
+    follower.stop()
