@@ -76,7 +76,7 @@ void ctl_cfg_read_ha(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	struct ymap m;
 	yaml_node_t *eps;
 
-	if (n == NULL || !ymap_init(&m, y, n, SECTION))
+	if (n == NULL || !ymap_init(&m, y, n, "ha"))
 		return;
 	h->enabled = true;
 	if ((eps = ymap_get(&m, "etcd_endpoints")) != NULL)

@@ -24,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SOURCES = [
     "src/controller/config.c",
     "src/controller/config_forecast.c",
+    "src/controller/config_ha.c",
     "src/controller/config_linode.c",
     "src/controller/config_schedule.c",
     "src/sim/config.c",
