@@ -507,6 +507,7 @@ static void read_provider(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ycfg_duration(&m, "list_interval", 100, DAY_MS, &c->list_interval_ms);
 	/* One client behaviour for every cloud. */
 	http = c->exoscale.http;
+	c->provider_timeout_given = ymap_get(&m, "timeout") != NULL;
 	ycfg_duration(&m, "timeout", 100, 600000, &http.timeout_ms);
 	read_int(&m, "retries", 0, 20, &http.retries);
 	ycfg_duration(&m, "backoff", 10, 600000, &http.backoff_ms);

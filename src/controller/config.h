@@ -89,6 +89,7 @@ struct ctl_cfg {
 	char token[256];		/* loaded secret; never logged */
 
 	struct ha_cfg ha;		/* ha: (controller/ha.h); enabled false without it */
+	bool provider_timeout_given;	/* provider.timeout was set (else HA may lower it) */
 };
 
 /* Parses file into cfg. Returns the number of errors (0: valid); their text,

@@ -70,6 +70,33 @@ static bool name_ok(const char *s)
 	return true;
 }
 
+/* A mutation is sent only while the lease has more left than the request
+ * may take (controller/ha.h), and keepalives leave at least two thirds of
+ * it: a request must fit in half a lease, or the leader would never act.
+ * A cloud timeout left at its default is lowered to fit. */
+static void check_provider_timeout(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+{
+	int64_t half = c->ha.lease_ms / 2;
+
+	if (strcmp(c->provider, "exec") == 0) {
+		if (c->exec.timeout_ms > half)
+			ycfg_error(y, n, SECTION ".lease (%lld ms) must be at least twice "
+			    "provider.exec.timeout (%lld ms): a leader sends a command only while "
+			    "its lease outlasts it", (long long)c->ha.lease_ms,
+			    (long long)c->exec.timeout_ms);
+		return;
+	}
+	if (c->exoscale.http.timeout_ms <= half)
+		return;
+	if (c->provider_timeout_given) {
+		ycfg_error(y, n, SECTION ".lease (%lld ms) must be at least twice provider.timeout "
+		    "(%lld ms): a leader sends a request only while its lease outlasts it",
+		    (long long)c->ha.lease_ms, (long long)c->exoscale.http.timeout_ms);
+		return;
+	}
+	c->exoscale.http.timeout_ms = c->aws.http.timeout_ms = c->linode.http.timeout_ms = half;
+}
+
 void ctl_cfg_read_ha(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 {
 	struct ha_cfg *h = &c->ha;
@@ -109,6 +136,7 @@ void ctl_cfg_read_ha(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	if (h->etcd.timeout_ms * 3 > h->lease_ms)
 		ycfg_error(y, n, SECTION ".timeout (%lld ms) must be at most a third of ha.lease "
 		    "(%lld ms)", (long long)h->etcd.timeout_ms, (long long)h->lease_ms);
+	check_provider_timeout(y, n, c);
 	if (h->password_file[0] != '\0' && h->etcd.username[0] == '\0')
 		ycfg_error(y, n, SECTION ".password_file is set but ha.username is not");
 }

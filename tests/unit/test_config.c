@@ -344,6 +344,77 @@ static void test_beyond_loopback_needs_token(void **state)
 	buf_fini(&errs);
 }
 
+#define HA_CLOUD "provider:\n  kind: exoscale\n  exoscale:\n    pool_id: 5b2f8a4e-1c3d-4e5f-8a9b-0c1d2e3f4a5b\n"
+
+/* ha: the keys, the defaults a cloud timeout gets under a lease, and
+ * every refusal with the key it names. */
+static void test_ha(void **state)
+{
+	static const struct { const char *text, *want; } ha_bad[] = {
+		{ HA_CLOUD "ha:\n  lease: 10s\n", "ha.etcd_endpoints: missing" },
+		{ HA_CLOUD "ha:\n  etcd_endpoints: [127.0.0.1:2379]\n", "is not http://HOST:PORT" },
+		{ HA_CLOUD "ha:\n  etcd_endpoints: [http://e:2379/v3]\n", "is not http://HOST:PORT" },
+		{ HA_CLOUD "ha:\n  etcd_endpoints: http://e:2379\n", "expected a list of URLs" },
+		{ HA_CLOUD "ha:\n  etcd_endpoints: [http://e:2379]\n  lease: 1s\n", "ha.lease" },
+		{ HA_CLOUD "ha:\n  etcd_endpoints: [http://e:2379]\n  lease: 6s\n  timeout: 3s\n",
+		  "at most a third of ha.lease" },
+		{ HA_CLOUD "ha:\n  etcd_endpoints: [http://e:2379]\n  name: a b\n", "ha.name" },
+		{ HA_CLOUD "ha:\n  etcd_endpoints: [http://e:2379]\n  cert_file: c.pem\n",
+		  "cert_file and key_file together" },
+		{ HA_CLOUD "ha:\n  etcd_endpoints: [http://e:2379]\n  password_file: p\n",
+		  "ha.username is not" },
+		{ HA_CLOUD "ha:\n  etcd_endpoints: [http://e:2379]\n  bogus: 1\n", "ha.bogus" },
+		{ "ha:\n  etcd_endpoints: [http://e:2379]\n", "local provider" },
+		{ "provider:\n  kind: exoscale\n  timeout: 8s\n  exoscale:\n    pool_id: 5b2f8a4e-1c3d-4e5f-8a9b-0c1d2e3f4a5b\n"
+		  "ha:\n  etcd_endpoints: [http://e:2379]\n", "at least twice provider.timeout" },
+	};
+	struct ctl_cfg c;
+	struct buf errs;
+
+	(void)state;
+	assert_int_equal(load(HA_CLOUD "ha:\n  etcd_endpoints: [http://10.0.0.1:2379, "
+	    "https://etcd-b:2379]\n  lease: 12s\n  name: mgmt-a\n  prefix: /web/\n"
+	    "  timeout: 1s\n  ca_file: ca.pem\n  username: ps\n", &c, &errs), 0);
+	assert_true(c.ha.enabled);
+	assert_int_equal(c.ha.etcd.nendpoints, 2);
+	assert_string_equal(c.ha.etcd.endpoints[1], "https://etcd-b:2379");
+	assert_int_equal(c.ha.lease_ms, 12000);
+	assert_string_equal(c.ha.name, "mgmt-a");
+	assert_string_equal(c.ha.prefix, "/web/");
+	assert_int_equal(c.ha.etcd.timeout_ms, 1000);
+	assert_string_equal(c.ha.etcd.ca_file, "/etc/p/ca.pem");	/* beside the config */
+	/* The cloud's default 10 s timeout fits in half the lease. */
+	assert_int_equal(c.exoscale.http.timeout_ms, 6000);
+	assert_non_null(strstr(c.exoscale.http.user_agent, "(controller mgmt-a)"));
+	/* A user needs a password, from the environment here; never printed. */
+	unsetenv("POOLSCALE_ETCD_PASSWORD");
+	buf_reset(&errs);
+	assert_int_equal(ctl_cfg_finish(&c, &errs), 1);
+	setenv("POOLSCALE_ETCD_PASSWORD", "pw-never-shown", 1);
+	buf_reset(&errs);
+	assert_int_equal(ctl_cfg_finish(&c, &errs), 0);
+	assert_string_equal(c.ha.etcd.password, "pw-never-shown");
+	unsetenv("POOLSCALE_ETCD_PASSWORD");
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+	/* Without the block: nothing changes. */
+	assert_int_equal(load(HA_CLOUD, &c, &errs), 0);
+	assert_false(c.ha.enabled);
+	assert_int_equal(c.exoscale.http.timeout_ms, 10000);
+	assert_string_equal(c.exoscale.http.user_agent, "");
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+	for (size_t i = 0; i < sizeof(ha_bad) / sizeof(ha_bad[0]); i++) {
+		int n = load(ha_bad[i].text, &c, &errs);
+
+		if (n < 1 || strstr(errs.p, ha_bad[i].want) == NULL)
+			fail_msg("case %zu: %d errors, \"%s\" lacks \"%s\"", i, n, errs.p,
+			    ha_bad[i].want);
+		ctl_cfg_fini(&c);
+		buf_fini(&errs);
+	}
+}
+
 static void test_schedule(void **state)
 {
 	static const char ok[] =
@@ -455,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_many_anchors_fail_fast),
 		cmocka_unit_test(test_beyond_loopback_needs_token),
 		cmocka_unit_test(test_schedule),
+		cmocka_unit_test(test_ha),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
