@@ -4,15 +4,14 @@ three-member etcd cluster on loopback. Failures are injected for real
 (kill -9, SIGSTOP, etcd members killed) and judged by what the contract
 server saw: every request it got is logged with the User-Agent that names
 the controller that sent it."""
-import json
 import re
 import signal
+import subprocess
 import threading
 import time
-import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from conftest import free_port, http_json, metric, scaled, wait_until
+from conftest import BIN, free_port, http_json, metric, scaled, wait_until
 from contract.common import contract_server  # noqa: F401 (fixture)
 from etcd_cluster import etcd_cluster  # noqa: F401 (fixture)
 from test_cloud import Cloud, CloudController, server_running
@@ -104,6 +103,13 @@ def test_one_leader_acts_and_followers_name_it(etcd_cluster, contract_server, tm
         assert body["leader_url"] == lead.api, body
         assert metric(f.metrics(), "poolscale_ha_leader") == 0
     assert metric(lead.metrics(), "poolscale_ha_leader") == 1
+    # `poolscale status` says who leads, from either side.
+    out = subprocess.run([BIN, "status", "--api", lead.api], capture_output=True, text=True,
+                         timeout=10).stdout
+    assert f"ha: {lead.name} leads (this controller" in out, out
+    out = subprocess.run([BIN, "status", "--api", followers[0].api], capture_output=True,
+                         text=True, timeout=10).stdout
+    assert f"ha: {lead.name} leads; this controller ({followers[0].name}) follows" in out, out
     lead.size(3)
     wait_until(lambda: len(server_running(cloud.srv)) == 3, "three members", scaled(20))
     # Only the leader changed the pool; the followers see it all the same.
