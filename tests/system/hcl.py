@@ -1073,6 +1073,8 @@ FUNCTIONS = {
     "min": _min,
     "sort": lambda xs: sorted(xs),
     "join": lambda sep, xs: sep.join(xs),
+    "length": len,
+    "concat": lambda *lists: [x for xs in lists for x in xs],
     "upper": str.upper,
     "lower": str.lower,
     "trimspace": str.strip,
