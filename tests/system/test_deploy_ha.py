@@ -218,3 +218,23 @@ def test_ha_etcd_config_forms_a_tls_cluster(tmp_path):
                 os.kill(p.pid, signal.SIGKILL)
         for p in procs:
             p.wait(scaled(10))
+
+
+def test_ha_docs():
+    root = TERRAFORM.parent.parent
+    ha_doc = (root / "docs/ha.md").read_text()
+    for section in ("## Design", "## Guarantees", "## Limits", "## Configuration", "## Operating it"):
+        assert f"\n{section}\n" in ha_doc, section
+    for key in HA_KEYS:
+        assert f"`ha.{key}`" in ha_doc, f"docs/ha.md does not explain ha.{key}"
+    assert "POOLSCALE_ETCD_PASSWORD" in ha_doc and "fencing token" in ha_doc
+    cloud = (root / "docs/cloud.md").read_text()
+    assert "\n## High availability\n" in cloud and "(ha.md)" in cloud
+    for needle in ("deploy/terraform/exoscale-ha", "etcd_instance_type", "standard.medium",
+                   "standard.small", "anti-affinity", "private network", "no quorum"):
+        assert needle in cloud, needle
+    # every variable the HA variant adds is explained
+    single = Module(TERRAFORM / "exoscale").variables
+    for name in set(Module(HA).variables) - set(single):
+        assert name in cloud, f"docs/cloud.md does not mention exoscale-ha's variable {name}"
+    assert "(docs/ha.md)" in (root / "README.md").read_text()
