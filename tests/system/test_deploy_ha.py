@@ -5,18 +5,15 @@ etcd.env files, moved to loopback addresses and test certificates, form a
 TLS cluster that admits only clients with a certificate from its CA.
 test_deploy_cloud.py checks the variant like the other clouds (schema,
 secrets, rendering, limits)."""
-import json
 import os
 import re
 import signal
-import ssl
 import subprocess
-import urllib.error
 import urllib.request
 
 import hcl
 from conftest import random_address_base, scaled, wait_until
-from etcd_cluster import b64, etcd_binary, free_port_on
+from etcd_cluster import b64, etcd_binary, free_port_on, request, tls_opener
 from pki import PKI
 from test_deploy_cloud import (TERRAFORM, Module, ModuleContext, arg, need_yaml, ref_to,
                                rendered, rules_of, write_files)
@@ -124,23 +121,8 @@ def test_ha_layout():
 
 # --- the members' configuration, run --------------------------------------------
 
-def tls_opener(pki, cert=None):
-    ctx = ssl.create_default_context(cafile=str(pki.ca))
-    if cert is not None:
-        ctx.load_cert_chain(str(cert[0]), str(cert[1]))
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                       urllib.request.HTTPSHandler(context=ctx))
-
-
 def call(opener, url, body=None, timeout=2.0):
-    data = None if body is None else json.dumps(body).encode()
-    try:
-        with opener.open(urllib.request.Request(url, data=data), timeout=timeout) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(errors="replace")
-    except OSError as e:
-        return None, repr(e)
+    return request(url, body, timeout, opener)
 
 
 def test_ha_etcd_config_forms_a_tls_cluster(tmp_path):
@@ -186,7 +168,7 @@ def test_ha_etcd_config_forms_a_tls_cluster(tmp_path):
                                           stderr=log, stdin=subprocess.DEVNULL))
             log.close()
         urls = [f"https://{addr[a]}:{ports[(a, 2379)]}" for a in sorted(addr)]
-        client = tls_opener(pki, client_cert)
+        client = tls_opener(pki.ca, client_cert)
 
         def healthy():
             for i, p in enumerate(procs):
@@ -203,10 +185,10 @@ def test_ha_etcd_config_forms_a_tls_cluster(tmp_path):
         assert st == 200, body
 
         # No client certificate, or none from this CA: no connection.
-        st, why = call(tls_opener(pki), urls[1] + "/health")
+        st, why = call(tls_opener(pki.ca), urls[1] + "/health")
         assert st is None and re.search(r"(?i)certificate|alert|reset|handshake|EOF", why), why
         other = PKI(tmp_path / "other-pki").issue("intruder")
-        st, why = call(tls_opener(pki, other), urls[1] + "/health")
+        st, why = call(tls_opener(pki.ca, other), urls[1] + "/health")
         assert st is None, why
         # Plain HTTP is not served.
         st, _ = call(urllib.request.build_opener(urllib.request.ProxyHandler({})),
