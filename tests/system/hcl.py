@@ -20,6 +20,7 @@ terraform binary when it is installed.
 """
 import base64
 import gzip
+import ipaddress
 import json
 import re
 
@@ -1074,6 +1075,7 @@ FUNCTIONS = {
     "sort": lambda xs: sorted(xs),
     "join": lambda sep, xs: sep.join(xs),
     "length": len,
+    "cidrhost": lambda prefix, n: str(ipaddress.ip_network(prefix)[int(n)]),
     "concat": lambda *lists: [x for xs in lists for x in xs],
     "upper": str.upper,
     "lower": str.lower,

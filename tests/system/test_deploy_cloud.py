@@ -22,9 +22,9 @@ from conftest import BIN, ROOT
 
 DEPLOY = pathlib.Path(ROOT) / "deploy"
 TERRAFORM = DEPLOY / "terraform"
-# exoscale-ha: the high-availability variant (two controllers, three etcd
-# members; docs/cloud.md "High availability"); its cloud is exoscale.
-CLOUDS = ("exoscale", "aws", "linode", "exoscale-ha")
+# *-ha: the high-availability variants (two controllers, three etcd members;
+# docs/cloud.md "High availability"); kind() is their cloud.
+CLOUDS = ("exoscale", "aws", "linode", "exoscale-ha", "aws-ha")
 SYSTEMD = DEPLOY / "systemd"
 GRAFANA = DEPLOY / "grafana"
 UNITS = ("poolscale-app", "poolscale-controller", "poolscale-lb", "poolscale-sd")
@@ -117,6 +117,7 @@ DATA_ATTRS = {
     "exoscale_template": {"id", "default_user"},
     "aws_vpc": {"id", "arn", "cidr_block"},
     "aws_subnets": {"id", "ids"},
+    "aws_subnet": {"id", "arn", "cidr_block", "availability_zone", "availability_zone_id", "vpc_id"},
     "aws_ami": {"id", "arn", "name"},
 }
 # Values that only exist after apply, for rendering the user data here.
@@ -136,6 +137,12 @@ RESOURCE_SAMPLES = {
         "-----BEGIN CERTIFICATE-----\nTESTCAMIIBpoolscaleSampleCA\n-----END CERTIFICATE-----\n",
     ("tls_locally_signed_cert", "cert_pem"):
         "-----BEGIN CERTIFICATE-----\nTESTCERTMIIBpoolscaleSampleCert\n-----END CERTIFICATE-----\n",
+}
+# Data sources read at plan time whose values the user data needs: the
+# default VPC's subnets (aws-ha's fixed private addresses).
+DATA_SAMPLES = {
+    ("aws_subnet", "spread"): [{"id": f"subnet-0{i}", "cidr_block": f"172.31.{16 * i}.0/20"}
+                               for i in range(3)],
 }
 VAR_SAMPLES = {
     "operator_cidr": "203.0.113.7/32",
@@ -443,6 +450,8 @@ class ModuleContext(hcl.Context):
                 raise hcl.HCLError(f"line {t.line}: count.index outside a counted resource")
             return hcl.apply_steps({"index": self.count_index}, steps, self)
         if root == "data":
+            if tuple(attrs[:2]) in DATA_SAMPLES:
+                return hcl.apply_steps(DATA_SAMPLES[tuple(attrs[:2])], steps[2:], self)
             return f"data-{attrs[0]}-{attrs[1]}-{attrs[2]}"
         block = self.mod.resources[(root, attrs[0])]
         if attrs[1] in block.body.attributes:
@@ -924,9 +933,11 @@ def test_management_user_data(user_data, cloud, tmp_path):
 
     # scripts parse and pass shellcheck (scripts/deps installs it)
     scripts = ["/usr/local/sbin/poolscale-install", "/usr/local/sbin/poolscale-management-setup"]
-    if ha(cloud):
+    if ha(cloud) and kind(cloud) == "exoscale":  # the private network is a second NIC
         scripts.append("/usr/local/sbin/poolscale-private-network")
         assert files[scripts[-1]]["permissions"] == "0755"
+    elif ha(cloud):  # AWS: one interface, with the private address
+        assert "/usr/local/sbin/poolscale-private-network" not in files
     for path in scripts:
         script = tmp_path / pathlib.Path(path).name
         script.write_text(files[path]["content"])
@@ -968,8 +979,11 @@ def test_management_prometheus_and_alertmanager(user_data, cloud, tmp_path):
     am = yaml.safe_load(files["/etc/prometheus/alertmanager.yml"]["content"])
     hooks = am["receivers"][0]["webhook_configs"]
     # HA: every controller (a follower answers 503, Alertmanager retries it)
-    want = ["http://10.0.0.21:9900/api/v1/alerts", "http://10.0.0.22:9900/api/v1/alerts"] \
+    mod = Module(TERRAFORM / cloud)
+    want = [f"http://{ip}:9900/api/v1/alerts" for ip in ModuleContext(mod).lookup(
+        hcl.Traversal("local", [("attr", "management_ips")], 0))] \
         if ha(cloud) else ["http://127.0.0.1:9900/api/v1/alerts"]
+    assert len(want) == (2 if ha(cloud) else 1)
     assert [h["url"] for h in hooks] == want
     for hook in hooks:
         assert hook["http_config"]["authorization"]["credentials_file"] == \
@@ -1040,11 +1054,13 @@ def test_user_data_fits(user_data, cloud):
         got = hcl.evaluate(e, ModuleContext(mod, count_index=i))
         assert gzip.decompress(base64.b64decode(got)).decode() == user_data["management"]
     if ha(cloud):  # each etcd member gets its own, gzipped, within the limit
-        e = mod.resources[("exoscale_compute_instance", "etcd")].body.attributes["user_data"].expr
+        rtype, attr, limit = ("exoscale_compute_instance", "user_data", 32768) \
+            if kind(cloud) == "exoscale" else ("aws_instance", "user_data_base64", 16384 * 4 // 3)
+        e = mod.resources[(rtype, "etcd")].body.attributes[attr].expr
         assert isinstance(e, hcl.Call) and e.name == "base64gzip"
         for i in range(3):
             got = hcl.evaluate(e, ModuleContext(mod, count_index=i))
-            assert len(got) < 32768
+            assert len(got) < limit
             assert gzip.decompress(base64.b64decode(got)).decode() == user_data[f"etcd-{i + 1}"]
 
 

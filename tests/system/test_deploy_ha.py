@@ -1,4 +1,4 @@
-"""The HA deploy variant (deploy/terraform/exoscale-ha): its layout (two
+"""The HA deploy variants (deploy/terraform/exoscale-ha, aws-ha): their layout (two
 controllers, three etcd members, a private network, the ha: block), and the
 etcd configuration its cloud-init writes, run for real: the three members'
 etcd.env files, moved to loopback addresses and test certificates, form a
@@ -11,6 +11,8 @@ import signal
 import subprocess
 import urllib.request
 
+import pytest
+
 import hcl
 from conftest import random_address_base, scaled, wait_until
 from etcd_cluster import b64, etcd_binary, free_port_on, request, tls_opener
@@ -18,7 +20,7 @@ from pki import PKI
 from test_deploy_cloud import (TERRAFORM, Module, ModuleContext, arg, need_yaml, ref_to,
                                rendered, rules_of, write_files)
 
-HA = TERRAFORM / "exoscale-ha"
+HA_CLOUDS = ("exoscale-ha", "aws-ha")
 # The keys of the controller's ha: block (issue 19; docs/ha.md).
 HA_KEYS = {"etcd_endpoints", "lease", "name", "prefix", "timeout", "ca_file", "cert_file",
            "key_file", "username", "password_file"}
@@ -39,20 +41,9 @@ def env_file(text):
     return out
 
 
-def test_ha_layout():
-    yaml = need_yaml()
-    mod = Module(HA)
-    etcd_ips, mgmt_ips = local(mod, "etcd_ips"), local(mod, "management_ips")
-    assert len(etcd_ips) == 3 and len(mgmt_ips) == 2 and not set(etcd_ips) & set(mgmt_ips)
-
-    # Counts, placement and addresses of the instances.
+def exoscale_placement(mod, etcd_ips, mgmt_ips):
     for name, ips in (("etcd", etcd_ips), ("management", mgmt_ips)):
         inst = mod.resources[("exoscale_compute_instance", name)]
-        count = arg(inst, "count")
-        assert isinstance(count, hcl.Call) and count.name == "length"
-        assert hcl.evaluate(count, ModuleContext(mod)) == len(ips)
-        names = {hcl.evaluate(arg(inst, "name"), ModuleContext(mod, count_index=i)) for i in range(len(ips))}
-        assert len(names) == len(ips), names  # distinct host names: ha.name's default
         [nic] = inst.body.blocks_of("network_interface")
         assert ref_to(arg(nic, "network_id")) == "exoscale_private_network.ha"
         got = [hcl.evaluate(arg(nic, "ip_address"), ModuleContext(mod, count_index=i))
@@ -65,15 +56,72 @@ def test_ha_layout():
     last = lambda ip: int(ip.rsplit(".", 1)[1])  # noqa: E731
     for ip in etcd_ips + mgmt_ips:  # static leases outside the dynamic range
         assert ip.startswith("10.0.0.") and not last(start) <= last(ip) <= last(end), ip
-
-    # etcd is never reachable from the internet: no rule opens its ports.
+    # etcd is never reachable from the internet: no rule opens its ports
+    # (security groups filter the public side only; etcd listens privately).
     for name, r in rules_of(mod, "exoscale_security_group_rule").items():
         port = hcl.evaluate(arg(r, "start_port"), ModuleContext(mod))
         assert port not in (2379, 2380), name
 
+
+def aws_placement(mod, etcd_ips, mgmt_ips):
+    import ipaddress
+    subnets = ModuleContext(mod).lookup(hcl.Traversal("data", [("attr", "aws_subnet"),
+                                                               ("attr", "spread")], 0))
+    for name, ips in (("etcd", etcd_ips), ("management", mgmt_ips)):
+        inst = mod.resources[("aws_instance", name)]
+        for i, ip in enumerate(ips):
+            ctx = ModuleContext(mod, count_index=i)
+            assert hcl.evaluate(arg(inst, "private_ip"), ctx) == ip
+            # one zone each: the address is in the subnet the instance goes to
+            step = arg(inst, "subnet_id")
+            [index] = [st[1] for st in step.steps if st[0] == "index"]
+            assert step.attrs()[:2] == ["aws_subnet", "spread"] and \
+                hcl.evaluate(index, ctx) == i, name
+            assert ipaddress.ip_address(ip) in ipaddress.ip_network(subnets[i]["cidr_block"])
+        [sg] = arg(inst, "vpc_security_group_ids").items
+        assert ref_to(sg) == f"aws_security_group.{name}"
+    # etcd's ports: clients from the management instances, peers from the
+    # members, nothing from an address range.
+    got = set()
+    for name, r in rules_of(mod, "aws_vpc_security_group_ingress_rule").items():
+        port = hcl.evaluate(arg(r, "from_port"), ModuleContext(mod))
+        group = ref_to(arg(r, "security_group_id"))
+        src = r.body.attributes.get("referenced_security_group_id")
+        if port in (2379, 2380) or group == "aws_security_group.etcd":
+            got.add((group, port, ref_to(src.expr) if src else
+                     hcl.evaluate(arg(r, "cidr_ipv4"), ModuleContext(mod))))
+    assert got == {("aws_security_group.etcd", 2379, "aws_security_group.management"),
+                   ("aws_security_group.etcd", 2380, "aws_security_group.etcd"),
+                   ("aws_security_group.etcd", 22, "203.0.113.7/32")}, got
+    # a new Debian image must not replace the three members at once
+    ignored = {t.root for lc in mod.resources[("aws_instance", "etcd")].body.blocks_of("lifecycle")
+               for t in lc.body.attributes["ignore_changes"].expr.items}
+    assert {"ami", "user_data_base64"} <= ignored
+
+
+@pytest.mark.parametrize("cloud", HA_CLOUDS)
+def test_ha_layout(cloud):
+    yaml = need_yaml()
+    mod = Module(TERRAFORM / cloud)
+    etcd_ips, mgmt_ips = local(mod, "etcd_ips"), local(mod, "management_ips")
+    assert len(etcd_ips) == 3 and len(mgmt_ips) == 2 and not set(etcd_ips) & set(mgmt_ips)
+
+    # Counts and names of the instances, then where they go.
+    rtype = "exoscale_compute_instance" if cloud.startswith("exoscale") else "aws_instance"
+    for name, ips in (("etcd", etcd_ips), ("management", mgmt_ips)):
+        inst = mod.resources[(rtype, name)]
+        count = arg(inst, "count")
+        assert isinstance(count, hcl.Call) and count.name == "length"
+        assert hcl.evaluate(count, ModuleContext(mod)) == len(ips)
+        if rtype == "exoscale_compute_instance":  # the host name: ha.name's default
+            names = {hcl.evaluate(arg(inst, "name"), ModuleContext(mod, count_index=i))
+                     for i in range(len(ips))}
+            assert len(names) == len(ips), names
+    (exoscale_placement if cloud.startswith("exoscale") else aws_placement)(mod, etcd_ips, mgmt_ips)
+
     # The controllers' ha: block names the three members over TLS, with
     # the lead's keys only, and no name: the host names (instance names) differ.
-    user_data = rendered("exoscale-ha")
+    user_data = rendered(cloud)
     _, files = write_files(user_data["management"])
     cfg = yaml.safe_load(files["/etc/poolscale/controller.yml"]["content"])
     assert set(cfg["ha"]) <= HA_KEYS, set(cfg["ha"]) - HA_KEYS
@@ -116,7 +164,9 @@ def test_ha_layout():
             assert creds[cid] in files, f"{creds[cid]} is not written by cloud-init"
         assert files["/etc/poolscale/etcd-server-key.pem"]["permissions"] == "0600"
         assert files["/etc/systemd/system/etcd.service.d/poolscale.conf"]["content"] == dropin
-        assert doc["runcmd"][0] == ["/usr/local/sbin/poolscale-private-network"]
+        network = ["/usr/local/sbin/poolscale-private-network"]
+        assert (doc["runcmd"][0] == network) == cloud.startswith("exoscale"), doc["runcmd"]
+        assert doc["runcmd"][-1] == ["systemctl", "restart", "etcd.service"]
 
 
 # --- the members' configuration, run --------------------------------------------
@@ -125,27 +175,29 @@ def call(opener, url, body=None, timeout=2.0):
     return request(url, body, timeout, opener)
 
 
-def test_ha_etcd_config_forms_a_tls_cluster(tmp_path):
+@pytest.mark.parametrize("cloud", HA_CLOUDS)
+def test_ha_etcd_config_forms_a_tls_cluster(cloud, tmp_path):
     """The three etcd.env files as cloud-init writes them, with 10.0.0.1x
     moved to loopback addresses, the ports to free ones and the credential
     paths to certificates made here, are what the members run with (no
     flag added): they form one cluster over TLS and let in only clients
     with a certificate from the CA."""
     exe = etcd_binary()
-    user_data = rendered("exoscale-ha")
+    user_data = rendered(cloud)
     envs = []
     for i in range(3):
         _, files = write_files(user_data[f"etcd-{i + 1}"])
         envs.append(files["/etc/poolscale/etcd.env"]["content"])
     prefix = random_address_base().rsplit(".", 1)[0]
-    addr = {f"10.0.0.1{i + 1}": f"{prefix}.{i + 1}" for i in range(3)}
+    addr = {ip: f"{prefix}.{i + 1}" for i, ip in enumerate(local(Module(TERRAFORM / cloud), "etcd_ips"))}
     ports = {(a, p): free_port_on(b) for a, b in addr.items() for p in (2379, 2380)}
     pki = PKI(tmp_path / "pki")
     # With client-cert-auth etcd checks a peer's certificate IPs against the
     # connection's source address, which on loopback is 127.0.0.1: the
     # Terraform certificate has it too (and the members' own addresses).
-    req = Module(HA).resources[("tls_cert_request", "etcd_server")]
-    assert "127.0.0.1" in hcl.evaluate(arg(req, "ip_addresses"), ModuleContext(Module(HA)))
+    mod = Module(TERRAFORM / cloud)
+    req = mod.resources[("tls_cert_request", "etcd_server")]
+    assert "127.0.0.1" in hcl.evaluate(arg(req, "ip_addresses"), ModuleContext(mod))
     member_cert = pki.issue("etcd", ips=list(addr.values()) + ["127.0.0.1"], server=True)
     client_cert = pki.issue("poolscale")
     cred = {"etcd-ca": pki.ca, "etcd-server-cert": member_cert[0], "etcd-server-key": member_cert[1]}
@@ -156,7 +208,7 @@ def test_ha_etcd_config_forms_a_tls_cluster(tmp_path):
         for cid, path in cred.items():
             text = text.replace(f"/run/credentials/etcd.service/{cid}\n", f"{path}\n")
         text = text.replace("/var/lib/etcd/poolscale", str(tmp_path / f"data{i}"))
-        assert "10.0.0." not in text and "/run/credentials" not in text, text
+        assert not any(a in text for a in addr) and "/run/credentials" not in text, text
         return env_file(text)
 
     base = {k: v for k, v in os.environ.items() if not k.startswith(("ETCD_", "ETCDCTL_"))}
@@ -167,7 +219,7 @@ def test_ha_etcd_config_forms_a_tls_cluster(tmp_path):
             procs.append(subprocess.Popen([exe], env=dict(base, **moved(text, i)), stdout=log,
                                           stderr=log, stdin=subprocess.DEVNULL))
             log.close()
-        urls = [f"https://{addr[a]}:{ports[(a, 2379)]}" for a in sorted(addr)]
+        urls = [f"https://{addr[a]}:{ports[(a, 2379)]}" for a in addr]
         client = tls_opener(pki.ca, client_cert)
 
         def healthy():
@@ -212,11 +264,12 @@ def test_ha_docs():
     assert "POOLSCALE_ETCD_PASSWORD" in ha_doc and "fencing token" in ha_doc
     cloud = (root / "docs/cloud.md").read_text()
     assert "\n## High availability\n" in cloud and "(ha.md)" in cloud
-    for needle in ("deploy/terraform/exoscale-ha", "etcd_instance_type", "standard.medium",
+    for needle in ("deploy/terraform/exoscale-ha", "deploy/terraform/aws-ha", "etcd_instance_type", "standard.medium",
                    "standard.small", "anti-affinity", "private network", "no quorum"):
         assert needle in cloud, needle
     # every variable the HA variant adds is explained
-    single = Module(TERRAFORM / "exoscale").variables
-    for name in set(Module(HA).variables) - set(single):
-        assert name in cloud, f"docs/cloud.md does not mention exoscale-ha's variable {name}"
+    for ha_cloud in HA_CLOUDS:
+        single = Module(TERRAFORM / ha_cloud.removesuffix("-ha")).variables
+        for name in set(Module(TERRAFORM / ha_cloud).variables) - set(single):
+            assert name in cloud, f"docs/cloud.md does not mention {ha_cloud}'s variable {name}"
     assert "(docs/ha.md)" in (root / "README.md").read_text()

@@ -413,6 +413,13 @@ resource "exoscale_compute_instance" "etcd" {
     poolscale = var.name
   }
 
+  lifecycle {
+    # A new template id (the name's image updated) or user data must not
+    # replace the members (all three at once would lose the cluster):
+    # replace one at a time, by hand (docs/ha.md, Operating it).
+    ignore_changes = [template_id, user_data]
+  }
+
   network_interface {
     network_id = exoscale_private_network.ha.id
     ip_address = local.etcd_ips[count.index]
