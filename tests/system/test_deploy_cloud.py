@@ -991,14 +991,9 @@ def test_management_prometheus_and_alertmanager(user_data, cloud, tmp_path):
         assert hook["send_resolved"] is True and hook["max_alerts"] == 0
 
 
-def test_controller_config_is_valid(user_data, cloud, tmp_path, request):
+def test_controller_config_is_valid(user_data, cloud, tmp_path):
     """The controller accepts the config Terraform writes (credential paths
-    pointed at temporary files)."""
-    if ha(cloud):
-        # Runs, and fails loudly (XPASS, strict) once the controller takes
-        # the ha: block (issue 19): then delete this marker.
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="issue 19: --check-config does not know the ha: block yet"))
+    pointed at temporary files), the HA variants' ha: block included."""
     _, files = write_files(user_data["management"])
     creds = tmp_path / "credentials"
     creds.mkdir()
