@@ -51,6 +51,10 @@ def exoscale_placement(mod, etcd_ips, mgmt_ips):
         assert got == ips, name
         [group] = arg(inst, "anti_affinity_group_ids").items
         assert ref_to(group) == f"exoscale_anti_affinity_group.{name}"
+    # a new template or user data must not replace the three members at once
+    ignored = {t.root for lc in mod.resources[("exoscale_compute_instance", "etcd")].body.blocks_of(
+        "lifecycle") for t in lc.body.attributes["ignore_changes"].expr.items}
+    assert {"template_id", "user_data"} <= ignored
     net = mod.resources[("exoscale_private_network", "ha")]
     start, end = (hcl.evaluate(arg(net, k), ModuleContext(mod)) for k in ("start_ip", "end_ip"))
     last = lambda ip: int(ip.rsplit(".", 1)[1])  # noqa: E731
