@@ -1,6 +1,6 @@
 # poolscale: plain GNU Make. One binary; each variant builds in its own
 # directory (build/, build-asan/, build-clang/), so they never mix objects.
-#   make                 build/poolscale (gcc, -O2)
+#   make                 build/poolscale (gcc, -O2), build/tools/ (test drivers)
 #   make test            everything CI runs (see scripts/test)
 #   make demo            the whole system on this machine (poolscale demo)
 #   make SAN=1 BUILD=build-asan    an ASan+UBSan build

@@ -6,6 +6,12 @@
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
+# The HA variant (deploy/terraform/exoscale-ha) reaches etcd and the other
+# controller over a private network, which its user data sets up first.
+if [ -x /usr/local/sbin/poolscale-private-network ]; then
+	/usr/local/sbin/poolscale-private-network
+fi
+
 # Grafana is not packaged in Debian: Grafana Labs' APT repository. The key
 # is fetched over HTTPS from the same site (trust on first use); check its
 # fingerprint against https://grafana.com/docs/grafana/latest/setup-grafana/installation/debian/

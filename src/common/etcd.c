@@ -93,6 +93,14 @@ struct etcd *etcd_new(const struct etcd_cfg *cfg, struct err *e)
 			    cfg->endpoints[i]);
 			return NULL;
 		}
+	if (!memchr(cfg->ca_file, '\0', sizeof(cfg->ca_file)) ||
+	    !memchr(cfg->cert_file, '\0', sizeof(cfg->cert_file)) ||
+	    !memchr(cfg->key_file, '\0', sizeof(cfg->key_file)) ||
+	    !memchr(cfg->username, '\0', sizeof(cfg->username)) ||
+	    !memchr(cfg->password, '\0', sizeof(cfg->password))) {
+		err_set(e, "etcd: a TLS file, user name or password is not terminated");
+		return NULL;
+	}
 	if (cfg->timeout_ms <= 0) {
 		err_set(e, "etcd: timeout %" PRId64 " ms is not > 0", cfg->timeout_ms);
 		return NULL;
@@ -260,7 +268,7 @@ static enum outcome post(struct etcd *c, const char *ep, const char *rpc,
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status >= 200 && status <= 299)
 		return OUT_OK;
-	if (etcd_json_parse_error(c->reply.p ? c->reply.p : "", c->reply.len, je))
+	if (etcd_json_parse_error(reply_body(c), c->reply.len, je))
 		err_set(e, "etcd %s: %s: HTTP %ld: %s (code %d)", ep, rpc, status, je->message,
 		    je->code);
 	else

@@ -13,6 +13,9 @@ at the end) by importing it into a test module:
     from etcd_cluster import etcd_cluster  # noqa: F401  (pytest fixture)
 
 or build EtcdCluster(tmp_path, n) yourself and stop() it in a finally.
+`etcd_cluster_tls` (EtcdCluster(tls=True)) is the same over TLS with client
+certificates, as deployed (deploy/terraform/exoscale-ha); enable_auth()
+turns on etcd's users and roles (ha.username, ha.password_file).
 
 Timing flags are etcd's defaults, passed explicitly: heartbeat 100 ms,
 election timeout 1000 ms. These are the timings the reference measured
@@ -30,6 +33,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import urllib.error
 import urllib.request
@@ -67,16 +71,28 @@ def b64(text):
     return base64.b64encode(text.encode() if isinstance(text, str) else text).decode()
 
 
-def request(url, body=None, timeout=2.0):
+def tls_opener(ca_file, cert=None):
+    """An opener that trusts ca_file and presents cert (certificate, key)."""
+    ctx = ssl.create_default_context(cafile=str(ca_file))
+    if cert is not None:
+        ctx.load_cert_chain(str(cert[0]), str(cert[1]))
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                       urllib.request.HTTPSHandler(context=ctx))
+
+
+def request(url, body=None, timeout=2.0, opener=None, token=None):
     """(HTTP status, parsed JSON or text) of a POST with a JSON body (GET
     when body is None); (None, reason) when the request timed out or the
-    connection failed, as it does to a dead member or without quorum."""
+    connection failed, as it does to a dead member or without quorum.
+    token: an etcd auth token, sent as etcd wants it (no "Bearer ")."""
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method="GET" if body is None else "POST")
     if data is not None:
         req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", token)
     try:
-        with _OPENER.open(req, timeout=timeout) as r:
+        with (opener or _OPENER).open(req, timeout=timeout) as r:
             status, raw = r.status, r.read()
     except urllib.error.HTTPError as e:
         status, raw = e.code, e.read()
@@ -89,7 +105,7 @@ def request(url, body=None, timeout=2.0):
 
 
 class Member:
-    def __init__(self, index, address, root):
+    def __init__(self, index, address, root, scheme):
         self.index = index
         self.name = f"m{index + 1}"
         self.address = address
@@ -97,8 +113,8 @@ class Member:
         self.peer_port = free_port_on(address)
         while self.peer_port == self.client_port:
             self.peer_port = free_port_on(address)
-        self.client_url = f"http://{address}:{self.client_port}"
-        self.peer_url = f"http://{address}:{self.peer_port}"
+        self.client_url = f"{scheme}://{address}:{self.client_port}"
+        self.peer_url = f"{scheme}://{address}:{self.peer_port}"
         self.data_dir = root / f"{self.name}.etcd"
         self.log_path = root / f"{self.name}.log"
         self.proc = None
@@ -114,15 +130,37 @@ class Member:
 
 
 class EtcdCluster:
-    """n etcd members on loopback; see the module's docstring."""
+    """n etcd members on loopback; see the module's docstring.
 
-    def __init__(self, tmp_path, n=3, token=None):
+    tls=True: TLS for clients and between members, with a CA of the test's
+    own (tests/system/pki.py), clients admitted only with a certificate
+    from it (--client-cert-auth), as in the HA deployment. A controller's
+    ha: block then takes ca_file, client_cert and client_key; the helpers
+    here present that client certificate themselves."""
+
+    def __init__(self, tmp_path, n=3, token=None, tls=False):
         self.exe = etcd_binary()
         self.root = tmp_path / "etcd"
         self.root.mkdir(parents=True, exist_ok=True)
         base = random_address_base()  # 127.A.B.1
         prefix = base.rsplit(".", 1)[0]
-        self.members = [Member(i, f"{prefix}.{i + 1}", self.root) for i in range(n)]
+        self.tls = tls
+        self.members = [Member(i, f"{prefix}.{i + 1}", self.root, "https" if tls else "http")
+                        for i in range(n)]
+        self.opener = _OPENER
+        self.ca_file = self.client_cert = self.client_key = None
+        if tls:
+            from pki import PKI
+            pki = PKI(self.root / "pki")
+            # With client-cert-auth etcd checks a peer certificate's IPs
+            # against the connection's source address: on loopback that is
+            # 127.0.0.1, not the member's own 127.A.B.x.
+            self.member_cert = pki.issue("member", server=True,
+                                         ips=[m.address for m in self.members] + ["127.0.0.1"])
+            self.client_cert, self.client_key = pki.issue("poolscale")
+            self.ca_file = pki.ca
+            self.opener = tls_opener(pki.ca, (self.client_cert, self.client_key))
+        self.auth_token = None  # set by enable_auth(): the helpers' own token
         self.token = token or f"poolscale-test-{prefix.replace('.', '-')}"
         self.initial_cluster = ",".join(f"{m.name}={m.peer_url}" for m in self.members)
         # ETCD_* variables are flags to etcd: none from the caller's environment.
@@ -143,7 +181,22 @@ class EtcdCluster:
                 "--initial-cluster-token", self.token,
                 "--initial-cluster-state", state,
                 "--heartbeat-interval", "100", "--election-timeout", "1000",
-                "--pre-vote", "--logger", "zap"]
+                "--pre-vote", "--logger", "zap"] + self.tls_args()
+
+    def tls_args(self):
+        if not self.tls:
+            return []
+        cert, key = self.member_cert
+        return ["--cert-file", str(cert), "--key-file", str(key), "--trusted-ca-file",
+                str(self.ca_file), "--client-cert-auth",
+                "--peer-cert-file", str(cert), "--peer-key-file", str(key),
+                "--peer-trusted-ca-file", str(self.ca_file), "--peer-client-cert-auth"]
+
+    def call(self, i, path, body=None, timeout=2.0, token=None):
+        """request() to member i's client URL with this cluster's TLS client
+        certificate and, after enable_auth(), the root token."""
+        return request(self.members[i].client_url + path, body, timeout, self.opener,
+                       token or self.auth_token)
 
     def _spawn(self, m, state):
         assert not m.running(), f"{m.name} is already running (pid {m.proc.pid})"
@@ -201,13 +254,13 @@ class EtcdCluster:
         m = self.members[i]
         if not m.running():
             return False
-        status, body = request(m.client_url + "/health", timeout=timeout)
+        status, body = self.call(i, "/health", timeout=timeout)
         return status == 200 and isinstance(body, dict) and body.get("health") == "true"
 
     def health_status(self, i, timeout=1.0):
         """The HTTP status of member i's /health, None when it does not
         answer (503 without quorum)."""
-        return request(self.members[i].client_url + "/health", timeout=timeout)[0]
+        return self.call(i, "/health", timeout=timeout)[0]
 
     def wait_quorum(self, timeout=15.0):
         """Waits (scaled deadline) until every running member is healthy,
@@ -231,17 +284,40 @@ class EtcdCluster:
         body = {"key": b64(key), "value": b64(value)}
         if lease is not None:
             body["lease"] = str(lease)
-        return request(self.members[i].client_url + "/v3/kv/put", body, timeout)
+        return self.call(i, "/v3/kv/put", body, timeout)
 
     def get(self, i, key, timeout=2.0):
         """The value of key read (linearizable) through member i, or None;
         raises when the read fails."""
-        status, body = request(self.members[i].client_url + "/v3/kv/range",
-                               {"key": b64(key)}, timeout)
+        status, body = self.call(i, "/v3/kv/range", {"key": b64(key)}, timeout)
         assert status == 200, f"range {key} via {self.members[i].name}: {status} {body}"
         kvs = body.get("kvs") or []  # an empty range has no "kvs" at all
         return base64.b64decode(kvs[0]["value"]).decode() if kvs and "value" in kvs[0] else \
             ("" if kvs else None)
+
+    def enable_auth(self, user="poolscale", password="s3cret", prefix="/poolscale/",
+                    root_password="rootpw"):
+        """etcd auth, as the reference sets it up with etcdctl, over the
+        gateway: a root user (the fixture's helpers then use its token), a
+        role with read-write on prefix only, user:password with that role.
+        A controller then needs ha.username and a password."""
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # the prefix's range end
+        steps = [("/v3/auth/role/add", {"name": "root"}),
+                 ("/v3/auth/user/add", {"name": "root", "password": root_password}),
+                 ("/v3/auth/user/grant", {"user": "root", "role": "root"}),
+                 ("/v3/auth/role/add", {"name": user}),
+                 ("/v3/auth/role/grant", {"name": user, "perm": {
+                     "permType": "READWRITE", "key": b64(prefix), "range_end": b64(end)}}),
+                 ("/v3/auth/user/add", {"name": user, "password": password}),
+                 ("/v3/auth/user/grant", {"user": user, "role": user}),
+                 ("/v3/auth/enable", {})]
+        for path, body in steps:
+            status, reply = self.call(0, path, body, timeout=5)
+            assert status == 200, f"{path}: {status} {reply}"
+        status, reply = self.call(0, "/v3/auth/authenticate",
+                                  {"name": "root", "password": root_password}, timeout=5)
+        assert status == 200 and reply.get("token"), reply
+        self.auth_token = reply["token"]
 
     def stop(self):
         """Ends every running member by pid and waits for each to exit.
@@ -261,6 +337,17 @@ def etcd_cluster(tmp_path):
     """A started three-member etcd cluster on loopback, stopped at the end
     whatever the test did."""
     c = EtcdCluster(tmp_path, 3)
+    c.start()
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture
+def etcd_cluster_tls(tmp_path):
+    """The same with TLS and client certificates (EtcdCluster(tls=True))."""
+    c = EtcdCluster(tmp_path, 3, tls=True)
     c.start()
     try:
         yield c

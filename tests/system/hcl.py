@@ -20,6 +20,7 @@ terraform binary when it is installed.
 """
 import base64
 import gzip
+import ipaddress
 import json
 import re
 
@@ -1073,6 +1074,9 @@ FUNCTIONS = {
     "min": _min,
     "sort": lambda xs: sorted(xs),
     "join": lambda sep, xs: sep.join(xs),
+    "length": len,
+    "cidrhost": lambda prefix, n: str(ipaddress.ip_network(prefix)[int(n)]),
+    "concat": lambda *lists: [x for xs in lists for x in xs],
     "upper": str.upper,
     "lower": str.lower,
     "trimspace": str.strip,

@@ -22,10 +22,21 @@ from conftest import BIN, ROOT
 
 DEPLOY = pathlib.Path(ROOT) / "deploy"
 TERRAFORM = DEPLOY / "terraform"
-CLOUDS = ("exoscale", "aws", "linode")
+# *-ha: the high-availability variants (two controllers, three etcd members;
+# docs/cloud.md "High availability"); kind() is their cloud.
+CLOUDS = ("exoscale", "aws", "linode", "exoscale-ha", "aws-ha")
 SYSTEMD = DEPLOY / "systemd"
 GRAFANA = DEPLOY / "grafana"
 UNITS = ("poolscale-app", "poolscale-controller", "poolscale-lb", "poolscale-sd")
+
+
+def kind(cloud):
+    """The provider kind of a deploy/terraform directory (exoscale-ha: exoscale)."""
+    return cloud.split("-")[0]
+
+
+def ha(cloud):
+    return cloud.endswith("-ha")
 
 
 def run(*cmd, ok=True, env=None, timeout=120):
@@ -70,6 +81,17 @@ RESOURCE_ATTRS = {
                                   "mac_address", "private_network_ids"},
     "exoscale_security_group": {"id"},
     "exoscale_security_group_rule": {"id"},
+    "exoscale_private_network": {"id"},
+    "exoscale_anti_affinity_group": {"id"},
+    # registry.terraform.io/providers/hashicorp/tls
+    "tls_private_key": {"id", "private_key_pem", "private_key_pem_pkcs8", "private_key_openssh",
+                        "public_key_pem", "public_key_openssh", "public_key_fingerprint_md5",
+                        "public_key_fingerprint_sha256"},
+    "tls_self_signed_cert": {"id", "cert_pem", "validity_start_time", "validity_end_time",
+                             "ready_for_renewal"},
+    "tls_cert_request": {"id", "cert_request_pem", "key_algorithm"},
+    "tls_locally_signed_cert": {"id", "cert_pem", "validity_start_time", "validity_end_time",
+                                "ready_for_renewal", "ca_key_algorithm"},
     "random_password": {"id", "result", "bcrypt_hash"},
     "aws_security_group": {"id", "arn", "owner_id"},
     "aws_vpc_security_group_ingress_rule": {"id", "arn", "security_group_rule_id"},
@@ -95,6 +117,7 @@ DATA_ATTRS = {
     "exoscale_template": {"id", "default_user"},
     "aws_vpc": {"id", "arn", "cidr_block"},
     "aws_subnets": {"id", "ids"},
+    "aws_subnet": {"id", "arn", "cidr_block", "availability_zone", "availability_zone_id", "vpc_id"},
     "aws_ami": {"id", "arn", "name"},
 }
 # Values that only exist after apply, for rendering the user data here.
@@ -108,6 +131,18 @@ RESOURCE_SAMPLES = {
     ("linode_firewall", "id"): 1012345,
     ("linode_nodebalancer", "id"): 654321,
     ("linode_nodebalancer_config", "id"): 987654,
+    ("tls_private_key", "private_key_pem"):
+        "-----BEGIN EC PRIVATE KEY-----\nTESTKEYMHcCAQEEIPoolscaleSampleKey0123456789abcdef\n-----END EC PRIVATE KEY-----\n",
+    ("tls_self_signed_cert", "cert_pem"):
+        "-----BEGIN CERTIFICATE-----\nTESTCAMIIBpoolscaleSampleCA\n-----END CERTIFICATE-----\n",
+    ("tls_locally_signed_cert", "cert_pem"):
+        "-----BEGIN CERTIFICATE-----\nTESTCERTMIIBpoolscaleSampleCert\n-----END CERTIFICATE-----\n",
+}
+# Data sources read at plan time whose values the user data needs: the
+# default VPC's subnets (aws-ha's fixed private addresses).
+DATA_SAMPLES = {
+    ("aws_subnet", "spread"): [{"id": f"subnet-0{i}", "cidr_block": f"172.31.{16 * i}.0/20"}
+                               for i in range(3)],
 }
 VAR_SAMPLES = {
     "operator_cidr": "203.0.113.7/32",
@@ -118,7 +153,9 @@ VAR_SAMPLES = {
     "linode_token": "linodeTestToken0123456789abcdef0123456789abcdef0123456789abcdef",
 }
 # Attributes whose values are secrets, and variable names that must be secret.
-SENSITIVE_ATTRS = {("random_password", "result"), ("aws_iam_access_key", "secret")}
+SENSITIVE_ATTRS = {("random_password", "result"), ("aws_iam_access_key", "secret"),
+                   ("tls_private_key", "private_key_pem"), ("tls_private_key", "private_key_pem_pkcs8"),
+                   ("tls_private_key", "private_key_openssh")}
 SECRET_NAME = re.compile(r"secret|token|password|_key$")
 
 # Every function Terraform has (1.x); a typo in a name fails.
@@ -299,9 +336,19 @@ def check_references(mod):
                     errors.append(f"{here}: {root} is not in RESOURCE_ATTRS (add its attributes)")
                     continue
                 r = mod.resources[(root, attrs[0])]
-                if len(attrs) > 1 and attrs[1] not in RESOURCE_ATTRS[root] \
-                        and attrs[1] not in r.body.attributes:
-                    errors.append(f"{here}: {root} has no attribute {attrs[1]}")
+                counted = "count" in r.body.attributes or "for_each" in r.body.attributes
+                steps = ref.steps[1:]
+                if counted and len(attrs) > 1:
+                    errors.append(f"{here}: {root}.{attrs[0]} has count or for_each: index it")
+                    continue
+                if counted and steps and steps[0][0] in ("index", "splat"):
+                    steps = steps[1:]  # one instance, or all of them
+                    attr = steps[0][1] if steps and steps[0][0] == "attr" else None
+                else:
+                    attr = attrs[1] if len(attrs) > 1 else None
+                if attr is not None and attr not in RESOURCE_ATTRS[root] \
+                        and attr not in r.body.attributes:
+                    errors.append(f"{here}: {root} has no attribute {attr}")
     for kind, table in (("variable", mod.variables), ("local", mod.locals)):
         for name in table:
             if name not in used["var" if kind == "variable" else "local"]:
@@ -372,10 +419,11 @@ class ModuleContext(hcl.Context):
     with sample values for the variables without defaults and for the
     attributes known only after apply."""
 
-    def __init__(self, mod, overrides=None):
+    def __init__(self, mod, overrides=None, count_index=None):
         self.mod = mod
         self.vars = dict(VAR_SAMPLES, **(overrides or {}))
         self.cache = {}
+        self.count_index = count_index  # count.index inside a counted resource
 
     def lookup(self, t):
         root, steps = t.root, t.steps
@@ -397,7 +445,13 @@ class ModuleContext(hcl.Context):
             return hcl.apply_steps(self.cache[attrs[0]], steps[1:], self)
         if root == "path":
             return hcl.apply_steps(str(self.mod.dir), steps[1:], self)
+        if root == "count":
+            if self.count_index is None:
+                raise hcl.HCLError(f"line {t.line}: count.index outside a counted resource")
+            return hcl.apply_steps({"index": self.count_index}, steps, self)
         if root == "data":
+            if tuple(attrs[:2]) in DATA_SAMPLES:
+                return hcl.apply_steps(DATA_SAMPLES[tuple(attrs[:2])], steps[2:], self)
             return f"data-{attrs[0]}-{attrs[1]}-{attrs[2]}"
         block = self.mod.resources[(root, attrs[0])]
         if attrs[1] in block.body.attributes:
@@ -516,6 +570,19 @@ def test_terraform_strictness_catches_mistakes():
         assert old in texts[name], old
         bad = dict(texts, **{name: texts[name].replace(old, new)})
         errors = check_references(Module(TERRAFORM / "exoscale", bad))
+        assert any(expect in e for e in errors), f"{old} -> {new} not caught: {errors}"
+    ha_texts = {f.name: f.read_text() for f in sorted((TERRAFORM / "exoscale-ha").glob("*.tf"))}
+    assert not check_references(Module(TERRAFORM / "exoscale-ha", ha_texts))
+    for name, old, new, expect in [
+        ("outputs.tf", "exoscale_compute_instance.etcd[*].public_ip_address",
+         "exoscale_compute_instance.etcd.public_ip_address", "index it"),
+        ("outputs.tf", "exoscale_compute_instance.etcd[*].public_ip_address",
+         "exoscale_compute_instance.etcd[*].public_ip", "has no attribute"),
+        ("main.tf", "local.etcd_ips[count.index]", "local.etcd_ips[count.indx]", "count outside"),
+    ]:
+        assert old in ha_texts[name], old
+        bad = dict(ha_texts, **{name: ha_texts[name].replace(old, new)})
+        errors = check_references(Module(TERRAFORM / "exoscale-ha", bad))
         assert any(expect in e for e in errors), f"{old} -> {new} not caught: {errors}"
     bad = dict(texts, **{"variables.tf": texts["variables.tf"].replace(
         'description = "Secret of that API key."\n  type        = string\n  sensitive   = true',
@@ -702,10 +769,17 @@ def test_aws_iam_policy_has_exactly_the_four_actions():
 # --- cloud-init: rendered as Terraform renders it, then checked by its readers -----
 
 def rendered(cloud):
+    """The user data of each kind of VM: app, management and, in the HA
+    variant, etcd-1..3 (one per member)."""
     mod = Module(TERRAFORM / cloud)
     ctx = ModuleContext(mod)
-    return {"app": ctx.lookup(hcl.Traversal("local", [("attr", "app_user_data")], 0)),
-            "management": ctx.lookup(hcl.Traversal("local", [("attr", "management_user_data")], 0))}
+    out = {"app": ctx.lookup(hcl.Traversal("local", [("attr", "app_user_data")], 0)),
+           "management": ctx.lookup(hcl.Traversal("local", [("attr", "management_user_data")], 0))}
+    if "etcd_user_data" in mod.locals:
+        members = ctx.lookup(hcl.Traversal("local", [("attr", "etcd_user_data")], 0))
+        for i, text in enumerate(members):
+            out[f"etcd-{i + 1}"] = text
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -759,9 +833,9 @@ def test_management_user_data(user_data, cloud, tmp_path):
     assert "users" not in doc or doc["users"] == ["default"], doc.get("users")
     assert not [p for p in files if p.startswith("/etc/systemd/system/") and p.endswith(".service")]
     for path, src in (("/etc/systemd/system/poolscale-controller.service.d/credentials.conf",
-                       f"poolscale-controller.service.d/{cloud}.conf"),
+                       f"poolscale-controller.service.d/{kind(cloud)}.conf"),
                       ("/etc/systemd/system/poolscale-sd.service.d/credentials.conf",
-                       f"poolscale-sd.service.d/{cloud}.conf")):
+                       f"poolscale-sd.service.d/{kind(cloud)}.conf")):
         assert files[path]["content"].rstrip() == (SYSTEMD / src).read_text().rstrip(), path
     grafana = {"/etc/grafana/provisioning/datasources/poolscale.yaml": "provisioning/datasources/prometheus.yaml",
                "/etc/grafana/provisioning/dashboards/poolscale.yaml": "provisioning/dashboards/poolscale.yaml",
@@ -774,7 +848,18 @@ def test_management_user_data(user_data, cloud, tmp_path):
 
     # secrets: root-only, with the sample values in them
     secrets = {"/etc/poolscale/api-token", "/etc/grafana/poolscale.env"}
-    if cloud == "exoscale":
+    tls_key = RESOURCE_SAMPLES[("tls_private_key", "private_key_pem")]
+    if ha(cloud):
+        # etcd's client key is a secret; the CA and the certificate are not
+        secrets |= {"/etc/poolscale/etcd-client-key.pem"}
+        assert files["/etc/poolscale/etcd-client-key.pem"]["content"] == tls_key
+        assert files["/etc/poolscale/etcd-ca.pem"]["content"] == \
+            RESOURCE_SAMPLES[("tls_self_signed_cert", "cert_pem")]
+        assert files["/etc/poolscale/etcd-client.pem"]["content"] == \
+            RESOURCE_SAMPLES[("tls_locally_signed_cert", "cert_pem")]
+        dropin = "/etc/systemd/system/poolscale-controller.service.d/etcd.conf"
+        assert files[dropin]["content"] == (SYSTEMD / "poolscale-controller.service.d/etcd.conf").read_text()
+    if kind(cloud) == "exoscale":
         secrets |= {"/etc/poolscale/exoscale.key", "/etc/poolscale/exoscale.secret"}
         assert files["/etc/poolscale/exoscale.key"]["content"] == VAR_SAMPLES["exoscale_api_key"]
         assert files["/etc/poolscale/exoscale.secret"]["content"] == VAR_SAMPLES["exoscale_api_secret"]
@@ -798,25 +883,28 @@ def test_management_user_data(user_data, cloud, tmp_path):
         else:
             assert f["permissions"] in ("0644", "0755"), path
             for secret in (token, VAR_SAMPLES["exoscale_api_secret"], VAR_SAMPLES["linode_token"],
-                           RESOURCE_SAMPLES[("aws_iam_access_key", "secret")]):
+                           RESOURCE_SAMPLES[("aws_iam_access_key", "secret")], tls_key):
                 assert secret not in f["content"], f"a secret in {path}, which is not 0600"
     assert set(p for p, f in files.items() if f["permissions"] == "0600") == secrets
 
     # the controller's config names the credentials the units load
     yaml = need_yaml()
     cfg = yaml.safe_load(files["/etc/poolscale/controller.yml"]["content"])
-    assert cfg["provider"]["kind"] == cloud
+    assert cfg["provider"]["kind"] == kind(cloud)
     assert cfg["provider"]["app_port"] == 8080 and cfg["provider"]["metrics_port"] == 9100
     assert cfg["discovery"]["dir"] == "/var/lib/poolscale"
     cred_dir = "/run/credentials/poolscale-controller.service/"
     loaded = {}
-    for unit in ("poolscale-controller.service", f"poolscale-controller.service.d/{cloud}.conf"):
+    units = ["poolscale-controller.service", f"poolscale-controller.service.d/{kind(cloud)}.conf"]
+    if ha(cloud):
+        units.append("poolscale-controller.service.d/etcd.conf")
+    for unit in units:
         for line in (SYSTEMD / unit).read_text().splitlines():
             if line.startswith("LoadCredential="):
                 cid, src = line.split("=", 1)[1].split(":", 1)
                 loaded[cred_dir + cid] = src
     named = [cfg["api"]["bearer_token_file"]]
-    if cloud == "exoscale":
+    if kind(cloud) == "exoscale":
         ex = cfg["provider"]["exoscale"]
         named += [ex["key_file"], ex["secret_file"]]
         assert ex["pool_id"] == RESOURCE_SAMPLES[("exoscale_instance_pool", "id")]
@@ -831,15 +919,26 @@ def test_management_user_data(user_data, cloud, tmp_path):
         aw = cfg["provider"]["aws"]
         named += [aw["credentials_file"]]
         assert aw["group"] == "poolscale-web" and aw["address"] == "private"
-    for path in named:
+    public = []  # credentials that are not secrets (etcd's CA and client certificate)
+    if ha(cloud):
+        assert "ha" in cfg and "ha" not in yaml.safe_load(files["/etc/poolscale/sd.yml"]["content"])
+        public = [cfg["ha"]["ca_file"], cfg["ha"]["cert_file"]]
+    for path in named + public + ([cfg["ha"]["key_file"]] if ha(cloud) else []):
         assert path in loaded, f"{path}: no LoadCredential= provides it"
-        assert loaded[path] in secrets, f"{path} comes from {loaded[path]}, which cloud-init does not write"
+        wanted = files if path in public else secrets
+        assert loaded[path] in wanted, f"{path} comes from {loaded[path]}, which cloud-init does not write"
     sd = yaml.safe_load(files["/etc/poolscale/sd.yml"]["content"])
     assert json.dumps(sd).count("poolscale-sd.service") == len(named)
     assert "poolscale-controller.service" not in json.dumps(sd)
 
     # scripts parse and pass shellcheck (scripts/deps installs it)
-    for path in ("/usr/local/sbin/poolscale-install", "/usr/local/sbin/poolscale-management-setup"):
+    scripts = ["/usr/local/sbin/poolscale-install", "/usr/local/sbin/poolscale-management-setup"]
+    if ha(cloud) and kind(cloud) == "exoscale":  # the private network is a second NIC
+        scripts.append("/usr/local/sbin/poolscale-private-network")
+        assert files[scripts[-1]]["permissions"] == "0755"
+    elif ha(cloud):  # AWS: one interface, with the private address
+        assert "/usr/local/sbin/poolscale-private-network" not in files
+    for path in scripts:
         script = tmp_path / pathlib.Path(path).name
         script.write_text(files[path]["content"])
         run("sh", "-n", str(script))
@@ -848,7 +947,7 @@ def test_management_user_data(user_data, cloud, tmp_path):
     assert doc["runcmd"][-1] == ["/usr/local/sbin/poolscale-management-setup"]
 
 
-def test_management_prometheus_and_alertmanager(user_data, tmp_path):
+def test_management_prometheus_and_alertmanager(user_data, cloud, tmp_path):
     """The Prometheus and Alertmanager configs written on the management
     host pass promtool and amtool, and route the scaling alerts to the
     controller with its token."""
@@ -878,19 +977,35 @@ def test_management_prometheus_and_alertmanager(user_data, tmp_path):
     assert jobs["poolscale-controller"]["authorization"]["credentials_file"] == \
         "/etc/prometheus/poolscale-api-token"
     am = yaml.safe_load(files["/etc/prometheus/alertmanager.yml"]["content"])
-    hook = am["receivers"][0]["webhook_configs"][0]
-    assert hook["url"] == "http://127.0.0.1:9900/api/v1/alerts"
-    assert hook["http_config"]["authorization"]["credentials_file"] == "/etc/prometheus/poolscale-api-token"
+    hooks = am["receivers"][0]["webhook_configs"]
+    # HA: every controller (a follower answers 503, Alertmanager retries it)
+    mod = Module(TERRAFORM / cloud)
+    want = [f"http://{ip}:9900/api/v1/alerts" for ip in ModuleContext(mod).lookup(
+        hcl.Traversal("local", [("attr", "management_ips")], 0))] \
+        if ha(cloud) else ["http://127.0.0.1:9900/api/v1/alerts"]
+    assert len(want) == (2 if ha(cloud) else 1)
+    assert [h["url"] for h in hooks] == want
+    for hook in hooks:
+        assert hook["http_config"]["authorization"]["credentials_file"] == \
+            "/etc/prometheus/poolscale-api-token"
+        assert hook["send_resolved"] is True and hook["max_alerts"] == 0
 
 
-def test_controller_config_is_valid(user_data, tmp_path):
+def test_controller_config_is_valid(user_data, cloud, tmp_path):
     """The controller accepts the config Terraform writes (credential paths
-    pointed at temporary files)."""
+    pointed at temporary files), the HA variants' ha: block included."""
     _, files = write_files(user_data["management"])
     creds = tmp_path / "credentials"
     creds.mkdir()
     for name in ("api-token", "exoscale-key", "exoscale-secret", "linode-token"):
         (creds / name).write_text("x\n")
+    if ha(cloud):  # real PEM files, in case the check reads them
+        from pki import PKI
+        ca = PKI(tmp_path / "pki")
+        cert, key = ca.issue("poolscale")
+        (creds / "etcd-ca").write_bytes(ca.ca.read_bytes())
+        (creds / "etcd-client-cert").write_bytes(cert.read_bytes())
+        (creds / "etcd-client-key").write_bytes(key.read_bytes())
     (creds / "member-cloud-init").write_text("#cloud-config\n")
     (creds / "aws-credentials").write_text("[default]\naws_access_key_id = A\naws_secret_access_key = B\n")
     # sd reads a controller config too (poolscale sd --config)
@@ -913,7 +1028,7 @@ def test_user_data_fits(user_data, cloud):
     app = user_data["app"].encode()
     if cloud == "linode":
         assert len(mgmt) < 65535 and len(app) < 65535, (len(mgmt), len(app))
-    elif cloud == "exoscale":
+    elif kind(cloud) == "exoscale":
         assert len(base64.b64encode(mgmt)) < 32768, len(base64.b64encode(mgmt))
         assert len(base64.b64encode(app)) < 32768
     else:
@@ -925,12 +1040,23 @@ def test_user_data_fits(user_data, cloud):
         [md] = mod.resources[("linode_instance", "management")].body.blocks_of("metadata")
         e = md.body.attributes["user_data"].expr
     else:
-        inst = mod.resources[("exoscale_compute_instance", "management")] if cloud == "exoscale" \
+        inst = mod.resources[("exoscale_compute_instance", "management")] if kind(cloud) == "exoscale" \
             else mod.resources[("aws_instance", "management")]
-        e = inst.body.attributes["user_data" if cloud == "exoscale" else "user_data_base64"].expr
+        e = inst.body.attributes["user_data" if kind(cloud) == "exoscale" else "user_data_base64"].expr
     assert isinstance(e, hcl.Call) and e.name == "base64gzip"
-    assert gzip.decompress(base64.b64decode(hcl.evaluate(e, ModuleContext(mod)))).decode() == \
-        user_data["management"]
+    # HA: both management instances get the same user data (count.index 0, 1)
+    for i in range(2 if ha(cloud) else 1):
+        got = hcl.evaluate(e, ModuleContext(mod, count_index=i))
+        assert gzip.decompress(base64.b64decode(got)).decode() == user_data["management"]
+    if ha(cloud):  # each etcd member gets its own, gzipped, within the limit
+        rtype, attr, limit = ("exoscale_compute_instance", "user_data", 32768) \
+            if kind(cloud) == "exoscale" else ("aws_instance", "user_data_base64", 16384 * 4 // 3)
+        e = mod.resources[(rtype, "etcd")].body.attributes[attr].expr
+        assert isinstance(e, hcl.Call) and e.name == "base64gzip"
+        for i in range(3):
+            got = hcl.evaluate(e, ModuleContext(mod, count_index=i))
+            assert len(got) < limit
+            assert gzip.decompress(base64.b64decode(got)).decode() == user_data[f"etcd-{i + 1}"]
 
 
 def terraform_templatefile(tf, path, variables, tmp_path):
@@ -962,6 +1088,15 @@ def test_templates_render_as_terraform_does(tmp_path, cloud):
         variables = hcl.evaluate(call.args[1], ctx)
         ours = hcl.render(hcl.parse_template(pathlib.Path(path).read_text(), path), variables, ctx)
         assert ours == terraform_templatefile(tf, path, variables, tmp_path), local
+    if "etcd_user_data" in mod.locals:  # [for i, ip in ... : templatefile(...)]: member 1
+        f = mod.locals["etcd_user_data"].expr
+        assert isinstance(f, hcl.ForExpr) and isinstance(f.value_expr, hcl.Call)
+        call = f.value_expr
+        scope = {f.key_var: 0, f.value_var: "10.0.0.11"}
+        path = hcl.evaluate(call.args[0], ctx, scope)
+        variables = hcl.evaluate(call.args[1], ctx, scope)
+        ours = hcl.render(hcl.parse_template(pathlib.Path(path).read_text(), path), variables, ctx)
+        assert ours == terraform_templatefile(tf, path, variables, tmp_path), "etcd_user_data[0]"
 
 
 def test_template_features_render_as_terraform_does(tmp_path):
@@ -1021,9 +1156,10 @@ def test_unit_is_hardened(unit):
         assert one["StateDirectory"].split()[0] == "poolscale"
     if unit == "poolscale-controller":
         assert s["LoadCredential"] == ["api-token:/etc/poolscale/api-token"]
-    for cloud in CLOUDS:
+    dropins = sorted({kind(c) for c in CLOUDS}) + (["etcd"] if unit == "poolscale-controller" else [])
+    for name in dropins:
         if unit in ("poolscale-controller", "poolscale-sd"):
-            d = unit_settings(SYSTEMD / f"{unit}.service.d/{cloud}.conf")
+            d = unit_settings(SYSTEMD / f"{unit}.service.d/{name}.conf")
             assert d["LoadCredential"] and set(d) == {"LoadCredential"}
 
 
@@ -1050,6 +1186,14 @@ def test_units_verify(tmp_path):
             assert rc == 0 and not ours, f"{unit} {dropin}: exit {rc}\n{out}"
         for off in (tmp_path / f"{unit}.service.d").glob("*.off"):
             off.rename(off.with_suffix(".conf"))
+    # The HA variant's drop-in for Debian's etcd.service (package etcd-server)
+    debian = pathlib.Path("/lib/systemd/system/etcd.service")
+    assert debian.exists(), "etcd-server is missing: scripts/deps installs it"
+    (tmp_path / "etcd.service").write_text(debian.read_text())
+    assert (tmp_path / "etcd.service.d/poolscale.conf").exists()
+    rc, out = run(exe, "verify", str(tmp_path / "etcd.service"), ok=False, env=env)
+    ours = [ln for ln in out.splitlines() if str(tmp_path) in ln or "poolscale" in ln]
+    assert rc == 0 and not ours, f"etcd.service with poolscale.conf: exit {rc}\n{out}"
 
 
 @pytest.mark.parametrize("unit", UNITS)

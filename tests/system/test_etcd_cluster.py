@@ -9,7 +9,7 @@ import pytest
 
 import etcd_cluster as ec
 from conftest import ROOT, wait_until
-from etcd_cluster import etcd_cluster  # noqa: F401  (pytest fixture)
+from etcd_cluster import b64, etcd_cluster, etcd_cluster_tls, request, tls_opener  # noqa: F401
 
 
 def put_ok(cluster, i, key, value, timeout=1.0):
@@ -76,6 +76,44 @@ def test_stop_member_and_stop_end_every_process(tmp_path):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     assert all(m.log_path.stat().st_size > 0 for m in c.members)
+
+
+def test_tls_cluster_admits_only_its_clients(etcd_cluster_tls, tmp_path):  # noqa: F811
+    c = etcd_cluster_tls
+    assert all(u.startswith("https://") for u in c.endpoints)
+    assert c.ca_file.exists() and c.client_cert.exists() and c.client_key.exists()
+    assert put_ok(c, 0, "/poolscale/t", "tls", timeout=5)
+    assert c.get(2, "/poolscale/t") == "tls"
+    url = c.endpoints[1] + "/health"
+    # no client certificate, one from another CA, plain HTTP: no answer
+    assert request(url, opener=tls_opener(c.ca_file))[0] is None
+    from pki import PKI
+    other = PKI(tmp_path / "other").issue("intruder")
+    assert request(url, opener=tls_opener(c.ca_file, other))[0] is None
+    assert request(url.replace("https://", "http://"))[0] != 200
+    # and a member killed and restarted rejoins over TLS
+    c.kill(2)
+    c.restart(2)
+    c.wait_quorum(timeout=15)
+    assert c.get(2, "/poolscale/t") == "tls"
+
+
+def test_auth_user_sees_its_prefix_only(etcd_cluster):  # noqa: F811
+    c = etcd_cluster
+    c.enable_auth(user="poolscale", password="s3cret", prefix="/poolscale/")
+    url = c.endpoints[1]
+    st, body = request(url + "/v3/kv/range", {"key": b64("/poolscale/x")})
+    assert st == 400 and "user name is empty" in str(body), (st, body)
+    st, body = request(url + "/v3/auth/authenticate", {"name": "poolscale", "password": "nope"})
+    assert st == 400, (st, body)
+    st, body = request(url + "/v3/auth/authenticate", {"name": "poolscale", "password": "s3cret"})
+    assert st == 200 and body["token"], body
+    token = body["token"]
+    st, body = request(url + "/v3/kv/put", {"key": b64("/poolscale/x"), "value": b64("1")}, token=token)
+    assert st == 200, body
+    st, body = request(url + "/v3/kv/put", {"key": b64("/other/x"), "value": b64("1")}, token=token)
+    assert st == 403, (st, body)
+    assert c.get(0, "/poolscale/x") == "1"  # the helpers use root's token
 
 
 def test_missing_etcd_fails_not_skips(tmp_path, monkeypatch):

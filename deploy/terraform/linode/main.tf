@@ -70,6 +70,8 @@ locals {
     poolscale_sha256   = var.poolscale_sha256
     controller_config  = local.controller_config
     controller_dropin  = file("${local.deploy}/systemd/poolscale-controller.service.d/linode.conf")
+    alert_webhooks     = ["http://127.0.0.1:9900/api/v1/alerts"]
+    extra_files        = {}
     sd_config          = replace(local.controller_config, "poolscale-controller.service", "poolscale-sd.service")
     sd_dropin          = file("${local.deploy}/systemd/poolscale-sd.service.d/linode.conf")
     prometheus_rules   = file("${local.deploy}/prometheus/rules/poolscale.yml")
