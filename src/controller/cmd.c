@@ -147,6 +147,26 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* What followers name as the leader's API: ha.advertise_url, else the
+ * bound address, with the host name for a wildcard one (0.0.0.0 reaches
+ * nobody from elsewhere). */
+void ctl_advertise_url(const struct ctl_cfg *cfg, const char *bound, char *dst, size_t cap)
+{
+	const char *port = strrchr(bound, ':');
+	char host[256] = "localhost";
+
+	if (cfg->ha.advertise_url[0] != '\0') {
+		snprintf(dst, cap, "%s", cfg->ha.advertise_url);
+		return;
+	}
+	if (port != NULL && (strncmp(bound, "0.0.0.0:", 8) == 0 || strncmp(bound, "[::]:", 5) == 0)) {
+		(void)gethostname(host, sizeof(host) - 1);
+		snprintf(dst, cap, "http://%s%s", host, port);
+		return;
+	}
+	snprintf(dst, cap, "http://%s", bound);
+}
+
 /* The poolscale binary, for the default local instance command. */
 void ctl_self_binary(struct ctl_cfg *cfg)
 {
@@ -202,9 +222,9 @@ int controller_main(int argc, char **argv)
 	if (ctl_init(c, cfg, l, &e) == -1)
 		goto out;
 	{
-		char url[128];
+		char url[256];
 
-		snprintf(url, sizeof(url), "http://%s", bound);
+		ctl_advertise_url(cfg, bound, url, sizeof(url));
 		if (ctl_ha_init(c, url, &e) == -1)
 			goto out;
 	}

@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include <stddef.h>
+
 #include "controller/config.h"
 
 int controller_main(int argc, char **argv);
@@ -13,5 +15,7 @@ int controller_main(int argc, char **argv);
 int ctl_load_config(const char *file, const char *listen, const char *state_dir,
     const char *log_level, bool dry_run, struct ctl_cfg *cfg);
 void ctl_self_binary(struct ctl_cfg *cfg);
+/* The API's URL as other controllers and people reach it (ha). */
+void ctl_advertise_url(const struct ctl_cfg *cfg, const char *bound, char *dst, size_t cap);
 
 #endif

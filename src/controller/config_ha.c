@@ -117,6 +117,11 @@ void ctl_cfg_read_ha(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	if (ycfg_string(&m, "prefix", h->prefix, sizeof(h->prefix) - 8) && h->prefix[0] == '\0')
 		ycfg_error(y, ymap_get(&m, "prefix"), SECTION ".prefix: empty");
 	ycfg_duration(&m, "timeout", 100, 60000, &h->etcd.timeout_ms);
+	if (ycfg_string(&m, "advertise_url", h->advertise_url, sizeof(h->advertise_url)) &&
+	    h->advertise_url[0] != '\0' && strncmp(h->advertise_url, "http://", 7) != 0 &&
+	    strncmp(h->advertise_url, "https://", 8) != 0)
+		ycfg_error(y, ymap_get(&m, "advertise_url"), SECTION ".advertise_url: \"%s\" is "
+		    "not an http:// or https:// URL", h->advertise_url);
 	ycfg_string(&m, "ca_file", h->etcd.ca_file, sizeof(h->etcd.ca_file));
 	ycfg_string(&m, "cert_file", h->etcd.cert_file, sizeof(h->etcd.cert_file));
 	ycfg_string(&m, "key_file", h->etcd.key_file, sizeof(h->etcd.key_file));

@@ -298,7 +298,7 @@ static void campaign(struct ha *h)
 
 	if (h->lease_id == 0 || clock_mono_ms() >= h->lease_deadline_ms)
 		return;
-	etcd_kv_init(&kv, 4 << 20);
+	etcd_kv_init(&kv, 1 << 20);
 	rc = etcd_create_if_absent(h->etcd, h->leader_key, h->my_value, h->lease_id, h->state_key,
 	    &won, &rev, &kv, &e);
 	note_etcd(h, rc, &e, true);
@@ -307,7 +307,7 @@ static void campaign(struct ha *h)
 	} else if (rc == 0 && kv.found && kv.lease == h->lease_id) {
 		/* Ours already: a keepalive failed, the lease did not. The
 		 * state is read again, as at any win. */
-		etcd_kv_init(&st, 4 << 20);
+		etcd_kv_init(&st, 1 << 20);
 		rc = etcd_get(h->etcd, h->state_key, &st, &srev, &e);
 		note_etcd(h, rc, &e, false);
 		if (rc == 0)
@@ -327,7 +327,7 @@ static void campaign(struct ha *h)
 		if (changed)
 			post(h, HA_FOLLOWING, "a new leader", NULL, 0);
 		/* The leader's state, for this follower's view (desired). */
-		etcd_kv_init(&st, 4 << 20);
+		etcd_kv_init(&st, 1 << 20);
 		if (etcd_get(h->etcd, h->state_key, &st, &srev, &e) == 0 && st.found)
 			post(h, HA_STATE_SEEN, "", &st, 0);
 		etcd_kv_fini(&st);

@@ -27,6 +27,7 @@ struct ha_cfg {
 	int64_t lease_ms;		/* asked for; etcd may raise it to its minimum */
 	char name[64];			/* this controller; the host name by default */
 	char prefix[128];		/* keys: PREFIX "leader", PREFIX "state" */
+	char advertise_url[256];	/* the API as others reach it; "": from the listener */
 	char password_file[1024];
 };
 
