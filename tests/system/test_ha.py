@@ -5,10 +5,12 @@ three-member etcd cluster on loopback. Failures are injected for real
 server saw: every request it got is logged with the User-Agent that names
 the controller that sent it."""
 import re
+import json
 import signal
 import subprocess
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from conftest import BIN, free_port, http_json, metric, scaled, wait_until
@@ -152,6 +154,59 @@ def test_killed_leader_under_a_scale_out(etcd_cluster, contract_server, tmp_path
                http_json("GET", new.api + "/api/v1/events")[1]["events"])
     for c in rest:
         c.stop()
+
+
+def hold(address, port, ms):
+    """A request that keeps a member busy for a while, in the background."""
+    def run():
+        try:
+            urllib.request.urlopen(f"http://{address}:{port}/load?ms={ms}", timeout=60).read()
+        except OSError:
+            pass        # its member went: what the test is about
+    threading.Thread(target=run, daemon=True).start()
+
+
+def events(c):
+    return http_json("GET", c.api + "/api/v1/events")[1]["events"]
+
+
+def test_killed_leader_in_the_middle_of_drains(etcd_cluster, contract_server, tmp_path):
+    """The drains a dead leader started are carried on by the next one, the
+    same members, from when they started: no new victims, no eviction
+    twice."""
+    cloud = Cloud(contract_server, tmp_path, "exoscale", size=3)
+    cs = start(cloud, ["ha-a", "ha-b"], etcd_cluster.endpoints, initial=3)
+    lead = one_leader(cs)
+    wait_until(lambda: len(lead.running()) == 3, "three members running", scaled(20))
+    addresses = [a for _, a in lead.running()]
+    for address in addresses:
+        hold(address, cloud.app_port, 30000)	# past the 5 s drain timeout
+
+    def busy(address):
+        text = urllib.request.urlopen(f"http://{address}:{cloud.app_port}/metrics",
+                                      timeout=5).read().decode()
+        return (metric(text, "poolscale_app_requests_in_flight") or 0) >= 1
+    wait_until(lambda: all(busy(a) for a in addresses), "a request in flight on each",
+               scaled(10))
+    lead.size(1)
+    wait_until(lambda: len([m for m in lead.status()["members"] if m["state"] == "draining"])
+               == 2, "two members draining", scaled(10))
+    victims = sorted(m["id"] for m in lead.status()["members"] if m["state"] == "draining")
+    lead.signal(signal.SIGKILL)
+    new = [c for c in cs if c is not lead][0]
+    one_leader([new], timeout=LEASE_S + 10)
+    wait_until(lambda: len(server_running(cloud.srv)) == 1, "down to one", scaled(30))
+    evicted = []
+    for r in mutations(cloud.srv):
+        if "evict" in r["path"]:
+            evicted += json.loads(r["body"])["instances"]
+    assert sorted(evicted) == victims, (evicted, victims)
+    # The new leader started no drain of its own: it carried on the old ones.
+    assert not [e for e in events(new) if e["kind"] == "drain"], events(new)
+    assert "drains=2" in new.logtext()
+    for c in cs:
+        if alive(c):
+            c.stop()
 
 
 def test_paused_leader_sends_nothing_after_its_lease(etcd_cluster, contract_server, tmp_path):

@@ -694,7 +694,8 @@ class Handler(BaseHTTPRequestHandler):
         svc.pool.record({"t": round(time.time(), 3), "method": req.method, "path": req.target,
                          "action": req.action, "status": status, "auth": req.auth,
                          "why": why, "fault": fault["kind"] if fault else None,
-                         "ua": req.headers.get("User-Agent", "")})
+                         "ua": req.headers.get("User-Agent", ""),
+                         "body": (req.body or b"")[:2048].decode("utf-8", "replace")})
         log(f"{svc.kind}: {req.method} {req.target} action={req.action or '-'} -> "
             f"{status if status is not None else 'DROPPED'} auth={req.auth}"
             + (f" why={why}" if why else ""))
