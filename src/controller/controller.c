@@ -693,6 +693,10 @@ static void reconcile(struct controller *c)
 	} else if (active > want) {
 		decide(c, "scale in: %d active, desired %d", active, want);
 		scale_in(c, active - want);
+		/* The drains just begun, to etcd now: a new leader carries
+		 * them on rather than starting its own. */
+		if (c->ha_dirty)
+			ctl_ha_save(c, false);
 	} else {
 		decide(c, "steady at %d", want);
 	}

@@ -180,10 +180,10 @@ def test_killed_leader_in_the_middle_of_drains(etcd_cluster, contract_server, tm
     wait_until(lambda: len(lead.running()) == 3, "three members running", scaled(20))
     addresses = [a for _, a in lead.running()]
     for address in addresses:
-        hold(address, cloud.app_port, 30000)	# past the 5 s drain timeout
+        hold(address, cloud.app_port, 10000)	# past the 5 s drain timeout
 
     def busy(address):
-        text = urllib.request.urlopen(f"http://{address}:{cloud.app_port}/metrics",
+        text = urllib.request.urlopen(f"http://{address}:{cloud.metrics_port}/metrics",
                                       timeout=5).read().decode()
         return (metric(text, "poolscale_app_requests_in_flight") or 0) >= 1
     wait_until(lambda: all(busy(a) for a in addresses), "a request in flight on each",
@@ -192,6 +192,11 @@ def test_killed_leader_in_the_middle_of_drains(etcd_cluster, contract_server, tm
     wait_until(lambda: len([m for m in lead.status()["members"] if m["state"] == "draining"])
                == 2, "two members draining", scaled(10))
     victims = sorted(m["id"] for m in lead.status()["members"] if m["state"] == "draining")
+
+    def drains_in_etcd():
+        st = etcd_cluster.get(2, "/poolscale/state")
+        return st and sorted(d["id"] for d in json.loads(st)["drains"]) == victims
+    wait_until(drains_in_etcd, "etcd holding the drains", scaled(5))
     lead.signal(signal.SIGKILL)
     new = [c for c in cs if c is not lead][0]
     one_leader([new], timeout=LEASE_S + 10)
