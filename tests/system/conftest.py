@@ -272,6 +272,19 @@ def http_json(method, url, body=None, token=None, timeout=10):
         return status, raw.decode(errors="replace")
 
 
+def hold(address, port, ms):
+    """A /load?ms=MS request that keeps a member busy for a while, in the
+    background (the app caps ms at 10000)."""
+    import urllib.request
+
+    def run():
+        try:
+            urllib.request.urlopen(f"http://{address}:{port}/load?ms={ms}", timeout=60).read()
+        except OSError:
+            pass        # its member went: what such a test is about
+    threading.Thread(target=run, daemon=True).start()
+
+
 def random_address_base():
     """A loopback /24 of its own for each test, away from the demo's 127.0.1.x."""
     import random

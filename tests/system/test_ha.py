@@ -13,7 +13,7 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from conftest import BIN, free_port, http_json, metric, scaled, wait_until
+from conftest import BIN, free_port, hold, http_json, metric, scaled, wait_until
 from contract.common import contract_server  # noqa: F401 (fixture)
 from etcd_cluster import etcd_cluster  # noqa: F401 (fixture)
 from test_cloud import Cloud, CloudController, server_running
@@ -23,28 +23,17 @@ INTERVAL_S = 0.5
 
 
 def ha_config(cloud, name, endpoints, policy="", max_size=5, initial=1):
-    path = cloud.tmp / f"{name}.yml"
-    path.write_text(f"""pool: web
-min: 1
-max: {max_size}
-initial: {initial}
-interval: {int(INTERVAL_S * 1000)}ms
-state_dir: state-{name}
-health:
-  interval: 300ms
-  timeout: 250ms
-  fails: 2
-  boot_timeout: 20s
-drain:
-  timeout: 5s
-api:
-  listen: 127.0.0.1:0
-ha:
+    """test_cloud's controller config, with the ha block (and a policy)."""
+    path = cloud.config(initial=initial, name=f"{name}.yml")
+    text = path.read_text().replace("max: 4\n", f"max: {max_size}\n")
+    # A request must fit in half the lease (config_ha.c).
+    text = text.replace("  timeout: 2s\n", "  timeout: 1500ms\n")
+    path.write_text(text + f"""ha:
   etcd_endpoints: [{", ".join(endpoints)}]
   lease: {LEASE_S}s
   name: {name}
   timeout: 500ms
-""" + policy + cloud.provider_yaml().replace("  timeout: 2s\n", "  timeout: 1500ms\n"))
+""" + policy)
     return path
 
 
@@ -154,16 +143,6 @@ def test_killed_leader_under_a_scale_out(etcd_cluster, contract_server, tmp_path
                http_json("GET", new.api + "/api/v1/events")[1]["events"])
     for c in rest:
         c.stop()
-
-
-def hold(address, port, ms):
-    """A request that keeps a member busy for a while, in the background."""
-    def run():
-        try:
-            urllib.request.urlopen(f"http://{address}:{port}/load?ms={ms}", timeout=60).read()
-        except OSError:
-            pass        # its member went: what the test is about
-    threading.Thread(target=run, daemon=True).start()
 
 
 def events(c):

@@ -7,11 +7,9 @@ pool: the provider creates, deletes and registers instances itself, so
 these tests look at the server's instances and nodes, not at a size."""
 import json
 import re
-import threading
 import time
-import urllib.request
 
-from conftest import (BIN, Proc, free_port, get, http_json, metric, random_address_base,
+from conftest import (BIN, Proc, free_port, get, hold, http_json, metric, random_address_base,
                       wait_until)
 from contract.common import contract_server  # noqa: F401 (fixture)
 
@@ -244,16 +242,6 @@ def test_a_powered_off_instance_is_replaced_and_deleted(contract_server, tmp_pat
         assert "deleting a powered-off pool instance" in c.logtext()
     finally:
         c.finish()
-
-
-def hold(address, port, ms):
-    """A request that keeps a member busy for a while, in the background."""
-    def run():
-        try:
-            urllib.request.urlopen(f"http://{address}:{port}/load?ms={ms}", timeout=60).read()
-        except OSError:
-            pass        # its member went: what the test is about
-    threading.Thread(target=run, daemon=True).start()
 
 
 def test_a_draining_member_gets_no_new_connection_from_the_nodebalancer(contract_server,
