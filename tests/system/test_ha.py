@@ -13,6 +13,7 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from browser import Browser
 from conftest import BIN, free_port, hold, http_json, metric, scaled, wait_until
 from contract.common import contract_server  # noqa: F401 (fixture)
 from etcd_cluster import etcd_cluster  # noqa: F401 (fixture)
@@ -108,6 +109,16 @@ def test_one_leader_acts_and_followers_name_it(etcd_cluster, contract_server, tm
     for f in followers:
         wait_until(lambda: len(f.running()) == 3 and f.status()["desired"] == 3,
                    "a follower's view of the pool", scaled(10))
+    # A follower's status page says who leads (in a real browser).
+    b = Browser(tmp_path)
+    try:
+        b.navigate(followers[0].api + "/")
+        want = f"{lead.name}; this controller ({followers[0].name}) follows"
+        wait_until(lambda: want in b.eval("document.getElementById('policy').textContent"),
+                   "the leader on the follower's page", scaled(10), every=0.1)
+        assert b.problems() == []
+    finally:
+        b.close()
     for c in cs:
         c.stop()
 
