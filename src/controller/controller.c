@@ -40,8 +40,6 @@ const char *member_state_name(enum member_state s)
 	return (unsigned)s < MEMBER_NSTATES ? state_names[s] : "unknown";
 }
 
-#define event ctl_event
-
 void ctl_event(struct controller *c, const char *kind, const char *fmt, ...)
 {
 	char msg[200];
@@ -312,10 +310,14 @@ static size_t apply_members(struct controller *c, const struct member_list *l)
 		if (m->state == MEMBER_STOPPING || m->state == MEMBER_DRAINING ||
 		    m->remove_why != NULL) {
 			c->stats.removed++;
-			event(c, "removed", "removed %s (%s)", m->id, m->address);
+			ctl_event(c, "removed", "removed %s (%s)", m->id, m->address);
+		} else if (!ctl_acting(c)) {
+			/* The leader's doing, or a death the leader replaces. */
+			ctl_event(c, "gone", "%s (%s) left the pool (seen by a follower)", m->id,
+			    m->address);
 		} else {
 			c->stats.replaced++;
-			event(c, "died", "%s (%s) died while %s; it will be replaced", m->id,
+			ctl_event(c, "died", "%s (%s) died while %s; it will be replaced", m->id,
 			    m->address, member_state_name(m->state));
 		}
 		remove_index(c, i);
@@ -361,7 +363,7 @@ static void follow_bounds(struct controller *c, const struct member_list *l)
 	c->desired = c->desired < min ? min : max;
 	if (save_state(c, &e) == -1)
 		log_msg(LOG_ERROR, "could not save the desired size", "error=%s", e.msg);
-	event(c, "desired", "desired size %d -> %d (outside the %s provider's bounds [%d, %d])",
+	ctl_event(c, "desired", "desired size %d -> %d (outside the %s provider's bounds [%d, %d])",
 	    prev, c->desired, c->prov.ops->name, l->min_size, l->max_size);
 }
 
@@ -388,7 +390,7 @@ static void take_size(struct controller *c, const struct member_list *l, bool ou
 	case ADOPT_OUTSIDE:
 		if (want == prev)
 			break;	/* the bounds moved it there already */
-		event(c, "desired", "desired size %d -> %d: the provider's size went from %d to %d "
+		ctl_event(c, "desired", "desired size %d -> %d: the provider's size went from %d to %d "
 		    "outside the controller (kept within [%d, %d])", prev, want, was, found,
 		    min, max);
 		break;
@@ -490,7 +492,7 @@ static void on_provider(void *owner, const struct prov_result *r)
 	added = take_list(c, r->list_rc, &r->list_e, &r->members, r->op != PROV_OP_LIST);
 	if (r->op == PROV_OP_SET_SIZE && r->rc == 0 && added > 0) {
 		c->stats.started += added;
-		event(c, "scale_out", "scaled out to %d: %zu started", r->n, added);
+		ctl_event(c, "scale_out", "scaled out to %d: %zu started", r->n, added);
 	}
 	if (c->publish_needed)
 		publish(c);
@@ -602,7 +604,7 @@ static void scale_in(struct controller *c, int excess)
 			log_msg(LOG_INFO, "dry run: would drain", "id=%s", v->id);
 			return;
 		}
-		event(c, "drain", "draining %s (%s, %s) for scale-in", v->id, v->address,
+		ctl_event(c, "drain", "draining %s (%s, %s) for scale-in", v->id, v->address,
 		    member_state_name(v->state));
 		set_state(c, v, MEMBER_DRAINING);
 		v->drain_start_ms = loop_now_ms(c->loop);
@@ -630,7 +632,7 @@ static int undrain(struct controller *c, int need)
 		}
 		if (v == NULL)
 			break;
-		event(c, "undrain", "%s (%s) back in service: the pool needs it again", v->id,
+		ctl_event(c, "undrain", "%s (%s) back in service: the pool needs it again", v->id,
 		    v->address);
 		set_state(c, v, MEMBER_RUNNING);
 		v->fails = 0;
@@ -734,7 +736,7 @@ static void health_done(void *ctx, int status, const char *body, size_t len, con
 		 * running yet: the same rule as what is published. */
 		if (m->state == MEMBER_PENDING && publish_member(&m->prov, true)) {
 			set_state(c, m, MEMBER_RUNNING);
-			event(c, "ready", "%s (%s) is healthy after %.1f s", m->id, m->address,
+			ctl_event(c, "ready", "%s (%s) is healthy after %.1f s", m->id, m->address,
 			    (double)(loop_now_ms(c->loop) - m->seen_ms) / 1000.0);
 		}
 		return;
@@ -744,9 +746,10 @@ static void health_done(void *ctx, int status, const char *body, size_t len, con
 	m->fails++;
 	log_msg(LOG_WARN, "health check failed", "id=%s status=%d error=%s fails=%d", m->id,
 	    status, err ? err : "", m->fails);
-	if (m->fails >= c->cfg->health_fails) {
+	/* A follower keeps counting, for its status; the leader replaces. */
+	if (m->fails >= c->cfg->health_fails && ctl_acting(c)) {
 		c->stats.replaced++;
-		event(c, "unhealthy", "%s (%s) failed %d health checks; replacing it", m->id,
+		ctl_event(c, "unhealthy", "%s (%s) failed %d health checks; replacing it", m->id,
 		    m->address, m->fails);
 		doom(c, m, "unhealthy");
 	}
@@ -808,7 +811,7 @@ static void drain_done(void *ctx, int status, const char *body, size_t len, cons
 		return;
 	m->in_flight = status == 200 ? parse_in_flight(body, len) : -1;
 	if (m->in_flight == 0) {
-		event(c, "drained", "%s (%s) drained after %.1f s", m->id, m->address,
+		ctl_event(c, "drained", "%s (%s) drained after %.1f s", m->id, m->address,
 		    (double)(loop_now_ms(c->loop) - m->drain_start_ms) / 1000.0);
 		doom(c, m, "scale-in");
 	}
@@ -823,11 +826,11 @@ static void drain_step(struct controller *c, struct cmember *m, int64_t now)
 		double timeout_s = (double)c->cfg->drain_timeout_ms / 1000.0;
 
 		if (m->in_flight > 0)
-			event(c, "drain_timeout", "%s (%s) still had %.0f requests in flight after "
+			ctl_event(c, "drain_timeout", "%s (%s) still had %.0f requests in flight after "
 			    "the %.1f s drain timeout; stopping it", m->id, m->address, m->in_flight,
 			    timeout_s);
 		else
-			event(c, "drain_timeout", "%s (%s): its requests in flight could not be read "
+			ctl_event(c, "drain_timeout", "%s (%s): its requests in flight could not be read "
 			    "within the %.1f s drain timeout; stopping it", m->id, m->address,
 			    timeout_s);
 		doom(c, m, "drain timeout");
@@ -868,9 +871,9 @@ static int64_t fast_tick(struct loop *l, void *ctx)
 		}
 		switch (m->state) {
 		case MEMBER_PENDING:
-			if (now - m->seen_ms >= c->cfg->boot_timeout_ms) {
+			if (now - m->seen_ms >= c->cfg->boot_timeout_ms && ctl_acting(c)) {
 				c->stats.replaced++;
-				event(c, "boot_timeout", "%s (%s) not %s %lld s after start; "
+				ctl_event(c, "boot_timeout", "%s (%s) not %s %lld s after start; "
 				    "replacing it", m->id, m->address, m->prov.booting ?
 				    "reported running by the provider" : "healthy",
 				    (long long)(c->cfg->boot_timeout_ms / 1000));
@@ -947,7 +950,7 @@ int ctl_set_desired(struct controller *c, int n, const char *why, struct err *e)
 		return -1;
 	}
 	if (n != prev)
-		event(c, "desired", "desired size %d -> %d (%s)", prev, n, why);
+		ctl_event(c, "desired", "desired size %d -> %d (%s)", prev, n, why);
 	reconcile(c);
 	return 0;
 }

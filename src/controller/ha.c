@@ -47,6 +47,7 @@ struct ha {
 	bool stop;
 	/* Under mu: what the loop and the runner read. */
 	bool leader;
+	bool suspended;			/* leading, but the last keepalive failed */
 	int64_t lease_deadline_ms;	/* monotonic; 0: no lease */
 	char leader_name[64], leader_url[256];
 	uint64_t changes;
@@ -115,7 +116,7 @@ bool ha_may_act(struct ha *h, int64_t margin_ms)
 	bool ok;
 
 	pthread_mutex_lock(&h->mu);
-	ok = h->leader && clock_mono_ms() + margin_ms < h->lease_deadline_ms;
+	ok = h->leader && !h->suspended && clock_mono_ms() + margin_ms < h->lease_deadline_ms;
 	pthread_mutex_unlock(&h->mu);
 	return ok;
 }
@@ -146,7 +147,7 @@ void ha_info(struct ha *h, struct ha_info *out)
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&h->mu);
-	out->leader = h->leader;
+	out->leader = h->leader && !h->suspended;
 	snprintf(out->name, sizeof(out->name), "%s", h->cfg.name);
 	snprintf(out->leader_name, sizeof(out->leader_name), "%s", h->leader_name);
 	snprintf(out->leader_url, sizeof(out->leader_url), "%s", h->leader_url);
@@ -216,7 +217,7 @@ static void step_down(struct ha *h, const char *why)
 
 	pthread_mutex_lock(&h->mu);
 	was = h->leader;
-	h->leader = false;
+	h->leader = h->suspended = false;
 	if (was)
 		h->changes++;
 	h->leader_name[0] = h->leader_url[0] = '\0';
@@ -268,7 +269,16 @@ static void tend_lease(struct ha *h, int64_t now)
 	rc = etcd_lease_keepalive(h->etcd, h->lease_id, &ttl_s, &e);
 	note_etcd(h, rc, &e, false);
 	if (rc == -1) {
-		step_down(h, "a keepalive failed");
+		/* The server may count the lease as gone: no acting from now
+		 * on. Leadership itself ends with the lease's deadline, so an
+		 * etcd leader election (1 to 2 s of 503s) is a pause, not a
+		 * change of leader. */
+		pthread_mutex_lock(&h->mu);
+		if (h->leader && !h->suspended)
+			log_msg(LOG_WARN, "a keepalive failed: not acting until one succeeds",
+			    "name=%s", h->cfg.name);
+		h->suspended = h->leader;
+		pthread_mutex_unlock(&h->mu);
 		h->next_keepalive_ms = clock_mono_ms() + HA_RETRY_MS;
 		return;
 	}
@@ -283,6 +293,9 @@ static void tend_lease(struct ha *h, int64_t now)
 	h->next_keepalive_ms = sent + h->lease_ttl_ms / 3;
 	pthread_mutex_lock(&h->mu);
 	h->lease_deadline_ms = sent + ttl_s * 1000;
+	if (h->suspended)
+		log_msg(LOG_INFO, "keepalives work again: acting resumes", "name=%s", h->cfg.name);
+	h->suspended = false;
 	pthread_mutex_unlock(&h->mu);
 }
 
