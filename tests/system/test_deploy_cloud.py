@@ -211,6 +211,13 @@ class Module:
                 else:
                     pytest.fail(f"{where}: {b.type} blocks are not checked by this test")
 
+    def child(self, name):
+        """The Module a module block calls (a local source: ../exoscale)."""
+        block = self.modules[name]
+        source = hcl.evaluate(block.body.attributes["source"].expr, hcl.Context())
+        assert source.startswith("../"), f"module {name}: only local sources are checked"
+        return Module((self.dir / source).resolve())
+
     @staticmethod
     def _add(table, key, value, where):
         assert key not in table, f"{where}: {key} is declared twice"
@@ -314,6 +321,8 @@ def check_references(mod):
             elif root == "module":
                 if not attrs or attrs[0] not in mod.modules:
                     errors.append(f"{here}: no such module")
+                elif len(attrs) < 2 or attrs[1] not in mod.child(attrs[0]).outputs:
+                    errors.append(f"{here}: module {attrs[0]} has no such output")
             elif root == "path":
                 if attrs[:1] not in (["module"], ["root"], ["cwd"]):
                     errors.append(f"{here}: path has module, root and cwd")
@@ -349,6 +358,14 @@ def check_references(mod):
                 if attr is not None and attr not in RESOURCE_ATTRS[root] \
                         and attr not in r.body.attributes:
                     errors.append(f"{here}: {root} has no attribute {attr}")
+    for name, block in mod.modules.items():
+        child = mod.child(name)
+        given = set(block.body.attributes) - MODULE_META
+        for arg in sorted(given - set(child.variables)):
+            errors.append(f"module {name}: {child.dir.name} has no variable {arg}")
+        for var, v in child.variables.items():
+            if "default" not in v.body.attributes and var not in given:
+                errors.append(f"module {name}: required variable {var} is not set")
     for kind, table in (("variable", mod.variables), ("local", mod.locals)):
         for name in table:
             if name not in used["var" if kind == "variable" else "local"]:
@@ -361,6 +378,9 @@ def check_references(mod):
         if rtype.split("_")[0] not in providers:
             errors.append(f"{rtype}.{name}: provider {rtype.split('_')[0]} is not in required_providers")
     return errors
+
+
+MODULE_META = {"source", "version", "count", "for_each", "providers", "depends_on"}
 
 
 def sensitive_refs(mod, expr, seen=None):
@@ -379,6 +399,11 @@ def sensitive_refs(mod, expr, seen=None):
                 out.append(ref.dotted())
         elif len(attrs) >= 2 and (ref.root, attrs[1]) in SENSITIVE_ATTRS:
             out.append(ref.dotted())
+        elif ref.root == "module" and len(attrs) >= 2 and attrs[0] in mod.modules:
+            o = mod.child(attrs[0]).outputs.get(attrs[1])
+            s = o.body.attributes.get("sensitive") if o is not None else None
+            if s is not None and hcl.evaluate(s.expr, hcl.Context()) is True:
+                out.append(ref.dotted())
     return out
 
 
@@ -419,11 +444,22 @@ class ModuleContext(hcl.Context):
     with sample values for the variables without defaults and for the
     attributes known only after apply."""
 
-    def __init__(self, mod, overrides=None, count_index=None):
+    def __init__(self, mod, overrides=None, count_index=None, samples=True):
         self.mod = mod
-        self.vars = dict(VAR_SAMPLES, **(overrides or {}))
+        # a called module gets only what its module block passes
+        self.vars = dict(VAR_SAMPLES if samples else {}, **(overrides or {}))
         self.cache = {}
         self.count_index = count_index  # count.index inside a counted resource
+        self.children = {}
+
+    def child(self, name):
+        """The context of module NAME, its variables set by its module block."""
+        if name not in self.children:
+            block = self.mod.modules[name]
+            given = {k: hcl.evaluate(a.expr, self) for k, a in block.body.attributes.items()
+                     if k not in MODULE_META}
+            self.children[name] = ModuleContext(self.mod.child(name), given, samples=False)
+        return self.children[name]
 
     def lookup(self, t):
         root, steps = t.root, t.steps
@@ -445,6 +481,10 @@ class ModuleContext(hcl.Context):
             return hcl.apply_steps(self.cache[attrs[0]], steps[1:], self)
         if root == "path":
             return hcl.apply_steps(str(self.mod.dir), steps[1:], self)
+        if root == "module":
+            child = self.child(attrs[0])
+            value = hcl.evaluate(child.mod.outputs[attrs[1]].body.attributes["value"].expr, child)
+            return hcl.apply_steps(value, steps[2:], self)
         if root == "count":
             if self.count_index is None:
                 raise hcl.HCLError(f"line {t.line}: count.index outside a counted resource")
@@ -536,8 +576,15 @@ def test_terraform_variables_and_outputs(module, cloud):
 def test_terraform_templates_and_files(module):
     """Every templatefile() gets exactly the variables its template uses,
     and every file() and templatefile() path exists."""
-    ctx = ModuleContext(module)
-    seen = 0
+    # with the modules it calls (the HA variants: the single one), whose
+    # calls are counted too
+    assert checked_file_calls(ModuleContext(module)) >= 10
+
+
+def checked_file_calls(ctx):
+    module, seen = ctx.mod, 0
+    for name in module.modules:
+        seen += checked_file_calls(ctx.child(name))
     for _, expr in module.blocks():
         for node in hcl.walk(expr):
             if not isinstance(node, hcl.Call) or node.name not in ("file", "templatefile"):
@@ -551,7 +598,7 @@ def test_terraform_templates_and_files(module):
                 wanted = hcl.template_variables(hcl.parse_template(path.read_text(), str(path)))
                 assert given == wanted, (f"line {node.line}: {path.name}: template uses {sorted(wanted)}, "
                                          f"given {sorted(given)}")
-    assert seen >= 10
+    return seen
 
 
 def test_terraform_strictness_catches_mistakes():
@@ -768,13 +815,21 @@ def test_aws_iam_policy_has_exactly_the_four_actions():
 
 # --- cloud-init: rendered as Terraform renders it, then checked by its readers -----
 
+def user_data_local(ctx, name):
+    """local.NAME of the module, or of the module it calls that has it (the
+    HA variants get the pool's user data from the single variant)."""
+    if name not in ctx.mod.locals:
+        [ctx] = [ctx.child(m) for m in ctx.mod.modules if name in ctx.mod.child(m).locals]
+    return ctx.lookup(hcl.Traversal("local", [("attr", name)], 0))
+
+
 def rendered(cloud):
     """The user data of each kind of VM: app, management and, in the HA
     variant, etcd-1..3 (one per member)."""
     mod = Module(TERRAFORM / cloud)
     ctx = ModuleContext(mod)
-    out = {"app": ctx.lookup(hcl.Traversal("local", [("attr", "app_user_data")], 0)),
-           "management": ctx.lookup(hcl.Traversal("local", [("attr", "management_user_data")], 0))}
+    out = {"app": user_data_local(ctx, "app_user_data"),
+           "management": user_data_local(ctx, "management_user_data")}
     if "etcd_user_data" in mod.locals:
         members = ctx.lookup(hcl.Traversal("local", [("attr", "etcd_user_data")], 0))
         for i, text in enumerate(members):
@@ -1082,11 +1137,14 @@ def test_templates_render_as_terraform_does(tmp_path, cloud):
     mod = Module(TERRAFORM / cloud)
     ctx = ModuleContext(mod)
     for local in ("app_user_data", "management_user_data"):
-        call = mod.locals[local].expr
+        lctx = ctx  # the HA variants: the single variant's, called as a module
+        if local not in mod.locals:
+            [lctx] = [ctx.child(m) for m in mod.modules if local in mod.child(m).locals]
+        call = lctx.mod.locals[local].expr
         assert isinstance(call, hcl.Call) and call.name == "templatefile"
-        path = hcl.evaluate(call.args[0], ctx)
-        variables = hcl.evaluate(call.args[1], ctx)
-        ours = hcl.render(hcl.parse_template(pathlib.Path(path).read_text(), path), variables, ctx)
+        path = hcl.evaluate(call.args[0], lctx)
+        variables = hcl.evaluate(call.args[1], lctx)
+        ours = hcl.render(hcl.parse_template(pathlib.Path(path).read_text(), path), variables, lctx)
         assert ours == terraform_templatefile(tf, path, variables, tmp_path), local
     if "etcd_user_data" in mod.locals:  # [for i, ip in ... : templatefile(...)]: member 1
         f = mod.locals["etcd_user_data"].expr
