@@ -540,10 +540,11 @@ def literal(block, name):
 
 
 def ref_to(expr):
-    """'type.name' of a reference like type.name.id, or 'var.x'."""
+    """'type.name' of a reference like type.name.id, or 'var.x', or
+    'module.name.output'."""
     assert isinstance(expr, hcl.Traversal), f"line {expr.line}: expected a reference, got {expr!r}"
     a = expr.attrs()
-    return f"{expr.root}.{a[0]}"
+    return f"module.{a[0]}.{a[1]}" if expr.root == "module" else f"{expr.root}.{a[0]}"
 
 
 # --- Terraform: syntax and consistency --------------------------------------------

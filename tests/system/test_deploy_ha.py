@@ -69,6 +69,8 @@ def exoscale_placement(mod, etcd_ips, mgmt_ips):
 
 def aws_placement(mod, etcd_ips, mgmt_ips):
     import ipaddress
+    # the management group is ../aws's (module pool), etcd's is made here
+    groups = {"etcd": "aws_security_group.etcd", "management": "module.pool.management_security_group_id"}
     subnets = ModuleContext(mod).lookup(hcl.Traversal("data", [("attr", "aws_subnet"),
                                                                ("attr", "spread")], 0))
     for name, ips in (("etcd", etcd_ips), ("management", mgmt_ips)):
@@ -83,7 +85,7 @@ def aws_placement(mod, etcd_ips, mgmt_ips):
                 hcl.evaluate(index, ctx) == i, name
             assert ipaddress.ip_address(ip) in ipaddress.ip_network(subnets[i]["cidr_block"])
         [sg] = arg(inst, "vpc_security_group_ids").items
-        assert ref_to(sg) == f"aws_security_group.{name}"
+        assert ref_to(sg) == groups[name]
     # etcd's ports: clients from the management instances, peers from the
     # members, nothing from an address range.
     got = set()
@@ -94,7 +96,7 @@ def aws_placement(mod, etcd_ips, mgmt_ips):
         if port in (2379, 2380) or group == "aws_security_group.etcd":
             got.add((group, port, ref_to(src.expr) if src else
                      hcl.evaluate(arg(r, "cidr_ipv4"), ModuleContext(mod))))
-    assert got == {("aws_security_group.etcd", 2379, "aws_security_group.management"),
+    assert got == {("aws_security_group.etcd", 2379, groups["management"]),
                    ("aws_security_group.etcd", 2380, "aws_security_group.etcd"),
                    ("aws_security_group.etcd", 22, "203.0.113.7/32")}, got
     # a new Debian image must not replace the three members at once

@@ -143,43 +143,45 @@ resource "exoscale_anti_affinity_group" "management" {
 }
 
 # --- The pool, its NLB, the security groups, the user data --------------------
-# ../exoscale without its management instance: the controllers get the ha:
-# block, every controller's alert webhook and the etcd files.
+# ../exoscale with ha set: no management instance there (they are below),
+# and their user data gets the ha: block, every controller's alert webhook
+# and the etcd files.
 
 module "pool" {
   source = "../exoscale"
 
-  name                     = var.name
-  zone                     = var.zone
-  template_name            = var.template_name
-  instance_type            = var.instance_type
-  disk_size                = var.disk_size
-  pool_min                 = var.pool_min
-  pool_max                 = var.pool_max
-  pool_initial             = var.pool_initial
-  ssh_key_name             = var.ssh_key_name
-  operator_cidr            = var.operator_cidr
-  poolscale_url            = var.poolscale_url
-  poolscale_sha256         = var.poolscale_sha256
-  exoscale_api_key         = var.exoscale_api_key
-  exoscale_api_secret      = var.exoscale_api_secret
+  name                = var.name
+  zone                = var.zone
+  template_name       = var.template_name
+  instance_type       = var.instance_type
+  disk_size           = var.disk_size
+  pool_min            = var.pool_min
+  pool_max            = var.pool_max
+  pool_initial        = var.pool_initial
+  ssh_key_name        = var.ssh_key_name
+  operator_cidr       = var.operator_cidr
+  poolscale_url       = var.poolscale_url
+  poolscale_sha256    = var.poolscale_sha256
+  exoscale_api_key    = var.exoscale_api_key
+  exoscale_api_secret = var.exoscale_api_secret
 
-  management_count        = 0
-  controller_config_extra = local.ha_config
-  alert_webhooks          = [for ip in local.management_ips : "http://${ip}:9900/api/v1/alerts"]
-  extra_private_files = {
-    "/etc/poolscale/etcd-client-key.pem" = tls_private_key.etcd_client.private_key_pem
-  }
-  extra_files = {
-    "/etc/poolscale/etcd-ca.pem"     = { mode = "0644", content = tls_self_signed_cert.etcd_ca.cert_pem }
-    "/etc/poolscale/etcd-client.pem" = { mode = "0644", content = tls_locally_signed_cert.etcd_client.cert_pem }
-    "/etc/systemd/system/poolscale-controller.service.d/etcd.conf" = {
-      mode    = "0644"
-      content = file("${local.deploy}/systemd/poolscale-controller.service.d/etcd.conf")
+  ha = {
+    controller_config = local.ha_config
+    alert_webhooks    = [for ip in local.management_ips : "http://${ip}:9900/api/v1/alerts"]
+    private_files = {
+      "/etc/poolscale/etcd-client-key.pem" = tls_private_key.etcd_client.private_key_pem
     }
-    "/usr/local/sbin/poolscale-private-network" = {
-      mode    = "0755"
-      content = file("${local.deploy}/cloud-init/private-network.sh")
+    files = {
+      "/etc/poolscale/etcd-ca.pem"     = { mode = "0644", content = tls_self_signed_cert.etcd_ca.cert_pem }
+      "/etc/poolscale/etcd-client.pem" = { mode = "0644", content = tls_locally_signed_cert.etcd_client.cert_pem }
+      "/etc/systemd/system/poolscale-controller.service.d/etcd.conf" = {
+        mode    = "0644"
+        content = file("${local.deploy}/systemd/poolscale-controller.service.d/etcd.conf")
+      }
+      "/usr/local/sbin/poolscale-private-network" = {
+        mode    = "0755"
+        content = file("${local.deploy}/cloud-init/private-network.sh")
+      }
     }
   }
 }

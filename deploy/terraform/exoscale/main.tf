@@ -2,9 +2,10 @@
 # network load balancer, and a management instance running Prometheus,
 # Alertmanager, Grafana and the poolscale controller, which resizes the
 # pool through the Exoscale API. Step by step: docs/cloud.md.
-# deploy/terraform/exoscale-ha calls this directory as its module "pool"
-# (management_count = 0, and the ha: block and files it adds): one
-# definition of the pool, the NLB, the security groups and the user data.
+# deploy/terraform/exoscale-ha calls this directory as its module "pool",
+# with var.ha set (no management instance here; what the HA ones' user
+# data adds): one definition of the pool, the NLB, the security groups
+# and the user data.
 
 locals {
   deploy = "${path.module}/../.."
@@ -55,14 +56,14 @@ locals {
   })
 
   management_user_data = templatefile("${local.deploy}/cloud-init/management.yaml", {
-    install_script     = file("${local.deploy}/cloud-init/poolscale-install.sh")
-    setup_script       = file("${local.deploy}/cloud-init/management-setup.sh")
-    poolscale_url      = var.poolscale_url
-    poolscale_sha256   = var.poolscale_sha256
-    controller_config  = "${local.pool_config}${var.controller_config_extra}"
-    controller_dropin  = file("${local.deploy}/systemd/poolscale-controller.service.d/exoscale.conf")
-    alert_webhooks     = var.alert_webhooks
-    extra_files        = var.extra_files
+    install_script    = file("${local.deploy}/cloud-init/poolscale-install.sh")
+    setup_script      = file("${local.deploy}/cloud-init/management-setup.sh")
+    poolscale_url     = var.poolscale_url
+    poolscale_sha256  = var.poolscale_sha256
+    controller_config = "${local.pool_config}${var.ha == null ? "" : var.ha.controller_config}"
+    controller_dropin = file("${local.deploy}/systemd/poolscale-controller.service.d/exoscale.conf")
+    alert_webhooks    = var.ha == null ? ["http://127.0.0.1:9900/api/v1/alerts"] : var.ha.alert_webhooks
+    extra_files       = var.ha == null ? {} : var.ha.files
     # poolscale sd needs no etcd: it gets the pool's part only.
     sd_config          = replace(local.pool_config, "poolscale-controller.service", "poolscale-sd.service")
     sd_dropin          = file("${local.deploy}/systemd/poolscale-sd.service.d/exoscale.conf")
@@ -75,7 +76,7 @@ locals {
       "/etc/poolscale/exoscale.secret" = var.exoscale_api_secret
       "/etc/poolscale/api-token"       = random_password.api_token.result
       "/etc/grafana/poolscale.env"     = "GF_SECURITY_ADMIN_PASSWORD=${random_password.grafana_admin.result}\nPOOLSCALE_API_TOKEN=${random_password.api_token.result}\n"
-    }, var.extra_private_files)
+    }, var.ha == null ? {} : var.ha.private_files)
   })
 }
 
@@ -240,11 +241,11 @@ resource "exoscale_nlb_service" "web" {
 
 # --- The management instance -----------------------------------------------
 
-# None when the caller makes its own (exoscale-ha: two, on its private
-# network). With count the instance is management[0] in the state, which
-# Terraform moves to by itself: an existing one is not replaced.
+# None when var.ha is set: the caller makes its own (exoscale-ha: two, on
+# its private network). With count the instance is management[0] in the
+# state, which Terraform moves to by itself: an existing one stays.
 resource "exoscale_compute_instance" "management" {
-  count              = var.management_count
+  count              = var.ha == null ? 1 : 0
   zone               = var.zone
   name               = "${var.name}-management"
   template_id        = data.exoscale_template.debian.id

@@ -105,40 +105,13 @@ variable "exoscale_api_secret" {
   sensitive   = true
 }
 
-# What deploy/terraform/exoscale-ha sets when it calls this directory as a
-# module; the defaults are the single deployment.
-
-variable "management_count" {
-  description = "Management instances made here: 1, or 0 when the caller makes its own from the management_user_data output (exoscale-ha)."
-  type        = number
-  default     = 1
-
-  validation {
-    condition     = contains([0, 1], var.management_count)
-    error_message = "management_count must be 0 or 1."
-  }
-}
-
-variable "controller_config_extra" {
-  description = "YAML appended to the controller's configuration (exoscale-ha: the ha: block)."
-  type        = string
-  default     = ""
-}
-
-variable "alert_webhooks" {
-  description = "URLs Alertmanager posts the scaling alerts to: every controller's /api/v1/alerts."
-  type        = list(string)
-  default     = ["http://127.0.0.1:9900/api/v1/alerts"]
-}
-
-variable "extra_files" {
-  description = "More files for the management instances' cloud-init, path to mode and content (exoscale-ha: etcd's CA and client certificate)."
-  type        = map(object({ mode = string, content = string }))
-  default     = {}
-}
-
-variable "extra_private_files" {
-  description = "More files readable by root only for the management instances, path to content (exoscale-ha: etcd's client key)."
-  type        = map(string)
-  default     = {}
+variable "ha" {
+  description = "Set by deploy/terraform/exoscale-ha, which calls this directory as a module and makes its own management instances (none is made here): what their user data adds to the single deployment's. controller_config: YAML appended to the controller's configuration (the ha: block); alert_webhooks: every controller's /api/v1/alerts; files: path to mode and content; private_files: path to content, readable by root only. null: the single deployment."
+  type = object({
+    controller_config = string
+    alert_webhooks    = list(string)
+    files             = map(object({ mode = string, content = string }))
+    private_files     = map(string)
+  })
+  default = null
 }
