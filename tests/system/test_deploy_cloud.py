@@ -280,8 +280,9 @@ def ignore_changes_exprs(block):
 
 def check_references(mod):
     """Errors: references to undeclared things, unknown attributes and
-    functions, unused variables, locals and data sources."""
-    errors = []
+    functions, unused variables, locals and data sources; in the modules
+    it calls too."""
+    errors = [f"module {name}: {e}" for name in mod.modules for e in check_references(mod.child(name))]
     used = {"var": set(), "local": set(), "data": set()}
     skip = set()
     for b in list(mod.resources.values()) + list(mod.data.values()):
@@ -408,7 +409,8 @@ def sensitive_refs(mod, expr, seen=None):
 
 
 def check_variables_and_outputs(mod):
-    errors = []
+    errors = [f"module {name}: {e}" for name in mod.modules
+              for e in check_variables_and_outputs(mod.child(name))]
     ctx = hcl.Context()
     for name, v in mod.variables.items():
         attrs = v.body.attributes
@@ -602,7 +604,7 @@ def checked_file_calls(ctx):
     return seen
 
 
-def test_terraform_strictness_catches_mistakes():
+def test_terraform_strictness_catches_mistakes(tmp_path):
     """The checks above fail on a typo: the parser and checker are not lenient."""
     texts = {f.name: f.read_text() for f in sorted((TERRAFORM / "exoscale").glob("*.tf"))}
     assert not check_references(Module(TERRAFORM / "exoscale", texts))
@@ -627,11 +629,34 @@ def test_terraform_strictness_catches_mistakes():
         ("outputs.tf", "exoscale_compute_instance.etcd[*].public_ip_address",
          "exoscale_compute_instance.etcd[*].public_ip", "has no attribute"),
         ("main.tf", "local.etcd_ips[count.index]", "local.etcd_ips[count.indx]", "count outside"),
+        # module calls: outputs, inputs, required inputs
+        ("outputs.tf", "module.pool.lb_address", "module.pool.lb_addr", "has no such output"),
+        ("outputs.tf", "module.pool.lb_address", "module.pol.lb_address", "no such module"),
+        ("main.tf", "  zone                = var.zone\n", "  zones               = var.zone\n",
+         "has no variable zones"),
+        ("main.tf", "  poolscale_url       = var.poolscale_url\n", "",
+         "required variable poolscale_url is not set"),
     ]:
         assert old in ha_texts[name], old
         bad = dict(ha_texts, **{name: ha_texts[name].replace(old, new)})
         errors = check_references(Module(TERRAFORM / "exoscale-ha", bad))
         assert any(expect in e for e in errors), f"{old} -> {new} not caught: {errors}"
+    # a called module's mistakes are the caller's too (a copy of the three
+    # directories, one of them broken)
+    for d in ("exoscale-ha", "exoscale", "modules/etcd"):
+        (tmp_path / d).mkdir(parents=True)
+        for f in (TERRAFORM / d).glob("*.tf"):
+            (tmp_path / d / f.name).write_text(f.read_text())
+    etcd = tmp_path / "modules/etcd/main.tf"
+    etcd.write_text(etcd.read_text().replace("var.etcd_ips", "var.etcd_ip"))
+    errors = check_references(Module(tmp_path / "exoscale-ha"))
+    assert any(e.startswith("module etcd: ") and "var.etcd_ip: no such variable" in e for e in errors), errors
+    # a sensitive module output shown by an output not marked sensitive
+    bad = dict(ha_texts, **{"outputs.tf": ha_texts["outputs.tf"].replace(
+        "value       = module.pool.api_token\n  sensitive   = true", "value       = module.pool.api_token")})
+    assert bad["outputs.tf"] != ha_texts["outputs.tf"]
+    errors = check_variables_and_outputs(Module(TERRAFORM / "exoscale-ha", bad))
+    assert any("output api_token shows ['module.pool.api_token']" in e for e in errors), errors
     bad = dict(texts, **{"variables.tf": texts["variables.tf"].replace(
         'description = "Secret of that API key."\n  type        = string\n  sensitive   = true',
         'description = "Secret of that API key."\n  type        = string')})
@@ -831,8 +856,8 @@ def rendered(cloud):
     ctx = ModuleContext(mod)
     out = {"app": user_data_local(ctx, "app_user_data"),
            "management": user_data_local(ctx, "management_user_data")}
-    if "etcd_user_data" in mod.locals:
-        members = ctx.lookup(hcl.Traversal("local", [("attr", "etcd_user_data")], 0))
+    if "etcd" in mod.modules:  # the HA variants: ../modules/etcd
+        members = ctx.lookup(hcl.Traversal("module", [("attr", "etcd"), ("attr", "user_data")], 0))
         for i, text in enumerate(members):
             out[f"etcd-{i + 1}"] = text
     return out
@@ -1147,8 +1172,9 @@ def test_templates_render_as_terraform_does(tmp_path, cloud):
         variables = hcl.evaluate(call.args[1], lctx)
         ours = hcl.render(hcl.parse_template(pathlib.Path(path).read_text(), path), variables, lctx)
         assert ours == terraform_templatefile(tf, path, variables, tmp_path), local
-    if "etcd_user_data" in mod.locals:  # [for i, ip in ... : templatefile(...)]: member 1
-        f = mod.locals["etcd_user_data"].expr
+    if "etcd" in mod.modules:  # [for i, ip in ... : templatefile(...)]: member 1
+        ctx = ctx.child("etcd")
+        f = ctx.mod.locals["user_data"].expr
         assert isinstance(f, hcl.ForExpr) and isinstance(f.value_expr, hcl.Call)
         call = f.value_expr
         scope = {f.key_var: 0, f.value_var: "10.0.0.11"}

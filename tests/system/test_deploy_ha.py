@@ -140,10 +140,12 @@ def test_ha_layout(cloud):
 
     # Certificates: the members' is valid for their addresses, as server and
     # peer; the controllers' is a client certificate.
-    req = mod.resources[("tls_cert_request", "etcd_server")]
-    assert set(etcd_ips) <= set(hcl.evaluate(arg(req, "ip_addresses"), ModuleContext(mod)))
-    uses = lambda n: hcl.evaluate(arg(mod.resources[("tls_locally_signed_cert", n)],  # noqa: E731
-                                      "allowed_uses"), ModuleContext(mod))
+    # (made by ../modules/etcd, with the addresses the variant passes)
+    pki = ModuleContext(mod).child("etcd")
+    req = pki.mod.resources[("tls_cert_request", "etcd_server")]
+    assert set(etcd_ips) <= set(hcl.evaluate(arg(req, "ip_addresses"), pki))
+    uses = lambda n: hcl.evaluate(arg(pki.mod.resources[("tls_locally_signed_cert", n)],  # noqa: E731
+                                      "allowed_uses"), pki)
     assert {"server_auth", "client_auth"} <= set(uses("etcd_server"))
     assert "client_auth" in uses("etcd_client") and "server_auth" not in uses("etcd_client")
 
@@ -201,9 +203,9 @@ def test_ha_etcd_config_forms_a_tls_cluster(cloud, tmp_path):
     # With client-cert-auth etcd checks a peer's certificate IPs against the
     # connection's source address, which on loopback is 127.0.0.1: the
     # Terraform certificate has it too (and the members' own addresses).
-    mod = Module(TERRAFORM / cloud)
-    req = mod.resources[("tls_cert_request", "etcd_server")]
-    assert "127.0.0.1" in hcl.evaluate(arg(req, "ip_addresses"), ModuleContext(mod))
+    etcd = ModuleContext(Module(TERRAFORM / cloud)).child("etcd")
+    req = etcd.mod.resources[("tls_cert_request", "etcd_server")]
+    assert "127.0.0.1" in hcl.evaluate(arg(req, "ip_addresses"), etcd)
     member_cert = pki.issue("etcd", ips=list(addr.values()) + ["127.0.0.1"], server=True)
     client_cert = pki.issue("poolscale")
     cred = {"etcd-ca": pki.ca, "etcd-server-cert": member_cert[0], "etcd-server-key": member_cert[1]}

@@ -1,54 +1,22 @@
 # poolscale on AWS, highly available (docs/cloud.md "High availability",
-# docs/ha.md): the Auto Scaling group, the ALB, the security groups, the
-# controller's IAM user and the user data come from ../aws, called as
-# module "pool"; this adds two management instances, each running Prometheus, Alertmanager, Grafana and a
-# controller with the ha: block (one leads, the other follows), and a
-# three-member etcd holding the leader key and the controllers' state, all
-# in the region's default VPC, spread over its first three subnets
-# (availability zones). etcd speaks TLS between members and to the
-# controllers, which present a client certificate; security groups keep
-# its ports to the management instances and the members.
+# docs/ha.md): ../aws, called as module "pool", makes the Auto Scaling
+# group, the ALB, the security groups, the controller's IAM user and the
+# user data; ../modules/etcd makes etcd's certificates and user data. This
+# adds two management instances, each running Prometheus, Alertmanager,
+# Grafana and a controller with the ha: block (one leads, the other
+# follows), and a three-member etcd holding the leader key and the
+# controllers' state, all in the region's default VPC, spread over its
+# first three subnets (availability zones). etcd speaks TLS between members
+# and to the controllers, which present a client certificate; security
+# groups keep its ports to the management instances and the members.
 
 locals {
-  deploy = "${path.module}/../.."
-
   # Fixed private addresses (the certificates and the controllers' config
   # name them before the instances exist): host 11-13 of the etcd members'
   # subnets, 21-22 of the management instances'. AWS refuses an address
   # already taken in the subnet: docs/cloud.md.
   etcd_ips       = [for i, s in data.aws_subnet.spread : cidrhost(s.cidr_block, 11 + i)]
   management_ips = [for i, s in data.aws_subnet.spread : cidrhost(s.cidr_block, 21 + i) if i < 2]
-  etcd_endpoints = [for ip in local.etcd_ips : "https://${ip}:2379"]
-  cred           = "/run/credentials/poolscale-controller.service"
-
-  # Leader election and state in etcd (docs/ha.md).
-  ha_config = <<-EOT
-    # Added by deploy/terraform/aws-ha: one controller leads, the other
-    # follows; the API listens on every address, so the other management
-    # instance's Alertmanager reaches it (the security groups allow it).
-    ha:
-      etcd_endpoints: [${join(", ", local.etcd_endpoints)}]
-      lease: 10s
-      timeout: 2s
-      ca_file: ${local.cred}/etcd-ca
-      cert_file: ${local.cred}/etcd-client-cert
-      key_file: ${local.cred}/etcd-client-key
-  EOT
-
-  # One per etcd member: its name and address, the same cluster, CA and
-  # member certificate. No private network script: the one interface has
-  # the private address.
-  etcd_user_data = [for i, ip in local.etcd_ips : templatefile("${local.deploy}/cloud-init/etcd.yaml", {
-    member_name            = "etcd-${i + 1}"
-    member_ip              = ip
-    initial_cluster        = join(",", [for j, peer in local.etcd_ips : "etcd-${j + 1}=https://${peer}:2380"])
-    cluster_token          = "${var.name}-etcd"
-    private_network_script = ""
-    etcd_dropin            = file("${local.deploy}/systemd/etcd.service.d/poolscale.conf")
-    ca_cert                = tls_self_signed_cert.etcd_ca.cert_pem
-    server_cert            = tls_locally_signed_cert.etcd_server.cert_pem
-    server_key             = tls_private_key.etcd_server.private_key_pem
-  })]
 }
 
 # Three subnets (availability zones) of the default VPC: etcd members in
@@ -57,74 +25,6 @@ locals {
 data "aws_subnet" "spread" {
   count = 3
   id    = sort(module.pool.subnet_ids)[count.index % length(module.pool.subnet_ids)]
-}
-
-# --- etcd's certificates -----------------------------------------------------
-# A CA of this deployment's own; one certificate for the three members
-# (server and peer, valid for their three private addresses) and one client
-# certificate for the controllers. etcd admits only clients with a
-# certificate from this CA (--client-cert-auth). Five years; renewing them
-# is `terraform apply -replace=...` and a restart of etcd and the
-# controllers (docs/ha.md).
-
-resource "tls_private_key" "etcd_ca" {
-  algorithm   = "ECDSA"
-  ecdsa_curve = "P256"
-}
-
-resource "tls_self_signed_cert" "etcd_ca" {
-  private_key_pem       = tls_private_key.etcd_ca.private_key_pem
-  is_ca_certificate     = true
-  validity_period_hours = 43800
-  allowed_uses          = ["cert_signing", "crl_signing", "digital_signature"]
-
-  subject {
-    common_name = "${var.name} etcd CA"
-  }
-}
-
-resource "tls_private_key" "etcd_server" {
-  algorithm   = "ECDSA"
-  ecdsa_curve = "P256"
-}
-
-resource "tls_cert_request" "etcd_server" {
-  private_key_pem = tls_private_key.etcd_server.private_key_pem
-  ip_addresses    = concat(local.etcd_ips, ["127.0.0.1"])
-
-  subject {
-    common_name = "${var.name}-etcd"
-  }
-}
-
-resource "tls_locally_signed_cert" "etcd_server" {
-  cert_request_pem      = tls_cert_request.etcd_server.cert_request_pem
-  ca_private_key_pem    = tls_private_key.etcd_ca.private_key_pem
-  ca_cert_pem           = tls_self_signed_cert.etcd_ca.cert_pem
-  validity_period_hours = 43800
-  # Members are servers to clients and to each other, and clients of each other.
-  allowed_uses = ["digital_signature", "key_encipherment", "server_auth", "client_auth"]
-}
-
-resource "tls_private_key" "etcd_client" {
-  algorithm   = "ECDSA"
-  ecdsa_curve = "P256"
-}
-
-resource "tls_cert_request" "etcd_client" {
-  private_key_pem = tls_private_key.etcd_client.private_key_pem
-
-  subject {
-    common_name = "poolscale"
-  }
-}
-
-resource "tls_locally_signed_cert" "etcd_client" {
-  cert_request_pem      = tls_cert_request.etcd_client.cert_request_pem
-  ca_private_key_pem    = tls_private_key.etcd_ca.private_key_pem
-  ca_cert_pem           = tls_self_signed_cert.etcd_ca.cert_pem
-  validity_period_hours = 43800
-  allowed_uses          = ["digital_signature", "key_encipherment", "client_auth"]
 }
 
 # --- The group, its ALB, the security groups, the user data ------------------
@@ -146,21 +46,17 @@ module "pool" {
   poolscale_url    = var.poolscale_url
   poolscale_sha256 = var.poolscale_sha256
 
-  ha = {
-    controller_config = local.ha_config
-    alert_webhooks    = [for ip in local.management_ips : "http://${ip}:9900/api/v1/alerts"]
-    private_files = {
-      "/etc/poolscale/etcd-client-key.pem" = tls_private_key.etcd_client.private_key_pem
-    }
-    files = {
-      "/etc/poolscale/etcd-ca.pem"     = { mode = "0644", content = tls_self_signed_cert.etcd_ca.cert_pem }
-      "/etc/poolscale/etcd-client.pem" = { mode = "0644", content = tls_locally_signed_cert.etcd_client.cert_pem }
-      "/etc/systemd/system/poolscale-controller.service.d/etcd.conf" = {
-        mode    = "0644"
-        content = file("${local.deploy}/systemd/poolscale-controller.service.d/etcd.conf")
-      }
-    }
-  }
+  ha = module.etcd.management
+}
+
+# The TLS material, the members' user data and what the management
+# instances add to theirs: shared with exoscale-ha (../modules/etcd).
+module "etcd" {
+  source = "../modules/etcd"
+
+  name           = var.name
+  etcd_ips       = local.etcd_ips
+  management_ips = local.management_ips
 }
 
 # --- Security groups: etcd's, and the controllers' API to each other -----------
@@ -225,7 +121,7 @@ resource "aws_instance" "etcd" {
   vpc_security_group_ids      = [aws_security_group.etcd.id]
   key_name                    = var.ssh_key_name
   associate_public_ip_address = true
-  user_data_base64            = base64gzip(local.etcd_user_data[count.index])
+  user_data_base64            = base64gzip(module.etcd.user_data[count.index])
 
   metadata_options {
     http_endpoint = "enabled"

@@ -30,7 +30,7 @@ output "etcd_address" {
 
 output "etcd_endpoints" {
   description = "etcd's client URLs (private addresses) (the controllers' ha.etcd_endpoints)."
-  value       = local.etcd_endpoints
+  value       = module.etcd.endpoints
 }
 
 output "autoscaling_group" {

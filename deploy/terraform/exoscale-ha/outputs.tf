@@ -30,7 +30,7 @@ output "etcd_address" {
 
 output "etcd_endpoints" {
   description = "etcd's client URLs on the private network (the controllers' ha.etcd_endpoints)."
-  value       = local.etcd_endpoints
+  value       = module.etcd.endpoints
 }
 
 output "instance_pool_id" {
