@@ -1077,6 +1077,7 @@ FUNCTIONS = {
     "length": len,
     "cidrhost": lambda prefix, n: str(ipaddress.ip_network(prefix)[int(n)]),
     "concat": lambda *lists: [x for xs in lists for x in xs],
+    "merge": lambda *maps: {k: v for m in maps for k, v in m.items()},
     "upper": str.upper,
     "lower": str.lower,
     "trimspace": str.strip,

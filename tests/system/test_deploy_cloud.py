@@ -211,6 +211,13 @@ class Module:
                 else:
                     pytest.fail(f"{where}: {b.type} blocks are not checked by this test")
 
+    def child(self, name):
+        """The Module a module block calls (a local source: ../exoscale)."""
+        block = self.modules[name]
+        source = hcl.evaluate(block.body.attributes["source"].expr, hcl.Context())
+        assert source.startswith("../"), f"module {name}: only local sources are checked"
+        return Module((self.dir / source).resolve())
+
     @staticmethod
     def _add(table, key, value, where):
         assert key not in table, f"{where}: {key} is declared twice"
@@ -273,8 +280,9 @@ def ignore_changes_exprs(block):
 
 def check_references(mod):
     """Errors: references to undeclared things, unknown attributes and
-    functions, unused variables, locals and data sources."""
-    errors = []
+    functions, unused variables, locals and data sources; in the modules
+    it calls too."""
+    errors = [f"module {name}: {e}" for name in mod.modules for e in check_references(mod.child(name))]
     used = {"var": set(), "local": set(), "data": set()}
     skip = set()
     for b in list(mod.resources.values()) + list(mod.data.values()):
@@ -314,6 +322,8 @@ def check_references(mod):
             elif root == "module":
                 if not attrs or attrs[0] not in mod.modules:
                     errors.append(f"{here}: no such module")
+                elif len(attrs) < 2 or attrs[1] not in mod.child(attrs[0]).outputs:
+                    errors.append(f"{here}: module {attrs[0]} has no such output")
             elif root == "path":
                 if attrs[:1] not in (["module"], ["root"], ["cwd"]):
                     errors.append(f"{here}: path has module, root and cwd")
@@ -349,6 +359,14 @@ def check_references(mod):
                 if attr is not None and attr not in RESOURCE_ATTRS[root] \
                         and attr not in r.body.attributes:
                     errors.append(f"{here}: {root} has no attribute {attr}")
+    for name, block in mod.modules.items():
+        child = mod.child(name)
+        given = set(block.body.attributes) - MODULE_META
+        for arg in sorted(given - set(child.variables)):
+            errors.append(f"module {name}: {child.dir.name} has no variable {arg}")
+        for var, v in child.variables.items():
+            if "default" not in v.body.attributes and var not in given:
+                errors.append(f"module {name}: required variable {var} is not set")
     for kind, table in (("variable", mod.variables), ("local", mod.locals)):
         for name in table:
             if name not in used["var" if kind == "variable" else "local"]:
@@ -361,6 +379,9 @@ def check_references(mod):
         if rtype.split("_")[0] not in providers:
             errors.append(f"{rtype}.{name}: provider {rtype.split('_')[0]} is not in required_providers")
     return errors
+
+
+MODULE_META = {"source", "version", "count", "for_each", "providers", "depends_on"}
 
 
 def sensitive_refs(mod, expr, seen=None):
@@ -379,11 +400,17 @@ def sensitive_refs(mod, expr, seen=None):
                 out.append(ref.dotted())
         elif len(attrs) >= 2 and (ref.root, attrs[1]) in SENSITIVE_ATTRS:
             out.append(ref.dotted())
+        elif ref.root == "module" and len(attrs) >= 2 and attrs[0] in mod.modules:
+            o = mod.child(attrs[0]).outputs.get(attrs[1])
+            s = o.body.attributes.get("sensitive") if o is not None else None
+            if s is not None and hcl.evaluate(s.expr, hcl.Context()) is True:
+                out.append(ref.dotted())
     return out
 
 
 def check_variables_and_outputs(mod):
-    errors = []
+    errors = [f"module {name}: {e}" for name in mod.modules
+              for e in check_variables_and_outputs(mod.child(name))]
     ctx = hcl.Context()
     for name, v in mod.variables.items():
         attrs = v.body.attributes
@@ -419,11 +446,22 @@ class ModuleContext(hcl.Context):
     with sample values for the variables without defaults and for the
     attributes known only after apply."""
 
-    def __init__(self, mod, overrides=None, count_index=None):
+    def __init__(self, mod, overrides=None, count_index=None, samples=True):
         self.mod = mod
-        self.vars = dict(VAR_SAMPLES, **(overrides or {}))
+        # a called module gets only what its module block passes
+        self.vars = dict(VAR_SAMPLES if samples else {}, **(overrides or {}))
         self.cache = {}
         self.count_index = count_index  # count.index inside a counted resource
+        self.children = {}
+
+    def child(self, name):
+        """The context of module NAME, its variables set by its module block."""
+        if name not in self.children:
+            block = self.mod.modules[name]
+            given = {k: hcl.evaluate(a.expr, self) for k, a in block.body.attributes.items()
+                     if k not in MODULE_META}
+            self.children[name] = ModuleContext(self.mod.child(name), given, samples=False)
+        return self.children[name]
 
     def lookup(self, t):
         root, steps = t.root, t.steps
@@ -445,6 +483,10 @@ class ModuleContext(hcl.Context):
             return hcl.apply_steps(self.cache[attrs[0]], steps[1:], self)
         if root == "path":
             return hcl.apply_steps(str(self.mod.dir), steps[1:], self)
+        if root == "module":
+            child = self.child(attrs[0])
+            value = hcl.evaluate(child.mod.outputs[attrs[1]].body.attributes["value"].expr, child)
+            return hcl.apply_steps(value, steps[2:], self)
         if root == "count":
             if self.count_index is None:
                 raise hcl.HCLError(f"line {t.line}: count.index outside a counted resource")
@@ -500,10 +542,11 @@ def literal(block, name):
 
 
 def ref_to(expr):
-    """'type.name' of a reference like type.name.id, or 'var.x'."""
+    """'type.name' of a reference like type.name.id, or 'var.x', or
+    'module.name.output'."""
     assert isinstance(expr, hcl.Traversal), f"line {expr.line}: expected a reference, got {expr!r}"
     a = expr.attrs()
-    return f"{expr.root}.{a[0]}"
+    return f"module.{a[0]}.{a[1]}" if expr.root == "module" else f"{expr.root}.{a[0]}"
 
 
 # --- Terraform: syntax and consistency --------------------------------------------
@@ -536,8 +579,15 @@ def test_terraform_variables_and_outputs(module, cloud):
 def test_terraform_templates_and_files(module):
     """Every templatefile() gets exactly the variables its template uses,
     and every file() and templatefile() path exists."""
-    ctx = ModuleContext(module)
-    seen = 0
+    # with the modules it calls (the HA variants: the single one), whose
+    # calls are counted too
+    assert checked_file_calls(ModuleContext(module)) >= 10
+
+
+def checked_file_calls(ctx):
+    module, seen = ctx.mod, 0
+    for name in module.modules:
+        seen += checked_file_calls(ctx.child(name))
     for _, expr in module.blocks():
         for node in hcl.walk(expr):
             if not isinstance(node, hcl.Call) or node.name not in ("file", "templatefile"):
@@ -551,10 +601,10 @@ def test_terraform_templates_and_files(module):
                 wanted = hcl.template_variables(hcl.parse_template(path.read_text(), str(path)))
                 assert given == wanted, (f"line {node.line}: {path.name}: template uses {sorted(wanted)}, "
                                          f"given {sorted(given)}")
-    assert seen >= 10
+    return seen
 
 
-def test_terraform_strictness_catches_mistakes():
+def test_terraform_strictness_catches_mistakes(tmp_path):
     """The checks above fail on a typo: the parser and checker are not lenient."""
     texts = {f.name: f.read_text() for f in sorted((TERRAFORM / "exoscale").glob("*.tf"))}
     assert not check_references(Module(TERRAFORM / "exoscale", texts))
@@ -579,11 +629,34 @@ def test_terraform_strictness_catches_mistakes():
         ("outputs.tf", "exoscale_compute_instance.etcd[*].public_ip_address",
          "exoscale_compute_instance.etcd[*].public_ip", "has no attribute"),
         ("main.tf", "local.etcd_ips[count.index]", "local.etcd_ips[count.indx]", "count outside"),
+        # module calls: outputs, inputs, required inputs
+        ("outputs.tf", "module.pool.lb_address", "module.pool.lb_addr", "has no such output"),
+        ("outputs.tf", "module.pool.lb_address", "module.pol.lb_address", "no such module"),
+        ("main.tf", "  zone                = var.zone\n", "  zones               = var.zone\n",
+         "has no variable zones"),
+        ("main.tf", "  poolscale_url       = var.poolscale_url\n", "",
+         "required variable poolscale_url is not set"),
     ]:
         assert old in ha_texts[name], old
         bad = dict(ha_texts, **{name: ha_texts[name].replace(old, new)})
         errors = check_references(Module(TERRAFORM / "exoscale-ha", bad))
         assert any(expect in e for e in errors), f"{old} -> {new} not caught: {errors}"
+    # a called module's mistakes are the caller's too (a copy of the three
+    # directories, one of them broken)
+    for d in ("exoscale-ha", "exoscale", "modules/etcd"):
+        (tmp_path / d).mkdir(parents=True)
+        for f in (TERRAFORM / d).glob("*.tf"):
+            (tmp_path / d / f.name).write_text(f.read_text())
+    etcd = tmp_path / "modules/etcd/main.tf"
+    etcd.write_text(etcd.read_text().replace("var.etcd_ips", "var.etcd_ip"))
+    errors = check_references(Module(tmp_path / "exoscale-ha"))
+    assert any(e.startswith("module etcd: ") and "var.etcd_ip: no such variable" in e for e in errors), errors
+    # a sensitive module output shown by an output not marked sensitive
+    bad = dict(ha_texts, **{"outputs.tf": ha_texts["outputs.tf"].replace(
+        "value       = module.pool.api_token\n  sensitive   = true", "value       = module.pool.api_token")})
+    assert bad["outputs.tf"] != ha_texts["outputs.tf"]
+    errors = check_variables_and_outputs(Module(TERRAFORM / "exoscale-ha", bad))
+    assert any("output api_token shows ['module.pool.api_token']" in e for e in errors), errors
     bad = dict(texts, **{"variables.tf": texts["variables.tf"].replace(
         'description = "Secret of that API key."\n  type        = string\n  sensitive   = true',
         'description = "Secret of that API key."\n  type        = string')})
@@ -768,15 +841,23 @@ def test_aws_iam_policy_has_exactly_the_four_actions():
 
 # --- cloud-init: rendered as Terraform renders it, then checked by its readers -----
 
+def user_data_local(ctx, name):
+    """local.NAME of the module, or of the module it calls that has it (the
+    HA variants get the pool's user data from the single variant)."""
+    if name not in ctx.mod.locals:
+        [ctx] = [ctx.child(m) for m in ctx.mod.modules if name in ctx.mod.child(m).locals]
+    return ctx.lookup(hcl.Traversal("local", [("attr", name)], 0))
+
+
 def rendered(cloud):
     """The user data of each kind of VM: app, management and, in the HA
     variant, etcd-1..3 (one per member)."""
     mod = Module(TERRAFORM / cloud)
     ctx = ModuleContext(mod)
-    out = {"app": ctx.lookup(hcl.Traversal("local", [("attr", "app_user_data")], 0)),
-           "management": ctx.lookup(hcl.Traversal("local", [("attr", "management_user_data")], 0))}
-    if "etcd_user_data" in mod.locals:
-        members = ctx.lookup(hcl.Traversal("local", [("attr", "etcd_user_data")], 0))
+    out = {"app": user_data_local(ctx, "app_user_data"),
+           "management": user_data_local(ctx, "management_user_data")}
+    if "etcd" in mod.modules:  # the HA variants: ../modules/etcd
+        members = ctx.lookup(hcl.Traversal("module", [("attr", "etcd"), ("attr", "user_data")], 0))
         for i, text in enumerate(members):
             out[f"etcd-{i + 1}"] = text
     return out
@@ -1082,14 +1163,18 @@ def test_templates_render_as_terraform_does(tmp_path, cloud):
     mod = Module(TERRAFORM / cloud)
     ctx = ModuleContext(mod)
     for local in ("app_user_data", "management_user_data"):
-        call = mod.locals[local].expr
+        lctx = ctx  # the HA variants: the single variant's, called as a module
+        if local not in mod.locals:
+            [lctx] = [ctx.child(m) for m in mod.modules if local in mod.child(m).locals]
+        call = lctx.mod.locals[local].expr
         assert isinstance(call, hcl.Call) and call.name == "templatefile"
-        path = hcl.evaluate(call.args[0], ctx)
-        variables = hcl.evaluate(call.args[1], ctx)
-        ours = hcl.render(hcl.parse_template(pathlib.Path(path).read_text(), path), variables, ctx)
+        path = hcl.evaluate(call.args[0], lctx)
+        variables = hcl.evaluate(call.args[1], lctx)
+        ours = hcl.render(hcl.parse_template(pathlib.Path(path).read_text(), path), variables, lctx)
         assert ours == terraform_templatefile(tf, path, variables, tmp_path), local
-    if "etcd_user_data" in mod.locals:  # [for i, ip in ... : templatefile(...)]: member 1
-        f = mod.locals["etcd_user_data"].expr
+    if "etcd" in mod.modules:  # [for i, ip in ... : templatefile(...)]: member 1
+        ctx = ctx.child("etcd")
+        f = ctx.mod.locals["user_data"].expr
         assert isinstance(f, hcl.ForExpr) and isinstance(f.value_expr, hcl.Call)
         call = f.value_expr
         scope = {f.key_var: 0, f.value_var: "10.0.0.11"}

@@ -69,6 +69,8 @@ def exoscale_placement(mod, etcd_ips, mgmt_ips):
 
 def aws_placement(mod, etcd_ips, mgmt_ips):
     import ipaddress
+    # the management group is ../aws's (module pool), etcd's is made here
+    groups = {"etcd": "aws_security_group.etcd", "management": "module.pool.management_security_group_id"}
     subnets = ModuleContext(mod).lookup(hcl.Traversal("data", [("attr", "aws_subnet"),
                                                                ("attr", "spread")], 0))
     for name, ips in (("etcd", etcd_ips), ("management", mgmt_ips)):
@@ -83,7 +85,7 @@ def aws_placement(mod, etcd_ips, mgmt_ips):
                 hcl.evaluate(index, ctx) == i, name
             assert ipaddress.ip_address(ip) in ipaddress.ip_network(subnets[i]["cidr_block"])
         [sg] = arg(inst, "vpc_security_group_ids").items
-        assert ref_to(sg) == f"aws_security_group.{name}"
+        assert ref_to(sg) == groups[name]
     # etcd's ports: clients from the management instances, peers from the
     # members, nothing from an address range.
     got = set()
@@ -94,7 +96,7 @@ def aws_placement(mod, etcd_ips, mgmt_ips):
         if port in (2379, 2380) or group == "aws_security_group.etcd":
             got.add((group, port, ref_to(src.expr) if src else
                      hcl.evaluate(arg(r, "cidr_ipv4"), ModuleContext(mod))))
-    assert got == {("aws_security_group.etcd", 2379, "aws_security_group.management"),
+    assert got == {("aws_security_group.etcd", 2379, groups["management"]),
                    ("aws_security_group.etcd", 2380, "aws_security_group.etcd"),
                    ("aws_security_group.etcd", 22, "203.0.113.7/32")}, got
     # a new Debian image must not replace the three members at once
@@ -138,10 +140,12 @@ def test_ha_layout(cloud):
 
     # Certificates: the members' is valid for their addresses, as server and
     # peer; the controllers' is a client certificate.
-    req = mod.resources[("tls_cert_request", "etcd_server")]
-    assert set(etcd_ips) <= set(hcl.evaluate(arg(req, "ip_addresses"), ModuleContext(mod)))
-    uses = lambda n: hcl.evaluate(arg(mod.resources[("tls_locally_signed_cert", n)],  # noqa: E731
-                                      "allowed_uses"), ModuleContext(mod))
+    # (made by ../modules/etcd, with the addresses the variant passes)
+    pki = ModuleContext(mod).child("etcd")
+    req = pki.mod.resources[("tls_cert_request", "etcd_server")]
+    assert set(etcd_ips) <= set(hcl.evaluate(arg(req, "ip_addresses"), pki))
+    uses = lambda n: hcl.evaluate(arg(pki.mod.resources[("tls_locally_signed_cert", n)],  # noqa: E731
+                                      "allowed_uses"), pki)
     assert {"server_auth", "client_auth"} <= set(uses("etcd_server"))
     assert "client_auth" in uses("etcd_client") and "server_auth" not in uses("etcd_client")
 
@@ -199,9 +203,9 @@ def test_ha_etcd_config_forms_a_tls_cluster(cloud, tmp_path):
     # With client-cert-auth etcd checks a peer's certificate IPs against the
     # connection's source address, which on loopback is 127.0.0.1: the
     # Terraform certificate has it too (and the members' own addresses).
-    mod = Module(TERRAFORM / cloud)
-    req = mod.resources[("tls_cert_request", "etcd_server")]
-    assert "127.0.0.1" in hcl.evaluate(arg(req, "ip_addresses"), ModuleContext(mod))
+    etcd = ModuleContext(Module(TERRAFORM / cloud)).child("etcd")
+    req = etcd.mod.resources[("tls_cert_request", "etcd_server")]
+    assert "127.0.0.1" in hcl.evaluate(arg(req, "ip_addresses"), etcd)
     member_cert = pki.issue("etcd", ips=list(addr.values()) + ["127.0.0.1"], server=True)
     client_cert = pki.issue("poolscale")
     cred = {"etcd-ca": pki.ca, "etcd-server-cert": member_cert[0], "etcd-server-key": member_cert[1]}

@@ -1,11 +1,11 @@
 output "lb_address" {
   description = "DNS name of the Application Load Balancer: the app is at http://LB_ADDRESS:8080/. poolscale load takes a numeric address: resolve it first (getent hosts LB_ADDRESS)."
-  value       = aws_lb.web.dns_name
+  value       = module.pool.lb_address
 }
 
 output "app_url" {
   description = "The app behind the ALB."
-  value       = "http://${aws_lb.web.dns_name}:8080/"
+  value       = module.pool.app_url
 }
 
 output "management_address" {
@@ -30,22 +30,22 @@ output "etcd_address" {
 
 output "etcd_endpoints" {
   description = "etcd's client URLs (private addresses) (the controllers' ha.etcd_endpoints)."
-  value       = local.etcd_endpoints
+  value       = module.etcd.endpoints
 }
 
 output "autoscaling_group" {
   description = "Name of the Auto Scaling group the controllers resize."
-  value       = aws_autoscaling_group.web.name
+  value       = module.pool.autoscaling_group
 }
 
 output "api_token" {
   description = "Bearer token of the controllers' API."
-  value       = random_password.api_token.result
+  value       = module.pool.api_token
   sensitive   = true
 }
 
 output "grafana_admin_password" {
   description = "Password of Grafana's admin user."
-  value       = random_password.grafana_admin.result
+  value       = module.pool.grafana_admin_password
   sensitive   = true
 }

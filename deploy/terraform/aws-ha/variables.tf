@@ -1,22 +1,20 @@
+# The variables of ../aws, passed to module "pool", which documents and
+# validates them (docs/cloud.md); etcd_instance_type is this variant's own.
+
 variable "name" {
-  description = "Prefix of every resource's name (Auto Scaling group, ALB, security groups, IAM user, management instance)."
+  description = "Prefix of every resource's name (../aws), also of the etcd instances."
   type        = string
   default     = "poolscale"
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,20}$", var.name))
-    error_message = "The name must be lower-case letters, digits and dashes, at most 21 characters (ALB names are short), starting with a letter."
-  }
 }
 
 variable "region" {
-  description = "AWS region of everything, e.g. eu-west-1."
+  description = "AWS region of everything (../aws)."
   type        = string
   default     = "eu-west-1"
 }
 
 variable "instance_type" {
-  description = "Instance type of the pool's members."
+  description = "Instance type of the pool's members (../aws)."
   type        = string
   default     = "t3.small"
 }
@@ -34,55 +32,40 @@ variable "etcd_instance_type" {
 }
 
 variable "pool_min" {
-  description = "Smallest size the controller keeps the pool at (also the Auto Scaling group's min_size)."
+  description = "Smallest size the controllers keep the pool at (../aws)."
   type        = number
   default     = 1
 }
 
 variable "pool_max" {
-  description = "Largest size the controller grows the pool to (also the Auto Scaling group's max_size)."
+  description = "Largest size the controllers grow the pool to (../aws)."
   type        = number
   default     = 10
 }
 
 variable "pool_initial" {
-  description = "Desired capacity the Auto Scaling group is created with, and the controller's first desired size. Later the controller owns it: Terraform ignores it."
+  description = "Desired capacity the Auto Scaling group is created with (../aws)."
   type        = number
   default     = 1
 }
 
 variable "ssh_key_name" {
-  description = "Name of an EC2 key pair to log in to the VMs as user admin, or null for none."
+  description = "EC2 key pair to log in to the VMs as user admin, or null for none (../aws)."
   type        = string
   default     = null
 }
 
 variable "operator_cidr" {
-  description = "Your address in CIDR notation (e.g. 203.0.113.7/32): the only source allowed to reach SSH, Prometheus (9090), Grafana (3000) and the controller's API (9900)."
+  description = "Your address in CIDR notation (e.g. 203.0.113.7/32), the only source allowed to reach SSH, Prometheus, Grafana and the controllers' API (../aws)."
   type        = string
-
-  validation {
-    condition     = can(cidrhost(var.operator_cidr, 0)) && var.operator_cidr != "0.0.0.0/0"
-    error_message = "operator_cidr must be a CIDR block such as 203.0.113.7/32, and not 0.0.0.0/0."
-  }
 }
 
 variable "poolscale_url" {
-  description = "HTTPS URL the VMs download the poolscale Debian package from. There are no official releases: build it with make deb on Debian 12 amd64 and upload build/deb/poolscale_VERSION_amd64.deb somewhere the VMs can read it, e.g. an S3 object behind a presigned URL (docs/cloud.md)."
+  description = "HTTPS URL of the poolscale Debian package (../aws, docs/cloud.md)."
   type        = string
-
-  validation {
-    condition     = can(regex("^https?://", var.poolscale_url))
-    error_message = "poolscale_url must be an http(s) URL."
-  }
 }
 
 variable "poolscale_sha256" {
-  description = "SHA-256 of that package (sha256sum build/deb/poolscale_*_amd64.deb): the VMs refuse any other file."
+  description = "SHA-256 of that package (../aws)."
   type        = string
-
-  validation {
-    condition     = can(regex("^[0-9a-f]{64}$", var.poolscale_sha256))
-    error_message = "poolscale_sha256 must be 64 lower-case hex digits."
-  }
 }

@@ -1,20 +1,11 @@
 terraform {
   required_version = ">= 1.3.0"
 
+  # random and tls: required by ../aws and ../modules/etcd.
   required_providers {
     aws = {
       source  = "hashicorp/aws"
       version = "~> 5.30"
-    }
-    random = {
-      source  = "hashicorp/random"
-      version = "~> 3.5"
-    }
-    # etcd's CA and certificates, made here (no network call): their private
-    # keys are in the Terraform state, like every other secret (docs/cloud.md).
-    tls = {
-      source  = "hashicorp/tls"
-      version = "~> 4.0"
     }
   }
 }

@@ -3,6 +3,10 @@
 # Alertmanager, Grafana and the poolscale controller, which resizes the
 # group through the Auto Scaling API. Everything goes in the region's
 # default VPC. Step by step: docs/cloud.md.
+# deploy/terraform/aws-ha calls this directory as its module "pool",
+# with var.ha set (no management instance here; what the HA ones' user
+# data adds): one definition of the group, the ALB, the security
+# groups, the controller's IAM user and the user data.
 
 locals {
   deploy = "${path.module}/../.."
@@ -10,7 +14,7 @@ locals {
   # The controller's configuration (docs/configuration.md,
   # docs/providers.md). No secret in it: the access key and the API token
   # are systemd credentials of the unit (deploy/systemd).
-  controller_config = <<-EOT
+  pool_config = <<-EOT
     # Written by deploy/terraform/aws. Every key: docs/configuration.md.
     pool: web
     min: ${var.pool_min}
@@ -57,25 +61,26 @@ locals {
   })
 
   management_user_data = templatefile("${local.deploy}/cloud-init/management.yaml", {
-    install_script     = file("${local.deploy}/cloud-init/poolscale-install.sh")
-    setup_script       = file("${local.deploy}/cloud-init/management-setup.sh")
-    poolscale_url      = var.poolscale_url
-    poolscale_sha256   = var.poolscale_sha256
-    controller_config  = local.controller_config
-    controller_dropin  = file("${local.deploy}/systemd/poolscale-controller.service.d/aws.conf")
-    alert_webhooks     = ["http://127.0.0.1:9900/api/v1/alerts"]
-    extra_files        = {}
-    sd_config          = replace(local.controller_config, "poolscale-controller.service", "poolscale-sd.service")
+    install_script    = file("${local.deploy}/cloud-init/poolscale-install.sh")
+    setup_script      = file("${local.deploy}/cloud-init/management-setup.sh")
+    poolscale_url     = var.poolscale_url
+    poolscale_sha256  = var.poolscale_sha256
+    controller_config = "${local.pool_config}${var.ha == null ? "" : var.ha.controller_config}"
+    controller_dropin = file("${local.deploy}/systemd/poolscale-controller.service.d/aws.conf")
+    alert_webhooks    = var.ha == null ? ["http://127.0.0.1:9900/api/v1/alerts"] : var.ha.alert_webhooks
+    extra_files       = var.ha == null ? {} : var.ha.files
+    # poolscale sd needs no etcd: it gets the pool's part only.
+    sd_config          = replace(local.pool_config, "poolscale-controller.service", "poolscale-sd.service")
     sd_dropin          = file("${local.deploy}/systemd/poolscale-sd.service.d/aws.conf")
     prometheus_rules   = file("${local.deploy}/prometheus/rules/poolscale.yml")
     grafana_datasource = file("${local.deploy}/grafana/provisioning/datasources/prometheus.yaml")
     grafana_dashboards = file("${local.deploy}/grafana/provisioning/dashboards/poolscale.yaml")
     grafana_dashboard  = file("${local.deploy}/grafana/dashboards/poolscale.json")
-    secret_files = {
+    secret_files = merge({
       "/etc/poolscale/aws-credentials" = "[default]\naws_access_key_id = ${aws_iam_access_key.controller.id}\naws_secret_access_key = ${aws_iam_access_key.controller.secret}\n"
       "/etc/poolscale/api-token"       = random_password.api_token.result
       "/etc/grafana/poolscale.env"     = "GF_SECURITY_ADMIN_PASSWORD=${random_password.grafana_admin.result}\nPOOLSCALE_API_TOKEN=${random_password.api_token.result}\n"
-    }
+    }, var.ha == null ? {} : var.ha.private_files)
   })
 }
 
@@ -381,7 +386,11 @@ resource "aws_iam_user_policy" "controller" {
 
 # --- The management instance -----------------------------------------------
 
+# None when var.ha is set: the caller makes its own (aws-ha: two, in two
+# zones). With count the instance is management[0] in the state, which
+# Terraform moves to by itself: an existing one stays.
 resource "aws_instance" "management" {
+  count                       = var.ha == null ? 1 : 0
   ami                         = data.aws_ami.debian.id
   instance_type               = var.management_instance_type
   subnet_id                   = sort(data.aws_subnets.default.ids)[0]

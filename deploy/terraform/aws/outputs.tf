@@ -10,17 +10,17 @@ output "app_url" {
 
 output "management_address" {
   description = "Public IPv4 address of the management instance (SSH as admin, Prometheus on :9090)."
-  value       = aws_instance.management.public_ip
+  value       = one(aws_instance.management[*].public_ip)
 }
 
 output "grafana_url" {
   description = "Grafana on the management instance (user admin, password: terraform output -raw grafana_admin_password)."
-  value       = "http://${aws_instance.management.public_ip}:3000/"
+  value       = one([for ip in aws_instance.management[*].public_ip : "http://${ip}:3000/"])
 }
 
 output "controller_api" {
   description = "The controller's API, for poolscale status --api URL --token-file FILE."
-  value       = "http://${aws_instance.management.public_ip}:9900"
+  value       = one([for ip in aws_instance.management[*].public_ip : "http://${ip}:9900"])
 }
 
 output "autoscaling_group" {
@@ -37,5 +37,34 @@ output "api_token" {
 output "grafana_admin_password" {
   description = "Password of Grafana's admin user."
   value       = random_password.grafana_admin.result
+  sensitive   = true
+}
+
+# For deploy/terraform/aws-ha, which makes its own management instances
+# from these.
+
+output "ami_id" {
+  description = "ID of the Debian AMI of every instance."
+  value       = data.aws_ami.debian.id
+}
+
+output "vpc_id" {
+  description = "ID of the default VPC everything goes in."
+  value       = data.aws_vpc.default.id
+}
+
+output "subnet_ids" {
+  description = "IDs of the default VPC's subnets (one per availability zone)."
+  value       = data.aws_subnets.default.ids
+}
+
+output "management_security_group_id" {
+  description = "ID of the management instances' security group."
+  value       = aws_security_group.management.id
+}
+
+output "management_user_data" {
+  description = "The management instances' cloud-init user data (holds the secrets)."
+  value       = local.management_user_data
   sensitive   = true
 }

@@ -1,11 +1,11 @@
 output "lb_address" {
   description = "IPv4 address of the network load balancer: the app is at http://LB_ADDRESS:8080/ (poolscale load --url http://LB_ADDRESS:8080/load)."
-  value       = exoscale_nlb.web.ip_address
+  value       = module.pool.lb_address
 }
 
 output "app_url" {
   description = "The app behind the NLB."
-  value       = "http://${exoscale_nlb.web.ip_address}:8080/"
+  value       = module.pool.app_url
 }
 
 output "management_address" {
@@ -30,22 +30,22 @@ output "etcd_address" {
 
 output "etcd_endpoints" {
   description = "etcd's client URLs on the private network (the controllers' ha.etcd_endpoints)."
-  value       = local.etcd_endpoints
+  value       = module.etcd.endpoints
 }
 
 output "instance_pool_id" {
   description = "ID of the instance pool the controllers resize."
-  value       = exoscale_instance_pool.web.id
+  value       = module.pool.instance_pool_id
 }
 
 output "api_token" {
   description = "Bearer token of the controllers' API."
-  value       = random_password.api_token.result
+  value       = module.pool.api_token
   sensitive   = true
 }
 
 output "grafana_admin_password" {
   description = "Password of Grafana's admin user."
-  value       = random_password.grafana_admin.result
+  value       = module.pool.grafana_admin_password
   sensitive   = true
 }

@@ -1,28 +1,26 @@
+# The variables of ../exoscale, passed to module "pool", which documents and
+# validates them (docs/cloud.md); etcd_instance_type is this variant's own.
+
 variable "name" {
-  description = "Prefix of every resource's name (instance pool, NLB, security groups, private network, management and etcd instances)."
+  description = "Prefix of every resource's name (../exoscale), also of the private network and the etcd instances."
   type        = string
   default     = "poolscale"
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,30}$", var.name))
-    error_message = "The name must be lower-case letters, digits and dashes, at most 31 characters, starting with a letter."
-  }
 }
 
 variable "zone" {
-  description = "Exoscale zone of everything (instance pools and NLBs are zone-local), e.g. ch-gva-2, de-fra-1, at-vie-1."
+  description = "Exoscale zone of everything (../exoscale)."
   type        = string
   default     = "ch-gva-2"
 }
 
 variable "template_name" {
-  description = "Name of the public Exoscale template of all VMs (list them with `exo compute instance-template list`). Debian 12, like the machine that builds the poolscale package."
+  description = "Exoscale template of all VMs (../exoscale)."
   type        = string
   default     = "Linux Debian 12 (Bookworm) 64-bit"
 }
 
 variable "instance_type" {
-  description = "Instance type of the pool's members (FAMILY.SIZE)."
+  description = "Instance type of the pool's members (../exoscale)."
   type        = string
   default     = "standard.small"
 }
@@ -40,67 +38,52 @@ variable "etcd_instance_type" {
 }
 
 variable "disk_size" {
-  description = "Disk size of every VM, in GiB."
+  description = "Disk size of every VM, in GiB (../exoscale)."
   type        = number
   default     = 10
 }
 
 variable "pool_min" {
-  description = "Smallest size the controller keeps the pool at."
+  description = "Smallest size the controllers keep the pool at (../exoscale)."
   type        = number
   default     = 1
 }
 
 variable "pool_max" {
-  description = "Largest size the controller grows the pool to."
+  description = "Largest size the controllers grow the pool to (../exoscale)."
   type        = number
   default     = 10
 }
 
 variable "pool_initial" {
-  description = "Size the instance pool is created with, and the controller's first desired size. Later the controller owns the size: Terraform ignores it."
+  description = "Size the instance pool is created with (../exoscale)."
   type        = number
   default     = 1
 }
 
 variable "ssh_key_name" {
-  description = "Name of an Exoscale SSH key (exo compute ssh-key list) to log in to the VMs as user debian, or null for none."
+  description = "Exoscale SSH key to log in to the VMs as user debian, or null for none (../exoscale)."
   type        = string
   default     = null
 }
 
 variable "operator_cidr" {
-  description = "Your address in CIDR notation (e.g. 203.0.113.7/32): the only source allowed to reach SSH, Prometheus (9090), Grafana (3000) and the controller's API (9900)."
+  description = "Your address in CIDR notation (e.g. 203.0.113.7/32), the only source allowed to reach SSH, Prometheus, Grafana and the controllers' API (../exoscale)."
   type        = string
-
-  validation {
-    condition     = can(cidrhost(var.operator_cidr, 0)) && var.operator_cidr != "0.0.0.0/0"
-    error_message = "operator_cidr must be a CIDR block such as 203.0.113.7/32, and not 0.0.0.0/0."
-  }
 }
 
 variable "poolscale_url" {
-  description = "HTTPS URL the VMs download the poolscale Debian package from. There are no official releases: build it with make deb on Debian 12 amd64 and upload build/deb/poolscale_VERSION_amd64.deb somewhere the VMs can read it, e.g. an Exoscale SOS bucket (docs/cloud.md)."
+  description = "HTTPS URL of the poolscale Debian package (../exoscale, docs/cloud.md)."
   type        = string
-
-  validation {
-    condition     = can(regex("^https?://", var.poolscale_url))
-    error_message = "poolscale_url must be an http(s) URL."
-  }
 }
 
 variable "poolscale_sha256" {
-  description = "SHA-256 of that package (sha256sum build/deb/poolscale_*_amd64.deb): the VMs refuse any other file."
+  description = "SHA-256 of that package (../exoscale)."
   type        = string
-
-  validation {
-    condition     = can(regex("^[0-9a-f]{64}$", var.poolscale_sha256))
-    error_message = "poolscale_sha256 must be 64 lower-case hex digits."
-  }
 }
 
 variable "exoscale_api_key" {
-  description = "API key (EXO...) of the controller's restricted IAM role: get/scale/evict instance pools, get/list instances, get operations (docs/cloud.md). Not Terraform's own key."
+  description = "API key of the controllers' restricted IAM role (../exoscale, docs/cloud.md). Not Terraform's own key."
   type        = string
   sensitive   = true
 }

@@ -2,6 +2,10 @@
 # network load balancer, and a management instance running Prometheus,
 # Alertmanager, Grafana and the poolscale controller, which resizes the
 # pool through the Exoscale API. Step by step: docs/cloud.md.
+# deploy/terraform/exoscale-ha calls this directory as its module "pool",
+# with var.ha set (no management instance here; what the HA ones' user
+# data adds): one definition of the pool, the NLB, the security groups
+# and the user data.
 
 locals {
   deploy = "${path.module}/../.."
@@ -9,7 +13,7 @@ locals {
   # The controller's configuration (docs/configuration.md,
   # docs/providers.md). No secret in it: the key, the secret and the API
   # token are systemd credentials of the unit (deploy/systemd).
-  controller_config = <<-EOT
+  pool_config = <<-EOT
     # Written by deploy/terraform/exoscale. Every key: docs/configuration.md.
     pool: web
     min: ${var.pool_min}
@@ -52,26 +56,27 @@ locals {
   })
 
   management_user_data = templatefile("${local.deploy}/cloud-init/management.yaml", {
-    install_script     = file("${local.deploy}/cloud-init/poolscale-install.sh")
-    setup_script       = file("${local.deploy}/cloud-init/management-setup.sh")
-    poolscale_url      = var.poolscale_url
-    poolscale_sha256   = var.poolscale_sha256
-    controller_config  = local.controller_config
-    controller_dropin  = file("${local.deploy}/systemd/poolscale-controller.service.d/exoscale.conf")
-    alert_webhooks     = ["http://127.0.0.1:9900/api/v1/alerts"]
-    extra_files        = {}
-    sd_config          = replace(local.controller_config, "poolscale-controller.service", "poolscale-sd.service")
+    install_script    = file("${local.deploy}/cloud-init/poolscale-install.sh")
+    setup_script      = file("${local.deploy}/cloud-init/management-setup.sh")
+    poolscale_url     = var.poolscale_url
+    poolscale_sha256  = var.poolscale_sha256
+    controller_config = "${local.pool_config}${var.ha == null ? "" : var.ha.controller_config}"
+    controller_dropin = file("${local.deploy}/systemd/poolscale-controller.service.d/exoscale.conf")
+    alert_webhooks    = var.ha == null ? ["http://127.0.0.1:9900/api/v1/alerts"] : var.ha.alert_webhooks
+    extra_files       = var.ha == null ? {} : var.ha.files
+    # poolscale sd needs no etcd: it gets the pool's part only.
+    sd_config          = replace(local.pool_config, "poolscale-controller.service", "poolscale-sd.service")
     sd_dropin          = file("${local.deploy}/systemd/poolscale-sd.service.d/exoscale.conf")
     prometheus_rules   = file("${local.deploy}/prometheus/rules/poolscale.yml")
     grafana_datasource = file("${local.deploy}/grafana/provisioning/datasources/prometheus.yaml")
     grafana_dashboards = file("${local.deploy}/grafana/provisioning/dashboards/poolscale.yaml")
     grafana_dashboard  = file("${local.deploy}/grafana/dashboards/poolscale.json")
-    secret_files = {
+    secret_files = merge({
       "/etc/poolscale/exoscale.key"    = var.exoscale_api_key
       "/etc/poolscale/exoscale.secret" = var.exoscale_api_secret
       "/etc/poolscale/api-token"       = random_password.api_token.result
       "/etc/grafana/poolscale.env"     = "GF_SECURITY_ADMIN_PASSWORD=${random_password.grafana_admin.result}\nPOOLSCALE_API_TOKEN=${random_password.api_token.result}\n"
-    }
+    }, var.ha == null ? {} : var.ha.private_files)
   })
 }
 
@@ -236,7 +241,11 @@ resource "exoscale_nlb_service" "web" {
 
 # --- The management instance -----------------------------------------------
 
+# None when var.ha is set: the caller makes its own (exoscale-ha: two, on
+# its private network). With count the instance is management[0] in the
+# state, which Terraform moves to by itself: an existing one stays.
 resource "exoscale_compute_instance" "management" {
+  count              = var.ha == null ? 1 : 0
   zone               = var.zone
   name               = "${var.name}-management"
   template_id        = data.exoscale_template.debian.id

@@ -10,17 +10,17 @@ output "app_url" {
 
 output "management_address" {
   description = "Public IPv4 address of the management instance (SSH as debian, Prometheus on :9090)."
-  value       = exoscale_compute_instance.management.public_ip_address
+  value       = one(exoscale_compute_instance.management[*].public_ip_address)
 }
 
 output "grafana_url" {
   description = "Grafana on the management instance (user admin, password: terraform output -raw grafana_admin_password)."
-  value       = "http://${exoscale_compute_instance.management.public_ip_address}:3000/"
+  value       = one([for ip in exoscale_compute_instance.management[*].public_ip_address : "http://${ip}:3000/"])
 }
 
 output "controller_api" {
   description = "The controller's API, for poolscale status --api URL --token-file FILE."
-  value       = "http://${exoscale_compute_instance.management.public_ip_address}:9900"
+  value       = one([for ip in exoscale_compute_instance.management[*].public_ip_address : "http://${ip}:9900"])
 }
 
 output "instance_pool_id" {
@@ -37,5 +37,24 @@ output "api_token" {
 output "grafana_admin_password" {
   description = "Password of Grafana's admin user."
   value       = random_password.grafana_admin.result
+  sensitive   = true
+}
+
+# For deploy/terraform/exoscale-ha, which makes its own management instances
+# from these.
+
+output "template_id" {
+  description = "ID of the Debian template of every VM."
+  value       = data.exoscale_template.debian.id
+}
+
+output "management_security_group_id" {
+  description = "ID of the management instances' security group."
+  value       = exoscale_security_group.management.id
+}
+
+output "management_user_data" {
+  description = "The management instances' cloud-init user data (holds the secrets)."
+  value       = local.management_user_data
   sensitive   = true
 }

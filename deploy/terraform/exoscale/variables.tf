@@ -104,3 +104,14 @@ variable "exoscale_api_secret" {
   type        = string
   sensitive   = true
 }
+
+variable "ha" {
+  description = "Set by deploy/terraform/exoscale-ha, which calls this directory as a module and makes its own management instances (none is made here): what their user data adds to the single deployment's. controller_config: YAML appended to the controller's configuration (the ha: block); alert_webhooks: every controller's /api/v1/alerts; files: path to mode and content; private_files: path to content, readable by root only. null: the single deployment."
+  type = object({
+    controller_config = string
+    alert_webhooks    = list(string)
+    files             = map(object({ mode = string, content = string }))
+    private_files     = map(string)
+  })
+  default = null
+}

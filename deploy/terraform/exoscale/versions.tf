@@ -16,4 +16,5 @@ terraform {
 # Terraform's own credentials (not the controller's): an API key allowed to
 # create instance pools, instances, NLBs and security groups, from the
 # environment: EXOSCALE_API_KEY and EXOSCALE_API_SECRET (docs/cloud.md).
-provider "exoscale" {}
+# No provider block: the default configuration reads them, and the
+# directory stays usable as a module (exoscale-ha calls it).
