@@ -242,9 +242,9 @@ static void lead(struct ha *h, int64_t revision, struct etcd_kv *state)
 	post(h, HA_LEADING, "won the leader key", state, 0);
 }
 
-/* Keeps the lease alive (or gets one). Leadership needs both a live lease
- * and a deadline that has not passed; a failed keepalive ends it at once,
- * since the server may already count the lease as gone. */
+/* Keeps the lease alive (or gets one). Acting needs a lease whose deadline
+ * has not passed and a last keepalive that worked: a failed one suspends
+ * acting at once, since the server may already count the lease as gone. */
 static void tend_lease(struct ha *h, int64_t now)
 {
 	struct err e;

@@ -6,9 +6,11 @@
  * still the one it created. The loop hears of every change through
  * loop_post(), and asks ha_may_act() before any provider mutation.
  * Leadership is a local belief with a deadline: the last keepalive's send
- * time plus the TTL it granted. Past it, or after any failed keepalive,
- * this controller stops acting at once; it leads again only by winning the
- * key again (or finding it still bound to its own live lease).
+ * time plus the TTL it granted. After a failed keepalive this controller
+ * stops acting at once, until one works again (an etcd leader election is
+ * a pause, not a change of leader); past the deadline it is no longer the
+ * leader, and leads again only by winning the key again (or finding it
+ * still bound to its own live lease).
  * Not here: what the state holds (controller/hastate.h), the etcd wire
  * format (common/etcd.h), what acting means (controller/controller.c). */
 #ifndef POOLSCALE_CONTROLLER_HA_H
