@@ -142,7 +142,12 @@ def test_trace_replay_scales_time_and_rate(server, tmp_path):
     assert r.returncode == 0, r.stderr
     s = summary(r.stdout)
     assert s["due"] == 3 and s["ok"] == 3, r.stdout
-    assert server.requests == 3
+    # Nothing sent but what was due, and what the generator says it sent
+    # again: a request on a kept-alive connection that fails before any
+    # answer byte is sent once more (engine.c, RFC 9112 9.3.1); once, in
+    # one CI run under ASan, and the server then counts it twice.
+    assert s["retried"] <= 1, r.stdout
+    assert server.requests == 3 + s["retried"], r.stdout
 
 
 def test_stalled_server_shows_as_latency_not_fewer_requests(server):
