@@ -5,9 +5,11 @@
  * publish.h) for Prometheus (file_sd) and the load balancer. The desired
  * size comes from the provider at a first start and after an outside
  * resize (controller/adopt.h).
+ * With `ha:` it acts only while it leads (controller/failover.c): a
+ * follower observes, health-checks and publishes, and changes nothing.
  * Not here: the HTTP API (controller/api.c), config (controller/config.h),
- * how members are made (provider/). The policies that choose the size come
- * later; for now it is set by config or PUT /api/v1/pool/size. */
+ * how members are made (provider/), the policies' glue
+ * (controller/autoscale.c), the election (controller/ha.h). */
 #ifndef POOLSCALE_CONTROLLER_H
 #define POOLSCALE_CONTROLLER_H
 

@@ -1,7 +1,6 @@
 /* The controller's side of high availability (controller/ha.h): when it
  * may act, the state it hands to etcd (controller/hastate.h) and takes back
  * when it comes to lead, and what leading or following changes. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -2,8 +2,10 @@
  * a time and in order, and hands each result back on the loop, so a slow or
  * retrying cloud API never stalls health checks, drains or the HTTP API.
  * A mutating call is followed by a list in the same job, so its result comes
- * with the membership it produced. Not here: what to call and when (the
- * controller), how (the provider). */
+ * with the membership it produced. An optional fence (prov_runner_set_fence)
+ * is asked before each mutating call and each of its cloud requests. Not
+ * here: what to call and when (the controller), how (the provider), who
+ * may act (controller/ha.h). */
 #ifndef POOLSCALE_PROVIDER_RUNNER_H
 #define POOLSCALE_PROVIDER_RUNNER_H
 
