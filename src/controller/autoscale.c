@@ -369,21 +369,31 @@ void ctl_autoscale_tick(struct controller *c)
 	}
 }
 
+void ctl_webhook_latch(struct controller *c, enum webhook_source source, int up, int down)
+{
+	c->as.webhooks[source][0]++;
+	policy_step_latch_signal(&c->as.latch, up, down);
+	c->ha_dirty |= up || down;	/* a failover keeps it */
+	if (up || down)
+		log_msg(LOG_INFO, "scale signal", "pool=%s source=%s up=%d down=%d policy=%s",
+		    c->cfg->pool, webhook_source_name(source), up, down,
+		    ctl_policy_name(c->cfg->policy));
+}
+
+void ctl_webhook_rejected(struct controller *c, const struct webhook_signal *sig)
+{
+	c->as.webhooks[sig->source][1]++;
+	log_msg(LOG_WARN, "webhook rejected", "pool=%s source=%s error=%s", c->cfg->pool,
+	    webhook_source_name(sig->source), sig->error);
+}
+
 int ctl_webhook(struct controller *c, int route, const char *body, size_t len,
     struct webhook_signal *sig)
 {
 	if (webhook_parse(body, len, route, c->cfg->action_label, sig) == -1) {
-		c->as.webhooks[sig->source][1]++;
-		log_msg(LOG_WARN, "webhook rejected", "source=%s error=%s",
-		    webhook_source_name(sig->source), sig->error);
+		ctl_webhook_rejected(c, sig);
 		return -1;
 	}
-	c->as.webhooks[sig->source][0]++;
-	policy_step_latch_signal(&c->as.latch, sig->up, sig->down);
-	c->ha_dirty |= sig->up || sig->down;	/* a failover keeps it */
-	if (sig->up || sig->down)
-		log_msg(LOG_INFO, "scale signal", "source=%s up=%d down=%d policy=%s",
-		    webhook_source_name(sig->source), sig->up, sig->down,
-		    ctl_policy_name(c->cfg->policy));
+	ctl_webhook_latch(c, sig->source, sig->up, sig->down);
 	return 0;
 }

@@ -191,8 +191,7 @@ static void publish(struct controller *c)
 			free(json);
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/targets-%s.json", c->cfg->sd_dir,
-		    c->cfg->sets[i].name);
+		ctl_sd_path(c->cfg, i, path, sizeof(path));
 		if (file_write_atomic(path, json, strlen(json), &e) == -1) {
 			/* The first failing file names the cause; the others
 			 * would alternate with it and defeat "once per cause". */
@@ -964,11 +963,13 @@ int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct e
 {
 	char lock[1200];
 	double start = c->start_unix_s;
+	bool lenient = c->start_lenient;
 
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
 	c->loop = l;
 	c->start_unix_s = start;
+	c->start_lenient = lenient;
 	c->lock_fd = -1;
 	c->prov_min = c->prov_max = -1;
 	c->seed = (unsigned)clock_mono_ns() ^ (unsigned)getpid();
@@ -992,9 +993,14 @@ int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct e
 	adopt_init(&c->adopt, !load_state(c) && !cfg->initial_given);
 	if (ctl_autoscale_init(c, e) == -1)
 		return -1;
-	/* Loud at start: a wrong key or pool id stops here, with the cause. */
-	if (list_now(c, e) == -1)
-		return -1;
+	/* Loud at start: a wrong key or pool id stops here, with the cause
+	 * (with several pools it is logged, and the list asked again). */
+	if (list_now(c, e) == -1) {
+		if (!c->start_lenient)
+			return -1;
+		log_msg(LOG_ERROR, "provider list failed at start; the pool starts and asks "
+		    "again", "pool=%s error=%s", cfg->pool, e->msg);
+	}
 	c->runner = prov_runner_new(&c->prov, l, on_provider, c, e);
 	if (c->runner == NULL)
 		return -1;
