@@ -143,9 +143,15 @@ void ctl_advertise_url(const struct ctl_cfg *cfg, const char *bound, char *dst, 
 /* The poolscale binary, for the default local instance command. */
 void ctl_self_binary(struct ctl_cfg *cfg)
 {
+	char cwd[1024];
 	ssize_t n = readlink("/proc/self/exe", cfg->local.binary, sizeof(cfg->local.binary) - 1);
 
 	cfg->local.binary[n > 0 ? n : 0] = '\0';
+	/* Absolute: an instance must find it whatever its own directory. */
+	if (cfg->sd_dir[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL ||
+	    snprintf(cfg->local.sd_dir, sizeof(cfg->local.sd_dir), "%s/%s", cwd, cfg->sd_dir) >=
+	    (int)sizeof(cfg->local.sd_dir))
+		memcpy(cfg->local.sd_dir, cfg->sd_dir, sizeof(cfg->local.sd_dir));
 }
 
 /* The start line, one per pool. */
