@@ -24,7 +24,9 @@ cleanup() {
 		wait "$ctl_pid" 2>/dev/null || true
 	fi
 	for f in "$work"/*/bench.yml; do
-		[ -e "$f" ] && "$BIN" pool destroy --config "$f" >/dev/null 2>&1 || true
+		if [ -e "$f" ]; then
+			"$BIN" pool destroy --config "$f" >/dev/null 2>&1 || true
+		fi
 	done
 	rm -rf "$work"
 }
