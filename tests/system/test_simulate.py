@@ -2,8 +2,8 @@
 fidelity: the same step profile through the real local system (`poolscale
 demo --short --step`: real Prometheus, the controller, app instances, the
 lb, the load) and through the simulator with the demo's own config and the
-load the demo served must give the same pool-size curve: every scale event
-within two controller intervals, the same largest size."""
+load the demo served must give the same pool-size curve: each within the
+other shifted by up to two controller intervals, the same largest size."""
 import csv
 import json
 import os
@@ -201,16 +201,38 @@ def test_fidelity_simulate_matches_the_real_system(tmp_path):
     # Two intervals: the real tick falls anywhere in an interval the
     # simulated one does not, and so does each target's scrape within its
     # interval (the simulator takes the expected half; docs/simulate.md).
-    # The real run stops at `end`: a decision the simulator makes within tol
-    # of it may have its real counterpart just after the last row, so the
-    # lists are compared up to the last event either made before end - tol.
+    # So each curve must stay within the other's, shifted by up to tol:
+    # at every time its size lies between the smallest and largest size
+    # the other takes within tol. A real 3 -> 2 -> 1 in two ticks 4 s apart
+    # matches a simulated 3 -> 1 between them (the stabilization window's
+    # highest recommendation fell in one tick there, in two here); a size
+    # held for longer than tol that the other never takes does not.
+    # The real run stops at `end`: only times up to end - tol are compared,
+    # so that any change either makes has its counterpart's window inside
+    # the run.
     tol = 2 * s["interval_s"]
-    n = max(len([e for e in real if e[0] <= end - tol]),
-            len([e for e in simulated if e[0] <= end - tol]))
-    assert [e[1:] for e in simulated[:n]] == [e[1:] for e in real[:n]], \
-        (real, simulated, end, (tmp_path / "sim" / "decisions.csv").read_text())
-    for a, b in zip(real[:n], simulated[:n]):
-        assert abs(a[0] - b[0]) <= tol, (a, b, real, simulated)
+    first = real[0][1]
+    assert not simulated or simulated[0][1] == first, (real, simulated)
+
+    def size_at(events, t):
+        size = first
+        for e in events:
+            if e[0] > t:
+                break
+            size = e[2]
+        return size
+
+    def band(events, t):
+        sizes = [size_at(events, t - tol)] + [e[2] for e in events if t - tol < e[0] <= t + tol]
+        return min(sizes), max(sizes)
+
+    t = 0.0
+    while t <= end - tol:
+        for mine, other in ((real, simulated), (simulated, real)):
+            lo, hi = band(other, t)
+            assert lo <= size_at(mine, t) <= hi, \
+                (t, real, simulated, end, (tmp_path / "sim" / "decisions.csv").read_text())
+        t += 0.25
     assert max(e[2] for e in real) == max(e[2] for e in simulated)
 
 
