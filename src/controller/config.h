@@ -140,6 +140,19 @@ int ctl_cfg_load_string(const char *name, const char *text, struct ctl_cfg *cfg,
  * Same return convention; messages name the flag or key. */
 int ctl_cfg_finish(struct ctl_cfg *cfg, struct buf *errors);
 void ctl_cfg_fini(struct ctl_cfg *cfg);
+/* For controller/config_pools.c, which knows the file's layout (config.c
+ * reads the keys): the defaults; the shared keys of the top level m; one
+ * pool's keys from m (the top level without pools:, else its entry), with
+ * the checks among them; and, once ha: is read too, what follows from
+ * them (ports, default sets, paths beside the file). state_dir, sd_dir
+ * and local.state_dir are config_pools.c's to set. */
+void ctl_cfg_defaults(struct ctl_cfg *cfg);
+void ctl_cfg_read_shared(struct ycfg *y, struct ymap *m, struct ctl_cfg *cfg);
+void ctl_cfg_read_pool(struct ycfg *y, struct ymap *m, struct ctl_cfg *cfg);
+void ctl_cfg_derive(struct ctl_cfg *cfg);
+/* Makes a relative path relative to cfgfile's directory (kept as it is
+ * when the result would not fit cap). */
+void ctl_cfg_resolve(char *path, size_t cap, const char *cfgfile);
 /* `schedule:` (controller/config_schedule.c), for config.c: read with the
  * other keys, checked once min, max and the provider are known. */
 struct ycfg;
