@@ -18,17 +18,6 @@
 #include "common/yamlcfg.h"
 #include "controller/config.h"
 
-/* The top-level keys a file with pools: gives in each pool instead, and
- * those no pool may give (config.c's ctl_cfg_read_pool and
- * ctl_cfg_read_shared read them; ha: is read here). */
-static const char *const pool_keys[] = {
-	"pool", "min", "max", "initial", "interval", "health", "drain", "provider",
-	"discovery", "policy", "schedule",
-};
-static const char *const shared_keys[] = {
-	"state_dir", "log_level", "dry_run", "api", "prometheus", "webhook", "ha", "simulate",
-};
-
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
 struct parse {
@@ -44,7 +33,7 @@ struct parse {
 
 /* The key node (or the value node) of key in mapping map, or NULL. For
  * lines: a value that is a mapping starts on the line after its key. */
-static yaml_node_t *find(struct ycfg *y, yaml_node_t *map, const char *key, bool want_key)
+static yaml_node_t *find_node(struct ycfg *y, yaml_node_t *map, const char *key, bool want_key)
 {
 	yaml_node_pair_t *pr;
 
@@ -66,17 +55,17 @@ static yaml_node_t *line_of(struct ycfg *y, yaml_node_t *entry, const char *cons
 	yaml_node_t *at = entry, *map = entry;
 
 	for (; *path && map; path++) {
-		yaml_node_t *k = find(y, map, *path, true);
+		yaml_node_t *k = find_node(y, map, *path, true);
 
 		if (k == NULL)
 			break;
 		at = k;
-		map = find(y, map, *path, false);
+		map = find_node(y, map, *path, false);
 	}
 	return at;
 }
 
-static bool valid_name(const char *s)
+static bool pool_name_ok(const char *s)
 {
 	if (*s == '\0' || strlen(s) >= sizeof(((struct ctl_cfg *)0)->pool))
 		return false;
@@ -135,10 +124,10 @@ static struct ctl_cfg *new_pool(struct parse *p, yaml_node_t *entry, int i)
 
 /* Entry i's name: its scope from here on is pools[NAME], or pools[i]
  * while it has no name of its own. */
-static void read_name(struct parse *p, yaml_node_t *entry, int i, struct ctl_cfg *c)
+static void read_pool_name(struct parse *p, yaml_node_t *entry, int i, struct ctl_cfg *c)
 {
 	struct ycfg *y = &p->y;
-	yaml_node_t *n = find(y, entry, "name", false);
+	yaml_node_t *n = find_node(y, entry, "name", false);
 	const char *s;
 	char scope[sizeof(y->scope)];
 
@@ -153,7 +142,7 @@ static void read_name(struct parse *p, yaml_node_t *entry, int i, struct ctl_cfg
 	}
 	if ((s = ycfg_scalar(y, n, "name")) == NULL)
 		return;
-	if (!valid_name(s)) {
+	if (!pool_name_ok(s)) {
 		ycfg_error(y, n, "name: \"%s\" is not a name (letters, digits, - and _, under "
 		    "%zu characters)", s, sizeof(c->pool));
 		return;
@@ -171,8 +160,13 @@ static void read_name(struct parse *p, yaml_node_t *entry, int i, struct ctl_cfg
 	ycfg_scope(y, scope);
 }
 
-static void read_entry(struct parse *p, yaml_node_t *entry, int i)
+static void read_pool_entry(struct parse *p, yaml_node_t *entry, int i)
 {
+	/* The top level's alone (ctl_cfg_read_shared, and ha: here). */
+	static const char *const shared_keys[] = {
+		"state_dir", "log_level", "dry_run", "api", "prometheus", "webhook", "ha",
+		"simulate"
+	};
 	struct ycfg *y = &p->y;
 	struct ctl_cfg *c = new_pool(p, entry, i);
 	struct ymap m;
@@ -181,15 +175,15 @@ static void read_entry(struct parse *p, yaml_node_t *entry, int i)
 		ycfg_error(y, entry, "pools[%d]: out of memory", i);
 		return;
 	}
-	read_name(p, entry, i, c);
+	read_pool_name(p, entry, i, c);
 	if (ymap_init(&m, y, entry, "")) {
 		(void)ymap_get(&m, "name");
 		if (ymap_get(&m, "pool") != NULL)
-			ycfg_error(y, find(y, entry, "pool", true), "pool: a pool of pools: takes its "
+			ycfg_error(y, find_node(y, entry, "pool", true), "pool: a pool of pools: takes its "
 			    "name as name:");
 		for (size_t k = 0; k < NKEYS(shared_keys); k++)
 			if (ymap_get(&m, shared_keys[k]) != NULL)
-				ycfg_error(y, find(y, entry, shared_keys[k], true), "%s: give it at the "
+				ycfg_error(y, find_node(y, entry, shared_keys[k], true), "%s: give it at the "
 				    "top level (every pool shares it)", shared_keys[k]);
 		ctl_cfg_read_pool(y, &m, c);
 		ymap_done(&m);
@@ -197,8 +191,13 @@ static void read_entry(struct parse *p, yaml_node_t *entry, int i)
 	ycfg_scope(y, NULL);
 }
 
-static void read_list(struct parse *p, struct ymap *root, yaml_node_t *list)
+static void read_pools_list(struct parse *p, struct ymap *root, yaml_node_t *list)
 {
+	/* Each pool's alone (ctl_cfg_read_pool, and pool: as name:). */
+	static const char *const pool_keys[] = {
+		"pool", "min", "max", "initial", "interval", "health", "drain", "provider",
+		"discovery", "policy", "schedule"
+	};
 	struct ycfg *y = &p->y;
 	yaml_node_item_t *it;
 	int i = 0;
@@ -207,10 +206,10 @@ static void read_list(struct parse *p, struct ymap *root, yaml_node_t *list)
 		if (ymap_get(root, pool_keys[k]) == NULL)
 			continue;
 		if (strcmp(pool_keys[k], "pool") == 0)
-			ycfg_error(y, find(y, root->node, "pool", true), "pool: give each pool's name "
+			ycfg_error(y, find_node(y, root->node, "pool", true), "pool: give each pool's name "
 			    "as name: in pools: (the file has pools:)");
 		else
-			ycfg_error(y, find(y, root->node, pool_keys[k], true), "%s: give it in each "
+			ycfg_error(y, find_node(y, root->node, pool_keys[k], true), "%s: give it in each "
 			    "pool (the file has pools:)", pool_keys[k]);
 	}
 	if (list->type == YAML_SCALAR_NODE && list->data.scalar.length == 0) {
@@ -228,7 +227,7 @@ static void read_list(struct parse *p, struct ymap *root, yaml_node_t *list)
 			ycfg_error(y, entry, "pools: more than %d pools", CTL_MAX_POOLS);
 			return;
 		}
-		read_entry(p, entry, i);
+		read_pool_entry(p, entry, i);
 	}
 	if (i == 0)
 		ycfg_error(y, list, "pools: empty (give at least one pool)");
@@ -389,7 +388,7 @@ static void check_one(struct parse *p, yaml_node_t *pools_key)
 /* Everything but ctl_cfg_finish. Returns the number of errors, their
  * text appended to errors; out holds the pools read, even with errors
  * (the caller decides). one: the caller takes one pool. */
-static int parse(const char *file, const char *text, const struct ctl_overrides *o, bool one,
+static int pools_parse(const char *file, const char *text, const struct ctl_overrides *o, bool one,
     struct ctl_pools *out, struct buf *errors)
 {
 	struct parse p;
@@ -422,9 +421,9 @@ static int parse(const char *file, const char *text, const struct ctl_overrides 
 	apply_overrides(&p);
 	out->listed = list != NULL;
 	if (list != NULL) {
-		read_list(&p, &root, list);
+		read_pools_list(&p, &root, list);
 		if (ha != NULL && out->n > 1)
-			ycfg_error(&p.y, find(&p.y, root.node, "ha", true), "ha: needs a file with one "
+			ycfg_error(&p.y, find_node(&p.y, root.node, "ha", true), "ha: needs a file with one "
 			    "pool for now (this one has %zu)", out->n);
 	} else {
 		struct ctl_cfg *c = new_pool(&p, root.node, 0);
@@ -446,7 +445,7 @@ static int parse(const char *file, const char *text, const struct ctl_overrides 
 	check_sd_paths(&p);
 	check_local_ranges(&p);
 	if (one && out->n > 1)
-		check_one(&p, find(&p.y, root.node, "pools", true));
+		check_one(&p, find_node(&p.y, root.node, "pools", true));
 out:
 	n = (int)p.y.nerrors + p.nflag_errors;
 	buf_append(errors, p.y.errors.p, p.y.errors.len);
@@ -460,7 +459,7 @@ out:
 int ctl_pools_load(const char *file, const char *text, const struct ctl_overrides *o,
     struct ctl_pools *out, struct buf *errors)
 {
-	int n = parse(file, text, o, false, out, errors);
+	int n = pools_parse(file, text, o, false, out, errors);
 
 	/* The secrets and the listen check are the same for every pool (api:
 	 * and ha: are shared): read and checked once, copied. */
@@ -501,7 +500,7 @@ struct ctl_cfg *ctl_pools_find(const struct ctl_pools *p, const char *name)
 static int load_one(const char *file, const char *text, struct ctl_cfg *cfg, struct buf *errors)
 {
 	struct ctl_pools p;
-	int n = parse(file, text, NULL, true, &p, errors);
+	int n = pools_parse(file, text, NULL, true, &p, errors);
 
 	if (p.n > 0) {
 		*cfg = *p.pool[0];
