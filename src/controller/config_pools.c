@@ -42,7 +42,8 @@ static yaml_node_t *find_node(struct ycfg *y, yaml_node_t *map, const char *key,
 	for (pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
 
-		if (k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+		if (k->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)k->data.scalar.value, key) == 0)
 			return want_key ? k : yaml_document_get_node(&y->doc, pr->value);
 	}
 	return NULL;
@@ -134,8 +135,12 @@ static void read_pool_name(struct parse *p, yaml_node_t *entry, int i, struct ct
 	snprintf(scope, sizeof(scope), "pools[%d]", i);
 	ycfg_scope(y, scope);
 	c->pool[0] = '\0';
-	if (entry == NULL || entry->type != YAML_MAPPING_NODE)
-		return;		/* ymap_init says so */
+	if (entry->type != YAML_MAPPING_NODE) {
+		/* "- " alone would read as an empty mapping: no name */
+		if (entry->type == YAML_SCALAR_NODE && entry->data.scalar.length == 0)
+			ycfg_error(y, entry, "name: missing");
+		return;		/* else ymap_init says what is wrong */
+	}
 	if (n == NULL) {
 		ycfg_error(y, entry, "name: missing");
 		return;
@@ -179,12 +184,13 @@ static void read_pool_entry(struct parse *p, yaml_node_t *entry, int i)
 	if (ymap_init(&m, y, entry, "")) {
 		(void)ymap_get(&m, "name");
 		if (ymap_get(&m, "pool") != NULL)
-			ycfg_error(y, find_node(y, entry, "pool", true), "pool: a pool of pools: takes its "
-			    "name as name:");
+			ycfg_error(y, find_node(y, entry, "pool", true),
+			    "pool: a pool of pools: takes its name as name:");
 		for (size_t k = 0; k < NKEYS(shared_keys); k++)
 			if (ymap_get(&m, shared_keys[k]) != NULL)
-				ycfg_error(y, find_node(y, entry, shared_keys[k], true), "%s: give it at the "
-				    "top level (every pool shares it)", shared_keys[k]);
+				ycfg_error(y, find_node(y, entry, shared_keys[k], true),
+				    "%s: give it at the top level (every pool shares it)",
+				    shared_keys[k]);
 		ctl_cfg_read_pool(y, &m, c);
 		ymap_done(&m);
 	}
@@ -206,11 +212,11 @@ static void read_pools_list(struct parse *p, struct ymap *root, yaml_node_t *lis
 		if (ymap_get(root, pool_keys[k]) == NULL)
 			continue;
 		if (strcmp(pool_keys[k], "pool") == 0)
-			ycfg_error(y, find_node(y, root->node, "pool", true), "pool: give each pool's name "
-			    "as name: in pools: (the file has pools:)");
+			ycfg_error(y, find_node(y, root->node, "pool", true),
+			    "pool: give each pool's name as name: in pools: (the file has pools:)");
 		else
-			ycfg_error(y, find_node(y, root->node, pool_keys[k], true), "%s: give it in each "
-			    "pool (the file has pools:)", pool_keys[k]);
+			ycfg_error(y, find_node(y, root->node, pool_keys[k], true),
+			    "%s: give it in each pool (the file has pools:)", pool_keys[k]);
 	}
 	if (list->type == YAML_SCALAR_NODE && list->data.scalar.length == 0) {
 		ycfg_error(y, list, "pools: empty (give at least one pool)");
@@ -293,10 +299,14 @@ void ctl_sd_path(const struct ctl_cfg *cfg, int set, char *dst, size_t cap)
 static void check_sd_paths(struct parse *p)
 {
 	typedef char paths_t[CTL_MAX_SETS][sizeof(((struct ctl_cfg *)0)->sd_dir) + 128];
-	paths_t *path = calloc(p->out->n, sizeof(*path));
+	paths_t *path;
 
-	if (path == NULL)
+	if (p->out->n < 2)
 		return;
+	if ((path = calloc(p->out->n, sizeof(*path))) == NULL) {
+		ycfg_error(&p->y, NULL, "out of memory");
+		return;
+	}
 	for (size_t i = 0; i < p->out->n; i++) {
 		const struct ctl_cfg *c = p->out->pool[i];
 
@@ -363,8 +373,9 @@ static void check_local_ranges(struct parse *p)
 				continue;
 			format_range(lo, hi, mine, sizeof(mine));
 			format_range(lo2, hi2, theirs, sizeof(theirs));
-			ycfg_error(&p->y, line_of(&p->y, p->entry[i], at), "pools[%s].provider.local: "
-			    "addresses %s overlap pools[%s]'s %s (address_base and max_instances)",
+			ycfg_error(&p->y, line_of(&p->y, p->entry[i], at),
+			    "pools[%s].provider.local: addresses %s overlap pools[%s]'s %s "
+			    "(address_base and max_instances)",
 			    c->pool, mine, d->pool, theirs);
 			break;
 		}
@@ -423,8 +434,8 @@ static int pools_parse(const char *file, const char *text, const struct ctl_over
 	if (list != NULL) {
 		read_pools_list(&p, &root, list);
 		if (ha != NULL && out->n > 1)
-			ycfg_error(&p.y, find_node(&p.y, root.node, "ha", true), "ha: needs a file with one "
-			    "pool for now (this one has %zu)", out->n);
+			ycfg_error(&p.y, find_node(&p.y, root.node, "ha", true),
+			    "ha: needs a file with one pool for now (this one has %zu)", out->n);
 	} else {
 		struct ctl_cfg *c = new_pool(&p, root.node, 0);
 

@@ -237,6 +237,7 @@ static const struct {
 	{ "name_not_scalar", "pools:\n  - name: [a]\n",
 	  FILE_NAME ":2: pools[0].name: expected a single value\n" },
 	{ "error_unnamed", "pools:\n  - max: x\n", FILE_NAME ":2: pools[0].max: " },
+	{ "entry_empty", "pools:\n  - name: a\n  -\n", FILE_NAME ":3: pools[1].name: missing\n" },
 	{ "entry_not_map", "pools:\n  - 5\n", FILE_NAME ":2: pools[0]: expected a mapping of keys\n" },
 	{ "shared_in_pool", "pools:\n  - name: web\n    state_dir: x\n",
 	  FILE_NAME ":3: pools[web].state_dir: give it at the top level (every pool shares it)\n" },
