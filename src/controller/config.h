@@ -1,7 +1,10 @@
 /* controller/config.h: the controller's YAML configuration, read once into a
  * typed struct with defaults from one table (docs/configuration.md lists every
  * key). Errors are collected as "FILE:LINE: key: message". Relative paths are
- * resolved against the config file's directory, as Prometheus does. */
+ * resolved against the config file's directory, as Prometheus does.
+ * config.c reads the keys; config_pools.c the file's layout (one pool, or
+ * several under pools:), what each pool derives, the checks between pools
+ * and the flags that override the file; config_*.c one section each. */
 #ifndef POOLSCALE_CONTROLLER_CONFIG_H
 #define POOLSCALE_CONTROLLER_CONFIG_H
 
