@@ -110,7 +110,7 @@ static void apply_overrides(struct parse *p)
 /* A new pool i: the shared values, and what a pool's index sets. */
 static struct ctl_cfg *new_pool(struct parse *p, yaml_node_t *entry, int i)
 {
-	struct ctl_cfg *c = malloc(sizeof(*c));
+	struct ctl_cfg *c = calloc(1, sizeof(*c));	/* as config.h says */
 
 	if (c == NULL)
 		return NULL;
