@@ -13,6 +13,8 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 from browser import Browser
 from conftest import BIN, free_port, hold, http_json, metric, scaled, wait_until
 from contract.common import contract_server  # noqa: F401 (fixture)
@@ -38,11 +40,26 @@ def ha_config(cloud, name, endpoints, policy="", max_size=5, initial=1):
     return path
 
 
+_started = []
+
+
+@pytest.fixture(autouse=True)
+def stop_controllers():
+    """Every controller a test started is stopped by pid when it ends,
+    failed or not: one left running would go on loading the machine."""
+    yield
+    while _started:
+        c = _started.pop()
+        if c.p.poll() is None:
+            c.stop()
+
+
 def start(cloud, names, endpoints, **kw):
     out = []
     for n in names:
         c = CloudController(cloud, ha_config(cloud, n, endpoints, **kw), None, n).started()
         c.name = n
+        _started.append(c)
         out.append(c)
     return out
 
