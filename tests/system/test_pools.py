@@ -318,7 +318,8 @@ def test_layered_example_grows_both_layers(fleet, prometheus, tmp_path):
     text = (pathlib.Path(ROOT) / "examples" / "layers.yaml").read_text()
     for a, b in (("state_dir: poolscale-layers", f"state_dir: {tmp_path / 'state'}"),
                  ("listen: 127.0.0.1:9900", "listen: 127.0.0.1:0"),
-                 ("url: http://127.0.0.1:9090", f"url: http://127.0.0.1:{port}\n  timeout: 800ms"),
+                 ("url: http://127.0.0.1:9090", f"url: http://127.0.0.1:{port}"),
+                 ("timeout: 2s ", "timeout: 800ms "),
                  ("address_base: 127.0.1.1", f"address_base: {bw}"),
                  ("address_base: 127.0.2.1", f"address_base: {bl}"),
                  ("interval: 5s", "interval: 1s"),
