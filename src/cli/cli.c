@@ -541,20 +541,25 @@ int cli_pool_main(int argc, char **argv)
 
 		if (only != NULL && strcmp(cfg->pool, only) != 0)
 			continue;
-		/* A cloud's machines belong to the tool that made the pool. */
+		/* A cloud's machines belong to the tool that made the pool: asked
+		 * for by name, that is an error; among a file's pools, a note. */
 		if (strcmp(cfg->provider, "local") != 0) {
-			fprintf(stderr, "poolscale pool destroy: pool %s: the %s provider does not "
+			fprintf(stderr, "poolscale pool destroy: pool %s: %s the %s provider does not "
 			    "own its machines; tear the pool down with the tool that made it "
-			    "(terraform destroy, see docs/cloud.md)\n", cfg->pool, cfg->provider);
-			rc = 1;
+			    "(terraform destroy, see docs/cloud.md)\n", cfg->pool,
+			    only != NULL || pools->n == 1 ? "" : "skipped:", cfg->provider);
+			if (only != NULL || pools->n == 1)
+				rc = 1;
 			continue;
 		}
 		if (destroy_pool(cfg) != 0)
 			rc = 1;
 		done++;
 	}
-	if (rc == 0 && done == 0)
+	if (rc == 0 && done == 0) {
+		fprintf(stderr, "poolscale pool destroy: %s has no local pool\n", file);
 		rc = 1;
+	}
 out:
 	ctl_pools_fini(pools);
 	free(pools);

@@ -134,10 +134,12 @@ def test_api_of_two_pools(fleet, tmp_path):
     files = {p.name for p in (tmp_path / "state").glob("targets-*.json")}
     assert files == {"targets-a-web.json", "targets-a-metrics.json",
                      "targets-b-web.json", "targets-b-metrics.json"}, files
-    web_a = json.loads((tmp_path / "state" / "targets-a-web.json").read_text())
-    assert sorted(t for g in web_a for t in g["targets"]) == \
-        sorted(m["address"] + ":8080" for m in pool_status(c, "a")["members"])
-    assert all(g["labels"]["pool"] == "a" for g in web_a)
+    def published_a():
+        return json.loads((tmp_path / "state" / "targets-a-web.json").read_text())
+    want = sorted(m["address"] + ":8080" for m in pool_status(c, "a")["members"])
+    wait_until(lambda: sorted(t for g in published_a() for t in g["targets"]) == want,
+               "a's three published", timeout=10)
+    assert all(g["labels"]["pool"] == "a" for g in published_a())
     st, sd = http_json("GET", c.api + "/api/v1/sd?pool=b&set=web")
     assert st == 200 and sum(len(g["targets"]) for g in sd) == 2, sd
     st, sd2 = http_json("GET", c.api + "/api/v1/pools/b/sd?set=web")
@@ -339,7 +341,8 @@ def test_layered_example_grows_both_layers(fleet, prometheus, tmp_path):
     entry_port = free_port()
     entry = Proc(["lb", "--mode", "tcp", "--listen", f"127.0.0.1:{entry_port}",
                   "--targets-file", str(tmp_path / "state" / "targets-lb-web.json"),
-                  "--check-interval", "300ms", "--rise", "1", "--threads", "1"],
+                  "--check-interval", "300ms", "--check-timeout", "200ms", "--rise", "1",
+                  "--threads", "1"],
                  tmp_path, "entry")
     try:
         def served():
