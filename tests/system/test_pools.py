@@ -376,3 +376,37 @@ def test_layered_example_grows_both_layers(fleet, prometheus, tmp_path):
     finally:
         entry.finish()
 
+
+
+def test_status_page_picks_the_pool(fleet, tmp_path):
+    """The status page of a controller of two pools shows one at a time,
+    with a choice of pool; #pool=NAME in the address selects one."""
+    from browser import Browser
+    ba, bb = bases(2)
+    cfg = write_config(tmp_path, local_pool("a", ba, initial=1) + local_pool("b", bb, initial=2))
+    c = fleet(cfg, [prefix(ba), prefix(bb)])
+    wait_until(lambda: running(c, "a") == 1 and running(c, "b") == 2, "1 + 2 running",
+               timeout=30)
+    b = Browser(tmp_path)
+    try:
+        def shown():
+            return b.eval("[document.getElementById('title').textContent, "
+                          "document.querySelectorAll('#members tr').length, "
+                          "document.getElementById('poolpick').hidden, "
+                          "Array.from(document.getElementById('poolpick').options)"
+                          ".map((o) => o.value)]")
+        b.navigate(c.api + "/")
+        wait_until(lambda: shown() == ["poolscale: a", 1, False, ["a", "b"]], "pool a shown",
+                   timeout=15, every=0.1)
+        b.eval("(() => { const s = document.getElementById('poolpick'); s.value = 'b'; "
+               "s.dispatchEvent(new Event('change')); return true; })()")
+        wait_until(lambda: shown()[:2] == ["poolscale: b", 2], "pool b shown", timeout=10,
+                   every=0.1)
+        assert b.eval("location.hash") == "#pool=b"
+        b.navigate("about:blank")   # a new load, not a change of fragment
+        b.navigate(c.api + "/#pool=b")
+        wait_until(lambda: shown()[:2] == ["poolscale: b", 2], "#pool=b opens b", timeout=15,
+                   every=0.1)
+        assert b.problems() == []
+    finally:
+        b.close()
