@@ -42,17 +42,6 @@ static void api_usage(FILE *f, const char *cmd, const char *args, const char *wh
 	    "  -h, --help         this text\n", cmd, args, what);
 }
 
-static bool cli_pool_name_ok(const char *s)
-{
-	if (*s == '\0' || strlen(s) >= 64)
-		return false;
-	for (; *s; s++)
-		if (!(*s == '-' || *s == '_' || (*s >= 'a' && *s <= 'z') ||
-		    (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
-			return false;
-	return true;
-}
-
 /* The path of a pool's route: under /api/v1/pools/NAME/ with --pool,
  * else the single-pool one. */
 static const char *pool_path(const struct cli_opts *o, const char *sub, const char *old,
@@ -98,7 +87,7 @@ static int parse_api_opts(int argc, char **argv, struct cli_opts *o, int *rest,
 		}
 	}
 	*rest = optind;
-	if (o->pool != NULL && !cli_pool_name_ok(o->pool)) {
+	if (o->pool != NULL && !ctl_name_ok(o->pool, sizeof(((struct ctl_cfg *)0)->pool))) {
 		fprintf(stderr, "poolscale %s: --pool: \"%s\" is not a pool name (letters, digits, "
 		    "- and _)\n", cmd, o->pool);
 		return 2;

@@ -530,9 +530,9 @@ static void read_provider(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 		ycfg_error(y, n, "provider.exec: missing (list, set_size and remove commands)");
 }
 
-static bool valid_set_name(const char *s)
+bool ctl_name_ok(const char *s, size_t cap)
 {
-	if (*s == '\0' || strlen(s) >= 32)
+	if (*s == '\0' || strlen(s) >= cap)
 		return false;
 	for (; *s; s++)
 		if (!(*s == '-' || *s == '_' || (*s >= 'a' && *s <= 'z') ||
@@ -569,7 +569,7 @@ static void read_discovery(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 
 		if (name == NULL || port == NULL)
 			continue;
-		if (!valid_set_name(name)) {
+		if (!ctl_name_ok(name, sizeof(c->sets[0].name))) {
 			ycfg_error(y, k, "discovery.sets: \"%s\" is not a name (letters, digits, - and _)",
 			    name);
 			continue;

@@ -182,6 +182,9 @@ int ctl_cfg_finish_ha(struct ctl_cfg *cfg, struct buf *errors);
 /* How long one provider request may take: the margin the leader's lease
  * must still have before a mutation is sent (controller/ha.h). */
 int64_t ctl_provider_timeout_ms(const struct ctl_cfg *cfg);
+/* A pool's or a discovery set's name: letters, digits, - and _, not
+ * empty, shorter than cap. */
+bool ctl_name_ok(const char *s, size_t cap);
 /* Where discovery set i (cfg->sets) is written: SD_DIR/targets-PREFIXSET.json. */
 void ctl_sd_path(const struct ctl_cfg *cfg, int set, char *dst, size_t cap);
 /* Opens the provider cfg names (credentials are read here, not at load). */

@@ -66,17 +66,6 @@ static yaml_node_t *line_of(struct ycfg *y, yaml_node_t *entry, const char *cons
 	return at;
 }
 
-static bool pool_name_ok(const char *s)
-{
-	if (*s == '\0' || strlen(s) >= sizeof(((struct ctl_cfg *)0)->pool))
-		return false;
-	for (; *s; s++)
-		if (!(*s == '-' || *s == '_' || (*s >= 'a' && *s <= 'z') ||
-		    (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
-			return false;
-	return true;
-}
-
 /* listen, log_level and dry_run; state_dir is set_dirs()'s. */
 static void apply_overrides(struct parse *p)
 {
@@ -147,7 +136,7 @@ static void read_pool_name(struct parse *p, yaml_node_t *entry, int i, struct ct
 	}
 	if ((s = ycfg_scalar(y, n, "name")) == NULL)
 		return;
-	if (!pool_name_ok(s)) {
+	if (!ctl_name_ok(s, sizeof(c->pool))) {
 		ycfg_error(y, n, "name: \"%s\" is not a name (letters, digits, - and _, under "
 		    "%zu characters)", s, sizeof(c->pool));
 		return;
