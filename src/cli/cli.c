@@ -24,6 +24,7 @@
 struct cli_opts {
 	const char *api;
 	const char *token_file;
+	const char *pool;		/* --pool NAME; NULL: the only one */
 	bool json;
 	char token[256];
 };
@@ -31,13 +32,25 @@ struct cli_opts {
 static void api_usage(FILE *f, const char *cmd, const char *args, const char *what)
 {
 	fprintf(f,
-	    "Usage: poolscale %s %s[--api URL] [--token-file FILE] [--json]\n"
+	    "Usage: poolscale %s %s[--pool NAME] [--api URL] [--token-file FILE] [--json]\n"
 	    "\n%s\n\n"
+	    "  --pool NAME        the pool, when the controller runs several (pools:)\n"
 	    "  --api URL          the controller's API (default $POOLSCALE_API or "
 	    CLI_DEFAULT_API ")\n"
 	    "  --token-file FILE  bearer token (default $POOLSCALE_API_TOKEN)\n"
 	    "  --json             print the API's JSON as it is\n"
 	    "  -h, --help         this text\n", cmd, args, what);
+}
+
+/* The path of a pool's route: under /api/v1/pools/NAME/ with --pool,
+ * else the single-pool one. */
+static const char *pool_path(const struct cli_opts *o, const char *sub, const char *old,
+    char *dst, size_t cap)
+{
+	if (o->pool == NULL)
+		return old;
+	snprintf(dst, cap, "/api/v1/pools/%s/%s", o->pool, sub);
+	return dst;
 }
 
 /* 0, 1 after --help, 2 on bad usage; leftover arguments start at *rest. */
@@ -48,6 +61,7 @@ static int parse_api_opts(int argc, char **argv, struct cli_opts *o, int *rest,
 		{ "api", required_argument, NULL, 'a' },
 		{ "token-file", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "pool", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -64,6 +78,7 @@ static int parse_api_opts(int argc, char **argv, struct cli_opts *o, int *rest,
 		case 'a': o->api = optarg; break;
 		case 't': o->token_file = optarg; break;
 		case 'j': o->json = true; break;
+		case 'p': o->pool = optarg; break;
 		case 'h': api_usage(stdout, cmd, args, what); return 1;
 		default:
 			opts_reject(opt, argv, cmd, &bad);
@@ -72,6 +87,11 @@ static int parse_api_opts(int argc, char **argv, struct cli_opts *o, int *rest,
 		}
 	}
 	*rest = optind;
+	if (o->pool != NULL && !ctl_name_ok(o->pool, sizeof(((struct ctl_cfg *)0)->pool))) {
+		fprintf(stderr, "poolscale %s: --pool: \"%s\" is not a pool name (letters, digits, "
+		    "- and _)\n", cmd, o->pool);
+		return 2;
+	}
 	if (o->token_file) {
 		struct buf b;
 		struct err e;
@@ -118,7 +138,16 @@ static int api_error(const char *cmd, long status, const struct buf *b)
 	json_t *v = json_loadb(b->p ? b->p : "", b->len, 0, NULL);
 	const char *msg = json_string_value(json_object_get(v, "error"));
 
+	json_t *pools = json_object_get(v, "pools"), *p;
+	size_t i;
+
 	fprintf(stderr, "poolscale %s: HTTP %ld: %s\n", cmd, status, msg ? msg : "(no detail)");
+	if (json_is_array(pools)) {
+		fprintf(stderr, "poolscale %s: give --pool NAME, one of:", cmd);
+		json_array_foreach(pools, i, p)
+			fprintf(stderr, " %s", json_string_value(p));
+		fputc('\n', stderr);
+	}
 	json_decref(v);
 	return status == 400 ? 2 : 1;
 }
@@ -145,16 +174,17 @@ static int get_json(const struct cli_opts *o, const char *path, const char *cmd,
 	return 0;
 }
 
-/* The shared start of `status` and `events`: options, one GET. Returns -1
- * with *v set to print, or the exit code (--help, --json, errors). */
-static int get_command(int argc, char **argv, const char *cmd, const char *what, const char *path,
-    json_t **v)
+/* The shared start of `status` and `events`: options, one GET of the
+ * pool's sub path. Returns -1 with *v set to print, or the exit code
+ * (--help, --json, errors). */
+static int get_command(int argc, char **argv, const char *cmd, const char *what,
+    const char *sub, const char *old, struct cli_opts *o, json_t **v)
 {
-	struct cli_opts o;
 	struct buf b;
+	char path[160];
 	int rest, rc;
 
-	rc = parse_api_opts(argc, argv, &o, &rest, cmd, "", what);
+	rc = parse_api_opts(argc, argv, o, &rest, cmd, "", what);
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
 	if (rest != argc) {
@@ -162,7 +192,7 @@ static int get_command(int argc, char **argv, const char *cmd, const char *what,
 		return 2;
 	}
 	buf_init(&b, 4 << 20);
-	rc = get_json(&o, path, cmd, v, &b);
+	rc = get_json(o, pool_path(o, sub, old, path, sizeof(path)), cmd, v, &b);
 	buf_fini(&b);
 	return rc == 0 ? -1 : rc == -1 ? 0 : rc;
 }
@@ -189,17 +219,11 @@ static void print_ha(json_t *ha)
 		    json_string_value(json_object_get(ha, "etcd_error")));
 }
 
-int cli_status_main(int argc, char **argv)
+static void print_status(json_t *v)
 {
-	json_t *v = NULL, *m;
+	json_t *m;
 	size_t i;
-	int rc = get_command(argc, argv, "status",
-	    "Shows the pool: sizes, members with state, address and age, last decision,\n"
-	    "schedule windows open or closed, and who leads when controllers share etcd.",
-	    "/api/v1/status", &v);
 
-	if (rc != -1)
-		return rc;
 	printf("pool %s (%s): desired %lld, min %lld, max %lld%s\n",
 	    json_string_value(json_object_get(v, "pool")),
 	    json_string_value(json_object_get(v, "provider")),
@@ -228,6 +252,89 @@ int cli_status_main(int argc, char **argv)
 		printf("schedule %s: %s\n", json_string_value(json_object_get(m, "name")),
 		    json_is_true(json_object_get(m, "active")) ? "open" : "closed");
 	print_ha(json_object_get(v, "ha"));
+}
+
+/* Without --pool on a controller of several pools: each in turn. */
+static int status_all(struct cli_opts *o, json_t *list)
+{
+	json_t *p, *all = json_array();
+	bool json = o->json;
+	struct buf b;
+	size_t i;
+	int rc = 0;
+
+	o->json = false;
+	buf_init(&b, 4 << 20);
+	json_array_foreach(json_object_get(list, "pools"), i, p) {
+		char path[160];
+		json_t *v = NULL;
+
+		snprintf(path, sizeof(path), "/api/v1/pools/%s/status",
+		    json_string_value(json_object_get(p, "name")));
+		buf_reset(&b);
+		rc = get_json(o, path, "status", &v, &b);
+		if (rc != 0)
+			break;
+		if (!json) {
+			if (i > 0)
+				putchar('\n');
+			print_status(v);
+		}
+		json_array_append_new(all, v);
+	}
+	buf_fini(&b);
+	if (rc == 0 && json) {
+		char *text = json_dumps(json_pack("{s:O}", "pools", all), JSON_COMPACT);
+
+		puts(text ? text : "{}");
+		free(text);
+	}
+	json_decref(all);
+	return rc;
+}
+
+int cli_status_main(int argc, char **argv)
+{
+	struct cli_opts o;
+	json_t *v = NULL;
+	struct buf b;
+	char path[160];
+	bool json;
+	int rest, rc;
+
+	rc = parse_api_opts(argc, argv, &o, &rest, "status", "",
+	    "Shows a pool: sizes, members with state, address and age, last decision,\n"
+	    "schedule windows open or closed, and who leads when controllers share etcd.\n"
+	    "Without --pool on a controller of several pools: each pool in turn.");
+	if (rc != 0)
+		return rc == 1 ? 0 : rc;
+	if (rest != argc) {
+		fprintf(stderr, "poolscale status: unexpected argument \"%s\"\n", argv[rest]);
+		return 2;
+	}
+	buf_init(&b, 4 << 20);
+	json = o.json;
+	if (o.pool == NULL) {
+		o.json = false;
+		rc = get_json(&o, "/api/v1/pools", "status", &v, &b);
+		o.json = json;
+		if (rc == 0 && json_array_size(json_object_get(v, "pools")) != 1) {
+			rc = status_all(&o, v);
+			json_decref(v);
+			buf_fini(&b);
+			return rc;
+		}
+		json_decref(v);
+		v = NULL;
+		buf_reset(&b);
+	}
+	if (rc == 0)
+		rc = get_json(&o, pool_path(&o, "status", "/api/v1/status", path, sizeof(path)),
+		    "status", &v, &b);
+	buf_fini(&b);
+	if (rc != 0)
+		return rc == -1 ? 0 : rc;
+	print_status(v);
 	json_decref(v);
 	return 0;
 }
@@ -236,9 +343,10 @@ int cli_events_main(int argc, char **argv)
 {
 	json_t *v = NULL, *ev;
 	size_t i;
+	struct cli_opts o;
 	int rc = get_command(argc, argv, "events",
-	    "Shows the controller's recent decisions and actions, oldest first.",
-	    "/api/v1/events", &v);
+	    "Shows a pool's recent decisions and actions, oldest first.",
+	    "events", "/api/v1/events", &o, &v);
 
 	if (rc != -1)
 		return rc;
@@ -260,12 +368,12 @@ int cli_scale_main(int argc, char **argv)
 {
 	struct cli_opts o;
 	struct buf b;
-	char body[64], *end;
+	char body[64], path[160], *end;
 	long status, n;
 	int rest, rc;
 
 	rc = parse_api_opts(argc, argv, &o, &rest, "scale", "N ",
-	    "Sets the pool's desired size to N (absolute; within [min, max]).");
+	    "Sets a pool's desired size to N (absolute; within [min, max]).");
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
 	if (rest != argc - 1) {
@@ -279,7 +387,8 @@ int cli_scale_main(int argc, char **argv)
 	}
 	snprintf(body, sizeof(body), "{\"size\": %ld}", n);
 	buf_init(&b, 1 << 16);
-	if (call(&o, "PUT", "/api/v1/pool/size", body, &status, &b, "scale") == -1) {
+	if (call(&o, "PUT", pool_path(&o, "size", "/api/v1/pool/size", path, sizeof(path)), body,
+	    &status, &b, "scale") == -1) {
 		buf_fini(&b);
 		return 1;
 	}
@@ -300,17 +409,58 @@ int cli_scale_main(int argc, char **argv)
 
 static void pool_usage(FILE *f)
 {
-	fputs("Usage: poolscale pool destroy --config FILE [--state-dir DIR]\n"
+	fputs("Usage: poolscale pool destroy --config FILE [--pool NAME] [--state-dir DIR]\n"
 	    "\n"
-	    "Stops every instance the pool ever started (those in its table, and any\n"
-	    "process still writing to one of its instance logs) and clears its state:\n"
-	    "the local cloud's \"terraform destroy\". Stop the controller first, or it\n"
-	    "starts the pool again.\n"
+	    "Stops every instance a local pool ever started (those in its table, and\n"
+	    "any process still writing to one of its instance logs) and clears its\n"
+	    "state: the local cloud's \"terraform destroy\". Every local pool of the\n"
+	    "file, or the one --pool names. Stop the controller first, or it starts\n"
+	    "the pool again.\n"
 	    "\n"
 	    "  --config FILE      the controller's configuration\n"
+	    "  --pool NAME        only this pool (a file with pools:)\n"
 	    "  --state-dir DIR    the state directory, when the controller ran with\n"
 	    "                     --state-dir (overrides state_dir)\n"
 	    "  -h, --help         this text\n", f);
+}
+
+/* Destroys one local pool: its instances, its saved size, its targets. */
+static int destroy_pool(struct ctl_cfg *cfg)
+{
+	struct provider p;
+	struct err e;
+	char lock[1200], path[1200];
+	int rc = 1, lock_fd;
+
+	ctl_lock_path(cfg, lock, sizeof(lock));
+	if (file_mkdirs(cfg->state_dir, &e) == -1 || (lock_fd = file_lock(lock, &e)) == -1) {
+		fprintf(stderr, "poolscale pool destroy: %s (is the controller running? stop "
+		    "it first, or it starts the pool again)\n", e.msg);
+		return 1;
+	}
+	ctl_self_binary(cfg);
+	if (prov_local_new(&cfg->local, &p, &e) == -1) {
+		fprintf(stderr, "poolscale pool destroy: %s\n", e.msg);
+		goto out;
+	}
+	if (p.ops->destroy(p.impl, &e) == -1)
+		fprintf(stderr, "poolscale pool destroy: %s\n", e.msg);
+	else
+		rc = 0;
+	p.ops->free(p.impl);
+	if (rc == 0) {
+		snprintf(path, sizeof(path), "%s/controller.json", cfg->state_dir);
+		remove(path);
+		for (int i = 0; i < cfg->nsets; i++) {
+			ctl_sd_path(cfg, i, path, sizeof(path));
+			if (file_write_atomic(path, "[]", 2, &e) == -1)
+				fprintf(stderr, "poolscale pool destroy: %s\n", e.msg);
+		}
+		printf("pool %s destroyed\n", cfg->pool);
+	}
+out:
+	close(lock_fd);
+	return rc;
 }
 
 int cli_pool_main(int argc, char **argv)
@@ -318,15 +468,14 @@ int cli_pool_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "state-dir", required_argument, NULL, 's' },
+		{ "pool", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctl_cfg *cfg;
-	struct provider p;
-	struct err e;
-	const char *file = NULL, *state_dir = NULL;
-	char lock[1200];
-	int rc, opt, lock_fd = -1;
+	struct ctl_overrides ov = { 0 };
+	struct ctl_pools *pools;
+	const char *file = NULL, *only = NULL;
+	int rc, opt, done = 0;
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		pool_usage(stdout);
@@ -341,7 +490,8 @@ int cli_pool_main(int argc, char **argv)
 	while ((opt = getopt_long(argc - 1, argv + 1, ":h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': file = optarg; break;
-		case 's': state_dir = optarg; break;
+		case 's': ov.state_dir = optarg; break;
+		case 'p': only = optarg; break;
 		case 'h': pool_usage(stdout); return 0;
 		case ':':
 			fprintf(stderr, "poolscale pool destroy: %s needs a value\n",
@@ -362,54 +512,45 @@ int cli_pool_main(int argc, char **argv)
 		pool_usage(stderr);
 		return 2;
 	}
-	cfg = calloc(1, sizeof(*cfg));
-	if (cfg == NULL)
+	pools = calloc(1, sizeof(*pools));
+	if (pools == NULL)
 		return 1;
-	rc = ctl_load_config(file, NULL, state_dir, NULL, false, cfg);
+	rc = ctl_load_config(file, &ov, pools);
 	if (rc != 0)
 		goto out;
+	if (only != NULL && ctl_pools_find(pools, only) == NULL) {
+		fprintf(stderr, "poolscale pool destroy: --pool: %s has no pool named \"%s\"\n",
+		    file, only);
+		rc = 2;
+		goto out;
+	}
 	log_setup("pool", LOG_INFO);
-	rc = 1;
-	/* A cloud's machines belong to the tool that made the pool. */
-	if (strcmp(cfg->provider, "local") != 0) {
-		fprintf(stderr, "poolscale pool destroy: the %s provider does not own its "
-		    "machines; tear the pool down with the tool that made it (terraform "
-		    "destroy, see docs/cloud.md)\n", cfg->provider);
-		goto out;
-	}
-	ctl_lock_path(cfg, lock, sizeof(lock));
-	if (file_mkdirs(cfg->state_dir, &e) == -1 || (lock_fd = file_lock(lock, &e)) == -1) {
-		fprintf(stderr, "poolscale pool destroy: %s (is the controller running? stop "
-		    "it first, or it starts the pool again)\n", e.msg);
-		goto out;
-	}
-	ctl_self_binary(cfg);
-	if (prov_local_new(&cfg->local, &p, &e) == -1) {
-		fprintf(stderr, "poolscale pool destroy: %s\n", e.msg);
-		goto out;
-	}
-	if (p.ops->destroy(p.impl, &e) == -1)
-		fprintf(stderr, "poolscale pool destroy: %s\n", e.msg);
-	else
-		rc = 0;
-	p.ops->free(p.impl);
-	if (rc == 0) {
-		char path[1200];
+	for (size_t i = 0; i < pools->n; i++) {
+		struct ctl_cfg *cfg = pools->pool[i];
 
-		snprintf(path, sizeof(path), "%s/controller.json", cfg->state_dir);
-		remove(path);
-		for (int i = 0; i < cfg->nsets; i++) {
-			snprintf(path, sizeof(path), "%s/targets-%s.json", cfg->sd_dir,
-			    cfg->sets[i].name);
-			if (file_write_atomic(path, "[]", 2, &e) == -1)
-				fprintf(stderr, "poolscale pool destroy: %s\n", e.msg);
+		if (only != NULL && strcmp(cfg->pool, only) != 0)
+			continue;
+		/* A cloud's machines belong to the tool that made the pool: asked
+		 * for by name, that is an error; among a file's pools, a note. */
+		if (strcmp(cfg->provider, "local") != 0) {
+			fprintf(stderr, "poolscale pool destroy: pool %s: %s the %s provider does not "
+			    "own its machines; tear the pool down with the tool that made it "
+			    "(terraform destroy, see docs/cloud.md)\n", cfg->pool,
+			    only != NULL || pools->n == 1 ? "" : "skipped:", cfg->provider);
+			if (only != NULL || pools->n == 1)
+				rc = 1;
+			continue;
 		}
-		printf("pool %s destroyed\n", cfg->pool);
+		if (destroy_pool(cfg) != 0)
+			rc = 1;
+		done++;
+	}
+	if (rc == 0 && done == 0) {
+		fprintf(stderr, "poolscale pool destroy: %s has no local pool\n", file);
+		rc = 1;
 	}
 out:
-	if (lock_fd != -1)
-		close(lock_fd);
-	ctl_cfg_fini(cfg);
-	free(cfg);
+	ctl_pools_fini(pools);
+	free(pools);
 	return rc;
 }

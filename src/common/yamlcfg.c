@@ -14,14 +14,37 @@
 static void error_at(struct ycfg *c, size_t line0, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
-/* Records "file:line: message"; line0 counts from 0, as libyaml does. */
+/* Records "file:line: scope.message"; line0 counts from 0, as libyaml does. */
 static void error_at(struct ycfg *c, size_t line0, const char *fmt, va_list ap)
 {
 	char msg[512];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	c->nerrors++;
-	buf_appendf(&c->errors, "%s:%zu: %s\n", c->file, line0 + 1, msg);
+	buf_appendf(&c->errors, "%s:%zu: %s%s%s\n", c->file, line0 + 1, c->scope,
+	    c->scope[0] ? "." : "", msg);
+}
+
+void ycfg_scope(struct ycfg *c, const char *scope)
+{
+	snprintf(c->scope, sizeof(c->scope), "%s", scope ? scope : "");
+}
+
+/* "PATH: what" about a mapping itself; the top level's PATH is the scope
+ * when there is one ("pools[2]: expected a mapping of keys"). */
+static void map_error(struct ycfg *c, const yaml_node_t *node, const char *path,
+    const char *what)
+{
+	char scope[sizeof(c->scope)];
+
+	if (*path || !c->scope[0]) {
+		ycfg_error(c, node, "%s: %s", *path ? path : "top level", what);
+		return;
+	}
+	memcpy(scope, c->scope, sizeof(scope));
+	c->scope[0] = '\0';
+	ycfg_error(c, node, "%s: %s", scope, what);
+	memcpy(c->scope, scope, sizeof(scope));
 }
 
 static void mark_error(struct ycfg *c, yaml_mark_t mark, const char *fmt, ...)
@@ -235,12 +258,12 @@ bool ymap_init(struct ymap *m, struct ycfg *c, yaml_node_t *node, const char *pa
 	if (node->type == YAML_SCALAR_NODE && node->data.scalar.length == 0)
 		return true;	/* "key:" with nothing: the defaults */
 	if (node->type != YAML_MAPPING_NODE) {
-		ycfg_error(c, node, "%s: expected a mapping of keys", *path ? path : "top level");
+		map_error(c, node, path, "expected a mapping of keys");
 		return false;
 	}
 	m->node = node;
 	if (node->data.mapping.pairs.top - node->data.mapping.pairs.start > YMAP_MAX_KEYS) {
-		ycfg_error(c, node, "%s: too many keys", *path ? path : "top level");
+		map_error(c, node, path, "too many keys");
 		m->node = NULL;
 		return false;
 	}
@@ -288,8 +311,7 @@ void ymap_done(struct ymap *m)
 		if (m->used[i])
 			continue;
 		if (k->type != YAML_SCALAR_NODE) {
-			ycfg_error(m->c, k, "%s: keys must be plain words",
-			    *m->path ? m->path : "top level");
+			map_error(m->c, k, m->path, "keys must be plain words");
 			continue;
 		}
 		ycfg_error(m->c, k, "%s: unknown key",

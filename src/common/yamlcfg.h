@@ -25,6 +25,10 @@ struct ycfg {
 	const char *file;
 	unsigned nerrors;
 	struct buf errors;	/* one "file:line: message\n" per error */
+	/* Put before every message ("pools[web]" makes "min: ..." read
+	 * "pools[web].min: ..."), so a reader used for one part of a file
+	 * serves it in a list too. "" (the start): none. */
+	char scope[80];
 };
 
 /* Reads and parses file: one YAML document, at most YCFG_FILE_MAX_BYTES,
@@ -40,6 +44,8 @@ yaml_node_t *ycfg_root(struct ycfg *c);
 /* Records "file:line: msg" for node (NULL: line 1). */
 void ycfg_error(struct ycfg *c, const yaml_node_t *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Sets c->scope (NULL or "": none); longer than it holds is cut. */
+void ycfg_scope(struct ycfg *c, const char *scope);
 
 struct ymap {
 	struct ycfg *c;

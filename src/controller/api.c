@@ -66,17 +66,33 @@ void ctl_api_durable(struct controller *c)
 	c->nwaiters = k;
 }
 
-void ctl_api_abort(struct controller *c)
+void ctl_api_abort(struct fleet *f)
 {
 	static const char msg[] = "{\"error\":\"the controller is stopping\"}";
 
-	for (size_t i = 0; i < c->nwaiters; i++) {
-		http_respond(c->waiters[i].conn, 503, JSON, NULL, msg, sizeof(msg) - 1);
-		free(c->waiters[i].body);
+	for (size_t p = 0; p < f->n; p++) {
+		struct controller *c = f->pool[p];
+
+		for (size_t i = 0; i < c->nwaiters; i++) {
+			http_respond(c->waiters[i].conn, 503, JSON, NULL, msg, sizeof(msg) - 1);
+			free(c->waiters[i].body);
+		}
+		free(c->waiters);
+		c->waiters = NULL;
+		c->nwaiters = 0;
 	}
-	free(c->waiters);
-	c->waiters = NULL;
-	c->nwaiters = 0;
+}
+
+void ctl_api_done(void *ctx, int tag, const struct http_request *req, int status,
+    int64_t dur_ns)
+{
+	struct fleet *f = ctx;
+
+	(void)tag;
+	(void)req;
+	(void)dur_ns;
+	if (status >= 0 && status < 600)
+		f->api_requests[status]++;
 }
 
 /* Answers now, or once etcd holds what the request changed. */
@@ -121,142 +137,18 @@ static bool token_matches(const char *want, struct slice got)
 	return diff == 0;
 }
 
-static bool authorized(const struct controller *c, const struct http_request *req)
+static bool authorized(const struct fleet *f, const struct http_request *req)
 {
 	const struct http_header *h;
 	struct slice v;
 
-	if (c->cfg->token[0] == '\0')
+	if (f->token[0] == '\0')
 		return true;
 	h = http_header_find(req, "authorization");
 	if (h == NULL || h->value.len < 7 || strncasecmp(h->value.p, "Bearer ", 7) != 0)
 		return false;
 	v = (struct slice){ h->value.p + 7, h->value.len - 7 };
-	return token_matches(c->cfg->token, v);
-}
-
-/* Its samples in the last target decision, one per metric (null: none);
- * empty for the step policy, which reads no metric. */
-static json_t *member_metrics_json(const struct controller *c, const struct cmember *m)
-{
-	json_t *a = json_array();
-
-	if (c->cfg->policy != CTL_POLICY_TARGET)
-		return a;
-	for (size_t j = 0; j < c->cfg->target.nmetrics && j < POLICY_MAX_METRICS; j++)
-		json_array_append_new(a, m->metric_known[j] ? json_real(m->metric_value[j]) :
-		    json_null());
-	return a;
-}
-
-static json_t *member_json(const struct controller *c, const struct cmember *m)
-{
-	int64_t now = clock_wall_unix_ms() / 1000;
-
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:o}", "id", m->id,
-	    "address", m->address, "state", member_state_name(m->state),
-	    "created", (json_int_t)m->created_unix_s,
-	    "age_s", (json_int_t)(now - m->created_unix_s), "health_fails", m->fails,
-	    "metrics", member_metrics_json(c, m));
-}
-
-/* Each window: its settings, whether it is open and since when. */
-static json_t *schedule_json(const struct controller *c)
-{
-	json_t *a = json_array();
-
-	for (int i = 0; i < c->cfg->nschedule; i++) {
-		const struct sched_entry *s = &c->cfg->schedule[i];
-		bool open = c->sched.b.active >> i & 1;
-
-		json_array_append_new(a, json_pack("{s:s, s:b, s:o, s:o, s:o, s:s}",
-		    "name", s->name, "active", open,
-		    "since", open ? json_integer(c->sched.b.since_s[i]) : json_null(),
-		    "min", s->min >= 0 ? json_integer(s->min) : json_null(),
-		    "max", s->max >= 0 ? json_integer(s->max) : json_null(),
-		    "timezone", s->zone[0] ? s->zone : "UTC"));
-	}
-	return a;
-}
-
-static json_t *num_or_null(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
-
-/* The forecast in the status: null when off. */
-static json_t *forecast_json(const struct controller *c)
-{
-	struct ctl_forecast_info fi;
-
-	ctl_forecast_info(c, &fi);
-	if (!fi.enabled)
-		return json_null();
-	return json_pack("{s:o, s:o, s:f, s:s, s:s, s:s, s:f, s:b, s:I, s:s}",
-	    "need", num_or_null(fi.last.need), "level", num_or_null(fi.last.level),
-	    "horizon_s", (double)fi.horizon_ms / 1000, "basis", forecast_basis_name(fi.last.basis),
-	    "season", forecast_season_name(fi.last.season), "note", fi.last.note,
-	    "history_hours", fi.last.history_s / 3600, "history_from_prometheus", fi.history,
-	    "history_points", (json_int_t)fi.history_points, "history_error", fi.history_error);
-}
-
-/* The target policy's metrics, in the order of each member's "metrics":
- * kind, target value and the value the last decision measured (mean or
- * total); empty for the step policy. */
-static json_t *policy_metrics_json(const struct controller *c)
-{
-	json_t *a = json_array();
-
-	if (c->cfg->policy != CTL_POLICY_TARGET)
-		return a;
-	for (size_t j = 0; j < c->cfg->target.nmetrics && j < POLICY_MAX_METRICS; j++) {
-		const struct target_metric *t = &c->cfg->target.metrics[j];
-
-		json_array_append_new(a, json_pack("{s:s, s:f, s:o}", "kind",
-		    t->kind == POLICY_METRIC_TOTAL ? "total" : "average", "target", t->value,
-		    "value", num_or_null(c->as.metric_values[j])));
-	}
-	return a;
-}
-
-/* HA's part of the status: null without `ha:`. */
-static json_t *ha_json(struct controller *c)
-{
-	struct ha_info hi;
-
-	if (c->ha == NULL)
-		return json_null();
-	ha_info(c->ha, &hi);
-	return json_pack("{s:b, s:s, s:s, s:s, s:f, s:I, s:b, s:s}", "leader",
-	    hi.leader && ctl_acting(c), "name", hi.name, "leader_name", hi.leader_name,
-	    "leader_url", hi.leader_url, "lease_seconds_left", hi.lease_seconds_left,
-	    "leader_changes", (json_int_t)hi.leader_changes, "etcd_ok", hi.etcd_ok,
-	    "etcd_error", hi.etcd_error);
-}
-
-static void status(struct controller *c, struct http_conn *conn)
-{
-	json_t *members = json_array(), *v;
-	int min, max;
-
-	ctl_bounds(c, &min, &max);
-	for (size_t i = 0; i < c->n; i++)
-		json_array_append_new(members, member_json(c, &c->m[i]));
-	v = json_pack("{s:s, s:s, s:i, s:i, s:i, s:b, s:o, s:{s:s, s:f}, s:{s:s, s:s, s:o, s:o, "
-	    "s:o, s:b, s:o}}",
-	    "pool", c->cfg->pool, "provider", c->cfg->provider, "min", min,
-	    "max", max, "desired", c->desired, "dry_run", c->cfg->dry_run,
-	    "members", members, "last_decision", "reason", c->last_decision,
-	    "time", (double)c->last_decision_unix_ms / 1000.0,
-	    "policy", "kind", ctl_policy_name(c->cfg->policy), "reason", c->as.last_reason,
-	    "metric", num_or_null(c->as.metric), "need", num_or_null(c->as.need),
-	    "target", c->cfg->policy == CTL_POLICY_TARGET ?
-	    num_or_null(c->cfg->target.metrics[0].value) : json_null(),
-	    "holding", c->as.held, "forecast", forecast_json(c));
-	json_object_set_new(v, "schedule", schedule_json(c));
-	json_object_set_new(json_object_get(v, "policy"), "metrics", policy_metrics_json(c));
-	json_object_set_new(v, "ha", ha_json(c));
-	reply_json(conn, 200, v);
+	return token_matches(f->token, v);
 }
 
 /* A follower's answer to what only the leader does: 503, which
@@ -426,42 +318,235 @@ static void page(struct http_conn *conn)
 	    strlen(ctl_status_page));
 }
 
+/* What a path asks for: something of the controller's, or of one pool. */
+enum route_kind {
+	R_PAGE = 0, R_POOLS, R_METRICS, R_HEALTHY, R_READY,
+	R_STATUS, R_HISTORY, R_SIZE, R_EVENTS, R_SD, R_ALERTS, R_UP, R_DOWN,
+};
+
 struct route {
 	const char *path;
 	const char *method;	/* GET routes also answer HEAD */
 	bool open;		/* served without the token: holds no data */
+	enum route_kind kind;
 };
 
 static const struct route routes[] = {
-	{ "/", "GET", true },
-	{ "/api/v1/status", "GET", false },
-	{ "/api/v1/history", "GET", false },
-	{ "/api/v1/pool/size", "PUT", false },
-	{ "/api/v1/events", "GET", false },
-	{ "/api/v1/sd", "GET", false },
-	{ "/metrics", "GET", false },
-	{ "/-/healthy", "GET", false },
-	{ "/-/ready", "GET", false },
-	{ "/up", "POST", false },
-	{ "/down", "POST", false },
-	{ "/api/v1/alerts", "POST", false },
+	{ "/", "GET", true, R_PAGE },
+	{ "/api/v1/pools", "GET", false, R_POOLS },
+	{ "/metrics", "GET", false, R_METRICS },
+	{ "/-/healthy", "GET", false, R_HEALTHY },
+	{ "/-/ready", "GET", false, R_READY },
+	/* A pool's, at their single-pool paths. */
+	{ "/api/v1/status", "GET", false, R_STATUS },
+	{ "/api/v1/history", "GET", false, R_HISTORY },
+	{ "/api/v1/pool/size", "PUT", false, R_SIZE },
+	{ "/api/v1/events", "GET", false, R_EVENTS },
+	{ "/api/v1/sd", "GET", false, R_SD },
+	{ "/api/v1/alerts", "POST", false, R_ALERTS },
+	{ "/up", "POST", false, R_UP },
+	{ "/down", "POST", false, R_DOWN },
 };
+
+/* A pool's, under /api/v1/pools/NAME/ (and /pools/NAME/ for up and down,
+ * as /up and /down sit at the root). */
+static const struct route pool_routes[] = {
+	{ "status", "GET", false, R_STATUS },
+	{ "history", "GET", false, R_HISTORY },
+	{ "size", "PUT", false, R_SIZE },
+	{ "events", "GET", false, R_EVENTS },
+	{ "sd", "GET", false, R_SD },
+	{ "alerts", "POST", false, R_ALERTS },
+	{ "up", "POST", false, R_UP },
+	{ "down", "POST", false, R_DOWN },
+};
+
+#define NROUTES(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool starts(struct slice s, const char *prefix, struct slice *rest)
+{
+	size_t n = strlen(prefix);
+
+	if (s.len < n || memcmp(s.p, prefix, n) != 0)
+		return false;
+	*rest = (struct slice){ s.p + n, s.len - n };
+	return true;
+}
+
+/* The route of path; *pool is the name it gives (len 0: none). */
+static const struct route *match(struct slice path, struct slice *pool)
+{
+	struct slice rest;
+	const char *slash;
+	bool api;
+
+	*pool = (struct slice){ NULL, 0 };
+	for (size_t i = 0; i < NROUTES(routes); i++)
+		if (slice_eq(path, routes[i].path))
+			return &routes[i];
+	api = starts(path, "/api/v1/pools/", &rest);
+	if (!api && !starts(path, "/pools/", &rest))
+		return NULL;
+	slash = memchr(rest.p, '/', rest.len);
+	if (slash == NULL || slash == rest.p)
+		return NULL;
+	*pool = (struct slice){ rest.p, (size_t)(slash - rest.p) };
+	rest = (struct slice){ slash + 1, rest.len - pool->len - 1 };
+	for (size_t i = 0; i < NROUTES(pool_routes); i++)
+		if (slice_eq(rest, pool_routes[i].path) &&
+		    (api || pool_routes[i].kind == R_UP || pool_routes[i].kind == R_DOWN))
+			return &pool_routes[i];
+	return NULL;
+}
+
+static json_t *names_json(const struct fleet *f)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < f->n; i++)
+		json_array_append_new(a, json_string(f->pool[i]->cfg->pool));
+	return a;
+}
+
+/* GET /api/v1/pools: each pool in a line of figures. */
+static void pools(struct fleet *f, struct http_conn *conn)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < f->n; i++) {
+		struct controller *c = f->pool[i];
+		int min, max;
+
+		ctl_bounds(c, &min, &max);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:b}",
+		    "name", c->cfg->pool, "provider", c->cfg->provider,
+		    "policy", ctl_policy_name(c->cfg->policy), "min", min, "max", max,
+		    "desired", c->desired, "active", ctl_active(c), "ready", c->ready));
+	}
+	reply_json(conn, 200, json_pack("{s:o}", "pools", a));
+}
+
+/* A pool's route at its old path on a controller with several pools. */
+static void which_pool(struct fleet *f, struct http_conn *conn, const struct route *r)
+{
+	char names[512], msg[700];
+	const char *sub = r->path;
+
+	for (size_t i = 0; i < NROUTES(pool_routes); i++)
+		if (pool_routes[i].kind == r->kind)
+			sub = pool_routes[i].path;
+	snprintf(msg, sizeof(msg), "this controller runs %zu pools (%s): use /api/v1/pools/NAME/%s",
+	    f->n, fleet_names(f, names, sizeof(names)), sub);
+	reply_json(conn, 400, json_pack("{s:s, s:o}", "error", msg, "pools", names_json(f)));
+}
+
+static void no_such_pool(struct fleet *f, struct http_conn *conn, struct slice name)
+{
+	char names[512], msg[700];
+
+	snprintf(msg, sizeof(msg), "no pool named \"%.*s\" (this controller runs: %s)",
+	    (int)(name.len > 64 ? 64 : name.len), name.p, fleet_names(f, names, sizeof(names)));
+	reply_json(conn, 404, json_pack("{s:s, s:o}", "error", msg, "pools", names_json(f)));
+}
+
+/* POST /api/v1/alerts with several pools: each firing alert goes to the
+ * pool its poolscale_pool label names. One that names none of ours
+ * refuses the whole body, so nothing is half-applied. */
+static enum http_handled alerts(struct fleet *f, struct http_conn *conn, struct slice body)
+{
+	struct controller *to[WEBHOOK_MAX_POOLS];
+	struct webhook_signal sig;
+	char names[512], msg[700];
+	json_t *a;
+
+	if (webhook_parse(body.p, body.len, 0, f->pool[0]->cfg->action_label, &sig) == -1) {
+		f->alerts_unrouted++;
+		reply_error(conn, 400, sig.error);
+		return HTTP_HANDLED_DONE;
+	}
+	for (size_t i = 0; i < sig.npools; i++) {
+		const char *p = sig.by_pool[i].pool;
+
+		to[i] = p[0] ? fleet_find(f, p, strlen(p)) : fleet_only(f);
+		if (to[i] != NULL)
+			continue;
+		f->alerts_unrouted++;
+		fleet_names(f, names, sizeof(names));
+		if (p[0])
+			snprintf(msg, sizeof(msg), "an alert names pool \"%s\" (label "
+			    WEBHOOK_POOL_LABEL "), which this controller does not run (it runs: %s)",
+			    p, names);
+		else
+			snprintf(msg, sizeof(msg), "a firing alert has no " WEBHOOK_POOL_LABEL
+			    " label and this controller runs %zu pools (%s): add the label, or "
+			    "send to /api/v1/pools/NAME/alerts", f->n, names);
+		reply_json(conn, 400, json_pack("{s:s, s:o}", "error", msg, "pools", names_json(f)));
+		return HTTP_HANDLED_DONE;
+	}
+	if (fleet_only(f) != NULL)	/* HA and its durable answer: one pool's path */
+		return webhook(fleet_only(f), conn, 0, body);
+	a = json_array();
+	for (size_t i = 0; i < sig.npools; i++) {
+		const struct webhook_pool_signal *g = &sig.by_pool[i];
+
+		ctl_webhook_latch(to[i], sig.source, g->up, g->down);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i}", "pool", to[i]->cfg->pool,
+		    "signal", g->up ? "up" : g->down ? "down" : "none",
+		    "current", ctl_active(to[i]), "desired", to[i]->desired));
+	}
+	reply_json(conn, 202, json_pack("{s:b, s:s, s:o}", "accepted", 1, "source",
+	    webhook_source_name(sig.source), "pools", a));
+	return HTTP_HANDLED_DONE;
+}
+
+static enum http_handled pool_route(struct controller *c, struct http_conn *conn,
+    const struct http_request *req, enum route_kind kind, struct slice body)
+{
+	switch (kind) {
+	case R_STATUS:
+		reply_json(conn, 200, ctl_status_json(c));
+		break;
+	case R_HISTORY:
+		history(c, conn, req);
+		break;
+	case R_SIZE:
+		if (ctl_acting(c))
+			return put_size(c, conn, body);
+		not_leader(c, conn);
+		break;
+	case R_EVENTS:
+		reply_json(conn, 200, events_json(&c->events));
+		break;
+	case R_SD:
+		sd(c, conn, req);
+		break;
+	case R_UP:
+		return webhook(c, conn, 1, body);
+	case R_DOWN:
+		return webhook(c, conn, -1, body);
+	case R_ALERTS:
+		return webhook(c, conn, 0, body);
+	default:
+		http_respond_error(conn, 404, "not found");
+	}
+	return HTTP_HANDLED_DONE;
+}
 
 enum http_handled ctl_api_handle(void *ctx, struct http_conn *conn,
     const struct http_request *req, struct slice body)
 {
-	struct controller *c = ctx;
-	const struct route *r = NULL;
+	struct fleet *f = ctx;
+	const struct route *r;
+	struct controller *c;
+	struct slice name, v;
 	bool head_ok;
 
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (slice_eq(req->path, routes[i].path))
-			r = &routes[i];
+	r = match(req->path, &name);
 	if (r == NULL) {
 		http_respond_error(conn, 404, "not found");
 		return HTTP_HANDLED_DONE;
 	}
-	if (!r->open && !authorized(c, req)) {
+	if (!r->open && !authorized(f, req)) {
 		static const char msg[] = "{\"error\":\"missing or wrong bearer token\"}\n";
 
 		http_respond(conn, 401, JSON, "WWW-Authenticate: Bearer\r\n", msg, sizeof(msg) - 1);
@@ -476,39 +561,49 @@ enum http_handled ctl_api_handle(void *ctx, struct http_conn *conn,
 		http_respond(conn, 405, JSON, allow, msg, sizeof(msg) - 1);
 		return HTTP_HANDLED_DONE;
 	}
-	if (slice_eq(req->path, "/")) {
+	switch (r->kind) {
+	case R_PAGE:
 		page(conn);
-	} else if (slice_eq(req->path, "/api/v1/status")) {
-		status(c, conn);
-	} else if (slice_eq(req->path, "/api/v1/history")) {
-		history(c, conn, req);
-	} else if (slice_eq(req->path, "/api/v1/pool/size")) {
-		if (ctl_acting(c))
-			return put_size(c, conn, body);
-		not_leader(c, conn);
-	} else if (slice_eq(req->path, "/api/v1/events")) {
-		reply_json(conn, 200, events_json(&c->events));
-	} else if (slice_eq(req->path, "/api/v1/sd")) {
-		sd(c, conn, req);
-	} else if (slice_eq(req->path, "/metrics")) {
+		return HTTP_HANDLED_DONE;
+	case R_POOLS:
+		pools(f, conn);
+		return HTTP_HANDLED_DONE;
+	case R_METRICS: {
 		struct buf b;
 
-		buf_init(&b, 1 << 20);
-		ctl_metrics_render(c, &b);
+		buf_init(&b, 64 << 20);
+		fleet_metrics(f, &b);
 		http_respond(conn, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.p, b.len);
 		buf_fini(&b);
-	} else if (slice_eq(req->path, "/up")) {
-		return webhook(c, conn, 1, body);
-	} else if (slice_eq(req->path, "/down")) {
-		return webhook(c, conn, -1, body);
-	} else if (slice_eq(req->path, "/api/v1/alerts")) {
-		return webhook(c, conn, 0, body);
-	} else if (slice_eq(req->path, "/-/healthy")) {
-		http_respond(conn, 200, "text/plain; charset=utf-8", NULL, "Healthy\n", 8);
-	} else if (c->ready) {
-		http_respond(conn, 200, "text/plain; charset=utf-8", NULL, "Ready\n", 6);
-	} else {
-		http_respond(conn, 503, "text/plain; charset=utf-8", NULL, "Not ready\n", 10);
+		return HTTP_HANDLED_DONE;
 	}
-	return HTTP_HANDLED_DONE;
+	case R_HEALTHY:
+		http_respond(conn, 200, "text/plain; charset=utf-8", NULL, "Healthy\n", 8);
+		return HTTP_HANDLED_DONE;
+	case R_READY:
+		if (fleet_ready(f))
+			http_respond(conn, 200, "text/plain; charset=utf-8", NULL, "Ready\n", 6);
+		else
+			http_respond(conn, 503, "text/plain; charset=utf-8", NULL, "Not ready\n", 10);
+		return HTTP_HANDLED_DONE;
+	default:
+		break;
+	}
+	/* A pool's: by the path, by ?pool= (http_sd, whose URL is all
+	 * Prometheus lets one set), by the alerts' labels, or the only one. */
+	if (name.len == 0 && r->kind == R_SD && http_query_param(req->query, "pool", &v))
+		name = v;
+	if (name.len == 0 && r->kind == R_ALERTS)
+		return alerts(f, conn, body);
+	if (name.len > 0) {
+		c = fleet_find(f, name.p, name.len);
+		if (c == NULL) {
+			no_such_pool(f, conn, name);
+			return HTTP_HANDLED_DONE;
+		}
+	} else if ((c = fleet_only(f)) == NULL) {
+		which_pool(f, conn, r);
+		return HTTP_HANDLED_DONE;
+	}
+	return pool_route(c, conn, req, r->kind, body);
 }

@@ -94,13 +94,15 @@ static void apply(struct controller *c, const struct policy_decision *d)
 	if (d->desired == c->desired)
 		return;
 	if (c->cfg->dry_run) {
-		log_msg(LOG_INFO, "dry run: the policy would resize", "policy=%s from=%d to=%d "
-		    "reason=%s", ctl_policy_name(c->cfg->policy), c->desired, d->desired, d->reason);
+		log_msg(LOG_INFO, "dry run: the policy would resize",
+		    "pool=%s policy=%s from=%d to=%d reason=%s", c->cfg->pool,
+		    ctl_policy_name(c->cfg->policy), c->desired, d->desired, d->reason);
 		return;
 	}
 	c->as.last_step_unix_ms = clock_wall_unix_ms();
 	if (ctl_set_desired(c, d->desired, d->reason, &e) == -1)
-		log_msg(LOG_ERROR, "could not apply a decision", "error=%s", e.msg);
+		log_msg(LOG_ERROR, "could not apply a decision", "pool=%s error=%s", c->cfg->pool,
+		    e.msg);
 }
 
 static void step_tick(struct controller *c)
@@ -121,9 +123,10 @@ static void note_hold(struct controller *c, bool held, const char *why)
 {
 	if (held && !c->as.held)
 		log_msg(LOG_WARN, "metrics unavailable: holding the size, never scaling in",
-		    "reason=%s desired=%d", why, c->desired);
+		    "pool=%s reason=%s desired=%d", c->cfg->pool, why, c->desired);
 	else if (!held && c->as.held)
-		log_msg(LOG_INFO, "metrics are back: scaling resumes", "desired=%d", c->desired);
+		log_msg(LOG_INFO, "metrics are back: scaling resumes", "pool=%s desired=%d",
+		    c->cfg->pool, c->desired);
 	c->as.held = held;
 }
 
@@ -236,8 +239,8 @@ static void round_backlog(struct controller *c, struct ctl_round *r, bool ok,
 
 	if (!ok) {
 		c->as.metric_errors[cause_of(cause)]++;
-		log_msg(LOG_WARN, "backlog query failed: deciding without it", "cause=%s error=%s",
-		    cause, msg);
+		log_msg(LOG_WARN, "backlog query failed: deciding without it",
+		    "pool=%s cause=%s error=%s", c->cfg->pool, cause, msg);
 		return;
 	}
 	if (res->is_scalar) {
@@ -335,8 +338,8 @@ static void start_next(struct controller *c, struct ctl_round *r)
 		}
 		if (prom_client_query(c->as.prom, q, query_done, c) == 0)
 			return;
-		log_msg(LOG_ERROR, "could not start a Prometheus query", "url=%s",
-		    c->cfg->prom_url);
+		log_msg(LOG_ERROR, "could not start a Prometheus query", "pool=%s url=%s",
+		    c->cfg->pool, c->cfg->prom_url);
 		if (r->next < c->cfg->target.nmetrics) {
 			r->obs[r->next] = (struct policy_metric_obs){ .ok = false,
 				.error = "could not start the query" };
@@ -355,11 +358,13 @@ void ctl_autoscale_tick(struct controller *c)
 	case CTL_POLICY_TARGET:
 		if (c->as.round->running || prom_client_busy(c->as.prom)) {
 			log_msg(LOG_WARN, "skipping a decision: the last queries are still running",
-			    "timeout_ms=%lld", (long long)c->cfg->prom_timeout_ms);
+			    "pool=%s timeout_ms=%lld", c->cfg->pool,
+			    (long long)c->cfg->prom_timeout_ms);
 			break;
 		}
 		if (round_begin(c, c->as.round) == -1) {
-			log_msg(LOG_ERROR, "skipping a decision", "error=%s", "out of memory");
+			log_msg(LOG_ERROR, "skipping a decision", "pool=%s error=%s", c->cfg->pool,
+			    "out of memory");
 			break;
 		}
 		start_next(c, c->as.round);
@@ -369,21 +374,31 @@ void ctl_autoscale_tick(struct controller *c)
 	}
 }
 
+void ctl_webhook_latch(struct controller *c, enum webhook_source source, int up, int down)
+{
+	c->as.webhooks[source][0]++;
+	policy_step_latch_signal(&c->as.latch, up, down);
+	c->ha_dirty |= up || down;	/* a failover keeps it */
+	if (up || down)
+		log_msg(LOG_INFO, "scale signal", "pool=%s source=%s up=%d down=%d policy=%s",
+		    c->cfg->pool, webhook_source_name(source), up, down,
+		    ctl_policy_name(c->cfg->policy));
+}
+
+void ctl_webhook_rejected(struct controller *c, const struct webhook_signal *sig)
+{
+	c->as.webhooks[sig->source][1]++;
+	log_msg(LOG_WARN, "webhook rejected", "pool=%s source=%s error=%s", c->cfg->pool,
+	    webhook_source_name(sig->source), sig->error);
+}
+
 int ctl_webhook(struct controller *c, int route, const char *body, size_t len,
     struct webhook_signal *sig)
 {
 	if (webhook_parse(body, len, route, c->cfg->action_label, sig) == -1) {
-		c->as.webhooks[sig->source][1]++;
-		log_msg(LOG_WARN, "webhook rejected", "source=%s error=%s",
-		    webhook_source_name(sig->source), sig->error);
+		ctl_webhook_rejected(c, sig);
 		return -1;
 	}
-	c->as.webhooks[sig->source][0]++;
-	policy_step_latch_signal(&c->as.latch, sig->up, sig->down);
-	c->ha_dirty |= sig->up || sig->down;	/* a failover keeps it */
-	if (sig->up || sig->down)
-		log_msg(LOG_INFO, "scale signal", "source=%s up=%d down=%d policy=%s",
-		    webhook_source_name(sig->source), sig->up, sig->down,
-		    ctl_policy_name(c->cfg->policy));
+	ctl_webhook_latch(c, sig->source, sig->up, sig->down);
 	return 0;
 }

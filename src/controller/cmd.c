@@ -15,6 +15,7 @@
 #include "common/sigwatch.h"
 #include "controller/api.h"
 #include "controller/cmd.h"
+#include "controller/fleet.h"
 
 static void usage(FILE *f)
 {
@@ -25,7 +26,9 @@ static void usage(FILE *f)
 "members through a provider (local processes on 127.0.1.N by default),\n"
 "replaces the dead and the failing, drains before removing, publishes\n"
 "running members as Prometheus file_sd files and http_sd, and serves an\n"
-"HTTP API (status, size, events, metrics).\n"
+"HTTP API (status, size, events, metrics). A file with `pools:` runs\n"
+"several pools, each with its own provider, policy and discovery files,\n"
+"behind one API (/api/v1/pools/NAME/...).\n"
 "\n"
 "Options:\n"
 "  --config FILE        YAML configuration (docs/configuration.md)\n"
@@ -93,41 +96,13 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 	return 0;
 }
 
-/* Loads the file and applies the flags; prints every error. 0 or 2. */
-int ctl_load_config(const char *file, const char *listen, const char *state_dir,
-    const char *log_level, bool dry_run, struct ctl_cfg *cfg)
+int ctl_load_config(const char *file, const struct ctl_overrides *o, struct ctl_pools *out)
 {
 	struct buf errs;
-	struct net_addr a;
-	struct err e;
 	int n;
 
 	buf_init(&errs, 1 << 16);
-	n = ctl_cfg_load(file, cfg, &errs);
-	if (listen) {
-		if (net_addr_parse(listen, &a, &e) == -1 || strlen(listen) >= sizeof(cfg->api_listen)) {
-			buf_appendf(&errs, "--listen: %s\n", e.msg);
-			n++;
-		} else {
-			snprintf(cfg->api_listen, sizeof(cfg->api_listen), "%s", listen);
-		}
-	}
-	if (state_dir) {
-		bool sd_follows = strcmp(cfg->sd_dir, cfg->state_dir) == 0;
-
-		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", state_dir);
-		snprintf(cfg->local.state_dir, sizeof(cfg->local.state_dir), "%s", state_dir);
-		if (sd_follows)
-			snprintf(cfg->sd_dir, sizeof(cfg->sd_dir), "%s", state_dir);
-	}
-	if (log_level && log_level_parse(log_level, &cfg->log_level) == -1) {
-		buf_appendf(&errs, "--log-level: \"%s\" is not error, warn, info or debug\n",
-		    log_level);
-		n++;
-	}
-	cfg->dry_run |= dry_run;
-	if (n == 0)
-		n = ctl_cfg_finish(cfg, &errs);
+	n = ctl_pools_load(file, NULL, o, out, &errs);
 	if (n > 0)
 		fwrite(errs.p, 1, errs.len, stderr);
 	buf_fini(&errs);
@@ -170,41 +145,76 @@ void ctl_advertise_url(const struct ctl_cfg *cfg, const char *bound, char *dst, 
 /* The poolscale binary, for the default local instance command. */
 void ctl_self_binary(struct ctl_cfg *cfg)
 {
+	char cwd[1024];
 	ssize_t n = readlink("/proc/self/exe", cfg->local.binary, sizeof(cfg->local.binary) - 1);
 
 	cfg->local.binary[n > 0 ? n : 0] = '\0';
+	/* Absolute: an instance must find it whatever its own directory. */
+	if (cfg->sd_dir[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL ||
+	    snprintf(cfg->local.sd_dir, sizeof(cfg->local.sd_dir), "%s/%s", cwd, cfg->sd_dir) >=
+	    (int)sizeof(cfg->local.sd_dir))
+		memcpy(cfg->local.sd_dir, cfg->sd_dir, sizeof(cfg->local.sd_dir));
+}
+
+/* The start line, one per pool. */
+static void log_started(const struct controller *c, const char *bound)
+{
+	const struct ctl_cfg *cfg = c->cfg;
+	int adopted = 0, forgotten = 0;
+
+	if (strcmp(cfg->provider, "local") == 0)
+		prov_local_adopted(&c->prov, &adopted, &forgotten);
+	log_msg(LOG_INFO, "started", "api=%s pool=%s provider=%s min=%d max=%d desired=%d "
+	    "interval_ms=%lld adopted=%d forgotten=%d state_dir=%s auth=%s dry_run=%s pid=%ld "
+	    "ha=%s",
+	    bound, cfg->pool, cfg->provider, cfg->min, cfg->max, c->desired,
+	    (long long)cfg->interval_ms, adopted, forgotten, cfg->state_dir,
+	    cfg->token[0] ? "bearer" : "none", cfg->dry_run ? "yes" : "no", (long)getpid(),
+	    cfg->ha.enabled ? cfg->ha.name : "off");
+	/* Members' metrics cannot start a pool that has none. */
+	if (cfg->policy == CTL_POLICY_TARGET && cfg->min == 0 && !cfg->backlog_query[0])
+		log_msg(LOG_WARN, "min is 0 and policy.target.backlog is not set: at 0 only "
+		    "a schedule or the forecast starts the pool again (docs/policies.md, "
+		    "scale from zero)", "pool=%s min=0", cfg->pool);
 }
 
 int controller_main(int argc, char **argv)
 {
-	struct ctl_cfg *cfg = calloc(1, sizeof(*cfg));
-	struct controller *c = calloc(1, sizeof(*c));
+	struct ctl_pools *pools = calloc(1, sizeof(*pools));
+	struct fleet *f = calloc(1, sizeof(*f));
 	struct http_server *srv = NULL;
 	struct http_server_cfg hc;
 	struct loop *l = NULL;
 	struct net_addr a;
-	struct flags f;
+	struct flags fl;
 	struct err e = { "" };
 	char bound[80];
 	int rc, api_fd = -1, sig_fd = -1;
+	struct ctl_cfg *cfg;
 
-	if (cfg == NULL || c == NULL) {
-		free(cfg);
-		free(c);
+	if (pools == NULL || f == NULL) {
+		free(pools);
+		free(f);
 		return 1;
 	}
-	rc = parse_flags(argc, argv, &f);
-	if (rc == 0)
-		rc = ctl_load_config(f.config, f.listen, f.state_dir, f.log_level, f.dry_run, cfg);
-	if (rc != 0 || f.check) {
+	rc = parse_flags(argc, argv, &fl);
+	if (rc == 0) {
+		struct ctl_overrides o = { fl.listen, fl.state_dir, fl.log_level, fl.dry_run };
+
+		rc = ctl_load_config(fl.config, &o, pools);
+	}
+	if (rc != 0 || fl.check) {
 		if (rc == 0)
-			printf("%s: configuration is valid\n", f.config);
-		ctl_cfg_fini(cfg);
-		free(cfg);
-		free(c);
+			printf("%s: configuration is valid (%zu pool%s)\n", fl.config, pools->n,
+			    pools->n == 1 ? "" : "s");
+		ctl_pools_fini(pools);
+		free(pools);
+		free(f);
 		return rc == 1 ? 0 : rc;
 	}
-	ctl_self_binary(cfg);
+	cfg = pools->pool[0];		/* the shared keys are the same in each */
+	for (size_t i = 0; i < pools->n; i++)
+		ctl_self_binary(pools->pool[i]);
 	raise_fd_limit();
 	log_setup("controller", cfg->log_level);
 	rc = 1;
@@ -218,14 +228,13 @@ int controller_main(int argc, char **argv)
 	    (api_fd = net_listen(&a, 128, &e)) == -1)
 		goto out;
 	net_local_addr(api_fd, bound, sizeof(bound));
-	c->start_unix_s = (double)clock_wall_unix_ms() / 1000.0;
-	if (ctl_init(c, cfg, l, &e) == -1)
+	if (fleet_init(f, pools, l, (double)clock_wall_unix_ms() / 1000.0, &e) == -1)
 		goto out;
-	{
+	if (cfg->ha.enabled) {		/* one pool only (config_pools.c) */
 		char url[256];
 
 		ctl_advertise_url(cfg, bound, url, sizeof(url));
-		if (ctl_ha_init(c, url, &e) == -1)
+		if (ctl_ha_init(f->pool[0], url, &e) == -1)
 			goto out;
 	}
 	http_server_cfg_defaults(&hc);
@@ -233,43 +242,27 @@ int controller_main(int argc, char **argv)
 	hc.server_header = "poolscale-controller/" POOLSCALE_VERSION;
 	hc.handler = ctl_api_handle;
 	hc.done = ctl_api_done;
-	hc.ctx = c;
+	hc.ctx = f;
 	srv = http_server_new(l, &hc, &e);
 	if (srv == NULL || http_server_listen(srv, api_fd, 0, &e) == -1)
 		goto out;
-	{
-		int adopted = 0, forgotten = 0;
-
-		if (strcmp(cfg->provider, "local") == 0)
-			prov_local_adopted(&c->prov, &adopted, &forgotten);
-		log_msg(LOG_INFO, "started", "api=%s pool=%s provider=%s min=%d max=%d desired=%d "
-		    "interval_ms=%lld adopted=%d forgotten=%d state_dir=%s auth=%s dry_run=%s pid=%ld "
-		    "ha=%s",
-		    bound, cfg->pool, cfg->provider, cfg->min, cfg->max, c->desired,
-		    (long long)cfg->interval_ms, adopted, forgotten, cfg->state_dir,
-		    cfg->token[0] ? "bearer" : "none", cfg->dry_run ? "yes" : "no", (long)getpid(),
-		    cfg->ha.enabled ? cfg->ha.name : "off");
-		/* Members' metrics cannot start a pool that has none. */
-		if (cfg->policy == CTL_POLICY_TARGET && cfg->min == 0 && !cfg->backlog_query[0])
-			log_msg(LOG_WARN, "min is 0 and policy.target.backlog is not set: at 0 only "
-			    "a schedule or the forecast starts the pool again (docs/policies.md, "
-			    "scale from zero)", "min=0");
-	}
+	for (size_t i = 0; i < f->n; i++)
+		log_started(f->pool[i], bound);
 	if (loop_run(l, &e) == -1)
 		goto out;
 	rc = 0;
 out:
 	if (rc != 0)
 		fprintf(stderr, "poolscale controller: %s\n", e.msg);
-	ctl_api_abort(c);	/* no answer may be pending when the server goes */
+	ctl_api_abort(f);	/* no answer may be pending when the server goes */
 	http_server_free(srv);
-	ctl_fini(c);
+	fleet_fini(f);
 	if (api_fd != -1)
 		close(api_fd);
 	sigwatch_stop(l, sig_fd);
 	loop_free(l);
-	ctl_cfg_fini(cfg);
-	free(cfg);
-	free(c);
+	ctl_pools_fini(pools);
+	free(pools);
+	free(f);
 	return rc;
 }

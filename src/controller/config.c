@@ -40,7 +40,7 @@ const char *ctl_policy_name(enum ctl_policy p)
 	}
 }
 
-static void defaults(struct ctl_cfg *c)
+void ctl_cfg_defaults(struct ctl_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
 	ha_cfg_defaults(&c->ha);
@@ -530,9 +530,9 @@ static void read_provider(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 		ycfg_error(y, n, "provider.exec: missing (list, set_size and remove commands)");
 }
 
-static bool valid_set_name(const char *s)
+bool ctl_name_ok(const char *s, size_t cap)
 {
-	if (*s == '\0' || strlen(s) >= 32)
+	if (*s == '\0' || strlen(s) >= cap)
 		return false;
 	for (; *s; s++)
 		if (!(*s == '-' || *s == '_' || (*s >= 'a' && *s <= 'z') ||
@@ -569,7 +569,7 @@ static void read_discovery(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 
 		if (name == NULL || port == NULL)
 			continue;
-		if (!valid_set_name(name)) {
+		if (!ctl_name_ok(name, sizeof(c->sets[0].name))) {
 			ycfg_error(y, k, "discovery.sets: \"%s\" is not a name (letters, digits, - and _)",
 			    name);
 			continue;
@@ -603,44 +603,44 @@ static void read_api(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ymap_done(&m);
 }
 
-static void read_root(struct ycfg *y, struct ctl_cfg *c)
+void ctl_cfg_read_shared(struct ycfg *y, struct ymap *m, struct ctl_cfg *c)
 {
-	yaml_node_t *root = ycfg_root(y), *lvl, *sched;
-	struct ymap m;
-	int64_t v;
+	yaml_node_t *lvl;
 
-	if (!ymap_init(&m, y, root, ""))
-		return;
-	ycfg_string(&m, "pool", c->pool, sizeof(c->pool));
-	read_int(&m, "min", 0, 10000, &c->min);
-	read_int(&m, "max", 1, 10000, &c->max);
-	v = c->initial;
-	if (ycfg_int(&m, "initial", 0, 10000, &v))
-		c->initial = (int)v;
-	ycfg_duration(&m, "interval", 100, DAY_MS, &c->interval_ms);
-	ycfg_string(&m, "state_dir", c->state_dir, sizeof(c->state_dir));
-	ycfg_bool(&m, "dry_run", &c->dry_run);
-	if ((lvl = ymap_get(&m, "log_level")) != NULL) {
+	ycfg_string(m, "state_dir", c->state_dir, sizeof(c->state_dir));
+	ycfg_bool(m, "dry_run", &c->dry_run);
+	if ((lvl = ymap_get(m, "log_level")) != NULL) {
 		const char *s = ycfg_scalar(y, lvl, "log_level");
 
 		if (s && log_level_parse(s, &c->log_level) == -1)
 			ycfg_error(y, lvl, "log_level: \"%s\" is not error, warn, info or debug", s);
 	}
-	read_health(y, ymap_get(&m, "health"), c);
-	read_drain(y, ymap_get(&m, "drain"), c);
-	read_provider(y, ymap_get(&m, "provider"), c);
-	read_discovery(y, ymap_get(&m, "discovery"), c);
-	read_api(y, ymap_get(&m, "api"), c);
-	read_policy(y, ymap_get(&m, "policy"), c);
-	read_prometheus(y, ymap_get(&m, "prometheus"), c);
-	read_webhook(y, ymap_get(&m, "webhook"), c);
-	sched = ymap_get(&m, "schedule");
-	ctl_cfg_read_schedule(y, sched, c);
-	ctl_cfg_read_ha(y, ymap_get(&m, "ha"), c);
+	read_api(y, ymap_get(m, "api"), c);
+	read_prometheus(y, ymap_get(m, "prometheus"), c);
+	read_webhook(y, ymap_get(m, "webhook"), c);
 	/* The world around the controller, for `poolscale simulate` only
 	 * (sim/config.c); the controller has no use for it. */
-	(void)ymap_get(&m, "simulate");
-	ymap_done(&m);
+	(void)ymap_get(m, "simulate");
+}
+
+void ctl_cfg_read_pool(struct ycfg *y, struct ymap *m, struct ctl_cfg *c)
+{
+	yaml_node_t *root = m->node, *sched;
+	int64_t v;
+
+	read_int(m, "min", 0, 10000, &c->min);
+	read_int(m, "max", 1, 10000, &c->max);
+	v = c->initial;
+	if (ycfg_int(m, "initial", 0, 10000, &v))
+		c->initial = (int)v;
+	ycfg_duration(m, "interval", 100, DAY_MS, &c->interval_ms);
+	read_health(y, ymap_get(m, "health"), c);
+	read_drain(y, ymap_get(m, "drain"), c);
+	read_provider(y, ymap_get(m, "provider"), c);
+	read_discovery(y, ymap_get(m, "discovery"), c);
+	read_policy(y, ymap_get(m, "policy"), c);
+	sched = ymap_get(m, "schedule");
+	ctl_cfg_read_schedule(y, sched, c);
 	if (c->min > c->max)
 		ycfg_error(y, root, "min (%d) is above max (%d)", c->min, c->max);
 	if (c->initial >= 0 && (c->initial < c->min || c->initial > c->max))
@@ -657,8 +657,7 @@ static void read_root(struct ycfg *y, struct ctl_cfg *c)
 	expand_queries(y, c);
 }
 
-/* Makes a relative path relative to the config file's directory. */
-static void resolve(char *path, size_t cap, const char *cfgfile)
+void ctl_cfg_resolve(char *path, size_t cap, const char *cfgfile)
 {
 	char dir[1024], out[2048];
 
@@ -670,12 +669,10 @@ static void resolve(char *path, size_t cap, const char *cfgfile)
 		memcpy(path, out, strlen(out) + 1);
 }
 
-static int finish_load(struct ycfg *y, struct ctl_cfg *c, struct buf *errors)
-{
-	int n;
+#define RESOLVE(c, field) ctl_cfg_resolve((c)->field, sizeof((c)->field), (c)->file)
 
-	if (y->loaded)
-		read_root(y, c);
+void ctl_cfg_derive(struct ctl_cfg *c)
+{
 	c->initial_given = c->initial >= 0;
 	if (c->initial < 0)
 		c->initial = c->min;
@@ -689,11 +686,11 @@ static int finish_load(struct ycfg *y, struct ctl_cfg *c, struct buf *errors)
 	/* Local lists are free; a cloud's count against its rate limit. */
 	if (c->list_interval_ms < 0)
 		c->list_interval_ms = strcmp(c->provider, "local") == 0 ? 250 : 10000;
-	resolve(c->exoscale.key_file, sizeof(c->exoscale.key_file), c->file);
-	resolve(c->exoscale.secret_file, sizeof(c->exoscale.secret_file), c->file);
-	resolve(c->aws.credentials_file, sizeof(c->aws.credentials_file), c->file);
-	resolve(c->linode.token_file, sizeof(c->linode.token_file), c->file);
-	resolve(c->linode.user_data_file, sizeof(c->linode.user_data_file), c->file);
+	RESOLVE(c, exoscale.key_file);
+	RESOLVE(c, exoscale.secret_file);
+	RESOLVE(c, aws.credentials_file);
+	RESOLVE(c, linode.token_file);
+	RESOLVE(c, linode.user_data_file);
 	if (c->linode.node_port == 0)
 		c->linode.node_port = c->app_port;
 	if (c->nsets == 0) {
@@ -703,12 +700,11 @@ static int finish_load(struct ycfg *y, struct ctl_cfg *c, struct buf *errors)
 		c->sets[1].port = c->app_port;
 		c->nsets = 2;
 	}
-	resolve(c->state_dir, sizeof(c->state_dir), c->file);
-	resolve(c->token_file, sizeof(c->token_file), c->file);
-	resolve(c->ha.etcd.ca_file, sizeof(c->ha.etcd.ca_file), c->file);
-	resolve(c->ha.etcd.cert_file, sizeof(c->ha.etcd.cert_file), c->file);
-	resolve(c->ha.etcd.key_file, sizeof(c->ha.etcd.key_file), c->file);
-	resolve(c->ha.password_file, sizeof(c->ha.password_file), c->file);
+	RESOLVE(c, token_file);
+	RESOLVE(c, ha.etcd.ca_file);
+	RESOLVE(c, ha.etcd.cert_file);
+	RESOLVE(c, ha.etcd.key_file);
+	RESOLVE(c, ha.password_file);
 	/* Which controller of an HA group sent a request, in the cloud's
 	 * own logs (and the contract server's). */
 	if (c->ha.enabled)
@@ -717,37 +713,7 @@ static int finish_load(struct ycfg *y, struct ctl_cfg *c, struct buf *errors)
 	memcpy(c->aws.http.user_agent, c->exoscale.http.user_agent, sizeof(c->aws.http.user_agent));
 	memcpy(c->linode.http.user_agent, c->exoscale.http.user_agent,
 	    sizeof(c->linode.http.user_agent));
-	if (c->sd_dir[0] == '\0')
-		snprintf(c->sd_dir, sizeof(c->sd_dir), "%s", c->state_dir);
-	else
-		resolve(c->sd_dir, sizeof(c->sd_dir), c->file);
-	snprintf(c->local.state_dir, sizeof(c->local.state_dir), "%s", c->state_dir);
 	c->local.kill_grace_ms = c->kill_grace_ms;
-	n = (int)y->nerrors;
-	buf_append(errors, y->errors.p, y->errors.len);
-	ycfg_fini(y);
-	return n;
-}
-
-int ctl_cfg_load(const char *file, struct ctl_cfg *c, struct buf *errors)
-{
-	struct ycfg y;
-
-	defaults(c);
-	snprintf(c->file, sizeof(c->file), "%s", file);
-	ycfg_load(&y, file);
-	return finish_load(&y, c, errors);
-}
-
-int ctl_cfg_load_string(const char *name, const char *text, struct ctl_cfg *c,
-    struct buf *errors)
-{
-	struct ycfg y;
-
-	defaults(c);
-	snprintf(c->file, sizeof(c->file), "%s", name);
-	ycfg_load_string(&y, name, text);
-	return finish_load(&y, c, errors);
 }
 
 static bool is_loopback(const char *listen)

@@ -125,7 +125,8 @@ static bool load_state(struct controller *c)
 		if (found)
 			c->desired = (int)json_integer_value(json_object_get(root, "desired"));
 		else
-			log_msg(LOG_WARN, "ignoring unreadable state", "file=%s", path);
+			log_msg(LOG_WARN, "ignoring unreadable state", "pool=%s file=%s",
+			    c->cfg->pool, path);
 		json_decref(root);
 	}
 	buf_fini(&b);
@@ -191,8 +192,7 @@ static void publish(struct controller *c)
 			free(json);
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/targets-%s.json", c->cfg->sd_dir,
-		    c->cfg->sets[i].name);
+		ctl_sd_path(c->cfg, i, path, sizeof(path));
 		if (file_write_atomic(path, json, strlen(json), &e) == -1) {
 			/* The first failing file names the cause; the others
 			 * would alternate with it and defeat "once per cause". */
@@ -278,14 +278,16 @@ static void prov_failed(struct controller *c, int op, const char *what, const ch
 	if (strcmp(c->prov_error[op], msg) == 0)
 		return;
 	snprintf(c->prov_error[op], sizeof(c->prov_error[op]), "%s", msg);
-	log_msg(LOG_ERROR, what, "provider=%s error=%s", c->prov.ops->name, msg);
+	log_msg(LOG_ERROR, what, "pool=%s provider=%s error=%s", c->cfg->pool, c->prov.ops->name,
+	    msg);
 }
 
 static void prov_ok(struct controller *c, int op, const char *what)
 {
 	if (c->prov_error[op][0] == '\0')
 		return;
-	log_msg(LOG_INFO, what, "provider=%s after=%s", c->prov.ops->name, c->prov_error[op]);
+	log_msg(LOG_INFO, what, "pool=%s provider=%s after=%s", c->cfg->pool, c->prov.ops->name,
+	    c->prov_error[op]);
 	c->prov_error[op][0] = '\0';
 }
 
@@ -327,7 +329,8 @@ static size_t apply_members(struct controller *c, const struct member_list *l)
 
 		if (m == NULL) {
 			if (add_member(c, &l->v[j]) == -1)
-				log_msg(LOG_ERROR, "bad member", "id=%s address=%s", l->v[j].id,
+				log_msg(LOG_ERROR, "bad member", "pool=%s id=%s address=%s",
+				    c->cfg->pool, l->v[j].id,
 				    l->v[j].address);
 			else
 				added++;
@@ -362,7 +365,8 @@ static void follow_bounds(struct controller *c, const struct member_list *l)
 		return;
 	c->desired = c->desired < min ? min : max;
 	if (save_state(c, &e) == -1)
-		log_msg(LOG_ERROR, "could not save the desired size", "error=%s", e.msg);
+		log_msg(LOG_ERROR, "could not save the desired size", "pool=%s error=%s",
+		    c->cfg->pool, e.msg);
 	ctl_event(c, "desired", "desired size %d -> %d (outside the %s provider's bounds [%d, %d])",
 	    prev, c->desired, c->prov.ops->name, l->min_size, l->max_size);
 }
@@ -383,8 +387,9 @@ static void take_size(struct controller *c, const struct member_list *l, bool ou
 	case ADOPT_NONE:
 		return;
 	case ADOPT_FIRST_START:
-		log_msg(LOG_INFO, "first start: adopting the pool's size", "found=%d desired=%d "
-		    "min=%d max=%d from=%s", found, want, min, max,
+		log_msg(LOG_INFO, "first start: adopting the pool's size",
+		    "pool=%s found=%d desired=%d "
+		    "min=%d max=%d from=%s", c->cfg->pool, found, want, min, max,
 		    l->size >= 0 ? "provider_size" : "members");
 		break;
 	case ADOPT_OUTSIDE:
@@ -397,7 +402,8 @@ static void take_size(struct controller *c, const struct member_list *l, bool ou
 	}
 	c->desired = want;
 	if (save_state(c, &e) == -1)
-		log_msg(LOG_ERROR, "could not save the desired size", "error=%s", e.msg);
+		log_msg(LOG_ERROR, "could not save the desired size", "pool=%s error=%s",
+		    c->cfg->pool, e.msg);
 }
 
 /* A list's outcome. The controller never acts on a membership it could not
@@ -509,7 +515,8 @@ static void provider_remove(struct controller *c, struct cmember *m, int64_t now
 	    now < m->next_remove_ms || !ctl_acting(c))
 		return;
 	if (c->cfg->dry_run) {
-		log_msg(LOG_INFO, "dry run: would remove", "id=%s reason=%s", m->id, m->remove_why);
+		log_msg(LOG_INFO, "dry run: would remove", "pool=%s id=%s reason=%s", c->cfg->pool,
+		    m->id, m->remove_why);
 		m->next_remove_ms = INT64_MAX;		/* said once */
 		return;
 	}
@@ -518,7 +525,8 @@ static void provider_remove(struct controller *c, struct cmember *m, int64_t now
 		m->next_remove_ms = now + CTL_FAST_MS;
 		return;
 	}
-	log_msg(LOG_INFO, "removing", "id=%s reason=%s attempt=%d", m->id, m->remove_why,
+	log_msg(LOG_INFO, "removing", "pool=%s id=%s reason=%s attempt=%d", c->cfg->pool, m->id,
+	    m->remove_why,
 	    m->remove_fails + 1);
 	m->removing = true;
 }
@@ -601,7 +609,8 @@ static void scale_in(struct controller *c, int excess)
 		if (v == NULL)
 			return;
 		if (c->cfg->dry_run) {
-			log_msg(LOG_INFO, "dry run: would drain", "id=%s", v->id);
+			log_msg(LOG_INFO, "dry run: would drain", "pool=%s id=%s", c->cfg->pool,
+			    v->id);
 			return;
 		}
 		ctl_event(c, "drain", "draining %s (%s, %s) for scale-in", v->id, v->address,
@@ -682,7 +691,8 @@ static void reconcile(struct controller *c)
 			ask = c->prov_max > active + draining ? c->prov_max : active + draining;
 		decide(c, "scale out: %d active, desired %d", active, want);
 		if (c->cfg->dry_run) {
-			log_msg(LOG_INFO, "dry run: would scale out", "from=%d to=%d", active, want);
+			log_msg(LOG_INFO, "dry run: would scale out", "pool=%s from=%d to=%d",
+			    c->cfg->pool, active, want);
 		} else if (!c->grow_busy && ask > active + draining) {
 			/* The size is absolute: asking again while the pool grows
 			 * (members not listed yet) changes nothing. */
@@ -744,7 +754,8 @@ static void health_done(void *ctx, int status, const char *body, size_t len, con
 	if (m->state != MEMBER_RUNNING)
 		return;		/* booting: boot_timeout decides */
 	m->fails++;
-	log_msg(LOG_WARN, "health check failed", "id=%s status=%d error=%s fails=%d", m->id,
+	log_msg(LOG_WARN, "health check failed", "pool=%s id=%s status=%d error=%s fails=%d",
+	    c->cfg->pool, m->id,
 	    status, err ? err : "", m->fails);
 	/* A follower keeps counting, for its status; the leader replaces. */
 	if (m->fails >= c->cfg->health_fails && ctl_acting(c)) {
@@ -964,11 +975,13 @@ int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct e
 {
 	char lock[1200];
 	double start = c->start_unix_s;
+	bool lenient = c->start_lenient;
 
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
 	c->loop = l;
 	c->start_unix_s = start;
+	c->start_lenient = lenient;
 	c->lock_fd = -1;
 	c->prov_min = c->prov_max = -1;
 	c->seed = (unsigned)clock_mono_ns() ^ (unsigned)getpid();
@@ -992,9 +1005,14 @@ int ctl_init(struct controller *c, struct ctl_cfg *cfg, struct loop *l, struct e
 	adopt_init(&c->adopt, !load_state(c) && !cfg->initial_given);
 	if (ctl_autoscale_init(c, e) == -1)
 		return -1;
-	/* Loud at start: a wrong key or pool id stops here, with the cause. */
-	if (list_now(c, e) == -1)
-		return -1;
+	/* Loud at start: a wrong key or pool id stops here, with the cause
+	 * (with several pools it is logged, and the list asked again). */
+	if (list_now(c, e) == -1) {
+		if (!c->start_lenient)
+			return -1;
+		log_msg(LOG_ERROR, "provider list failed at start; the pool starts and asks "
+		    "again", "pool=%s error=%s", cfg->pool, e->msg);
+	}
 	c->runner = prov_runner_new(&c->prov, l, on_provider, c, e);
 	if (c->runner == NULL)
 		return -1;

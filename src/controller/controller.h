@@ -69,7 +69,6 @@ struct ctl_stats {
 	uint64_t started, replaced, removed, reconciles;
 	uint64_t provider_errors[5];	/* by op: list, set_size, remove, discovery,
 					 * set_draining */
-	uint64_t api_requests[600];	/* by status code */
 	double reconcile_seconds_sum;
 	double last_reconcile_seconds;
 };
@@ -139,6 +138,9 @@ struct controller {
 	char *sd_last[CTL_MAX_SETS];	/* what each file holds now */
 	uint64_t tick_timer, fast_timer;
 	double start_unix_s;
+	/* A failed list at start is not fatal: with several pools one
+	 * pool's cloud must not keep the others from starting. */
+	bool start_lenient;
 	int lock_fd;			/* held while running: one controller per state dir */
 	struct ctl_autoscale as;
 	struct ctl_sched sched;
@@ -214,6 +216,10 @@ void ctl_forecast_info(const struct controller *c, struct ctl_forecast_info *out
  * /api/v1/alerts. 0, or -1 with sig->error set (answer 400). */
 int ctl_webhook(struct controller *c, int route, const char *body, size_t len,
     struct webhook_signal *sig);
+/* Its two halves, for a body whose alerts name several pools: signals
+ * latched (and counted accepted) in c, and a rejection counted and logged. */
+void ctl_webhook_latch(struct controller *c, enum webhook_source source, int up, int down);
+void ctl_webhook_rejected(struct controller *c, const struct webhook_signal *sig);
 /* Scheduled windows (controller/sched.c): init loads their time zones;
  * update evaluates them at now_unix_s (the loop calls it before each
  * reconcile), logs openings and closings and applies the bounds. */

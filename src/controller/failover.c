@@ -114,7 +114,7 @@ static int restore(struct controller *c, const char *json, size_t len)
 		return -1;
 	if (ha_state_parse(json, len, s, &e) == -1) {
 		log_msg(LOG_ERROR, "the state in etcd is unreadable: keeping this controller's own",
-		    "error=%s", e.msg);
+		    "pool=%s error=%s", c->cfg->pool, e.msg);
 		free(s);
 		return -1;
 	}
@@ -143,8 +143,9 @@ static int restore(struct controller *c, const char *json, size_t len)
 		else if (d == NULL && m->state == MEMBER_DRAINING && m->remove_why == NULL)
 			ctl_member_undrain(c, m);
 	}
-	log_msg(LOG_INFO, "resuming from the state in etcd", "by=%s age_ms=%lld desired=%d "
-	    "drains=%zu", s->by, (long long)(unix_now - s->written_unix_ms), c->desired,
+	log_msg(LOG_INFO, "resuming from the state in etcd", "pool=%s by=%s age_ms=%lld desired=%d "
+	    "drains=%zu", c->cfg->pool, s->by, (long long)(unix_now - s->written_unix_ms),
+	    c->desired,
 	    s->ndrains);
 	free(s);
 	return 0;

@@ -56,13 +56,15 @@ int ctl_forecast_init(struct controller *c, struct err *e)
 		}
 	} else {
 		log_msg(LOG_INFO, "forecast: no history from Prometheus; the forecaster learns from "
-		    "the live need only", "why=%s", c->cfg->history_query[0] == '\0' ?
+		    "the live need only", "pool=%s why=%s", c->cfg->pool,
+		    c->cfg->history_query[0] == '\0' ?
 		    "history_query is empty" : "no history_value (nor a total metric) to convert "
 		    "history_query to instances");
 	}
 	c->as.forecast = f;
-	log_msg(LOG_INFO, "forecast on", "horizon_ms=%lld step_ms=%lld history_days=%d "
-	    "seasonality=%d trend=%d", (long long)f->cfg.horizon_ms, (long long)f->cfg.step_ms,
+	log_msg(LOG_INFO, "forecast on", "pool=%s horizon_ms=%lld step_ms=%lld history_days=%d "
+	    "seasonality=%d trend=%d", c->cfg->pool, (long long)f->cfg.horizon_ms,
+	    (long long)f->cfg.step_ms,
 	    f->cfg.history_days, f->cfg.seasonality, f->cfg.trend);
 	return 0;
 }
@@ -105,7 +107,7 @@ static void history_done(void *ctx, bool ok, const struct prom_matrix *m, const 
 	 * but say so. */
 	if (m->n > 1)
 		log_msg(LOG_WARN, "forecast: history_query gives several series; wrap it in sum()",
-		    "series=%zu", m->n);
+		    "pool=%s series=%zu", c->cfg->pool, m->n);
 	p = malloc((total ? total : 1) * sizeof(*p));
 	if (p == NULL)
 		return;
@@ -121,7 +123,7 @@ static void history_done(void *ctx, bool ok, const struct prom_matrix *m, const 
 	f->history_points = n;
 	f->history_error[0] = '\0';
 	log_once_ok(&f->fetch_log, "forecast: history loads again");
-	log_msg(LOG_INFO, "forecast: history loaded", "points=%zu days=%d", n,
+	log_msg(LOG_INFO, "forecast: history loaded", "pool=%s points=%zu days=%d", c->cfg->pool, n,
 	    f->cfg.history_days);
 	f->next_fetch_ms = loop_now_ms(c->loop) + HISTORY_EVERY_MS;
 }
@@ -137,7 +139,8 @@ static void maybe_fetch(struct controller *c, struct ctl_forecast *f)
 	    end_s - f->cfg.history_days * (FORECAST_DAY_MS / 1000), end_s, step_s, history_done,
 	    c) == -1) {
 		f->next_fetch_ms = loop_now_ms(c->loop) + HISTORY_RETRY_MS;
-		log_msg(LOG_ERROR, "forecast: could not start a history load", "url=%s",
+		log_msg(LOG_ERROR, "forecast: could not start a history load", "pool=%s url=%s",
+		    c->cfg->pool,
 		    c->cfg->prom_url);
 	}
 }
@@ -156,10 +159,11 @@ double ctl_forecast_need(struct controller *c, const char **note)
 	    (f->prom == NULL || f->fetches[0] + f->fetches[1] > 0)) {
 		log_msg(LOG_INFO, "forecast: too little history for a seasonal profile (a day plus "
 		    "the horizon); the trend and the measured load decide until then",
-		    "history_h=%.1f", f->last.history_s / 3600);
+		    "pool=%s history_h=%.1f", c->cfg->pool, f->last.history_s / 3600);
 		f->said_short = true;
 	} else if (f->last.season != FORECAST_SEASON_SHORT && f->said_short) {
-		log_msg(LOG_INFO, "forecast: enough history for a seasonal profile", "season=%s",
+		log_msg(LOG_INFO, "forecast: enough history for a seasonal profile",
+		    "pool=%s season=%s", c->cfg->pool,
 		    forecast_season_name(f->last.season));
 		f->said_short = false;
 	}

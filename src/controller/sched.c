@@ -86,12 +86,14 @@ void ctl_sched_update(struct controller *c, int64_t now_unix_s)
 	if (cfg->dry_run) {
 		if (b.active == was)
 			return;		/* said once, when the window changed */
-		log_msg(LOG_INFO, "dry run: the schedule would resize", "from=%d to=%d min=%d "
-		    "max=%d", c->desired, want, min, max);
+		log_msg(LOG_INFO, "dry run: the schedule would resize",
+		    "pool=%s from=%d to=%d min=%d "
+		    "max=%d", c->cfg->pool, c->desired, want, min, max);
 		return;
 	}
 	if (ctl_set_desired(c, want, "schedule bounds", &e) == -1)
-		log_msg(LOG_ERROR, "could not apply the schedule's bounds", "error=%s", e.msg);
+		log_msg(LOG_ERROR, "could not apply the schedule's bounds", "pool=%s error=%s",
+		    c->cfg->pool, e.msg);
 }
 
 const char *ctl_sched_active_names(const struct controller *c, char *dst, size_t cap)

@@ -20,7 +20,35 @@ static int fail(struct webhook_signal *out, const char *msg)
 {
 	snprintf(out->error, sizeof(out->error), "%s", msg);
 	out->up = out->down = 0;
+	out->npools = 0;
 	return -1;
+}
+
+/* Counts one signal of an alert for the pool it names. */
+static int count_for_pool(json_t *labels, bool up, struct webhook_signal *out)
+{
+	const char *pool = json_string_value(json_object_get(labels, WEBHOOK_POOL_LABEL));
+	struct webhook_pool_signal *g = NULL;
+
+	if (pool == NULL)
+		pool = "";
+	if (strlen(pool) >= sizeof(g->pool))
+		return fail(out, "an alert's " WEBHOOK_POOL_LABEL " label is too long");
+	for (size_t i = 0; i < out->npools && g == NULL; i++)
+		if (strcmp(out->by_pool[i].pool, pool) == 0)
+			g = &out->by_pool[i];
+	if (g == NULL) {
+		if (out->npools == WEBHOOK_MAX_POOLS)
+			return fail(out, "the alerts name too many pools (group them by "
+			    WEBHOOK_POOL_LABEL ")");
+		g = &out->by_pool[out->npools++];
+		snprintf(g->pool, sizeof(g->pool), "%s", pool);
+	}
+	if (up)
+		g->up++;
+	else
+		g->down++;
+	return 0;
 }
 
 static bool blank(const char *p, size_t len)
@@ -63,6 +91,10 @@ static int count_alerts(json_t *alerts, int route, const char *label, struct web
 				out->up++;
 			else if (strcmp(action, "down") == 0)
 				out->down++;
+			else
+				continue;
+			if (count_for_pool(labels, strcmp(action, "up") == 0, out) == -1)
+				return -1;
 		}
 	}
 	return 0;

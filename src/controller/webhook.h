@@ -3,7 +3,8 @@
  * "alerting" counts, others do not), or a Grafana unified / Alertmanager
  * payload (a firing alert counts, resolved ones do not). POST
  * /api/v1/alerts takes an Alertmanager webhook (version 4): every firing
- * alert whose action label is "up" or "down" is a signal. */
+ * alert whose action label is "up" or "down" is a signal, counted for the
+ * pool its WEBHOOK_POOL_LABEL names (a controller may run several). */
 #ifndef POOLSCALE_WEBHOOK_H
 #define POOLSCALE_WEBHOOK_H
 
@@ -19,9 +20,21 @@ enum webhook_source {
 
 const char *webhook_source_name(enum webhook_source s);
 
+#define WEBHOOK_POOL_LABEL "poolscale_pool"
+#define WEBHOOK_MAX_POOLS 16	/* distinct pools one body may name */
+
+/* The signals of the alerts that name one pool ("" : no pool label). */
+struct webhook_pool_signal {
+	char pool[64];
+	int up, down;
+};
+
 struct webhook_signal {
 	enum webhook_source source;
-	int up, down;		/* signals found (0 or more each) */
+	int up, down;		/* signals found (0 or more each), all pools */
+	/* /api/v1/alerts only: the same, by the pool each alert names. */
+	struct webhook_pool_signal by_pool[WEBHOOK_MAX_POOLS];
+	size_t npools;
 	char error[160];	/* why the body was rejected */
 };
 

@@ -256,18 +256,24 @@ static int pick_index(struct local *l, struct err *e)
 	return err_set(e, "no free address: all %d are in use", l->cfg->max_instances);
 }
 
-/* Expands one placeholder-bearing argument into dst. */
-static void expand(const struct local *l, const struct linst *in, const char *arg,
+/* An argument once its placeholders are replaced: room for two paths. */
+#define LOCAL_ARG_MAX (LOCAL_MAX_ARG_LEN + 2 * sizeof(((struct local_cfg *)0)->binary))
+
+/* Expands one placeholder-bearing argument into dst. -1 when it does not
+ * fit (never run a truncated command). */
+static int expand(const struct local *l, const struct linst *in, const char *arg,
     char *dst, size_t cap)
 {
 	size_t n = 0;
 
 	dst[0] = '\0';
-	while (*arg && n + 1 < cap) {
-		char val[64];
+	while (*arg) {
+		char val[sizeof(l->cfg->binary) + 8];
 		const char *close;
 
 		if (*arg != '{' || (close = strchr(arg, '}')) == NULL) {
+			if (n + 1 >= cap)
+				return -1;
 			dst[n++] = *arg++;
 			continue;
 		}
@@ -286,15 +292,26 @@ static void expand(const struct local *l, const struct linst *in, const char *ar
 			snprintf(val, sizeof(val), "%g", l->cfg->work_ms);
 		else if (strncmp(arg, "{boot_delay}", 12) == 0)
 			snprintf(val, sizeof(val), "%lldms", (long long)l->cfg->boot_delay_ms);
+		else if (strncmp(arg, "{binary}", 8) == 0)
+			snprintf(val, sizeof(val), "%s", l->cfg->binary);
+		else if (strncmp(arg, "{sd_dir}", 8) == 0)
+			snprintf(val, sizeof(val), "%s", l->cfg->sd_dir);
 		else {
+			if (n + 1 >= cap)
+				return -1;
 			dst[n++] = *arg++;	/* not ours: copy the brace */
 			continue;
 		}
-		for (const char *v = val; *v && n + 1 < cap; v++)
+		for (const char *v = val; *v; v++) {
+			if (n + 1 >= cap)
+				return -1;
 			dst[n++] = *v;
+		}
 		arg = close + 1;
+		continue;
 	}
 	dst[n] = '\0';
+	return 0;
 }
 
 /* The child, between fork and exec: only async-signal-safe calls. It runs
@@ -332,7 +349,7 @@ static void child(int gate, int logfd, char *const argv[])
  * process the table does not know. */
 static int spawn(struct local *l, struct err *e)
 {
-	char args[LOCAL_MAX_ARGS][256], logpath[1200], listen[64], mlisten[64], vcpu[32],
+	char args[LOCAL_MAX_ARGS][LOCAL_ARG_MAX], logpath[1200], listen[64], mlisten[64], vcpu[32],
 	    work[32], boot[32];
 	char *argv[LOCAL_MAX_ARGS + 1];
 	struct linst in = { 0 }, *rec;
@@ -352,7 +369,10 @@ static int spawn(struct local *l, struct err *e)
 	in.created_unix_s = clock_wall_unix_ms() / 1000;
 	if (l->cfg->ncommand > 0) {
 		for (size_t i = 0; i < l->cfg->ncommand; i++) {
-			expand(l, &in, l->cfg->command[i], args[i], sizeof(args[i]));
+			if (expand(l, &in, l->cfg->command[i], args[i], sizeof(args[i])) == -1)
+				return err_set(e, "provider.local.command: argument %zu is longer than "
+				    "%zu bytes once its placeholders are replaced", i + 1,
+				    sizeof(args[i]) - 1);
 			argv[argc++] = args[i];
 		}
 	} else {

@@ -22,6 +22,7 @@
 struct local_cfg {
 	char state_dir[1024];
 	char binary[1024];		/* the poolscale binary for the default command */
+	char sd_dir[1024];		/* where the controller writes discovery files */
 	char address_base[16];		/* first address: 127.0.1.1 */
 	int max_instances;		/* addresses base .. base + max - 1 */
 	int app_port;
@@ -31,7 +32,9 @@ struct local_cfg {
 	int64_t boot_delay_ms;
 	int64_t kill_grace_ms;		/* SIGTERM, then SIGKILL after this */
 	/* A custom command instead of `poolscale app`, with placeholders
-	 * {id} {address} {port} {metrics_port} {vcpu} {work_ms} {boot_delay}. */
+	 * {id} {address} {port} {metrics_port} {vcpu} {work_ms} {boot_delay}
+	 * {binary} (this poolscale) {sd_dir} (the discovery files' directory,
+	 * so a pool of balancers can follow another pool's file). */
 	char *command[LOCAL_MAX_ARGS];
 	size_t ncommand;
 };

@@ -12,6 +12,11 @@ follows exactly that:
   read_int or read_endpoint) is expanded where it is called;
 - a key given as NAMES[i] is looked up in a `NAMES[] = { "..." }` array.
 
+A `pools:` entry (src/controller/config_pools.c) is read with the top
+level's paths (its keys are a pool's, as at the top level without pools:,
+and errors get the pool's name from the reader's scope), so its `name` is
+listed as a top-level key, as poolscale.yaml(5) documents it.
+
 Anything it cannot resolve raises KeyError with the function's name, so a
 new way of reading keys makes the test fail instead of hiding keys.
 
@@ -26,6 +31,7 @@ SOURCES = [
     "src/controller/config_forecast.c",
     "src/controller/config_ha.c",
     "src/controller/config_linode.c",
+    "src/controller/config_pools.c",
     "src/controller/config_schedule.c",
     "src/sim/config.c",
 ]

@@ -48,7 +48,7 @@ def test_pool_of_three_published_exactly(pool, tmp_path):
     assert http_json("GET", c.api + "/api/v1/sd?set=nope")[0] == 404
     assert http_json("GET", c.api + "/api/v1/sd")[0] == 400
     st, text = http_json("GET", c.api + "/metrics")
-    assert 'poolscale_pool_members{state="running"} 3' in text
+    assert 'poolscale_pool_members{pool="web",state="running"} 3' in text
     assert http_json("GET", c.api + "/-/ready")[0] == 200
 
 
@@ -88,7 +88,7 @@ def test_killed_instance_replaced_and_unpublished(pool, tmp_path):
     kinds = [e["kind"] for e in http_json("GET", c.api + "/api/v1/events")[1]["events"]]
     assert "died" in kinds
     st, text = http_json("GET", c.api + "/metrics")
-    assert "poolscale_instances_replaced_total 1" in text
+    assert 'poolscale_instances_replaced_total{pool="web"} 1' in text
 
 
 def test_restart_adopts_and_destroy_cleans(pool, tmp_path):

@@ -129,7 +129,7 @@ prometheus:
     assert desired_changes(c) == []
     st, text = http_json("GET", c.api + "/metrics")
     errors = [l for l in text.splitlines()
-              if l.startswith('poolscale_metric_errors_total{cause="query_error"}')]
+              if l.startswith('poolscale_metric_errors_total{pool="web",cause="query_error"}')]
     assert errors and float(errors[0].split()[1]) > 0, text
 
 

@@ -35,7 +35,7 @@ def test_alertmanager_config():
 
 
 def test_examples_are_valid():
-    for name in ("local.yaml", "local-target.yaml"):
+    for name in ("local.yaml", "local-target.yaml", "layers.yaml"):
         out = run(BIN, "controller", "--config", str(pathlib.Path(ROOT) / "examples" / name),
                   "--check-config")
         assert "valid" in out

@@ -72,8 +72,8 @@ def test_step_policy_through_alertmanager(pool, prometheus, alertmanager, tmp_pa
     assert load.failures == [], f"{len(load.failures)} failed of {load.sent}"
     assert load.ok > 0
     st, text = http_json("GET", c.api + "/metrics")
-    assert 'poolscale_webhooks_total{source="alertmanager",result="accepted"}' in text
-    assert 'poolscale_policy_decisions_total{policy="step",direction="up"} 2' in text
+    assert 'poolscale_webhooks_total{pool="web",source="alertmanager",result="accepted"}' in text
+    assert 'poolscale_policy_decisions_total{pool="web",policy="step",direction="up"} 2' in text
 
 
 def test_target_policy_settles_without_flapping(pool, prometheus, tmp_path):
@@ -144,8 +144,8 @@ def test_prometheus_down_holds_then_resumes(pool, prometheus, tmp_path):
         time.sleep(0.5)
     assert "metrics unavailable: holding the size" in c.logtext()
     st, text = http_json("GET", c.api + "/metrics")
-    assert "poolscale_policy_holding 1" in text
-    errors = [l for l in text.splitlines() if l.startswith('poolscale_metric_errors_total{cause="connect"}')]
+    assert 'poolscale_policy_holding{pool="web"} 1' in text
+    errors = [l for l in text.splitlines() if l.startswith('poolscale_metric_errors_total{pool="web",cause="connect"}')]
     assert errors and float(errors[0].split()[1]) > 0, text
     # Prometheus back: the pool, idle now, shrinks.
     prometheus(tmp_path / "state" / "targets-metrics.json", port=port)

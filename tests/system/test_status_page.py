@@ -313,7 +313,7 @@ def test_browser_login_with_the_token(pool, tmp_path, browser):
                timeout=10, every=0.1)
     # The token never went into a URL (it travels in the Authorization header).
     urls = browser.request_urls()
-    assert any("/api/v1/status" in u for u in urls)
+    assert any("/api/v1/pools/web/status" in u for u in urls)
     assert all(TOKEN not in u and "not-the-token" not in u for u in urls), urls
 
     # Sign out: the data leaves the page, the form comes back.

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/prom.h"
+#include "common/promset.h"
 
 static void test_values(void **state)
 {
@@ -77,6 +78,65 @@ static void test_buf_limit(void **state)
 	buf_fini(&b);
 }
 
+/* Two sources (pools) rendering the same families: one HELP/TYPE per
+ * family, its samples together in source order, each source's labels
+ * first; families in the order first declared. */
+static void test_set_groups_families(void **state)
+{
+	struct prom_set *s = prom_set_new();
+	struct buf b;
+	const char *pools[] = { "pool=\"a\"", "pool=\"b\"" };
+
+	(void)state;
+	assert_non_null(s);
+	for (int i = 0; i < 2; i++) {
+		prom_set_labels(s, pools[i]);
+		prom_set_header(s, "x_size", "gauge", "Size.");
+		prom_set_sample(s, "x_size", NULL, i + 1);
+		prom_set_header(s, "x_total", "counter", "By op.");
+		prom_set_sample_u64(s, "x_total", "op=\"list\"", 10 * (i + 1));
+		if (i == 1) {	/* a family only the second source has */
+			prom_set_header(s, "x_only_b", "gauge", "B.");
+			prom_set_sample(s, "x_only_b", "", 7);
+		}
+		prom_set_header(s, "x_seconds", "summary", "Time.");
+		prom_set_sample(s, "x_seconds_sum", NULL, 0.5);
+	}
+	buf_init(&b, 4096);
+	assert_int_equal(prom_set_write(s, &b), 0);
+	buf_append(&b, "", 1);
+	assert_string_equal(b.p,
+	    "# HELP x_size Size.\n# TYPE x_size gauge\n"
+	    "x_size{pool=\"a\"} 1\nx_size{pool=\"b\"} 2\n"
+	    "# HELP x_total By op.\n# TYPE x_total counter\n"
+	    "x_total{pool=\"a\",op=\"list\"} 10\nx_total{pool=\"b\",op=\"list\"} 20\n"
+	    "# HELP x_seconds Time.\n# TYPE x_seconds summary\n"
+	    "x_seconds_sum{pool=\"a\"} 0.5\nx_seconds_sum{pool=\"b\"} 0.5\n"
+	    "# HELP x_only_b B.\n# TYPE x_only_b gauge\n"
+	    "x_only_b{pool=\"b\"} 7\n");
+	buf_fini(&b);
+	prom_set_free(s);
+	/* Without source labels a sample is as prom_sample writes it. */
+	s = prom_set_new();
+	prom_set_labels(s, NULL);
+	prom_set_header(s, "y", "gauge", "Y.");
+	prom_set_sample(s, "y", NULL, 1);
+	buf_init(&b, 4096);
+	assert_int_equal(prom_set_write(s, &b), 0);
+	buf_append(&b, "", 1);
+	assert_string_equal(b.p, "# HELP y Y.\n# TYPE y gauge\ny 1\n");
+	buf_fini(&b);
+	prom_set_free(s);
+	/* A sample before any family is our bug: the page is refused. */
+	s = prom_set_new();
+	prom_set_sample(s, "z", NULL, 1);
+	buf_init(&b, 4096);
+	assert_int_equal(prom_set_write(s, &b), -1);
+	assert_int_equal(b.len, 0);
+	buf_fini(&b);
+	prom_set_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -84,6 +144,7 @@ int main(void)
 		cmocka_unit_test(test_histogram_is_cumulative),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_buf_limit),
+		cmocka_unit_test(test_set_groups_families),
 	};
 
 	return cmocka_run_group_tests_name("prom", tests, NULL, NULL);

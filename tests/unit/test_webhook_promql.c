@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/fileio.h"
+#include "common/buf.h"
 #include "controller/webhook.h"
 #include "promql/query.h"
 
@@ -93,6 +94,50 @@ static void test_action_label(void **state)
 	/* With the default label name, none of these is a signal. */
 	assert_int_equal(webhook_parse(am, strlen(am), 0, "poolscale_action", &sig), 0);
 	assert_int_equal(sig.up + sig.down, 0);
+}
+
+/* Each counted alert goes to the pool its poolscale_pool label names ("":
+ * none); resolved alerts and other actions make no group. */
+static void test_pool_groups(void **state)
+{
+	static const char am[] = "{\"version\":\"4\",\"status\":\"firing\",\"alerts\":["
+	    "{\"status\":\"firing\",\"labels\":{\"act\":\"up\",\"poolscale_pool\":\"web\"}},"
+	    "{\"status\":\"firing\",\"labels\":{\"act\":\"down\",\"poolscale_pool\":\"lb\"}},"
+	    "{\"status\":\"firing\",\"labels\":{\"act\":\"up\",\"poolscale_pool\":\"web\"}},"
+	    "{\"status\":\"firing\",\"labels\":{\"act\":\"up\"}},"
+	    "{\"status\":\"resolved\",\"labels\":{\"act\":\"up\",\"poolscale_pool\":\"db\"}},"
+	    "{\"status\":\"firing\",\"labels\":{\"act\":\"sideways\",\"poolscale_pool\":\"q\"}}]}";
+	struct webhook_signal sig;
+	struct buf many;
+
+	(void)state;
+	assert_int_equal(webhook_parse(am, strlen(am), 0, "act", &sig), 0);
+	assert_int_equal(sig.up, 3);
+	assert_int_equal(sig.down, 1);
+	assert_int_equal(sig.npools, 3);
+	assert_string_equal(sig.by_pool[0].pool, "web");
+	assert_int_equal(sig.by_pool[0].up, 2);
+	assert_int_equal(sig.by_pool[0].down, 0);
+	assert_string_equal(sig.by_pool[1].pool, "lb");
+	assert_int_equal(sig.by_pool[1].up, 0);
+	assert_int_equal(sig.by_pool[1].down, 1);
+	assert_string_equal(sig.by_pool[2].pool, "");
+	assert_int_equal(sig.by_pool[2].up, 1);
+	/* /up and /down count for the pool of their path: no groups. */
+	assert_int_equal(webhook_parse(am, strlen(am), 1, "act", &sig), 0);
+	assert_int_equal(sig.npools, 0);
+	/* More pools than a body may name: refused, nothing counted. */
+	buf_init(&many, 1 << 16);
+	buf_appends(&many, "{\"version\":\"4\",\"alerts\":[");
+	for (int i = 0; i <= WEBHOOK_MAX_POOLS; i++)
+		buf_appendf(&many, "%s{\"status\":\"firing\",\"labels\":{\"act\":\"up\","
+		    "\"poolscale_pool\":\"p%d\"}}", i ? "," : "", i);
+	buf_appends(&many, "]}");
+	assert_int_equal(webhook_parse(many.p, many.len, 0, "act", &sig), -1);
+	assert_non_null(strstr(sig.error, "too many pools"));
+	assert_int_equal(sig.up + sig.down, 0);
+	assert_int_equal(sig.npools, 0);
+	buf_fini(&many);
 }
 
 static void test_plain_bodies(void **state)
@@ -208,6 +253,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reference_payloads),
 		cmocka_unit_test(test_action_label),
+		cmocka_unit_test(test_pool_groups),
 		cmocka_unit_test(test_plain_bodies),
 		cmocka_unit_test(test_bad_bodies),
 		cmocka_unit_test(test_prom_vector),
