@@ -142,7 +142,8 @@ void ctl_advertise_url(const struct ctl_cfg *cfg, const char *bound, char *dst, 
 	snprintf(dst, cap, "http://%s", bound);
 }
 
-/* The poolscale binary, for the default local instance command. */
+/* The poolscale binary and an absolute discovery dir, for local instance
+ * commands ({binary}, {sd_dir}). */
 void ctl_self_binary(struct ctl_cfg *cfg)
 {
 	char cwd[1024];
