@@ -123,7 +123,7 @@ def test_history_loads_from_query_range(pool):
         assert metric(text, "poolscale_forecast_history_loads_total", {"result": "ok"}) >= 1
         assert metric(text, "poolscale_forecast_horizon_seconds") == 2
         assert metric(text, "poolscale_forecast_history_seconds") >= 71 * 3600
-        c.wait_log(r'forecast: history loaded" points=\d+')
+        c.wait_log(r'forecast: history loaded" pool=web points=\d+')
         assert "too little history" not in c.logtext()
     finally:
         prom.stop()
