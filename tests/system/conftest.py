@@ -20,6 +20,8 @@ BIN = os.environ.get("POOLSCALE_BIN", os.path.join(ROOT, "build", "poolscale"))
 def pytest_configure(config):
     config.addinivalue_line("markers", "package: builds the .deb from source "
                             "(not the binary under test)")
+    config.addinivalue_line("markers", "slow_e2e: a long load-driven scenario, run once in "
+                            "the plain pass; the ASan pass covers its code in shorter tests")
 
 
 @lru_cache(maxsize=None)

@@ -305,6 +305,7 @@ def test_two_pools_scale_on_their_own_load(fleet, prometheus, tmp_path):
     assert desired_events(c, "b") == []
 
 
+@pytest.mark.slow_e2e
 def test_layered_example_grows_both_layers(fleet, prometheus, tmp_path):
     """examples/layers.yaml as shipped, with test timings, addresses of its
     own and a balancer per 10 req/s: an entry balancer (TCP) follows the lb

@@ -10,6 +10,8 @@ import os
 import re
 import subprocess
 
+import pytest
+
 from conftest import BIN, ROOT, random_address_base
 
 TRACES = os.path.join(ROOT, "data", "traces")
@@ -169,6 +171,7 @@ def arrived_profile(rows):
     return ",".join(pts)
 
 
+@pytest.mark.slow_e2e
 def test_fidelity_simulate_matches_the_real_system(tmp_path):
     base = random_address_base()
     report, work = tmp_path / "report", tmp_path / "work"
