@@ -683,9 +683,17 @@ void ctl_cfg_derive(struct ctl_cfg *c)
 	if (c->metrics_port < 0)
 		c->metrics_port = c->local.metrics_port;
 	c->local.metrics_port = c->metrics_port;
-	/* Local lists are free; a cloud's count against its rate limit. */
-	if (c->list_interval_ms < 0)
-		c->list_interval_ms = strcmp(c->provider, "local") == 0 ? 250 : 10000;
+	/* A cloud's lists count against its rate limit. A local list is
+	 * cheap but not free (a /proc look per member): often enough that a
+	 * dead process is found before its health checks would fail it,
+	 * within [250 ms, 1 s]. */
+	if (c->list_interval_ms < 0 && strcmp(c->provider, "local") == 0) {
+		int64_t half = c->health_interval_ms / 2;
+
+		c->list_interval_ms = half < 250 ? 250 : half > 1000 ? 1000 : half;
+	} else if (c->list_interval_ms < 0) {
+		c->list_interval_ms = 10000;
+	}
 	RESOLVE(c, exoscale.key_file);
 	RESOLVE(c, exoscale.secret_file);
 	RESOLVE(c, aws.credentials_file);

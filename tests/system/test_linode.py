@@ -36,7 +36,8 @@ class Linode:
                                    spawn=app_argv(self.app_port, self.metrics_port), **opts)
         (tmp_path / "cloud-init.yml").write_text("#cloud-config\npackage_update: true\n")
 
-    def config(self, name, token=TOKEN, min=0, max=5, initial=1, drain="3s", timeout="2s"):
+    def config(self, name, token=TOKEN, min=0, max=5, initial=1, drain="3s", timeout="2s",
+               health=("300ms", "250ms", 2)):
         (self.tmp / f"{name}.token").write_text(token + "\n")
         path = self.tmp / f"{name}.yml"
         path.write_text(f"""pool: web
@@ -46,9 +47,9 @@ initial: {initial}
 interval: 500ms
 state_dir: state-{name}
 health:
-  interval: 300ms
-  timeout: 250ms
-  fails: 2
+  interval: {health[0]}
+  timeout: {health[1]}
+  fails: {health[2]}
   boot_timeout: 20s
 drain:
   timeout: {drain}
@@ -134,8 +135,10 @@ def in_step(cloud, c, n):
 def test_scale_1_4_2_0_2_keeps_instances_and_nodes_in_step(contract_server, tmp_path):
     cloud = Linode(contract_server, tmp_path, size=1)
     # No call may fail here, and a reply slowed by a loaded machine is not
-    # a failure: a timeout well above the server's worst.
-    c = cloud.controller(timeout="15s").started()
+    # a failure: a timeout well above the server's worst. Nor may a member
+    # be replaced: a slow health reply under ASan on a loaded machine made a
+    # sixth create once, so the checks here are lenient.
+    c = cloud.controller(timeout="15s", health=("1s", "900ms", 4)).started()
     try:
         wait_until(lambda: in_step(cloud, c, 1), "the existing instance, with its node", 15)
         for n in (4, 2, 0, 2):

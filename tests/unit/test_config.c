@@ -90,8 +90,34 @@ static void test_defaults(void **state)
 	assert_string_equal(c.sets[1].name, "web");
 	assert_int_equal(c.sets[1].port, 8080);
 	assert_string_equal(c.api_listen, "127.0.0.1:9900");
+	assert_int_equal(c.list_interval_ms, 1000);	/* half of health's 2 s, at most 1 s */
 	ctl_cfg_fini(&c);
 	buf_fini(&errs);
+}
+
+/* A local pool lists at half its health interval, within [250 ms, 1 s];
+ * a list_interval given wins. */
+static void test_local_list_interval(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t want;
+	} cases[] = {
+		{ "health:\n  interval: 300ms\n  timeout: 200ms\n", 250 },
+		{ "health:\n  interval: 1200ms\n", 600 },
+		{ "health:\n  interval: 5s\n", 1000 },
+		{ "health:\n  interval: 5s\nprovider:\n  list_interval: 100ms\n", 100 },
+	};
+	struct ctl_cfg c;
+	struct buf errs;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(load(cases[i].text, &c, &errs), 0);
+		assert_int_equal(c.list_interval_ms, cases[i].want);
+		ctl_cfg_fini(&c);
+		buf_fini(&errs);
+	}
 }
 
 static const struct {
@@ -518,6 +544,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_local_list_interval),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_target_metrics),
 		cmocka_unit_test(test_all_errors_reported),
