@@ -12,6 +12,7 @@
 
 #include "common/fileio.h"
 #include "common/net.h"
+#include "common/promtext.h"
 #include "common/yamlcfg.h"
 #include "provider/endpoint.h"
 #include "provider/exo_json.h"
@@ -57,6 +58,7 @@ void ctl_cfg_defaults(struct ctl_cfg *c)
 	c->boot_timeout_ms = 300000;
 	c->health_fails = 3;
 	c->drain_timeout_ms = 30000;
+	snprintf(c->drain_metric, sizeof(c->drain_metric), "poolscale_app_requests_in_flight");
 	c->kill_grace_ms = 10000;
 	snprintf(c->provider, sizeof(c->provider), "local");
 	c->app_port = c->metrics_port = -1;	/* from provider.local unless set */
@@ -317,11 +319,25 @@ static void read_health(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 static void read_drain(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 {
 	struct ymap m;
+	yaml_node_t *metric, *port;
+	char which[16] = "";
 
 	if (!ymap_init(&m, y, n, "drain"))
 		return;
 	ycfg_duration(&m, "timeout", 0, DAY_MS, &c->drain_timeout_ms);
 	ycfg_duration(&m, "kill_grace", 0, DAY_MS, &c->kill_grace_ms);
+	metric = ymap_get(&m, "metric");
+	if (ycfg_string(&m, "metric", c->drain_metric, sizeof(c->drain_metric)) &&
+	    !prom_name_ok(c->drain_metric))
+		ycfg_error(y, metric, "drain.metric: \"%s\" is not a Prometheus metric name",
+		    c->drain_metric);
+	port = ymap_get(&m, "port");
+	if (port != NULL && ycfg_string(&m, "port", which, sizeof(which))) {
+		if (strcmp(which, "metrics") == 0)
+			c->drain_on_metrics_port = true;
+		else if (strcmp(which, "app") != 0)
+			ycfg_error(y, port, "drain.port: \"%s\" is not app or metrics", which);
+	}
 	ymap_done(&m);
 }
 

@@ -65,6 +65,11 @@ struct ctl_cfg {
 	int health_fails;
 
 	int64_t drain_timeout_ms, kill_grace_ms;
+	/* What a drain waits on: the sum of this metric's samples in the
+	 * member's /metrics, read on its metrics port or (default) on the
+	 * port it serves on. */
+	char drain_metric[128];
+	bool drain_on_metrics_port;
 
 	char provider[16];		/* local, exoscale, aws, linode or exec */
 	int app_port, metrics_port;	/* where members serve and expose metrics */

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/promtext.h"
 #include "discovery/filesd.h"
 #include "discovery/publish.h"
 
@@ -236,11 +237,19 @@ static void remove_index(struct controller *c, size_t i)
 	c->m[i] = c->m[--c->n];
 }
 
+static int member_addr(const char *address, int port, struct net_addr *out)
+{
+	struct err e;
+	char addr[96];
+
+	/* An IPv6 address needs brackets before the port. */
+	snprintf(addr, sizeof(addr), strchr(address, ':') ? "[%s]:%d" : "%s:%d", address, port);
+	return net_addr_parse(addr, out, &e);
+}
+
 static int add_member(struct controller *c, const struct member *pm)
 {
 	struct cmember *m;
-	struct err e;
-	char addr[96];
 
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 8;
@@ -261,10 +270,8 @@ static int add_member(struct controller *c, const struct member *pm)
 	m->seen_ms = loop_now_ms(c->loop);
 	m->next_check_ms = m->seen_ms;
 	m->in_flight = -1;
-	/* An IPv6 address needs brackets before the port. */
-	snprintf(addr, sizeof(addr), strchr(m->address, ':') ? "[%s]:%d" : "%s:%d", m->address,
-	    c->cfg->app_port);
-	if (net_addr_parse(addr, &m->app_addr, &e) == -1)
+	if (member_addr(m->address, c->cfg->app_port, &m->app_addr) == -1 ||
+	    member_addr(m->address, c->cfg->metrics_port, &m->metrics_addr) == -1)
 		return -1;
 	c->n++;
 	return 0;
@@ -782,29 +789,13 @@ static void start_check(struct controller *c, struct cmember *m)
 	m->check_running = true;
 }
 
-/* The value of poolscale_app_requests_in_flight in a metrics page, or -1. */
-static double parse_in_flight(const char *body, size_t len)
+/* The drain metric's sum in a member's metrics page, or -1 when the page
+ * has none or is malformed. */
+static double parse_in_flight(const struct controller *c, const char *body, size_t len)
 {
-	static const char name[] = "poolscale_app_requests_in_flight ";
-	const char *p = body, *end = body + len;
+	double sum;
 
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		if (ll > sizeof(name) - 1 && memcmp(p, name, sizeof(name) - 1) == 0) {
-			char num[32];
-			size_t nn = ll - (sizeof(name) - 1);
-
-			if (nn >= sizeof(num))
-				return -1;
-			memcpy(num, p + sizeof(name) - 1, nn);
-			num[nn] = '\0';
-			return strtod(num, NULL);
-		}
-		p += ll + 1;
-	}
-	return -1;
+	return prom_text_sum(body, len, c->cfg->drain_metric, &sum) > 0 ? sum : -1;
 }
 
 static void drain_done(void *ctx, int status, const char *body, size_t len, const char *err)
@@ -820,7 +811,7 @@ static void drain_done(void *ctx, int status, const char *body, size_t len, cons
 	m->drain_check_running = false;
 	if (m->state != MEMBER_DRAINING || m->remove_why != NULL)
 		return;
-	m->in_flight = status == 200 ? parse_in_flight(body, len) : -1;
+	m->in_flight = status == 200 ? parse_in_flight(c, body, len) : -1;
 	if (m->in_flight == 0) {
 		ctl_event(c, "drained", "%s (%s) drained after %.1f s", m->id, m->address,
 		    (double)(loop_now_ms(c->loop) - m->drain_start_ms) / 1000.0);
@@ -854,9 +845,11 @@ static void drain_step(struct controller *c, struct cmember *m, int64_t now)
 			return;
 		k->c = c;
 		snprintf(k->id, sizeof(k->id), "%s", m->id);
-		/* The app's own /metrics on its serving port: on a cloud VM the
-		 * metrics port belongs to node exporter. */
-		if (http_client_get(c->hc, &m->app_addr, "/metrics", c->cfg->health_timeout_ms,
+		/* By default the app's own /metrics on its serving port: on a
+		 * cloud VM the metrics port belongs to node exporter. A member
+		 * that passes its serving port on (a balancer) says drain.port. */
+		if (http_client_get(c->hc, c->cfg->drain_on_metrics_port ? &m->metrics_addr :
+		    &m->app_addr, "/metrics", c->cfg->health_timeout_ms,
 		    1 << 20, drain_done, k) == -1) {
 			free(k);
 			return;

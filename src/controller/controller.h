@@ -59,7 +59,7 @@ struct cmember {
 	int remove_fails;		/* remove calls failed in a row */
 	int64_t next_remove_ms;		/* no remove call before (backoff after a failure) */
 	struct member prov;		/* the provider's last word on it (who is published) */
-	struct net_addr app_addr;
+	struct net_addr app_addr, metrics_addr;
 	/* Its samples in the last target decision, one per metric (status). */
 	double metric_value[POLICY_MAX_METRICS];
 	bool metric_known[POLICY_MAX_METRICS];

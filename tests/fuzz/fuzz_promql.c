@@ -1,10 +1,12 @@
 /* libFuzzer target: Prometheus query answers (instant and range), with the
- * statuses a server may send. An accepted answer must be internally
+ * statuses a server may send, and the same bytes as a member's /metrics page
+ * (the text format a drain reads). An accepted answer must be internally
  * consistent. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/promtext.h"
 #include "promql/query.h"
 #include "promql/range.h"
 
@@ -45,6 +47,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				prom_matrix_free(&m);
 			}
 		}
+	}
+	{
+		double sum;
+		int n = prom_text_sum((const char *)data, size, "poolscale_lb_requests_in_flight",
+		    &sum);
+
+		if (n < -1 || (n == 0 && sum != 0))
+			abort();
 	}
 	return 0;
 }

@@ -305,6 +305,101 @@ def test_two_pools_scale_on_their_own_load(fleet, prometheus, tmp_path):
     assert desired_events(c, "b") == []
 
 
+def test_a_balancer_member_drains_on_its_own_requests(fleet, tmp_path):
+    """A pool of HTTP balancers in front of two apps, drained on the
+    balancer's own in-flight count (drain.metric on drain.port: metrics).
+    Read on its serving port instead, /metrics would go through the
+    balancer to its idle app, read 0, and stop it with a request in flight."""
+    import threading
+    from conftest import metric
+
+    bw, bl = bases(2)
+    lb_pool = f"""  - name: lb
+    min: 1
+    max: 2
+    initial: 1
+    interval: 1s
+    health:
+      interval: 300ms
+      timeout: 250ms
+      fails: 3
+    drain:
+      timeout: 60s
+      kill_grace: 3s
+      metric: poolscale_lb_requests_in_flight
+      port: metrics
+    provider:
+      kind: local
+      app_port: 8000
+      metrics_port: 9101
+      local:
+        address_base: {bl}
+        command: ["{{binary}}", lb, --mode, http, --listen, "{{address}}:{{port}}",
+                  --targets-file, "{{sd_dir}}/targets-web-web.json",
+                  --metrics-listen, "{{address}}:{{metrics_port}}",
+                  --check, "http:/health", --check-interval, 300ms, --check-timeout, 250ms,
+                  --rise, "1", --threads, "1"]
+"""
+    cfg = write_config(tmp_path, local_pool("web", bw, min_=2, max_=2, initial=2) + lb_pool)
+    c = fleet(cfg, [prefix(bw), prefix(bl)])
+    wait_until(lambda: running(c, "web") == 2 and running(c, "lb") == 1, "2 apps, 1 balancer",
+               timeout=40)
+    st, body = http_json("PUT", c.api + "/api/v1/pools/lb/size", {"size": 2})
+    assert st == 200, body
+    wait_until(lambda: running(c, "lb") == 2, "a second balancer", timeout=40)
+    # The youngest running member is the scale-in victim.
+    victim = max(pool_status(c, "lb")["members"], key=lambda m: (m["created"], m["id"]))
+
+    apps = [m["address"] for m in pool_status(c, "web")["members"]]
+
+    def apps_in_flight():
+        # An app counts /load requests only, not health checks.
+        total = 0
+        for a in apps:
+            st, page = http_json("GET", f"http://{a}:9100/metrics")
+            assert st == 200
+            total += metric(page, "poolscale_app_requests_in_flight")
+        return total
+    # 1 s of CPU on an app of 0.25 core: about 4 s through the victim.
+    result = {}
+
+    def slow():
+        try:
+            result["status"] = http_json("GET", f"http://{victim['address']}:8000/load?ms=1000",
+                                         timeout=scaled(60))[0]
+        except OSError as e:
+            result["error"] = str(e)
+        result["done"] = time.time()
+    t = threading.Thread(target=slow)
+    t.start()
+    try:
+        wait_until(lambda: apps_in_flight() == 1, "the slow request at an app", timeout=20,
+                   every=0.05)
+        st, body = http_json("PUT", c.api + "/api/v1/pools/lb/size", {"size": 1})
+        assert st == 200, body
+
+        def draining():
+            return [m["id"] for m in pool_status(c, "lb")["members"]
+                    if m["state"] == "draining"]
+        wait_until(draining, "a balancer draining", timeout=10, every=0.1)
+        assert draining() == [victim["id"]], (draining(), victim)
+    finally:
+        t.join(scaled(90))
+
+    def victim_events():
+        st, body = http_json("GET", c.api + "/api/v1/pools/lb/events")
+        assert st == 200, body
+        return {e["kind"]: e for e in body["events"] if victim["id"] in e["message"]}
+    wait_until(lambda: "drained" in victim_events() or "drain_timeout" in victim_events(),
+               "the victim drained", timeout=60)
+    ev = victim_events()
+    assert result.get("status") == 200, result
+    assert "drain_timeout" not in ev, ev
+    # Drained once its own request had been answered, not before: the
+    # controller reads every 250 ms, the client is told within a moment.
+    assert ev["drained"]["time"] >= result["done"] - 1.0, (ev["drained"], result)
+
+
 @pytest.mark.slow_e2e
 def test_layered_example_grows_both_layers(fleet, prometheus, tmp_path):
     """examples/layers.yaml as shipped, with test timings, addresses of its

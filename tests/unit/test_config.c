@@ -91,6 +91,15 @@ static void test_defaults(void **state)
 	assert_int_equal(c.sets[1].port, 8080);
 	assert_string_equal(c.api_listen, "127.0.0.1:9900");
 	assert_int_equal(c.list_interval_ms, 1000);	/* half of health's 2 s, at most 1 s */
+	assert_string_equal(c.drain_metric, "poolscale_app_requests_in_flight");
+	assert_false(c.drain_on_metrics_port);
+	ctl_cfg_fini(&c);
+	buf_fini(&errs);
+
+	assert_int_equal(load("drain:\n  metric: poolscale_lb_requests_in_flight\n"
+	    "  port: metrics\n", &c, &errs), 0);
+	assert_string_equal(c.drain_metric, "poolscale_lb_requests_in_flight");
+	assert_true(c.drain_on_metrics_port);
 	ctl_cfg_fini(&c);
 	buf_fini(&errs);
 }
@@ -183,6 +192,10 @@ static const struct {
 	  "/etc/p/poolscale.yml:6: policy.target.backlog.drain:" },
 	{ "health_timeout_vs_interval", "health:\n  interval: 1s\n  timeout: 2s\n",
 	  "health.timeout must be below health.interval" },
+	{ "drain_bad_metric", "drain:\n  metric: lb-in-flight\n",
+	  "/etc/p/poolscale.yml:2: drain.metric: \"lb-in-flight\" is not a Prometheus metric name" },
+	{ "drain_bad_port", "drain:\n  timeout: 5s\n  port: 9101\n",
+	  "/etc/p/poolscale.yml:3: drain.port: \"9101\" is not app or metrics" },
 };
 
 static void test_errors(void **state)
