@@ -99,6 +99,7 @@ struct lb_hworker {
 	size_t nidle;
 	struct http_request req;	/* parse scratch */
 	struct http_response_head resp;
+	bool stopping;			/* the listener is gone; ends with the last conn */
 };
 
 static inline void hx_want(struct lb_hworker *w, int fd, uint32_t *have, uint32_t ev)

@@ -327,7 +327,7 @@ static void start_exchange(struct hconn *hc, const struct http_request *r)
 	hc->idem = lb_hmsg_idempotent(r->method);
 	hc->is_head = slice_eq(r->method, "HEAD");
 	hc->http10 = r->minor_version == 0;
-	hc->close_after = !r->keep_alive;
+	hc->close_after = !r->keep_alive || w->stopping;
 	hc->resp_head = false;
 	hc->resp_any = false;
 	hc->resp_scanned = 0;
@@ -528,8 +528,23 @@ static int64_t sweep(struct loop *l, void *ctx)
 	int64_t now = loop_now_ms(l);
 	struct hconn *hc, *next;
 
+	if (!w->stopping && atomic_load(&w->cfg.stop->requested)) {
+		w->stopping = true;
+		loop_del_fd(l, w->cfg.listen_fd);
+		atomic_fetch_add(&w->cfg.stop->released, 1);
+	}
 	for (hc = w->conns; hc != NULL; hc = next) {
 		next = hc->next;
+		if (w->stopping) {
+			/* Idle keep-alive goes now; a request in flight gets its
+			 * answer with Connection: close; a head being read is
+			 * answered, then closed. */
+			if (hc->state == H_HEAD && hc->in.len == 0) {
+				hc_close(hc);
+				continue;
+			}
+			hc->close_after = true;
+		}
 		if (now >= hc->deadline_ms) {
 			expire(hc);
 			continue;
@@ -547,6 +562,8 @@ static int64_t sweep(struct loop *l, void *ctx)
 		}
 	}
 	hw_idle_sweep(w, now);
+	if (w->stopping && w->conns == NULL)
+		loop_stop(l);
 	return LB_SWEEP_MS;
 }
 
@@ -591,7 +608,7 @@ void lb_hworker_free(struct lb_hworker *w)
 	while (w->conns != NULL)
 		hc_close(w->conns);
 	hw_idle_free(w);
-	if (w->loop)
+	if (w->loop && !w->stopping)
 		loop_del_fd(w->loop, w->cfg.listen_fd);
 	loop_free(w->loop);
 	free(w);

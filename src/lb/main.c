@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +54,50 @@ struct lb_ctl {
 	struct stat targets_st;
 	bool targets_seen;
 	double start_unix_s;
+	struct lb_stop stop;		/* HTTP mode, after SIGTERM: finishing */
 };
+
+/* HTTP mode, after SIGTERM: the workers stop accepting and close idle
+ * connections, answer the requests in flight, and end when nothing is
+ * open (struct lb_stop). Once every worker let go of the listener it is
+ * closed, so new clients are refused rather than left in its backlog.
+ * Waits for at most --drain-timeout; a second signal cuts it short.
+ * joined[i]: worker i ended. false when something was cut. */
+static bool finish_requests(struct lb_ctl *lc, pthread_t *threads, bool *joined, int n,
+    int *lfd, int sfd)
+{
+	int64_t deadline = clock_mono_ms() + lc->cfg.drain_timeout_ms;
+	int left = n;
+
+	atomic_store(&lc->stop.requested, true);
+	log_msg(LOG_INFO, "finishing requests in flight", "in_flight=%d timeout_ms=%lld",
+	    atomic_load(&lc->counters.in_flight), (long long)lc->cfg.drain_timeout_ms);
+	for (;;) {
+		struct pollfd p = { .fd = sfd, .events = POLLIN };
+
+		if (*lfd != -1 && atomic_load(&lc->stop.released) == n) {
+			close(*lfd);
+			*lfd = -1;
+		}
+		for (int i = 0; i < n; i++)
+			if (!joined[i] && pthread_tryjoin_np(threads[i], NULL) == 0) {
+				joined[i] = true;
+				left--;
+			}
+		if (left == 0)
+			return true;
+		if (clock_mono_ms() >= deadline) {
+			log_msg(LOG_WARN, "drain timeout: closing what is left", "in_flight=%d",
+			    atomic_load(&lc->counters.in_flight));
+			return false;
+		}
+		if (poll(&p, 1, 50) > 0) {
+			log_msg(LOG_WARN, "second signal: closing what is left", "in_flight=%d",
+			    atomic_load(&lc->counters.in_flight));
+			return false;
+		}
+	}
+}
 
 static void usage(FILE *f)
 {
@@ -82,7 +128,9 @@ static void usage(FILE *f)
 "  --rise N                  good checks to come back (default 2)\n"
 "  --fall N                  failed checks to be ejected (default 3)\n"
 "  --drain-timeout DUR       how long a removed backend's connections (tcp)\n"
-"                            or requests in flight (http) may go on (30s)\n"
+"                            or requests in flight (http) may go on; in http\n"
+"                            mode also how long SIGTERM waits for the\n"
+"                            requests in flight (30s)\n"
 "  --connect-timeout DUR     per backend connect attempt (default 3s)\n"
 "  --max-conns N             client connections at once (default 10000)\n"
 "  --metrics-listen ADDR:PORT  /metrics (default off)\n"
@@ -396,6 +444,7 @@ int lb_main(int argc, char **argv)
 	struct lb_ctl *lc = calloc(1, sizeof(*lc));
 	void **workers = NULL;
 	pthread_t *threads = NULL;
+	bool *joined = NULL;
 	struct lb_checker *ck = NULL;
 	struct http_server *ms = NULL;
 	struct http_server_cfg hc;
@@ -459,10 +508,12 @@ int lb_main(int argc, char **argv)
 	pc = (struct lb_proxy_cfg){ .pool = &lc->pool, .counters = &lc->counters,
 	    .listen_fd = lfd, .max_conns = lc->cfg.max_conns,
 	    .connect_timeout_ms = lc->cfg.connect_timeout_ms,
-	    .drain_timeout_ms = lc->cfg.drain_timeout_ms, .http = lc->cfg.hcfg };
+	    .drain_timeout_ms = lc->cfg.drain_timeout_ms, .http = lc->cfg.hcfg,
+	    .stop = &lc->stop };
 	workers = calloc((size_t)lc->cfg.threads, sizeof(*workers));
 	threads = calloc((size_t)lc->cfg.threads, sizeof(*threads));
-	if (workers == NULL || threads == NULL)
+	joined = calloc((size_t)lc->cfg.threads, sizeof(*joined));
+	if (workers == NULL || threads == NULL || joined == NULL)
 		goto out;
 	for (; started < lc->cfg.threads; started++) {
 		workers[started] = lc->cfg.http ? (void *)lb_hworker_new(&pc, &e) :
@@ -486,17 +537,23 @@ int lb_main(int argc, char **argv)
 	    lc->cfg.threads, (long)getpid());
 	if (loop_run(lc->loop, &e) == 0)
 		rc = 0;
+	if (rc == 0 && lc->cfg.http && !finish_requests(lc, threads, joined, started, &lfd, sfd))
+		rc = 1;
 out:
 	if (rc != 0 && e.msg[0])
 		fprintf(stderr, "poolscale lb: %s\n", e.msg);
 	for (int i = 0; i < started; i++)
-		loop_stop(lc->cfg.http ? lb_hworker_loop(workers[i]) : lb_worker_loop(workers[i]));
+		if (!joined[i])
+			loop_stop(lc->cfg.http ? lb_hworker_loop(workers[i]) :
+			    lb_worker_loop(workers[i]));
 	for (int i = 0; i < started; i++) {
-		pthread_join(threads[i], NULL);
+		if (!joined[i])
+			pthread_join(threads[i], NULL);
 		worker_free(lc, workers[i]);
 	}
 	free(workers);
 	free(threads);
+	free(joined);
 	lb_checker_free(ck);
 	http_server_free(ms);
 	sigwatch_stop(lc->loop, sfd);

@@ -29,6 +29,15 @@ struct lb_counters {
 	atomic_uint_fast64_t held_total;
 };
 
+/* HTTP mode's stop on SIGTERM: the main thread sets requested; each worker
+ * then lets go of the listener (and counts itself in released, so the
+ * listener can be closed), closes idle keep-alive, answers what is in
+ * flight with Connection: close, and ends its loop when nothing is open. */
+struct lb_stop {
+	atomic_bool requested;
+	atomic_int released;
+};
+
 /* HTTP mode limits and timeouts. */
 struct lb_http_cfg {
 	size_t max_head_bytes;		/* request head: 431 (414 for the line) above */
@@ -52,6 +61,7 @@ struct lb_proxy_cfg {
 	int64_t connect_timeout_ms;
 	int64_t drain_timeout_ms;
 	struct lb_http_cfg http;
+	struct lb_stop *stop;
 };
 
 struct lb_worker;

@@ -201,6 +201,36 @@ def test_drain_per_request(lb, raw, tmp_path):
     assert req_count(l, bs[0].addr) == len(bs[0].requests)
 
 
+def test_sigterm_answers_requests_in_flight(lb, raw):
+    """On SIGTERM the HTTP mode stops taking connections, closes idle
+    keep-alive ones, answers what is in flight (with Connection: close),
+    then exits 0: a balancer scaled in loses no request."""
+    b = raw("echo")
+    b.delay = 1.5
+    l = lb("--check", "none", "--target", b.addr, "--drain-timeout", "20s")
+    idle = Conn(l.addr)
+    assert idle.request("GET", "/x").status == 200
+    busy = Conn(l.addr)
+    busy.send(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+    wait_until(lambda: metric(l.metrics(), "poolscale_lb_requests_in_flight") == 1, "in flight")
+    l.signal(signal.SIGTERM)
+    l.wait_log(r"msg=\"finishing requests in flight\" in_flight=1")
+    assert idle.closed_by_peer(timeout=5)
+    # The listener closes once every worker let go of it: refused, not queued.
+    def refused():
+        try:
+            socket.create_connection(l.addr, timeout=1).close()
+            return False
+        except ConnectionRefusedError:
+            return True
+    wait_until(refused, "new connections refused", timeout=5, every=0.05)
+    assert l.p.poll() is None      # still answering the slow one
+    r = busy.read()
+    assert r.status == 200 and r.header("connection") == "close"
+    assert busy.closed_by_peer(timeout=5)
+    assert l.p.wait(10) == 0
+
+
 def test_pooled_connections_closed_when_drained_or_idle(lb, raw, tmp_path):
     bs = [raw("echo"), raw("echo")]
     tf = tmp_path / "targets-web.json"
