@@ -35,6 +35,12 @@ static const char *skip_labels(const char *p, const char *end)
 	return NULL;
 }
 
+/* Blanks between a sample's parts; '\r' of a CRLF page as well. */
+static bool blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
 /* The value of one sample line [p, end) after its name and labels. */
 static bool sample_value(const char *p, const char *end, double *v)
 {
@@ -42,9 +48,9 @@ static bool sample_value(const char *p, const char *end, double *v)
 	size_t n;
 	char *stop;
 
-	while (p < end && *p == ' ')
+	while (p < end && blank(*p))
 		p++;
-	for (n = 0; p + n < end && p[n] != ' '; n++)
+	for (n = 0; p + n < end && !blank(p[n]); n++)
 		;
 	if (n == 0 || n >= sizeof(num))
 		return false;
@@ -66,7 +72,7 @@ int prom_text_sum(const char *page, size_t len, const char *name, double *sum)
 		const char *le = eol != NULL ? eol : end, *q = p + nl;
 		double v;
 
-		if ((size_t)(le - p) > nl && memcmp(p, name, nl) == 0 && (*q == ' ' || *q == '{')) {
+		if ((size_t)(le - p) > nl && memcmp(p, name, nl) == 0 && (blank(*q) || *q == '{')) {
 			if (*q == '{' && (q = skip_labels(q, le)) == NULL)
 				return -1;
 			if (!sample_value(q, le, &v))
@@ -74,7 +80,9 @@ int prom_text_sum(const char *page, size_t len, const char *name, double *sum)
 			*sum += v;
 			count++;
 		}
-		p = le + 1;
+		if (eol == NULL)
+			break;
+		p = eol + 1;
 	}
 	return count;
 }

@@ -522,6 +522,14 @@ static void expire(struct hconn *hc)
 	}
 }
 
+/* Client bytes in the socket not read yet (closing now would reset them). */
+static bool bytes_waiting(int fd)
+{
+	char c;
+
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 static int64_t sweep(struct loop *l, void *ctx)
 {
 	struct lb_hworker *w = ctx;
@@ -529,17 +537,22 @@ static int64_t sweep(struct loop *l, void *ctx)
 	struct hconn *hc, *next;
 
 	if (!w->stopping && atomic_load(&w->cfg.stop->requested)) {
+		struct lb_stop *st = w->cfg.stop;
+
 		w->stopping = true;
+		accept_ready(l, w->cfg.listen_fd, 0, w);
 		loop_del_fd(l, w->cfg.listen_fd);
-		atomic_fetch_add(&w->cfg.stop->released, 1);
+		if (atomic_fetch_add(&st->released, 1) + 1 == st->workers)
+			close(w->cfg.listen_fd);
 	}
 	for (hc = w->conns; hc != NULL; hc = next) {
 		next = hc->next;
 		if (w->stopping) {
-			/* Idle keep-alive goes now; a request in flight gets its
-			 * answer with Connection: close; a head being read is
+			/* Idle keep-alive between requests goes now, unless its
+			 * next request already arrived; everything else is
 			 * answered, then closed. */
-			if (hc->state == H_HEAD && hc->in.len == 0) {
+			if (hc->state == H_HEAD && !hc->head_started && hc->in.len == 0 &&
+			    !bytes_waiting(hc->fd)) {
 				hc_close(hc);
 				continue;
 			}

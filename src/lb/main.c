@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -54,48 +53,68 @@ struct lb_ctl {
 	struct stat targets_st;
 	bool targets_seen;
 	double start_unix_s;
-	struct lb_stop stop;		/* HTTP mode, after SIGTERM: finishing */
+	/* Stopping (HTTP mode answers what is in flight first). */
+	struct sigwatch_hook sig;
+	struct lb_stop stop;
+	pthread_t *threads;
+	bool *joined;			/* threads[i] ended and was joined */
+	int nworkers;
+	int64_t finish_deadline_ms;
+	bool cut;			/* requests in flight were cut: exit 1 */
 };
 
-/* HTTP mode, after SIGTERM: the workers stop accepting and close idle
- * connections, answer the requests in flight, and end when nothing is
- * open (struct lb_stop). Once every worker let go of the listener it is
- * closed, so new clients are refused rather than left in its backlog.
- * Waits for at most --drain-timeout; a second signal cuts it short.
- * joined[i]: worker i ended. false when something was cut. */
-static bool finish_requests(struct lb_ctl *lc, pthread_t *threads, bool *joined, int n,
-    int *lfd, int sfd)
+#define LB_FINISH_TICK_MS 50
+
+/* HTTP mode, after SIGTERM, on the main loop (health checks, reloads and
+ * /metrics go on): are the workers done? They end once nothing is open
+ * (struct lb_stop); past --drain-timeout what is left is cut. */
+static int64_t finish_tick(struct loop *l, void *ctx)
 {
-	int64_t deadline = clock_mono_ms() + lc->cfg.drain_timeout_ms;
-	int left = n;
+	struct lb_ctl *lc = ctx;
+	int left = 0;
 
-	atomic_store(&lc->stop.requested, true);
-	log_msg(LOG_INFO, "finishing requests in flight", "in_flight=%d timeout_ms=%lld",
-	    atomic_load(&lc->counters.in_flight), (long long)lc->cfg.drain_timeout_ms);
-	for (;;) {
-		struct pollfd p = { .fd = sfd, .events = POLLIN };
+	for (int i = 0; i < lc->nworkers; i++) {
+		if (!lc->joined[i] && pthread_tryjoin_np(lc->threads[i], NULL) == 0)
+			lc->joined[i] = true;
+		left += !lc->joined[i];
+	}
+	if (left == 0) {
+		log_msg(LOG_INFO, "requests in flight answered", "threads=%d", lc->nworkers);
+		loop_stop(l);
+		return LOOP_TIMER_STOP;
+	}
+	if (loop_now_ms(l) >= lc->finish_deadline_ms) {
+		log_msg(LOG_WARN, "drain timeout: closing what is left", "in_flight=%d",
+		    atomic_load(&lc->counters.in_flight));
+		lc->cut = true;
+		loop_stop(l);
+		return LOOP_TIMER_STOP;
+	}
+	return LB_FINISH_TICK_MS;
+}
 
-		if (*lfd != -1 && atomic_load(&lc->stop.released) == n) {
-			close(*lfd);
-			*lfd = -1;
-		}
-		for (int i = 0; i < n; i++)
-			if (!joined[i] && pthread_tryjoin_np(threads[i], NULL) == 0) {
-				joined[i] = true;
-				left--;
-			}
-		if (left == 0)
-			return true;
-		if (clock_mono_ms() >= deadline) {
-			log_msg(LOG_WARN, "drain timeout: closing what is left", "in_flight=%d",
-			    atomic_load(&lc->counters.in_flight));
-			return false;
-		}
-		if (poll(&p, 1, 50) > 0) {
+/* SIGTERM or SIGINT: TCP mode stops at once. HTTP mode first answers the
+ * requests in flight (finish_tick); a second signal cuts that short. */
+static void on_stop(void *ctx, int n)
+{
+	struct lb_ctl *lc = ctx;
+
+	if (!lc->cfg.http || n > 1) {
+		if (n > 1) {
 			log_msg(LOG_WARN, "second signal: closing what is left", "in_flight=%d",
 			    atomic_load(&lc->counters.in_flight));
-			return false;
+			lc->cut = true;
 		}
+		loop_stop(lc->loop);
+		return;
+	}
+	atomic_store(&lc->stop.requested, true);
+	lc->finish_deadline_ms = loop_now_ms(lc->loop) + lc->cfg.drain_timeout_ms;
+	log_msg(LOG_INFO, "finishing requests in flight", "in_flight=%d timeout_ms=%lld",
+	    atomic_load(&lc->counters.in_flight), (long long)lc->cfg.drain_timeout_ms);
+	if (loop_add_timer(lc->loop, LB_FINISH_TICK_MS, finish_tick, lc) == 0) {
+		lc->cut = true;
+		loop_stop(lc->loop);
 	}
 }
 
@@ -494,7 +513,8 @@ int lb_main(int argc, char **argv)
 		if (ms == NULL || http_server_listen(ms, mfd, 0, &e) == -1)
 			goto out;
 	}
-	sfd = sigwatch_start(lc->loop, "stopping", &e);
+	lc->sig = (struct sigwatch_hook){ .on_stop = on_stop, .ctx = lc, .stopping = "stopping" };
+	sfd = sigwatch_start_hook(lc->loop, &lc->sig, &e);
 	if (sfd == -1)
 		goto out;
 	if (lc->cfg.targets_file[0]) {
@@ -515,6 +535,9 @@ int lb_main(int argc, char **argv)
 	joined = calloc((size_t)lc->cfg.threads, sizeof(*joined));
 	if (workers == NULL || threads == NULL || joined == NULL)
 		goto out;
+	lc->threads = threads;
+	lc->joined = joined;
+	lc->stop.workers = lc->cfg.threads;
 	for (; started < lc->cfg.threads; started++) {
 		workers[started] = lc->cfg.http ? (void *)lb_hworker_new(&pc, &e) :
 		    (void *)lb_worker_new(&pc, &e);
@@ -535,10 +558,9 @@ int lb_main(int argc, char **argv)
 	    lc->cfg.check.kind == LB_CHECK_TCP ? "tcp" : "none",
 	    lc->cfg.targets_file[0] ? lc->cfg.targets_file : "none", lc->cfg.nstatic,
 	    lc->cfg.threads, (long)getpid());
+	lc->nworkers = started;
 	if (loop_run(lc->loop, &e) == 0)
-		rc = 0;
-	if (rc == 0 && lc->cfg.http && !finish_requests(lc, threads, joined, started, &lfd, sfd))
-		rc = 1;
+		rc = lc->cut ? 1 : 0;
 out:
 	if (rc != 0 && e.msg[0])
 		fprintf(stderr, "poolscale lb: %s\n", e.msg);
@@ -558,7 +580,9 @@ out:
 	http_server_free(ms);
 	sigwatch_stop(lc->loop, sfd);
 	loop_free(lc->loop);
-	if (lfd != -1)
+	/* The last worker to let go of the listener closed it (lb_stop). */
+	if (lfd != -1 && (lc->stop.workers == 0 ||
+	    atomic_load(&lc->stop.released) < lc->stop.workers))
 		close(lfd);
 	if (mfd != -1)
 		close(mfd);

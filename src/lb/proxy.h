@@ -30,12 +30,14 @@ struct lb_counters {
 };
 
 /* HTTP mode's stop on SIGTERM: the main thread sets requested; each worker
- * then lets go of the listener (and counts itself in released, so the
- * listener can be closed), closes idle keep-alive, answers what is in
- * flight with Connection: close, and ends its loop when nothing is open. */
+ * then accepts what the listener queued, lets go of it (the last of the
+ * workers closes it, so new clients are refused, not queued), closes idle
+ * keep-alive, answers what is in flight with Connection: close when its
+ * head is still to be written, and ends its loop when nothing is open. */
 struct lb_stop {
 	atomic_bool requested;
 	atomic_int released;
+	int workers;			/* set before the workers start */
 };
 
 /* HTTP mode limits and timeouts. */

@@ -104,6 +104,7 @@ class RawBackend:
 
     def __init__(self, mode="echo"):
         self.mode, self.delay, self.size = mode, 2.0, 1 << 20
+        self.gate = None    # a threading.Event: slow answers wait for it, not .delay
         self.requests = []
         self.conns = self.closed = 0
         self.ls = socket.socket()
@@ -150,7 +151,10 @@ class RawBackend:
                     time.sleep(0.1)
                     return s.close()
                 if mode == "slow" or req[0].startswith(b"GET /slow"):
-                    time.sleep(self.delay)
+                    if self.gate is not None:
+                        self.gate.wait(120)
+                    else:
+                        time.sleep(self.delay)
                 if mode == "chunked":
                     data = b"c" * self.size
                     out = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"

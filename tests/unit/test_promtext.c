@@ -52,6 +52,9 @@ static void test_sum(void **state)
 	assert_int_equal(sum(page, "poolscale_lb_requests", &v), 0);
 	assert_true(v == 0.0);
 	assert_int_equal(sum("", "x", &v), 0);
+	/* Tabs, and a CRLF page. */
+	assert_int_equal(sum("x\t2\r\nx{a=\"b\"}  3 \r\n", "x", &v), 2);
+	assert_true(v == 5.0);
 }
 
 static void test_malformed(void **state)
