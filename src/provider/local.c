@@ -318,13 +318,34 @@ static int expand(const struct local *l, const struct linst *in, const char *arg
  * the command only once the parent has recorded its pid and says "go"; if
  * the parent dies first, the pipe reads EOF and the child exits without
  * ever starting, so no process runs that the table does not know. */
+/* Closes every descriptor above stderr but a and b. The controller's
+ * lock and sockets are not the child's to hold: a controller killed while
+ * the child waits at its gate left its lock held until the child noticed,
+ * and the controller restarted then found it taken. */
+static void close_others(int a, int b)
+{
+	int keep[2] = { a < b ? a : b, a < b ? b : a };
+	unsigned int from = 3;
+
+	for (int i = 0; i < 2; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned int)keep[i] > from)
+			close_range(from, (unsigned int)keep[i] - 1, 0);
+		from = (unsigned int)keep[i] + 1;
+	}
+	close_range(from, ~0U, 0);
+}
+
 static void child(int gate, int logfd, char *const argv[])
 {
-	int devnull = open("/dev/null", O_RDONLY);
+	int devnull;
 	sigset_t none;
 	char go;
 	ssize_t n;
 
+	close_others(gate, logfd);
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	/* Its own session, so it outlives the controller as a VM outlives its
 	 * management host. */
 	setsid();
