@@ -117,14 +117,19 @@ int net_listen(const struct net_addr *a, int backlog, struct err *e)
 	return fd;
 }
 
+char *net_host_port(const char *host, int port, char *dst, size_t cap)
+{
+	snprintf(dst, cap, strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
+	return dst;
+}
+
 int net_free_port(const char *host)
 {
 	char spec[96];
 	struct net_addr a;
 	int fd, port = -1;
 
-	snprintf(spec, sizeof(spec), strchr(host, ':') ? "[%s]:0" : "%s:0", host);
-	if (net_addr_parse(spec, &a, NULL) == -1)
+	if (net_addr_parse(net_host_port(host, 0, spec, sizeof(spec)), &a, NULL) == -1)
 		return -1;
 	fd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)

@@ -19,6 +19,9 @@ struct net_addr {
 int net_addr_parse(const char *s, struct net_addr *out, struct err *e);
 /* "127.0.0.1:8080" or "[::1]:8080" into dst; returns dst. */
 char *net_addr_format(const struct sockaddr *sa, char *dst, size_t cap);
+/* host (a name, IPv4 or IPv6 address) and port as "host:port", with the
+ * brackets an IPv6 address needs, into dst; returns dst. */
+char *net_host_port(const char *host, int port, char *dst, size_t cap);
 /* A non-blocking, close-on-exec listening TCP socket; fd or -1. */
 int net_listen(const struct net_addr *a, int backlog, struct err *e);
 /* A TCP port the kernel says is free now on the numeric IPv4 or IPv6

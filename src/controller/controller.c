@@ -242,9 +242,7 @@ static int member_addr(const char *address, int port, struct net_addr *out)
 	struct err e;
 	char addr[96];
 
-	/* An IPv6 address needs brackets before the port. */
-	snprintf(addr, sizeof(addr), strchr(address, ':') ? "[%s]:%d" : "%s:%d", address, port);
-	return net_addr_parse(addr, out, &e);
+	return net_addr_parse(net_host_port(address, port, addr, sizeof(addr)), out, &e);
 }
 
 static int add_member(struct controller *c, const struct member *pm)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/net.h"
+
 static int by_id(const void *a, const void *b)
 {
 	return strcmp(((const struct sd_target *)a)->id, ((const struct sd_target *)b)->id);
@@ -31,11 +33,7 @@ char *filesd_render(const char *pool, const char *provider, const struct sd_targ
 	for (size_t i = 0; i < n; i++) {
 		char target[96];
 
-		/* IPv6 addresses need brackets before the port. */
-		if (strchr(sorted[i].address, ':') != NULL)
-			snprintf(target, sizeof(target), "[%s]:%d", sorted[i].address, port);
-		else
-			snprintf(target, sizeof(target), "%s:%d", sorted[i].address, port);
+		net_host_port(sorted[i].address, port, target, sizeof(target));
 		json_array_append_new(list, json_pack("{s:[s], s:{s:s, s:s, s:s}}",
 		    "targets", target, "labels", "pool", pool, "instance_id", sorted[i].id,
 		    "provider", provider));

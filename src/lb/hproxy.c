@@ -1,6 +1,7 @@
 /* lb/hproxy.c: the client side of the HTTP mode: accepting, request heads,
- * limits and timeouts, error pages, writing responses back, keep-alive.
- * The backend side is lb/hbackend.c. */
+ * limits and timeouts, error pages, writing responses back, keep-alive, and
+ * a worker's part of the stop on SIGTERM (struct lb_stop). The backend side
+ * is lb/hbackend.c; when to give up on the stop, lb/main.c. */
 #include "lb/hproxy.h"
 
 #include <arpa/inet.h>
