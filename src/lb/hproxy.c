@@ -19,7 +19,6 @@
 #include "lb/hconn.h"
 #include "lb/hmsg.h"
 
-#define LB_ACCEPT_BATCH 32
 #define LB_SWEEP_MS 100
 #define LB_LINGER_MS 1000
 
@@ -440,20 +439,20 @@ static void client_event(struct loop *l, int fd, uint32_t events, void *ctx)
 	}
 }
 
-static void accept_ready(struct loop *l, int fd, uint32_t events, void *ctx)
+static int accept_batch(struct loop *l, int fd, void *ctx)
 {
 	struct lb_hworker *w = ctx;
 	struct lb_counters *k = w->cfg.counters;
+	int i;
 
-	(void)events;
-	for (int i = 0; i < LB_ACCEPT_BATCH; i++) {
+	for (i = 0; i < LB_ACCEPT_BATCH; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct hconn *hc;
 
 		if (cfd == -1)
-			return;
+			break;
 		if (atomic_load(&k->open) >= w->cfg.max_conns ||
 		    (hc = malloc(sizeof(*hc))) == NULL) {
 			close(cfd);
@@ -487,6 +486,13 @@ static void accept_ready(struct loop *l, int fd, uint32_t events, void *ctx)
 		hc->head_started = true;
 		hc->deadline_ms = loop_now_ms(l) + w->cfg.http.request_timeout_ms;
 	}
+	return i;
+}
+
+static void accept_ready(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	(void)events;
+	accept_batch(l, fd, ctx);
 }
 
 /* A deadline passed: what it means depends on what the exchange waits for. */
@@ -538,13 +544,8 @@ static int64_t sweep(struct loop *l, void *ctx)
 	struct hconn *hc, *next;
 
 	if (!w->stopping && atomic_load(&w->cfg.stop->requested)) {
-		struct lb_stop *st = w->cfg.stop;
-
 		w->stopping = true;
-		accept_ready(l, w->cfg.listen_fd, 0, w);
-		loop_del_fd(l, w->cfg.listen_fd);
-		if (atomic_fetch_add(&st->released, 1) + 1 == st->workers)
-			close(w->cfg.listen_fd);
+		lb_stop_release(w->cfg.stop, l, w->cfg.listen_fd, accept_batch, w);
 	}
 	for (hc = w->conns; hc != NULL; hc = next) {
 		next = hc->next;

@@ -53,7 +53,7 @@ struct lb_ctl {
 	struct stat targets_st;
 	bool targets_seen;
 	double start_unix_s;
-	/* Stopping (HTTP mode answers what is in flight first). */
+	/* Stopping: what is open finishes first. */
 	struct sigwatch_hook sig;
 	struct lb_stop stop;
 	pthread_t *threads;
@@ -65,9 +65,9 @@ struct lb_ctl {
 
 #define LB_FINISH_TICK_MS 50
 
-/* HTTP mode, after SIGTERM, on the main loop (health checks, reloads and
- * /metrics go on): are the workers done? They end once nothing is open
- * (struct lb_stop); past --drain-timeout what is left is cut. */
+/* After SIGTERM, on the main loop (health checks, reloads and /metrics go
+ * on): are the workers done? They end once nothing is open (struct
+ * lb_stop); past --drain-timeout what is left is cut. */
 static int64_t finish_tick(struct loop *l, void *ctx)
 {
 	struct lb_ctl *lc = ctx;
@@ -79,13 +79,14 @@ static int64_t finish_tick(struct loop *l, void *ctx)
 		left += !lc->joined[i];
 	}
 	if (left == 0) {
-		log_msg(LOG_INFO, "requests in flight answered", "threads=%d", lc->nworkers);
+		log_msg(LOG_INFO, lc->cfg.http ? "requests in flight answered" :
+		    "open connections finished", "threads=%d", lc->nworkers);
 		loop_stop(l);
 		return LOOP_TIMER_STOP;
 	}
 	if (loop_now_ms(l) >= lc->finish_deadline_ms) {
-		log_msg(LOG_WARN, "drain timeout: closing what is left", "in_flight=%d",
-		    atomic_load(&lc->counters.in_flight));
+		log_msg(LOG_WARN, "drain timeout: closing what is left", "in_flight=%d open=%d",
+		    atomic_load(&lc->counters.in_flight), atomic_load(&lc->counters.open));
 		lc->cut = true;
 		loop_stop(l);
 		return LOOP_TIMER_STOP;
@@ -93,25 +94,26 @@ static int64_t finish_tick(struct loop *l, void *ctx)
 	return LB_FINISH_TICK_MS;
 }
 
-/* SIGTERM or SIGINT: TCP mode stops at once. HTTP mode first answers the
- * requests in flight (finish_tick); a second signal cuts that short. */
+/* SIGTERM or SIGINT: what is open finishes first (finish_tick): HTTP mode
+ * answers the requests in flight, TCP mode lets each connection run until a
+ * side closes it. A second signal cuts that short. */
 static void on_stop(void *ctx, int n)
 {
 	struct lb_ctl *lc = ctx;
 
-	if (!lc->cfg.http || n > 1) {
-		if (n > 1) {
-			log_msg(LOG_WARN, "second signal: closing what is left", "in_flight=%d",
-			    atomic_load(&lc->counters.in_flight));
-			lc->cut = true;
-		}
+	if (n > 1) {
+		log_msg(LOG_WARN, "second signal: closing what is left", "in_flight=%d open=%d",
+		    atomic_load(&lc->counters.in_flight), atomic_load(&lc->counters.open));
+		lc->cut = true;
 		loop_stop(lc->loop);
 		return;
 	}
 	atomic_store(&lc->stop.requested, true);
 	lc->finish_deadline_ms = loop_now_ms(lc->loop) + lc->cfg.drain_timeout_ms;
-	log_msg(LOG_INFO, "finishing requests in flight", "in_flight=%d timeout_ms=%lld",
-	    atomic_load(&lc->counters.in_flight), (long long)lc->cfg.drain_timeout_ms);
+	log_msg(LOG_INFO, lc->cfg.http ? "finishing requests in flight" :
+	    "finishing open connections", "in_flight=%d open=%d timeout_ms=%lld",
+	    atomic_load(&lc->counters.in_flight), atomic_load(&lc->counters.open),
+	    (long long)lc->cfg.drain_timeout_ms);
 	if (loop_add_timer(lc->loop, LB_FINISH_TICK_MS, finish_tick, lc) == 0) {
 		lc->cut = true;
 		loop_stop(lc->loop);
@@ -147,9 +149,8 @@ static void usage(FILE *f)
 "  --rise N                  good checks to come back (default 2)\n"
 "  --fall N                  failed checks to be ejected (default 3)\n"
 "  --drain-timeout DUR       how long a removed backend's connections (tcp)\n"
-"                            or requests in flight (http) may go on; in http\n"
-"                            mode also how long SIGTERM waits for the\n"
-"                            requests in flight (30s)\n"
+"                            or requests in flight (http) may go on, and how\n"
+"                            long SIGTERM waits for them (30s)\n"
 "  --connect-timeout DUR     per backend connect attempt (default 3s)\n"
 "  --max-conns N             client connections at once (default 10000)\n"
 "  --metrics-listen ADDR:PORT  /metrics (default off)\n"
@@ -168,7 +169,13 @@ static void usage(FILE *f)
 "                            DUR for one to come (scale from zero; default 0:\n"
 "                            503 at once)\n"
 "  --hold-max N              requests held at once, 503 beyond (default 1000)\n"
-"  -h, --help                this text\n", f);
+"  -h, --help                this text\n"
+"\n"
+"On SIGTERM or SIGINT it stops taking connections (new ones are refused)\n"
+"and lets what is open finish, for at most --drain-timeout: tcp mode waits\n"
+"for a side to close each connection; http mode closes idle keep-alive and\n"
+"answers the requests in flight. Exit 0, or 1 when the timeout or a second\n"
+"signal cut that short.\n", f);
 }
 
 enum {

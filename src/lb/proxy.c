@@ -12,7 +12,6 @@
 #define LB_BUF (16 * 1024)
 #define LB_MAX_TRIES 8
 #define LB_SWEEP_MS 100
-#define LB_ACCEPT_BATCH 32
 #define LB_SPARE 64		/* closed connections kept for the next accepts */
 
 struct pconn;
@@ -51,6 +50,7 @@ struct lb_worker {
 	 * made glibc give the memory back (madvise) every few dozen. */
 	struct pconn *spare;
 	int nspare;
+	bool stopping;			/* the listener is gone; ends with the last conn */
 };
 
 static void side_event(struct loop *l, int fd, uint32_t events, void *ctx);
@@ -282,18 +282,18 @@ static void side_event(struct loop *l, int fd, uint32_t events, void *ctx)
 	    s == &pc->b && (events & (EPOLLIN | EPOLLHUP)) != 0);
 }
 
-static void accept_ready(struct loop *l, int fd, uint32_t events, void *ctx)
+static int accept_batch(struct loop *l, int fd, void *ctx)
 {
 	struct lb_worker *w = ctx;
 	struct lb_counters *k = w->cfg.counters;
+	int i;
 
-	(void)events;
-	for (int i = 0; i < LB_ACCEPT_BATCH; i++) {
+	for (i = 0; i < LB_ACCEPT_BATCH; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct pconn *pc;
 
 		if (cfd == -1)
-			return;
+			break;
 		if (atomic_load(&k->open) >= w->cfg.max_conns) {
 			close(cfd);
 			atomic_fetch_add(&k->refused, 1);
@@ -335,15 +335,36 @@ static void accept_ready(struct loop *l, int fd, uint32_t events, void *ctx)
 			pconn_close(pc, false);
 		}
 	}
+	return i;
 }
 
-/* Connect timeouts and drains past their deadline. */
+static void accept_ready(struct loop *l, int fd, uint32_t events, void *ctx)
+{
+	(void)events;
+	accept_batch(l, fd, ctx);
+}
+
+void lb_stop_release(struct lb_stop *st, struct loop *l, int listen_fd,
+    int (*accept)(struct loop *l, int fd, void *w), void *w)
+{
+	while (accept(l, listen_fd, w) == LB_ACCEPT_BATCH)
+		;
+	loop_del_fd(l, listen_fd);
+	if (atomic_fetch_add(&st->released, 1) + 1 == st->workers)
+		close(listen_fd);
+}
+
+/* Connect timeouts, drains past their deadline, and the stop. */
 static int64_t sweep(struct loop *l, void *ctx)
 {
 	struct lb_worker *w = ctx;
 	int64_t now = loop_now_ms(l);
 	struct pconn *pc, *next;
 
+	if (!w->stopping && atomic_load(&w->cfg.stop->requested)) {
+		w->stopping = true;
+		lb_stop_release(w->cfg.stop, l, w->cfg.listen_fd, accept_batch, w);
+	}
 	for (pc = w->conns; pc != NULL; pc = next) {
 		next = pc->next;
 		if (!pc->connected && pc->connect_deadline_ms && now >= pc->connect_deadline_ms) {
@@ -358,6 +379,8 @@ static int64_t sweep(struct loop *l, void *ctx)
 				pconn_close(pc, false);	/* drained as long as allowed */
 		}
 	}
+	if (w->stopping && w->conns == NULL)
+		loop_stop(l);
 	return LB_SWEEP_MS;
 }
 
@@ -407,7 +430,7 @@ void lb_worker_free(struct lb_worker *w)
 		w->spare = pc->next;
 		free(pc);
 	}
-	if (w->loop)
+	if (w->loop && !w->stopping)
 		loop_del_fd(w->loop, w->cfg.listen_fd);
 	loop_free(w->loop);
 	free(w);

@@ -29,16 +29,27 @@ struct lb_counters {
 	atomic_uint_fast64_t held_total;
 };
 
-/* HTTP mode's stop on SIGTERM: the main thread sets requested; each worker
- * then accepts what the listener queued, lets go of it (the last of the
- * workers closes it, so new clients are refused, not queued), closes idle
- * keep-alive, answers what is in flight with Connection: close when its
- * head is still to be written, and ends its loop when nothing is open. */
+/* The stop on SIGTERM: the main thread sets requested; each worker then
+ * accepts what the listener queued, lets go of it (the last of the workers
+ * closes it, so new clients are refused, not queued), and ends its loop
+ * when nothing is open. TCP mode lets its connections run until a side
+ * closes them; HTTP mode closes idle keep-alive and answers what is in
+ * flight with Connection: close when its head is still to be written. */
 struct lb_stop {
 	atomic_bool requested;
 	atomic_int released;
 	int workers;			/* set before the workers start */
 };
+
+/* Connections a worker takes per wakeup of the listener. */
+#define LB_ACCEPT_BATCH 32
+
+/* A worker's release of the listener (above). accept_batch accepts at most
+ * LB_ACCEPT_BATCH and returns how many it took: it is called until the
+ * queue is empty, since what stays queued is reset when the listener
+ * closes. */
+void lb_stop_release(struct lb_stop *st, struct loop *l, int listen_fd,
+    int (*accept_batch)(struct loop *l, int fd, void *w), void *w);
 
 /* HTTP mode limits and timeouts. */
 struct lb_http_cfg {

@@ -387,6 +387,66 @@ def test_no_backend_refused_promptly_and_max_conns(lb, backends):
     assert metric(l.metrics(), "poolscale_lb_connections_refused_total") >= 2
 
 
+def refused(addr):
+    """True when a connection to addr is refused (a timeout on a loaded
+    machine is no answer: False, ask again)."""
+    try:
+        socket.create_connection(addr, timeout=1).close()
+        return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+
+
+def test_sigterm_lets_open_connections_finish(lb, raw):
+    """On SIGTERM the TCP mode stops taking connections (refused, not
+    queued) and relays what is open until a side closes it, then exits 0:
+    a balancer stopped or scaled in cuts no response short."""
+    b = raw("echo")
+    b.gate = threading.Event()     # the slow request is answered when the test says
+    l = lb("--check", "none", "--target", b.addr, "--drain-timeout", "60s")
+    idle = Conn(l.addr)
+    assert idle.request("GET", "/x").status == 200
+    busy = Conn(l.addr)
+    busy.send(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+    wait_until(lambda: len(b.requests) == 2, "the slow request at the backend")
+    l.signal(signal.SIGTERM)
+    l.wait_log(r"msg=\"finishing open connections\" in_flight=0 open=2")
+    wait_until(lambda: refused(l.addr), "new connections refused", timeout=scaled(5),
+               every=0.05)
+    # Its main loop goes on meanwhile, and a SIGHUP is no second signal.
+    assert metric(l.metrics(), "poolscale_lb_connections_open") == 2
+    l.signal(signal.SIGHUP)
+    # Both connections still carry bytes both ways.
+    assert idle.request("GET", "/y").status == 200
+    idle.close()
+    wait_until(lambda: metric(l.metrics(), "poolscale_lb_connections_open") == 1,
+               "the idle connection gone")
+    assert l.p.poll() is None      # the slow one is still open
+    b.gate.set()
+    r = busy.read(timeout=scaled(10))
+    assert r.status == 200 and b"/slow" in r.body
+    busy.close()
+    assert l.p.wait(scaled(10)) == 0
+    text = l.logtext()
+    assert "open connections finished" in text and "second signal" not in text
+
+
+def test_sigterm_cuts_what_outlasts_the_drain_timeout(lb, raw):
+    b = raw("echo")
+    l = lb("--check", "none", "--target", b.addr, "--drain-timeout", "1s")
+    c = Conn(l.addr)
+    assert c.request("GET", "/x").status == 200
+    l.signal(signal.SIGTERM)
+    t0 = time.monotonic()
+    assert c.closed_by_peer(timeout=scaled(10))
+    assert time.monotonic() - t0 >= 0.9    # not before the timeout
+    l.expect_rc = 1                         # something was cut
+    assert l.p.wait(scaled(10)) == 1
+    assert "drain timeout: closing what is left" in l.logtext()
+
+
 def test_bad_flags(tmp_path):
     import subprocess
     from conftest import BIN
