@@ -399,18 +399,26 @@ def refused(addr):
         return False
 
 
-def test_sigterm_lets_open_connections_finish(lb, raw):
-    """On SIGTERM the TCP mode stops taking connections (refused, not
-    queued) and relays what is open until a side closes it, then exits 0:
-    a balancer stopped or scaled in cuts no response short."""
+def idle_and_busy(lb, raw):
+    """For the stop tests: a backend whose GET /slow waits for its .gate, a
+    balancer (lb: either mode's fixture) in front, a keep-alive connection
+    that served one request, and one whose /slow request is at the backend."""
     b = raw("echo")
-    b.gate = threading.Event()     # the slow request is answered when the test says
+    b.gate = threading.Event()
     l = lb("--check", "none", "--target", b.addr, "--drain-timeout", "60s")
     idle = Conn(l.addr)
     assert idle.request("GET", "/x").status == 200
     busy = Conn(l.addr)
     busy.send(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
     wait_until(lambda: len(b.requests) == 2, "the slow request at the backend")
+    return b, l, idle, busy
+
+
+def test_sigterm_lets_open_connections_finish(lb, raw):
+    """On SIGTERM the TCP mode stops taking connections (refused, not
+    queued) and relays what is open until a side closes it, then exits 0:
+    a balancer stopped or scaled in cuts no response short."""
+    b, l, idle, busy = idle_and_busy(lb, raw)
     l.signal(signal.SIGTERM)
     l.wait_log(r"msg=\"finishing open connections\" in_flight=0 open=2")
     wait_until(lambda: refused(l.addr), "new connections refused", timeout=scaled(5),

@@ -2,14 +2,14 @@
 small Python backends that misbehave on purpose (reset, garbage, silence)."""
 import json
 import signal
-import socket
 import threading
 import time
 
 import pytest
 
-from conftest import Conn, metric, random_address_base, read_response, scaled, wait_until
-from test_lb import LB, name, raw, served_by, write_targets  # noqa: F401 (raw: a fixture)
+from conftest import Conn, metric, random_address_base, scaled, wait_until
+from test_lb import (LB, idle_and_busy, name, raw, refused, served_by,  # noqa: F401 (raw)
+                     write_targets)
 
 
 @pytest.fixture
@@ -205,14 +205,7 @@ def test_sigterm_answers_requests_in_flight(lb, raw):
     """On SIGTERM the HTTP mode stops taking connections, closes idle
     keep-alive ones, answers what is in flight (with Connection: close),
     then exits 0: a balancer scaled in loses no request."""
-    b = raw("echo")
-    b.gate = threading.Event()     # the slow request is answered when the test says
-    l = lb("--check", "none", "--target", b.addr, "--drain-timeout", "60s")
-    idle = Conn(l.addr)
-    assert idle.request("GET", "/x").status == 200
-    busy = Conn(l.addr)
-    busy.send(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
-    wait_until(lambda: metric(l.metrics(), "poolscale_lb_requests_in_flight") == 1, "in flight")
+    b, l, idle, busy = idle_and_busy(lb, raw)
     l.signal(signal.SIGTERM)
     l.wait_log(r"msg=\"finishing requests in flight\" in_flight=1")
     assert idle.closed_by_peer(timeout=scaled(5))
@@ -221,15 +214,8 @@ def test_sigterm_answers_requests_in_flight(lb, raw):
     assert metric(l.metrics(), "poolscale_lb_requests_in_flight") == 1
     l.signal(signal.SIGHUP)
     # The listener closes once every worker let go of it: refused, not queued.
-    def refused():
-        try:
-            socket.create_connection(l.addr, timeout=1).close()
-            return False
-        except ConnectionRefusedError:
-            return True
-        except OSError:     # a timeout on a loaded machine: ask again
-            return False
-    wait_until(refused, "new connections refused", timeout=scaled(5), every=0.05)
+    wait_until(lambda: refused(l.addr), "new connections refused", timeout=scaled(5),
+               every=0.05)
     assert l.p.poll() is None      # still answering the slow one
     b.gate.set()
     r = busy.read(timeout=scaled(10))
