@@ -15,7 +15,6 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "common/net.h"
 
 #define HTTP_MAX_LISTENERS 8
 #define HTTP_IN_INITIAL 4096
@@ -675,7 +674,6 @@ int http_server_add_conn(struct http_server *s, int fd, int tag, struct err *e)
 		free(c);
 		return -1;
 	}
-	net_set_nodelay(fd);
 	c->deadline_ms = loop_now_ms(s->loop) + s->cfg.idle_timeout_ms;
 	c->next = s->conns;
 	if (s->conns)

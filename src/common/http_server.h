@@ -61,7 +61,8 @@ struct http_server *http_server_new(struct loop *l, const struct http_server_cfg
 void http_server_free(struct http_server *s);
 
 /* Starts accepting on a listening socket (non-blocking; the caller owns it and
- * closes it after every server stopped using it). tag < HTTP_SERVER_MAX_TAGS
+ * closes it after every server stopped using it; give it TCP_NODELAY, as
+ * net_listen does, for the connections to inherit). tag < HTTP_SERVER_MAX_TAGS
  * tells the handler which listener a request came through. */
 int http_server_listen(struct http_server *s, int fd, int tag, struct err *e);
 /* Serves an already connected non-blocking socket as if accepted on a

@@ -114,6 +114,7 @@ int net_listen(const struct net_addr *a, int backlog, struct err *e)
 		close(fd);
 		return -1;
 	}
+	net_set_nodelay(fd);
 	return fd;
 }
 

@@ -477,7 +477,6 @@ static int accept_batch(struct loop *l, int fd, void *ctx)
 		if (w->conns)
 			w->conns->prev = hc;
 		w->conns = hc;
-		net_set_nodelay(cfd);
 		if (loop_add_fd(l, cfd, EPOLLIN, client_event, hc, NULL) == -1) {
 			hc_close(hc);
 			continue;

@@ -322,7 +322,6 @@ static int accept_batch(struct loop *l, int fd, void *ctx)
 		if (w->conns)
 			w->conns->prev = pc;
 		w->conns = pc;
-		net_set_nodelay(cfd);
 		if (loop_add_fd(l, cfd, EPOLLIN, side_event, &pc->c, NULL) == -1) {
 			close(cfd);
 			pc->c.fd = -1;

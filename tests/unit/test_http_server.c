@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -235,9 +237,37 @@ static void test_idle_clients_leave_a_reserve_of_descriptors(void **state)
 	assert_int_equal(nopened, 16);
 }
 
+/* net_listen's sockets hand TCP_NODELAY to what they accept, so the
+ * servers and the balancer set nothing per connection (small responses
+ * are not held back by Nagle waiting for an ACK). */
+static void test_accepted_sockets_have_nodelay(void **state)
+{
+	struct net_addr a, to;
+	struct err e;
+	char addr[64];
+	int lfd, cfd, sfd, on = 0;
+	socklen_t len = sizeof(on);
+
+	(void)state;
+	assert_int_equal(net_addr_parse("127.0.0.1:0", &a, &e), 0);
+	lfd = net_listen(&a, 16, &e);
+	assert_true(lfd >= 0);
+	assert_int_equal(net_addr_parse(net_local_addr(lfd, addr, sizeof(addr)), &to, &e), 0);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&to.ss, to.len), 0);
+	sfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(sfd >= 0);
+	assert_int_equal(getsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &on, &len), 0);
+	assert_int_equal(on, 1);
+	close(sfd);
+	close(cfd);
+	close(lfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accepted_sockets_have_nodelay),
 		cmocka_unit_test(test_body_after_a_head_that_fills_the_buffer),
 		cmocka_unit_test(test_body_after_compaction_under_a_pipelined_head),
 		cmocka_unit_test(test_every_cut_gives_the_same_requests),
