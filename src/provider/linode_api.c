@@ -108,10 +108,11 @@ static char *filter_for(const char *key, const char *value)
 
 /* One reading of every page; 1 when the pages disagree: an instance went
  * while they were read, and the ones after it moved a page back, so one
- * may have been skipped. */
+ * may have been skipped. out->pages: how many pages there were. */
 static int list_once(struct lin_api *a, struct lin_call *c, char *query, size_t qcap,
     struct lin_instances *out, struct err *e)
 {
+	int64_t npages = 1;
 	struct buf b;
 	int64_t results = -1;
 	bool moved = false;
@@ -129,7 +130,7 @@ static int list_once(struct lin_api *a, struct lin_call *c, char *query, size_t 
 			rc = -1;
 			break;
 		}
-		pages = p.pages;
+		pages = npages = p.pages;
 		moved |= page > 1 && p.results != results;
 		results = p.results;
 		v = reallocarray(out->v, out->n + p.n + 1, sizeof(*v));
@@ -144,11 +145,26 @@ static int list_once(struct lin_api *a, struct lin_call *c, char *query, size_t 
 		lin_instances_fini(&p);
 	}
 	buf_fini(&b);
+	out->pages = npages;
 	if (rc == 0 && (moved || (results >= 0 && (int64_t)out->n != results)))
 		rc = 1;
 	if (rc != 0)
 		lin_instances_fini(out);
 	return rc;
+}
+
+/* Every instance of a is in b (both in id order). */
+static bool all_still_listed(const struct lin_instances *a, const struct lin_instances *b)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < a->n; i++) {
+		while (j < b->n && b->v[j].id < a->v[i].id)
+			j++;
+		if (j == b->n || b->v[j].id != a->v[i].id)
+			return false;
+	}
+	return true;
 }
 
 int lin_list_instances(struct lin_api *a, const char *key, const char *value,
@@ -160,13 +176,38 @@ int lin_list_instances(struct lin_api *a, const char *key, const char *value,
 		.filter = filter };
 	int rc = 1;
 
+	struct lin_instances first = { 0 }, next;
+	bool have_first = false;
+
 	memset(out, 0, sizeof(*out));
 	if (filter == NULL)
 		return err_set(e, "out of memory");
 	/* A list that may miss one would make set_size create one too many:
-	 * read again, and fail rather than guess. */
-	for (int i = 0; i < LIN_LIST_TRIES && rc == 1; i++)
-		rc = list_once(a, &c, query, sizeof(query), out, e);
+	 * read again, and fail rather than guess. The count catches an
+	 * instance that went while the pages were read, but not one that went
+	 * while another came (new ids land on the last page). So a list of
+	 * several pages is taken once a second reading still lists every
+	 * instance it had: what went during the first reading, after its page
+	 * was read, is gone from the second. One page cannot skip anything. */
+	for (int i = 0; i < LIN_LIST_TRIES && rc == 1; i++) {
+		rc = list_once(a, &c, query, sizeof(query), &next, e);
+		if (rc != 0)
+			continue;
+		if (next.pages <= 1) {
+			*out = next;
+		} else if (have_first && all_still_listed(&first, &next)) {
+			*out = first;
+			have_first = false;
+			lin_instances_fini(&next);
+		} else {
+			lin_instances_fini(&first);
+			first = next;
+			have_first = true;
+			rc = 1;
+		}
+	}
+	if (have_first)
+		lin_instances_fini(&first);
 	free(filter);
 	if (rc == 1)
 		return err_set(e, "linode: the instance list changed while its pages were read, "

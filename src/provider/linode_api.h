@@ -14,7 +14,7 @@
 #include "provider/linode_json.h"
 
 #define LIN_PAGE_SIZE 500	/* the API's largest: most pools fit one page */
-#define LIN_LIST_TRIES 3
+#define LIN_LIST_TRIES 4	/* readings of a list; one of several pages takes two */
 
 struct lin_api {
 	char base[300];			/* endpoint, no trailing slash */
@@ -44,8 +44,9 @@ int lin_api_error(const struct lin_call *c, long status, const struct buf *resp,
 
 /* Every instance whose KEY is VALUE (X-Filter {"KEY": "VALUE"}), all
  * pages in id order, into out (the caller finis it). Pages that disagree
- * (an instance went between two of them) are read again, up to
- * LIN_LIST_TRIES times, then it fails. value must need no JSON escape
+ * (an instance went between two of them) are read again, and a list of
+ * several pages is read twice (linode_api.c says why), up to
+ * LIN_LIST_TRIES readings, then it fails. value must need no JSON escape
  * (checked labels and tags). */
 int lin_list_instances(struct lin_api *a, const char *key, const char *value,
     struct lin_instances *out, struct err *e);

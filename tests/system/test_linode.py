@@ -351,6 +351,29 @@ def test_pages_that_change_while_read_are_read_again(contract_server, tmp_path):
         sd.finish()
 
 
+def test_a_list_whose_pages_shift_with_an_unchanged_count_is_whole(contract_server,
+                                                                     tmp_path):
+    """As above, but another instance is created at the same moment, so the
+    count stays 5: a reader that trusts the count lists the deleted one and
+    misses the one that moved from page 2 to page 1. The list must hold
+    every survivor and not the deleted one."""
+    cloud = Linode(contract_server, tmp_path, size=5, boot_s=0.5)
+    wait_until(lambda: len(cloud.running()) == 5, "five running instances", 15)
+    first = min(cloud.running(), key=lambda m: int(m[0]))
+    survivors = {f"{a}:{cloud.metrics_port}" for i, a in cloud.running() if i != first[0]}
+    cloud.srv._admin("POST", "/_admin/linode", {"replace_after_page": int(first[0])})
+    out = tmp_path / "targets.json"
+    sd = Proc(["sd", "--config", str(cloud.config("sd")), "--output", str(out),
+               "--interval", "60s"], tmp_path, "sd")
+    try:
+        wait_until(out.exists, "the targets file", 10)
+        got = {t for g in json.loads(out.read_text()) for t in g["targets"]}
+        assert len(survivors) == 4 and survivors <= got, (got, survivors)
+        assert f"{first[1]}:{cloud.metrics_port}" not in got, got
+    finally:
+        sd.finish()
+
+
 def test_wrong_token_is_a_clear_error(contract_server, tmp_path):
     cloud = Linode(contract_server, tmp_path, size=1)
     secret = "not-the-token-at-all-0123456789"

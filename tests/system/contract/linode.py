@@ -91,6 +91,9 @@ POST /_admin/linode {"delete_instance": id}  deletes as by hand (nodes kept)
                     {"delete_after_page": id} deletes it as by hand right after
                         the next instance list's page 1 is served, and it
                         is gone from lists at once (the pages shift)
+                    {"replace_after_page": id} the same, and an instance of
+                        the pool's tag is created by hand at that moment
+                        (the count of instances stays what it was)
                     {"delete_node": id}      deletes a node as by hand
                     {"add_node": "IP:PORT"}  adds a node as by hand
 State extras: "instances" [{id, label, tags, status, private, public}],
@@ -182,9 +185,14 @@ def strong(pw):
 class Linode(common.Service):
     kind = "linode"
 
-    @staticmethod
-    def new_id():
-        return str(random.randint(10_000_000, 99_999_999))
+    # The API's ids grow (one account's new instance has a larger id than
+    # every older one): listed in id order, a new one comes last.
+    last_id = random.randint(10_000_000, 50_000_000)
+
+    @classmethod
+    def new_id(cls):
+        cls.last_id += random.randint(1, 999)
+        return str(cls.last_id)
 
     @staticmethod
     def name_of(args):
@@ -197,6 +205,7 @@ class Linode(common.Service):
         self.peak = 0
         self.creates = 0
         self.delete_after_page = None   # admin: an instance id
+        self.create_after_page = False  # admin: and one created then
         self.create_times = []          # monotonic, the creates in the window
 
     # -- model
@@ -332,7 +341,7 @@ class Linode(common.Service):
         spec = json.loads(body or b"null")
         if not isinstance(spec, dict) or len(spec) != 1:
             raise common.AdminError("body: one of delete_instance, power_off, set_status, "
-                                    "delete_after_page, delete_node, add_node")
+                                    "delete_after_page, replace_after_page, delete_node, add_node")
         with self.pool.lock:
             if "power_off" in spec:     # shut down by its OS or by hand: "offline"
                 m = self.pool.find(str(spec["power_off"]))
@@ -347,8 +356,10 @@ class Linode(common.Service):
                     raise LookupError(f"no instance {want['id']}")
                 self._meta(m)["status"] = want["status"]
                 return {"ok": True}
-            if "delete_after_page" in spec:
-                self.delete_after_page = int(spec["delete_after_page"])
+            if "delete_after_page" in spec or "replace_after_page" in spec:
+                self.create_after_page = "replace_after_page" in spec
+                self.delete_after_page = int(spec.get("delete_after_page",
+                                                      spec.get("replace_after_page")))
                 return {"ok": True}
             if "delete_instance" in spec:
                 m = self.pool.find(str(spec["delete_instance"]))
@@ -368,7 +379,7 @@ class Linode(common.Service):
                 self.nodes.append(n)
                 return {"ok": True, "node": self.node_json(n)}
         raise common.AdminError("body: one of delete_instance, power_off, set_status, "
-                                "delete_after_page, delete_node, add_node")
+                                "delete_after_page, replace_after_page, delete_node, add_node")
 
     # -- requests
     def execute(self, req):
@@ -522,6 +533,9 @@ class Linode(common.Service):
                 if m is not None and m.removed is None:
                     self.pool.remove(m)
                     m.removed -= self.pool.terminate_s     # gone from lists at once
+                if self.create_after_page:
+                    self._meta(self.pool.launch())          # the --size instances' tag
+                    self.pool.mutations += 1
             return reply
         if op == "create-instance":
             return self._create_budget() or self._create(self._json_body(req))
