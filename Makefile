@@ -124,6 +124,7 @@ bench:
 	bench/app.sh
 	bench/controller.sh
 	bench/lb.sh
+	bench/lb_syscalls.sh
 	bench/load.sh
 	bench/elasticity.sh
 	bench/demo.sh
