@@ -66,7 +66,8 @@ void http_server_free(struct http_server *s);
  * tells the handler which listener a request came through. */
 int http_server_listen(struct http_server *s, int fd, int tag, struct err *e);
 /* Serves an already connected non-blocking socket as if accepted on a
- * listener of tag; the server owns fd from then on (closes it when done).
+ * listener of tag (its options are left as they are); the server owns fd
+ * from then on (closes it when done).
  * -1 (fd untouched, still the caller's) when over max_conns or out of memory. */
 int http_server_add_conn(struct http_server *s, int fd, int tag, struct err *e);
 /* Stops accepting on tag's listeners; idle keep-alive connections of tag

@@ -451,8 +451,11 @@ static int accept_batch(struct loop *l, int fd, void *ctx)
 		int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct hconn *hc;
 
-		if (cfd == -1)
+		if (cfd == -1) {
+			if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO)
+				continue;	/* that one went; the queue goes on */
 			break;
+		}
 		if (atomic_load(&k->open) >= w->cfg.max_conns ||
 		    (hc = malloc(sizeof(*hc))) == NULL) {
 			close(cfd);
@@ -534,6 +537,23 @@ static bool bytes_waiting(int fd)
 	char c;
 
 	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+static int64_t sweep(struct loop *l, void *ctx);
+
+/* The stop, posted by the main thread: a sweep starts it (requested is
+ * set) and closes idle keep-alive at once. */
+static void stop_now(struct loop *l, void *ctx)
+{
+	struct lb_hworker *w = ctx;
+
+	if (!w->stopping)
+		(void)sweep(l, w);
+}
+
+void lb_hworker_stop(struct lb_hworker *w)
+{
+	(void)loop_post(w->loop, stop_now, w);	/* else the next sweep */
 }
 
 static int64_t sweep(struct loop *l, void *ctx)

@@ -24,6 +24,9 @@ struct lb_hworker;
 struct lb_hworker *lb_hworker_new(const struct lb_proxy_cfg *cfg, struct err *e);
 /* Runs the loop until loop_stop(lb_hworker_loop(w)). */
 void *lb_hworker_run(void *w);
+/* Thread-safe: the worker starts its part of the stop now (cfg.stop's
+ * requested is set first), not at its next sweep. */
+void lb_hworker_stop(struct lb_hworker *w);
 struct loop *lb_hworker_loop(struct lb_hworker *w);
 /* Closes its connections and frees it; after the loop stopped. */
 void lb_hworker_free(struct lb_hworker *w);

@@ -56,6 +56,7 @@ struct lb_ctl {
 	/* Stopping: what is open finishes first. */
 	struct sigwatch_hook sig;
 	struct lb_stop stop;
+	void **workers;			/* struct lb_worker or lb_hworker */
 	pthread_t *threads;
 	bool *joined;			/* threads[i] ended and was joined */
 	int nworkers;
@@ -85,9 +86,16 @@ static int64_t finish_tick(struct loop *l, void *ctx)
 		return LOOP_TIMER_STOP;
 	}
 	if (loop_now_ms(l) >= lc->finish_deadline_ms) {
-		log_msg(LOG_WARN, "drain timeout: closing what is left", "in_flight=%d open=%d",
-		    atomic_load(&lc->counters.in_flight), atomic_load(&lc->counters.open));
-		lc->cut = true;
+		int in_flight = atomic_load(&lc->counters.in_flight);
+		int open = atomic_load(&lc->counters.open);
+
+		/* Cut: something open, or a listener queue not yet taken (reset
+		 * when it closes). A worker about to end with nothing is not. */
+		lc->cut = in_flight > 0 || open > 0 ||
+		    atomic_load(&lc->stop.released) < lc->nworkers;
+		if (lc->cut)
+			log_msg(LOG_WARN, "drain timeout: closing what is left",
+			    "in_flight=%d open=%d", in_flight, open);
 		loop_stop(l);
 		return LOOP_TIMER_STOP;
 	}
@@ -109,6 +117,12 @@ static void on_stop(void *ctx, int n)
 		return;
 	}
 	atomic_store(&lc->stop.requested, true);
+	for (int i = 0; i < lc->nworkers; i++) {
+		if (lc->cfg.http)
+			lb_hworker_stop(lc->workers[i]);
+		else
+			lb_worker_stop(lc->workers[i]);
+	}
 	lc->finish_deadline_ms = loop_now_ms(lc->loop) + lc->cfg.drain_timeout_ms;
 	log_msg(LOG_INFO, lc->cfg.http ? "finishing requests in flight" :
 	    "finishing open connections", "in_flight=%d open=%d timeout_ms=%lld",
@@ -504,7 +518,7 @@ int lb_main(int argc, char **argv)
 	lc->loop = loop_new(&e);
 	if (lc->loop == NULL)
 		goto out;
-	if (net_addr_parse(lc->cfg.listen, &a, &e) == -1 || (lfd = net_listen(&a, 4096, &e)) == -1)
+	if (net_addr_parse(lc->cfg.listen, &a, &e) == -1 || (lfd = net_listen(&a, LB_BACKLOG, &e)) == -1)
 		goto out;
 	net_local_addr(lfd, bound, sizeof(bound));
 	if (lc->cfg.metrics_listen[0]) {
@@ -542,6 +556,7 @@ int lb_main(int argc, char **argv)
 	joined = calloc((size_t)lc->cfg.threads, sizeof(*joined));
 	if (workers == NULL || threads == NULL || joined == NULL)
 		goto out;
+	lc->workers = workers;
 	lc->threads = threads;
 	lc->joined = joined;
 	lc->stop.workers = lc->cfg.threads;

@@ -16,10 +16,18 @@
 
 struct pconn;
 
+/* Each socket is registered once, edge-triggered for both ways, and never
+ * modified: what epoll said is kept here until a call says otherwise (a
+ * short read or write, or EAGAIN). Level-triggered, a connection took four
+ * epoll_ctl; now two (bench/lb_syscalls.sh). */
+#define LB_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+
 struct pside {
 	struct pconn *pc;
 	int fd;
-	uint32_t interest;
+	bool readable;			/* data came since a read found none */
+	bool hup;			/* the peer's FIN (or a hangup) came */
+	bool writable;			/* room came since a write found none */
 };
 
 struct buffer {
@@ -55,14 +63,6 @@ struct lb_worker {
 
 static void side_event(struct loop *l, int fd, uint32_t events, void *ctx);
 
-static void set_interest(struct lb_worker *w, struct pside *s, uint32_t want)
-{
-	if (s->fd < 0 || s->interest == want)
-		return;
-	if (loop_mod_fd(w->loop, s->fd, want, NULL) == 0)
-		s->interest = want;
-}
-
 static void release_backend(struct pconn *pc)
 {
 	if (pc->be != NULL) {
@@ -76,8 +76,7 @@ static void close_fd(struct lb_worker *w, struct pside *s)
 	if (s->fd < 0)
 		return;
 	loop_close_fd(w->loop, s->fd);	/* the lb never forks: no EPOLL_CTL_DEL */
-	s->fd = -1;
-	s->interest = 0;
+	*s = (struct pside){ s->pc, -1, false, false, false };
 }
 
 /* failed: the connection ended with an error, not a clean close. */
@@ -133,8 +132,7 @@ static bool connect_next(struct pconn *pc, int64_t now_ms)
 		}
 		net_set_nodelay(fd);
 		pc->b.fd = fd;
-		pc->b.interest = EPOLLOUT;
-		if (loop_add_fd(w->loop, fd, EPOLLOUT, side_event, &pc->b, NULL) == -1) {
+		if (loop_add_fd(w->loop, fd, LB_EVENTS, side_event, &pc->b, NULL) == -1) {
 			close(fd);
 			pc->b.fd = -1;
 			release_backend(pc);
@@ -147,12 +145,15 @@ static bool connect_next(struct pconn *pc, int64_t now_ms)
 	return false;
 }
 
-/* Reads what fits from s into buf. -1 on error; sets *eof. */
+/* Reads what fits from s into buf, if s has something: a read that would
+ * only say EAGAIN is a wasted syscall on every request. -1 on error; 1
+ * when bytes came; sets *eof. */
 static int fill(struct pside *s, struct buffer *buf, bool *eof)
 {
+	size_t room;
 	ssize_t n;
 
-	if (*eof || buf->len == LB_BUF)
+	if (*eof || !(s->readable || s->hup) || buf->len == LB_BUF)
 		return 0;
 	if (buf->len == 0)
 		buf->off = 0;
@@ -160,50 +161,72 @@ static int fill(struct pside *s, struct buffer *buf, bool *eof)
 		memmove(buf->data, buf->data + buf->off, buf->len);
 		buf->off = 0;
 	}
-	n = read(s->fd, buf->data + buf->off + buf->len, LB_BUF - buf->off - buf->len);
+	room = LB_BUF - buf->off - buf->len;
+	n = read(s->fd, buf->data + buf->off + buf->len, room);
 	if (n > 0) {
 		buf->len += (size_t)n;
-		return (int)n;
+		/* Short: the socket is empty now; what comes is a new edge.
+		 * After a FIN, the next read is the end of file. */
+		if ((size_t)n < room)
+			s->readable = false;
+		return 1;
 	}
 	if (n == 0) {
 		*eof = true;
 		return 0;
 	}
-	return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (errno == EAGAIN) {
+		s->readable = s->hup = false;
+		return 0;
+	}
+	return errno == EINTR ? 0 : -1;
 }
 
-/* Writes what it can of buf to s. -1 on error. */
+/* Writes what it can of buf to s. -1 on error; 1 when bytes went. */
 static int drain(struct pside *s, struct buffer *buf, atomic_uint_fast64_t *counter)
 {
 	ssize_t n;
 
-	if (buf->len == 0)
+	if (buf->len == 0 || !s->writable)
 		return 0;
 	n = send(s->fd, buf->data + buf->off, buf->len, MSG_NOSIGNAL);
 	if (n > 0) {
 		buf->off += (size_t)n;
 		buf->len -= (size_t)n;
+		if (buf->len > 0)
+			s->writable = false;	/* short: its buffer is full */
 		atomic_fetch_add_explicit(counter, (uint64_t)n, memory_order_relaxed);
+		return 1;
+	}
+	if (n == -1 && errno == EAGAIN) {
+		s->writable = false;
 		return 0;
 	}
-	return n == -1 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	return n == -1 && errno == EINTR ? 0 : -1;
 }
 
-/* Moves bytes both ways, propagates FINs, decides what to wait for. Reads
- * only the sides epoll said are readable: a read that would only say
- * EAGAIN is a wasted syscall on every request. */
-static void pump(struct pconn *pc, bool read_c, bool read_b)
+/* Moves bytes both ways until neither can move (edge-triggered: nothing
+ * is reported again), then passes FINs on. Backpressure needs no call: a
+ * full buffer is simply not read into, and its side stays marked readable
+ * until there is room. */
+static void pump(struct pconn *pc)
 {
-	struct lb_worker *w = pc->w;
-	uint32_t cw = 0, bw = 0;
+	int moved;
 
-	if ((read_c && fill(&pc->c, &pc->c2b, &pc->c_eof) == -1) ||
-	    (read_b && fill(&pc->b, &pc->b2c, &pc->b_eof) == -1) ||
-	    drain(&pc->b, &pc->c2b, &pc->be->bytes_in) == -1 ||
-	    drain(&pc->c, &pc->b2c, &pc->be->bytes_out) == -1) {
-		pconn_close(pc, true);
-		return;
-	}
+	do {
+		int r[4] = {
+			fill(&pc->c, &pc->c2b, &pc->c_eof),
+			drain(&pc->b, &pc->c2b, &pc->be->bytes_in),
+			fill(&pc->b, &pc->b2c, &pc->b_eof),
+			drain(&pc->c, &pc->b2c, &pc->be->bytes_out),
+		};
+
+		if (r[0] == -1 || r[1] == -1 || r[2] == -1 || r[3] == -1) {
+			pconn_close(pc, true);
+			return;
+		}
+		moved = r[0] | r[1] | r[2] | r[3];
+	} while (moved);
 	/* Both ways finished: close both (close sends the FINs; shutting
 	 * down each first would be two more syscalls for the same). One way
 	 * finished: pass its FIN on and keep the other way open. */
@@ -219,17 +242,6 @@ static void pump(struct pconn *pc, bool read_c, bool read_b)
 		shutdown(pc->c.fd, SHUT_WR);
 		pc->c_shut = true;
 	}
-	/* Backpressure: read a side only while the other can take it. */
-	if (!pc->c_eof && pc->c2b.len < LB_BUF)
-		cw |= EPOLLIN;
-	if (pc->b2c.len > 0)
-		cw |= EPOLLOUT;
-	if (!pc->b_eof && pc->b2c.len < LB_BUF)
-		bw |= EPOLLIN;
-	if (pc->c2b.len > 0)
-		bw |= EPOLLOUT;
-	set_interest(w, &pc->c, cw);
-	set_interest(w, &pc->b, bw);
 }
 
 static void connect_failed(struct pconn *pc, int64_t now_ms)
@@ -248,38 +260,33 @@ static void side_event(struct loop *l, int fd, uint32_t events, void *ctx)
 
 	(void)fd;
 	if (s == &pc->b && !pc->connected) {
-		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
-			return;
 		/* Writable without an error is a finished connect (no SO_ERROR
 		 * read needed); a refused or reset one comes with EPOLLERR. */
 		if (events & (EPOLLERR | EPOLLHUP)) {
 			connect_failed(pc, loop_now_ms(l));
 			return;
 		}
+		if (!(events & EPOLLOUT))
+			return;
 		pc->connected = true;
 		pc->connect_deadline_ms = 0;
-		/* b stays registered for EPOLLOUT; pump sets what it needs. */
 	}
-	/* A reset side: nothing more passes either way. Handled here, not by
-	 * a read: a side already at EOF is not read again, and epoll reports
-	 * EPOLLERR on every wait whatever the interest (a spin). */
+	/* A reset side: nothing more passes either way. */
 	if (events & EPOLLERR) {
 		pconn_close(pc, true);
 		return;
 	}
+	s->readable |= (events & EPOLLIN) != 0;
+	s->hup |= (events & (EPOLLRDHUP | EPOLLHUP)) != 0;
+	s->writable |= (events & EPOLLOUT) != 0;
 	if (!pc->connected) {
-		/* Client bytes wait in c2b; watch only for the client leaving. */
+		/* Client bytes wait in c2b (to its size; the rest stays marked
+		 * readable for later); a client that leaves is seen here. */
 		if (fill(&pc->c, &pc->c2b, &pc->c_eof) == -1)
 			pconn_close(pc, false);
-		else
-			set_interest(pc->w, &pc->c, pc->c_eof || pc->c2b.len == LB_BUF ? 0 : EPOLLIN);
 		return;
 	}
-	/* Right after connecting, what the client sent is in c2b already
-	 * (read when epoll said so); more is reported again (level-triggered),
-	 * so the client is read only on its own events. */
-	pump(pc, s == &pc->c && (events & (EPOLLIN | EPOLLHUP)) != 0,
-	    s == &pc->b && (events & (EPOLLIN | EPOLLHUP)) != 0);
+	pump(pc);
 }
 
 static int accept_batch(struct loop *l, int fd, void *ctx)
@@ -292,8 +299,11 @@ static int accept_batch(struct loop *l, int fd, void *ctx)
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct pconn *pc;
 
-		if (cfd == -1)
+		if (cfd == -1) {
+			if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO)
+				continue;	/* that one went; the queue goes on */
 			break;
+		}
 		if (atomic_load(&k->open) >= w->cfg.max_conns) {
 			close(cfd);
 			atomic_fetch_add(&k->refused, 1);
@@ -314,15 +324,15 @@ static int accept_batch(struct loop *l, int fd, void *ctx)
 		memset(pc, 0, offsetof(struct pconn, c2b));
 		pc->c2b.off = pc->c2b.len = pc->b2c.off = pc->b2c.len = 0;
 		pc->w = w;
-		pc->c = (struct pside){ pc, cfd, EPOLLIN };
-		pc->b = (struct pside){ pc, -1, 0 };
+		pc->c = (struct pside){ pc, cfd, false, false, false };
+		pc->b = (struct pside){ pc, -1, false, false, false };
 		atomic_fetch_add(&k->open, 1);
 		atomic_fetch_add(&k->accepted, 1);
 		pc->next = w->conns;
 		if (w->conns)
 			w->conns->prev = pc;
 		w->conns = pc;
-		if (loop_add_fd(l, cfd, EPOLLIN, side_event, &pc->c, NULL) == -1) {
+		if (loop_add_fd(l, cfd, LB_EVENTS, side_event, &pc->c, NULL) == -1) {
 			close(cfd);
 			pc->c.fd = -1;
 			pconn_close(pc, true);
@@ -346,11 +356,28 @@ static void accept_ready(struct loop *l, int fd, uint32_t events, void *ctx)
 void lb_stop_release(struct lb_stop *st, struct loop *l, int listen_fd,
     int (*accept)(struct loop *l, int fd, void *w), void *w)
 {
-	while (accept(l, listen_fd, w) == LB_ACCEPT_BATCH)
-		;
+	for (int taken = 0; taken < LB_BACKLOG && accept(l, listen_fd, w) == LB_ACCEPT_BATCH; )
+		taken += LB_ACCEPT_BATCH;
 	loop_del_fd(l, listen_fd);
 	if (atomic_fetch_add(&st->released, 1) + 1 == st->workers)
 		close(listen_fd);
+}
+
+static void begin_stop(struct loop *l, void *ctx)
+{
+	struct lb_worker *w = ctx;
+
+	if (w->stopping)
+		return;
+	w->stopping = true;
+	lb_stop_release(w->cfg.stop, l, w->cfg.listen_fd, accept_batch, w);
+	if (w->conns == NULL)
+		loop_stop(l);
+}
+
+void lb_worker_stop(struct lb_worker *w)
+{
+	(void)loop_post(w->loop, begin_stop, w);	/* else the next sweep */
 }
 
 /* Connect timeouts, drains past their deadline, and the stop. */
@@ -360,10 +387,8 @@ static int64_t sweep(struct loop *l, void *ctx)
 	int64_t now = loop_now_ms(l);
 	struct pconn *pc, *next;
 
-	if (!w->stopping && atomic_load(&w->cfg.stop->requested)) {
-		w->stopping = true;
-		lb_stop_release(w->cfg.stop, l, w->cfg.listen_fd, accept_batch, w);
-	}
+	if (!w->stopping && atomic_load(&w->cfg.stop->requested))
+		begin_stop(l, w);
 	for (pc = w->conns; pc != NULL; pc = next) {
 		next = pc->next;
 		if (!pc->connected && pc->connect_deadline_ms && now >= pc->connect_deadline_ms) {

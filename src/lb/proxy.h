@@ -41,13 +41,16 @@ struct lb_stop {
 	int workers;			/* set before the workers start */
 };
 
-/* Connections a worker takes per wakeup of the listener. */
+/* Connections a worker takes per wakeup of the listener, and the
+ * listener's backlog. */
 #define LB_ACCEPT_BATCH 32
+#define LB_BACKLOG 4096
 
 /* A worker's release of the listener (above). accept_batch accepts at most
  * LB_ACCEPT_BATCH and returns how many it took: it is called until the
  * queue is empty, since what stays queued is reset when the listener
- * closes. */
+ * closes, but for one backlog at most (a flood of new connections would
+ * keep it accepting, serving nothing, and deaf to the drain timeout). */
 void lb_stop_release(struct lb_stop *st, struct loop *l, int listen_fd,
     int (*accept_batch)(struct loop *l, int fd, void *w), void *w);
 
@@ -80,8 +83,12 @@ struct lb_proxy_cfg {
 struct lb_worker;
 
 struct lb_worker *lb_worker_new(const struct lb_proxy_cfg *cfg, struct err *e);
-/* Runs the loop until loop_stop(lb_worker_loop(w)). */
+/* Runs the loop until loop_stop(lb_worker_loop(w)), or until nothing is
+ * open after the stop. */
 void *lb_worker_run(void *w);
+/* Thread-safe: the worker starts its part of the stop now (cfg.stop's
+ * requested is set first), not at its next sweep. */
+void lb_worker_stop(struct lb_worker *w);
 struct loop *lb_worker_loop(struct lb_worker *w);
 /* Closes its connections and frees it; after the loop stopped. */
 void lb_worker_free(struct lb_worker *w);

@@ -210,7 +210,7 @@ int lin_list_instances(struct lin_api *a, const char *key, const char *value,
 		lin_instances_fini(&first);
 	free(filter);
 	if (rc == 1)
-		return err_set(e, "linode: the instance list changed while its pages were read, "
-		    "%d times in a row", LIN_LIST_TRIES);
+		return err_set(e, "linode: the instance list did not hold still while its pages "
+		    "were read (%d readings)", LIN_LIST_TRIES);
 	return rc;
 }
