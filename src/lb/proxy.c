@@ -211,22 +211,19 @@ static int drain(struct pside *s, struct buffer *buf, atomic_uint_fast64_t *coun
  * until there is room. */
 static void pump(struct pconn *pc)
 {
-	int moved;
+	int r[4];
 
 	do {
-		int r[4] = {
-			fill(&pc->c, &pc->c2b, &pc->c_eof),
-			drain(&pc->b, &pc->c2b, &pc->be->bytes_in),
-			fill(&pc->b, &pc->b2c, &pc->b_eof),
-			drain(&pc->c, &pc->b2c, &pc->be->bytes_out),
-		};
-
+		/* In this order (an initializer list's would be unspecified). */
+		r[0] = fill(&pc->c, &pc->c2b, &pc->c_eof);
+		r[1] = drain(&pc->b, &pc->c2b, &pc->be->bytes_in);
+		r[2] = fill(&pc->b, &pc->b2c, &pc->b_eof);
+		r[3] = drain(&pc->c, &pc->b2c, &pc->be->bytes_out);
 		if (r[0] == -1 || r[1] == -1 || r[2] == -1 || r[3] == -1) {
 			pconn_close(pc, true);
 			return;
 		}
-		moved = r[0] | r[1] | r[2] | r[3];
-	} while (moved);
+	} while (r[0] | r[1] | r[2] | r[3]);
 	/* Both ways finished: close both (close sends the FINs; shutting
 	 * down each first would be two more syscalls for the same). One way
 	 * finished: pass its FIN on and keep the other way open. */
