@@ -426,6 +426,13 @@ static void pools(struct fleet *f, struct http_conn *conn)
 	reply_json(conn, 200, json_pack("{s:o}", "pools", a));
 }
 
+/* A request that names no pool of ours, or none: the error, and the
+ * pools there are, {"error", "pools"}. */
+static void pools_error(struct fleet *f, struct http_conn *conn, int status, const char *msg)
+{
+	reply_json(conn, status, json_pack("{s:s, s:o}", "error", msg, "pools", names_json(f)));
+}
+
 /* A pool's route at its old path on a controller with several pools. */
 static void which_pool(struct fleet *f, struct http_conn *conn, const struct route *r)
 {
@@ -437,7 +444,7 @@ static void which_pool(struct fleet *f, struct http_conn *conn, const struct rou
 			sub = pool_routes[i].path;
 	snprintf(msg, sizeof(msg), "this controller runs %zu pools (%s): use /api/v1/pools/NAME/%s",
 	    f->n, fleet_names(f, names, sizeof(names)), sub);
-	reply_json(conn, 400, json_pack("{s:s, s:o}", "error", msg, "pools", names_json(f)));
+	pools_error(f, conn, 400, msg);
 }
 
 static void no_such_pool(struct fleet *f, struct http_conn *conn, struct slice name)
@@ -446,7 +453,7 @@ static void no_such_pool(struct fleet *f, struct http_conn *conn, struct slice n
 
 	snprintf(msg, sizeof(msg), "no pool named \"%.*s\" (this controller runs: %s)",
 	    (int)(name.len > 64 ? 64 : name.len), name.p, fleet_names(f, names, sizeof(names)));
-	reply_json(conn, 404, json_pack("{s:s, s:o}", "error", msg, "pools", names_json(f)));
+	pools_error(f, conn, 404, msg);
 }
 
 /* POST /api/v1/alerts with several pools: each firing alert goes to the
@@ -480,7 +487,7 @@ static enum http_handled alerts(struct fleet *f, struct http_conn *conn, struct 
 			snprintf(msg, sizeof(msg), "a firing alert has no " WEBHOOK_POOL_LABEL
 			    " label and this controller runs %zu pools (%s): add the label, or "
 			    "send to /api/v1/pools/NAME/alerts", f->n, names);
-		reply_json(conn, 400, json_pack("{s:s, s:o}", "error", msg, "pools", names_json(f)));
+		pools_error(f, conn, 400, msg);
 		return HTTP_HANDLED_DONE;
 	}
 	if (fleet_only(f) != NULL)	/* HA and its durable answer: one pool's path */
