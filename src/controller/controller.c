@@ -70,6 +70,18 @@ static int count(const struct controller *c, enum member_state s)
 	return n;
 }
 
+/* Draining members the provider will still count when a call submitted
+ * now runs: not those whose remove call is already submitted, since the
+ * runner runs calls in order (provider/runner.h). */
+static int draining_at_provider(const struct controller *c)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		n += c->m[i].state == MEMBER_DRAINING && !c->m[i].removing;
+	return n;
+}
+
 int ctl_active(const struct controller *c)
 {
 	return count(c, MEMBER_PENDING) + count(c, MEMBER_RUNNING);
@@ -685,13 +697,15 @@ static void reconcile(struct controller *c)
 	active = count(c, MEMBER_PENDING) + count(c, MEMBER_RUNNING);
 	if (active < want && !c->cfg->dry_run)
 		active += undrain(c, want - active);
-	draining = count(c, MEMBER_DRAINING);
+	/* The size is absolute, and the provider counts members still
+	 * leaving, but not one whose remove runs first: counted, it made one
+	 * instance too many. */
+	draining = draining_at_provider(c);
 	if (active < want) {
 		int ask = want + draining;
 
-		/* Members still leaving count at the provider: past its own
-		 * maximum it would refuse the whole call. Ask for what it takes;
-		 * the rest comes once they are gone. */
+		/* Past the provider's own maximum it would refuse the whole call.
+		 * Ask for what it takes; the rest comes once they are gone. */
 		if (c->prov_max >= 0 && ask > c->prov_max)
 			ask = c->prov_max > active + draining ? c->prov_max : active + draining;
 		decide(c, "scale out: %d active, desired %d", active, want);

@@ -147,7 +147,7 @@ static bool connect_next(struct pconn *pc, int64_t now_ms)
 
 /* Reads what fits from s into buf, if s has something: a read that would
  * only say EAGAIN is a wasted syscall on every request. -1 on error; 1
- * when bytes came; sets *eof. */
+ * when bytes came (or to try again); sets *eof. */
 static int fill(struct pside *s, struct buffer *buf, bool *eof)
 {
 	size_t room;
@@ -179,10 +179,11 @@ static int fill(struct pside *s, struct buffer *buf, bool *eof)
 		s->readable = s->hup = false;
 		return 0;
 	}
-	return errno == EINTR ? 0 : -1;
+	return errno == EINTR ? 1 : -1;	/* 1: again (no edge would say so) */
 }
 
-/* Writes what it can of buf to s. -1 on error; 1 when bytes went. */
+/* Writes what it can of buf to s. -1 on error; 1 when bytes went (or to
+ * try again). */
 static int drain(struct pside *s, struct buffer *buf, atomic_uint_fast64_t *counter)
 {
 	ssize_t n;
@@ -202,7 +203,7 @@ static int drain(struct pside *s, struct buffer *buf, atomic_uint_fast64_t *coun
 		s->writable = false;
 		return 0;
 	}
-	return n == -1 && errno == EINTR ? 0 : -1;
+	return n == -1 && errno == EINTR ? 1 : -1;
 }
 
 /* Moves bytes both ways until neither can move (edge-triggered: nothing

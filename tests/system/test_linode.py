@@ -175,6 +175,31 @@ def test_scale_1_4_2_0_2_keeps_instances_and_nodes_in_step(contract_server, tmp_
         c.finish()
 
 
+def test_a_scale_out_while_removes_run_makes_no_extra_instance(contract_server, tmp_path):
+    """The size asked for is absolute, and members still draining count at
+    the provider, but not those whose remove call is already queued: the
+    calls run in order, so they are gone when the size is set. A scale-out
+    decided while two removes are at the cloud (each delete answered 3 s
+    late) must create the two missing, not four (seen as a sixth create in
+    the 1-4-2-0-2 test on a loaded machine, where a remove and a resize
+    met by chance)."""
+    cloud = Linode(contract_server, tmp_path, size=2, boot_s=0.5)
+    c = cloud.controller(timeout="15s", initial=2).started()
+    try:
+        wait_until(lambda: in_step(cloud, c, 2), "two instances with nodes", 15)
+        cloud.srv.fault("slow", delay_s=3, count=2, match="delete-instance", when="after")
+        c.size(0)
+        wait_until(lambda: c.logtext().count("msg=removing") == 2, "both removes sent", 15)
+        c.size(2)
+        wait_until(lambda: in_step(cloud, c, 2), "two new instances", 40)
+        creates = [r for r in cloud.srv.state()["requests"]
+                   if r["action"] == "create-instance" and r["status"] == 200]
+        assert len(creates) == 2, (creates, c.logtext())
+        assert "scaled out to 2: 2 started" in c.logtext()
+    finally:
+        c.finish()
+
+
 def test_lost_create_replies_never_make_extra_instances(contract_server, tmp_path):
     cloud = Linode(contract_server, tmp_path, size=1, boot_s=0.5)
     c = cloud.controller().started()
