@@ -46,6 +46,8 @@ struct pconn {
 	bool c_eof, b_eof;		/* the side sent FIN */
 	bool c_shut, b_shut;		/* we sent FIN to the side */
 	int64_t connect_deadline_ms;
+	struct pconn *rnext;		/* on w->ready */
+	bool queued;			/* on w->ready: its pump was cut short */
 	/* Last: accept zeroes everything before them, not 32 KiB. */
 	struct buffer c2b, b2c;
 };
@@ -59,6 +61,10 @@ struct lb_worker {
 	struct pconn *spare;
 	int nspare;
 	bool stopping;			/* the listener is gone; ends with the last conn */
+	/* Connections whose pump used its rounds with bytes still to move:
+	 * resumed after the events already waiting (edge-triggered, nothing
+	 * would report them again). */
+	struct pconn *ready;
 };
 
 static void side_event(struct loop *l, int fd, uint32_t events, void *ctx);
@@ -86,6 +92,14 @@ static void pconn_close(struct pconn *pc, bool failed)
 
 	if (failed)
 		atomic_fetch_add(&w->cfg.counters->failed, 1);
+	if (pc->queued) {
+		struct pconn **pp = &w->ready;
+
+		while (*pp != pc)
+			pp = &(*pp)->rnext;
+		*pp = pc->rnext;
+		pc->queued = false;
+	}
 	close_fd(w, &pc->c);
 	close_fd(w, &pc->b);
 	release_backend(pc);
@@ -206,15 +220,33 @@ static int drain(struct pside *s, struct buffer *buf, atomic_uint_fast64_t *coun
 	return n == -1 && errno == EINTR ? 1 : -1;
 }
 
+static void resume(struct loop *l, void *ctx);
+
+/* Rounds of a pump (each up to a buffer each way) before the connection
+ * lets the worker's other connections go first: a stream that never runs
+ * dry held every other client of its worker (tens of ms a request). */
+#define LB_PUMP_ROUNDS 8
+
 /* Moves bytes both ways until neither can move (edge-triggered: nothing
- * is reported again), then passes FINs on. Backpressure needs no call: a
- * full buffer is simply not read into, and its side stays marked readable
- * until there is room. */
+ * is reported again) or its rounds are used, then passes FINs on.
+ * Backpressure needs no call: a full buffer is simply not read into, and
+ * its side stays marked readable until there is room. */
 static void pump(struct pconn *pc)
 {
-	int r[4];
+	int r[4], rounds = 0;
 
 	do {
+		if (++rounds > LB_PUMP_ROUNDS) {
+			if (!pc->queued) {
+				/* One post resumes the whole list (else the sweep). */
+				if (pc->w->ready == NULL)
+					(void)loop_post(pc->w->loop, resume, pc->w);
+				pc->queued = true;
+				pc->rnext = pc->w->ready;
+				pc->w->ready = pc;
+			}
+			return;
+		}
 		/* In this order (an initializer list's would be unspecified). */
 		r[0] = fill(&pc->c, &pc->c2b, &pc->c_eof);
 		r[1] = drain(&pc->b, &pc->c2b, &pc->be->bytes_in);
@@ -239,6 +271,22 @@ static void pump(struct pconn *pc)
 	if (pc->b_eof && pc->b2c.len == 0 && !pc->c_shut) {
 		shutdown(pc->c.fd, SHUT_WR);
 		pc->c_shut = true;
+	}
+}
+
+/* Each pump below touches only its own connection, so the rest of the
+ * list stays valid; one cut short again joins the new list. */
+static void resume(struct loop *l, void *ctx)
+{
+	struct lb_worker *w = ctx;
+	struct pconn *list = w->ready;
+
+	(void)l;
+	w->ready = NULL;
+	for (struct pconn *pc = list; pc != NULL; pc = list) {
+		list = pc->rnext;
+		pc->queued = false;
+		pump(pc);
 	}
 }
 
@@ -387,6 +435,8 @@ static int64_t sweep(struct loop *l, void *ctx)
 
 	if (!w->stopping && atomic_load(&w->cfg.stop->requested))
 		begin_stop(l, w);
+	if (w->ready != NULL)
+		resume(l, w);		/* its post failed (out of memory) */
 	for (pc = w->conns; pc != NULL; pc = next) {
 		next = pc->next;
 		if (!pc->connected && pc->connect_deadline_ms && now >= pc->connect_deadline_ms) {
