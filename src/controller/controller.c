@@ -517,6 +517,13 @@ static void on_provider(void *owner, const struct prov_result *r)
 		c->stats.started += added;
 		ctl_event(c, "scale_out", "scaled out to %d: %zu started", r->n, added);
 	}
+	/* A remove that failed before this size was set left a member the
+	 * size did not count (draining_at_provider): ask again now rather
+	 * than an interval later. */
+	if (r->op == PROV_OP_SET_SIZE &&
+	    c->stats.provider_errors[OP_REMOVE] != c->grow_remove_errors &&
+	    ctl_active(c) < c->desired)
+		ctl_reconcile_now(c);
 	if (c->publish_needed)
 		publish(c);
 }
@@ -715,11 +722,13 @@ static void reconcile(struct controller *c)
 		} else if (!c->grow_busy && ask > active + draining) {
 			/* The size is absolute: asking again while the pool grows
 			 * (members not listed yet) changes nothing. */
-			if (prov_runner_submit(c->runner, PROV_OP_SET_SIZE, ask, NULL) == 0)
+			if (prov_runner_submit(c->runner, PROV_OP_SET_SIZE, ask, NULL) == 0) {
 				c->grow_busy = true;
-			else
+				c->grow_remove_errors = c->stats.provider_errors[OP_REMOVE];
+			} else {
 				prov_failed(c, OP_SET_SIZE, "provider set_size failed",
 				    "provider queue full");
+			}
 		}
 	} else if (active > want) {
 		decide(c, "scale in: %d active, desired %d", active, want);

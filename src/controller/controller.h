@@ -117,6 +117,7 @@ struct controller {
 	struct prov_runner *runner;	/* provider calls run here, off the loop */
 	bool list_busy;			/* a list is queued or running */
 	bool grow_busy;			/* a set_size is queued or running */
+	uint64_t grow_remove_errors;	/* remove errors when it was asked */
 	bool listed;			/* the last list succeeded */
 	int list_fails;			/* lists failed in a row */
 	int64_t next_list_ms;		/* when the next list is due */

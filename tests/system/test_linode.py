@@ -39,14 +39,14 @@ class Linode:
         (tmp_path / "cloud-init.yml").write_text("#cloud-config\npackage_update: true\n")
 
     def config(self, name, token=TOKEN, min=0, max=5, initial=1, drain="3s", timeout="2s",
-               health=("300ms", "250ms", 2), boot_timeout="20s"):
+               health=("300ms", "250ms", 2), boot_timeout="20s", interval="500ms"):
         (self.tmp / f"{name}.token").write_text(token + "\n")
         path = self.tmp / f"{name}.yml"
         path.write_text(f"""pool: web
 min: {min}
 max: {max}
 initial: {initial}
-interval: 500ms
+interval: {interval}
 state_dir: state-{name}
 health:
   interval: {health[0]}
@@ -196,6 +196,33 @@ def test_a_scale_out_while_removes_run_makes_no_extra_instance(contract_server, 
                    if r["action"] == "create-instance" and r["status"] == 200]
         assert len(creates) == 2, (creates, c.logtext())
         assert "scaled out to 2: 2 started" in c.logtext()
+    finally:
+        c.finish()
+
+
+def test_a_failed_remove_does_not_hold_back_a_scale_out(contract_server, tmp_path):
+    """The other side of the test above: a member whose remove call was
+    queued is left out of the size asked, so when that remove fails the
+    size was one short, and the controller asks again as soon as the size
+    call ends, not an interval later. Here the remove spends 3 s on the
+    NodeBalancer, then its delete is refused, while the pool is sized up
+    again; the interval is 30 s."""
+    cloud = Linode(contract_server, tmp_path, size=1, boot_s=0.5)
+    c = cloud.controller(timeout="15s", initial=1, interval="30s").started()
+    try:
+        wait_until(lambda: in_step(cloud, c, 1), "one instance with its node", 15)
+        old = cloud.running()[0]
+        cloud.srv.fault("slow", delay_s=3, count=1, match="delete-node")
+        cloud.srv.fault("status", status=400, count=1, match="delete-instance")
+        c.size(0)
+        wait_until(lambda: "msg=removing" in c.logtext(), "the remove sent", 15)
+        c.size(1)
+        wait_until(lambda: any(r["action"] == "delete-instance" and r["status"] == 400
+                               for r in cloud.srv.state()["requests"]), "the refused delete", 15)
+        refused = time.monotonic()
+        wait_until(lambda: in_step(cloud, c, 1) and old not in cloud.running(),
+                   "a new instance, the old one gone", 40)
+        assert time.monotonic() - refused < 20, c.logtext()   # not the 30 s interval
     finally:
         c.finish()
 
