@@ -1,11 +1,14 @@
-/* lb/proxy.h: one worker of the balancer: an event loop that accepts from
- * the shared listener and relays bytes between each client and the backend
- * picked for it, with backpressure (a full buffer stops reading the other
- * side), half-close, a connect timeout, retry on the next backend when
- * connecting failed (nothing was sent yet, so the client never knows), and
- * draining: a connection to a backend that left the set or went down may go
- * on for drain_timeout, then it is closed.
- * Not here: which backends exist (lb/pool.h). */
+/* lb/proxy.h: one worker of the balancer (TCP mode): an event loop that
+ * accepts from the shared listener and relays bytes between each client and
+ * the backend picked for it, edge-triggered, with backpressure (a full
+ * buffer stops reading the other side), half-close, a connect timeout,
+ * retry on the next backend when connecting failed (nothing was sent yet,
+ * so the client never knows), and draining: a connection to a backend that
+ * left the set or went down may go on for drain_timeout, then it is closed.
+ * Also what both modes share: the counters, the configs, and the stop on
+ * SIGTERM (struct lb_stop, lb_stop_release). Not here: which backends exist
+ * (lb/pool.h), the HTTP mode's worker (lb/hproxy.h), when the stop gives up
+ * (lb/main.c). */
 #ifndef POOLSCALE_LB_PROXY_H
 #define POOLSCALE_LB_PROXY_H
 
