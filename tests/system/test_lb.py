@@ -445,6 +445,42 @@ def test_sigterm_lets_open_connections_finish(lb, raw):
     assert "open connections finished" in text and "second signal" not in text
 
 
+def serves_queued_at_stop(lb, raw):
+    """For the stop tests: connections the kernel had queued on the
+    listener when the stop came are answered, not reset, many more than
+    one accept batch (32 a worker). The balancer (either mode's fixture) is
+    frozen (SIGSTOP) while they connect and send, so they are all still in
+    the queue when it wakes to the SIGTERM."""
+    b = raw("echo")
+    l = lb("--check", "none", "--target", b.addr, "--drain-timeout", "60s")
+    n = 300
+    conns = []
+    l.signal(signal.SIGSTOP)
+    try:
+        for i in range(n):
+            c = Conn(l.addr, timeout=scaled(10))
+            c.send(b"GET /q%d HTTP/1.1\r\nHost: a\r\n\r\n" % i)
+            conns.append(c)
+        l.signal(signal.SIGTERM)
+    finally:
+        l.signal(signal.SIGCONT)
+    bad = []
+    for i, c in enumerate(conns):
+        try:
+            r = c.read(timeout=scaled(10))
+            if r.status != 200 or b"/q%d " % i not in r.body:
+                bad.append((i, r.status))
+        except OSError as e:
+            bad.append((i, repr(e)))
+        c.close()
+    assert not bad, f"{len(bad)} of {n} queued connections not served: {bad[:5]}"
+    assert l.p.wait(scaled(20)) == 0
+
+
+def test_sigterm_serves_every_queued_connection(lb, raw):
+    serves_queued_at_stop(lb, raw)
+
+
 def test_sigterm_cuts_what_outlasts_the_drain_timeout(lb, raw):
     b = raw("echo")
     l = lb("--check", "none", "--target", b.addr, "--drain-timeout", "1s")

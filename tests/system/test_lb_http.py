@@ -9,7 +9,7 @@ import pytest
 
 from conftest import Conn, metric, random_address_base, scaled, wait_until
 from test_lb import (LB, idle_and_busy, name, raw, refused, served_by,  # noqa: F401 (raw)
-                     write_targets)
+                     serves_queued_at_stop, write_targets)
 
 
 @pytest.fixture
@@ -223,6 +223,12 @@ def test_sigterm_answers_requests_in_flight(lb, raw):
     assert busy.closed_by_peer(timeout=scaled(5))
     assert l.p.wait(scaled(10)) == 0
     assert "second signal" not in l.logtext()
+
+
+def test_sigterm_answers_every_queued_connection(lb, raw):
+    """A request that sat in the listener's queue at the stop has arrived:
+    it is answered, like one in flight."""
+    serves_queued_at_stop(lb, raw)
 
 
 def test_pooled_connections_closed_when_drained_or_idle(lb, raw, tmp_path):
