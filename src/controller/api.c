@@ -461,10 +461,10 @@ static void no_such_pool(struct fleet *f, struct http_conn *conn, struct slice n
  * refuses the whole body, so nothing is half-applied. */
 static enum http_handled alerts(struct fleet *f, struct http_conn *conn, struct slice body)
 {
-	struct controller *to[WEBHOOK_MAX_POOLS];
+	struct controller *to[WEBHOOK_MAX_POOLS], *saved = NULL;
 	struct webhook_signal sig;
 	char names[512], msg[700];
-	json_t *a;
+	json_t *a, *v;
 
 	if (webhook_parse(body.p, body.len, 0, f->pool[0]->cfg->action_label, &sig) == -1) {
 		f->alerts_unrouted++;
@@ -490,19 +490,32 @@ static enum http_handled alerts(struct fleet *f, struct http_conn *conn, struct 
 		pools_error(f, conn, 400, msg);
 		return HTTP_HANDLED_DONE;
 	}
-	if (fleet_only(f) != NULL)	/* HA and its durable answer: one pool's path */
+	if (fleet_only(f) != NULL)	/* one pool: its own path and answer */
 		return webhook(fleet_only(f), conn, 0, body);
+	/* The pools lead together (controller/failover.c): all or none. */
+	if (!ctl_acting(f->pool[0])) {
+		not_leader(f->pool[0], conn);
+		return HTTP_HANDLED_DONE;
+	}
 	a = json_array();
 	for (size_t i = 0; i < sig.npools; i++) {
 		const struct webhook_pool_signal *g = &sig.by_pool[i];
 
 		ctl_webhook_latch(to[i], sig.source, g->up, g->down);
+		if (g->up || g->down) {
+			ctl_ha_save(to[i], true);
+			saved = to[i];
+		}
 		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i}", "pool", to[i]->cfg->pool,
 		    "signal", g->up ? "up" : g->down ? "down" : "none",
 		    "current", ctl_active(to[i]), "desired", to[i]->desired));
 	}
-	reply_json(conn, 202, json_pack("{s:b, s:s, s:o}", "accepted", 1, "source",
-	    webhook_source_name(sig.source), "pools", a));
+	v = json_pack("{s:b, s:s, s:o}", "accepted", 1, "source", webhook_source_name(sig.source),
+	    "pools", a);
+	/* etcd's one document holds every pool: the last write covers them all. */
+	if (saved != NULL)
+		return reply_durable(saved, conn, 202, v);
+	reply_json(conn, 202, v);
 	return HTTP_HANDLED_DONE;
 }
 

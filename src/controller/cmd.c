@@ -231,11 +231,11 @@ int controller_main(int argc, char **argv)
 	net_local_addr(api_fd, bound, sizeof(bound));
 	if (fleet_init(f, pools, l, (double)clock_wall_unix_ms() / 1000.0, &e) == -1)
 		goto out;
-	if (cfg->ha.enabled) {		/* one pool only (config_pools.c) */
+	if (cfg->ha.enabled) {		/* one election for every pool */
 		char url[256];
 
 		ctl_advertise_url(cfg, bound, url, sizeof(url));
-		if (ctl_ha_init(f->pool[0], url, &e) == -1)
+		if (ctl_ha_init(f->pool, f->n, url, &e) == -1)
 			goto out;
 	}
 	http_server_cfg_defaults(&hc);

@@ -180,9 +180,13 @@ void ctl_forecast_cfg(const struct ctl_cfg *cfg, struct forecast_cfg *out);
 /* What one instance carries of history_query: history_value, else the
  * first total metric's value; 0 when neither (no history then). */
 double ctl_forecast_history_value(const struct ctl_cfg *cfg);
-/* `ha:` (controller/config_ha.c): its keys; the password is read by
- * ctl_cfg_finish, as the API token is. */
+/* `ha:` (controller/config_ha.c): its keys, then ctl_cfg_check_ha_pool for
+ * each pool; the password is read by ctl_cfg_finish, as the API token is. */
 void ctl_cfg_read_ha(struct ycfg *y, struct yaml_node_s *n, struct ctl_cfg *cfg);
+/* What ha: asks of one pool's provider (reached by every controller; calls
+ * that fit in half a lease). named: say which pool (a file of several). */
+void ctl_cfg_check_ha_pool(struct ycfg *y, struct yaml_node_s *n, struct ctl_cfg *cfg,
+    bool named);
 int ctl_cfg_finish_ha(struct ctl_cfg *cfg, struct buf *errors);
 /* How long one provider request may take: the margin the leader's lease
  * must still have before a mutation is sent (controller/ha.h). */

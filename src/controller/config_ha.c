@@ -74,27 +74,45 @@ static bool name_ok(const char *s)
  * may take (controller/ha.h), and keepalives leave at least two thirds of
  * it: a request must fit in half a lease, or the leader would never act.
  * A cloud timeout left at its default is lowered to fit. */
-static void check_provider_timeout(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
+static void check_provider_timeout(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c,
+    const char *who)
 {
 	int64_t half = c->ha.lease_ms / 2;
 
 	if (strcmp(c->provider, "exec") == 0) {
 		if (c->exec.timeout_ms > half)
 			ycfg_error(y, n, SECTION ".lease (%lld ms) must be at least twice "
-			    "provider.exec.timeout (%lld ms): a leader sends a command only while "
-			    "its lease outlasts it", (long long)c->ha.lease_ms,
+			    "%sprovider.exec.timeout (%lld ms): a leader sends a command only while "
+			    "its lease outlasts it", (long long)c->ha.lease_ms, who,
 			    (long long)c->exec.timeout_ms);
 		return;
 	}
 	if (c->exoscale.http.timeout_ms <= half)
 		return;
 	if (c->provider_timeout_given) {
-		ycfg_error(y, n, SECTION ".lease (%lld ms) must be at least twice provider.timeout "
+		ycfg_error(y, n, SECTION ".lease (%lld ms) must be at least twice %sprovider.timeout "
 		    "(%lld ms): a leader sends a request only while its lease outlasts it",
-		    (long long)c->ha.lease_ms, (long long)c->exoscale.http.timeout_ms);
+		    (long long)c->ha.lease_ms, who, (long long)c->exoscale.http.timeout_ms);
 		return;
 	}
 	c->exoscale.http.timeout_ms = c->aws.http.timeout_ms = c->linode.http.timeout_ms = half;
+}
+
+void ctl_cfg_check_ha_pool(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c, bool named)
+{
+	char who[sizeof(c->pool) + 16] = "";
+
+	if (!c->ha.enabled)
+		return;		/* ha: was no mapping: said already */
+	if (named)
+		snprintf(who, sizeof(who), "pools[%s].", c->pool);
+	/* Read after provider: (config.c). */
+	if (strcmp(c->provider, "local") == 0)
+		ycfg_error(y, n, SECTION ": %s%s instances are processes of this machine, which "
+		    "no other controller sees; HA needs a pool every controller reaches (provider "
+		    "exoscale, aws, linode or exec)", named ? who : "the local provider's",
+		    named ? "provider is local: its" : "");
+	check_provider_timeout(y, n, c, who);
 }
 
 void ctl_cfg_read_ha(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
@@ -128,11 +146,6 @@ void ctl_cfg_read_ha(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	ycfg_string(&m, "username", h->etcd.username, sizeof(h->etcd.username));
 	ycfg_string(&m, "password_file", h->password_file, sizeof(h->password_file));
 	ymap_done(&m);
-	/* Read after provider: (config.c). */
-	if (strcmp(c->provider, "local") == 0)
-		ycfg_error(y, n, SECTION ": the local provider's instances are processes of this "
-		    "machine, which no other controller sees; HA needs a pool every controller "
-		    "reaches (provider exoscale, aws, linode or exec)");
 	if (h->etcd.nendpoints == 0)
 		ycfg_error(y, n, SECTION ".etcd_endpoints: missing (the etcd cluster's client URLs)");
 	if ((h->etcd.cert_file[0] != '\0') != (h->etcd.key_file[0] != '\0'))
@@ -141,7 +154,6 @@ void ctl_cfg_read_ha(struct ycfg *y, yaml_node_t *n, struct ctl_cfg *c)
 	if (h->etcd.timeout_ms * 3 > h->lease_ms)
 		ycfg_error(y, n, SECTION ".timeout (%lld ms) must be at most a third of ha.lease "
 		    "(%lld ms)", (long long)h->etcd.timeout_ms, (long long)h->lease_ms);
-	check_provider_timeout(y, n, c);
 	if (h->password_file[0] != '\0' && h->etcd.username[0] == '\0')
 		ycfg_error(y, n, SECTION ".password_file is set but ha.username is not");
 }

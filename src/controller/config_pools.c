@@ -422,9 +422,6 @@ static int pools_parse(const char *file, const char *text, const struct ctl_over
 	out->listed = list != NULL;
 	if (list != NULL) {
 		read_pools_list(&p, &root, list);
-		if (ha != NULL && out->n > 1)
-			ycfg_error(&p.y, find_node(&p.y, root.node, "ha", true),
-			    "ha: needs a file with one pool for now (this one has %zu)", out->n);
 	} else {
 		struct ctl_cfg *c = new_pool(&p, root.node, 0);
 
@@ -436,8 +433,15 @@ static int pools_parse(const char *file, const char *text, const struct ctl_over
 		ycfg_string(&root, "pool", c->pool, sizeof(c->pool));
 		ctl_cfg_read_pool(&p.y, &root, c);
 	}
-	if (out->n == 1)
+	/* One ha: block for the file: read once, checked against each pool. */
+	if (out->n >= 1 && ha != NULL) {
 		ctl_cfg_read_ha(&p.y, ha, out->pool[0]);
+		for (size_t i = 0; i < out->n; i++) {
+			if (i > 0)
+				out->pool[i]->ha = out->pool[0]->ha;
+			ctl_cfg_check_ha_pool(&p.y, ha, out->pool[i], out->n > 1);
+		}
+	}
 	ymap_done(&root);
 	set_dirs(&p);
 	for (size_t i = 0; i < out->n; i++)

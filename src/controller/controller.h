@@ -110,6 +110,8 @@ struct ctl_sched {
 	struct sched_bounds b;		/* the last evaluation: bounds and open windows */
 };
 
+struct ha_group;
+
 struct controller {
 	struct ctl_cfg *cfg;
 	struct loop *loop;
@@ -147,8 +149,11 @@ struct controller {
 	struct ctl_sched sched;
 	bool stopping;
 	bool publish_needed;
-	/* High availability (controller/failover.c); ha NULL without it. */
+	/* High availability (controller/failover.c); ha NULL without it. The
+	 * election and its group are shared by every pool of the process. */
 	struct ha *ha;
+	struct ha_group *hag;
+	size_t ha_index;		/* this pool's place in hag */
 	bool ha_leading;		/* the loop's view: set once the state is taken back */
 	bool ha_dirty;			/* the state changed since it was handed to etcd */
 	uint64_t ha_need_seq;		/* acting waits until etcd holds this state */
@@ -158,8 +163,11 @@ struct controller {
 };
 
 /* High availability (controller/failover.c). Without `ha:` a controller
- * always acts. With it, only while it leads with a live lease. */
-int ctl_ha_init(struct controller *c, const char *advertise, struct err *e);
+ * always acts. With it, only while it leads with a live lease: its pools
+ * share one election (started here for all of them) and lead together.
+ * ctl_ha_fini detaches one; the last one stops the election. */
+int ctl_ha_init(struct controller *const *pools, size_t n, const char *advertise,
+    struct err *e);
 void ctl_ha_fini(struct controller *c);
 bool ctl_acting(const struct controller *c);
 /* Whether the state the last decision needs is in etcd (always without HA). */

@@ -1,6 +1,10 @@
 /* The controller's side of high availability (controller/ha.h): when it
  * may act, the state it hands to etcd (controller/hastate.h) and takes back
- * when it comes to lead, and what leading or following changes. */
+ * when it comes to lead, and what leading or following changes. The pools
+ * of one process share one election (struct ha_group): they lead and
+ * follow together, so an API answer or an Alertmanager body that touches
+ * several of them never meets a split, and etcd holds one document with
+ * each pool's part. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,19 +58,24 @@ static void copy_points(const struct target_point *src, size_t n, struct target_
 	}
 }
 
-void ctl_ha_save(struct controller *c, bool before_acting)
+struct ha_group {
+	struct ha *ha;
+	struct controller *pool[CTL_MAX_POOLS];
+	char *part[CTL_MAX_POOLS];	/* each pool's state as last handed to etcd */
+	size_t n, attached;
+	bool told_lone;			/* "one pool's state" logged */
+};
+
+/* This pool's failover state as JSON (malloc'd), or NULL. */
+static char *format_part(struct controller *c, size_t *len)
 {
 	struct ha_state *s;
 	int64_t now = loop_now_ms(c->loop), unix_now = clock_wall_unix_ms();
 	char *json;
-	size_t len = 0;
-	uint64_t seq;
 
-	if (c->ha == NULL || !c->ha_leading)
-		return;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
-		return;			/* ha_dirty stays: tried again */
+		return NULL;
 	s->desired = c->desired;
 	s->latch = c->as.latch;
 	s->last_step_unix_ms = c->as.last_step_unix_ms;
@@ -89,12 +98,54 @@ void ctl_ha_save(struct controller *c, bool before_acting)
 		s->drains[s->ndrains].since_unix_ms = to_unix(m->drain_start_ms, now, unix_now);
 		s->drains[s->ndrains++].removing = m->remove_why != NULL;
 	}
-	json = ha_state_format(s, &len);
+	json = ha_state_format(s, len);
 	free(s);
+	return json;
+}
+
+/* Hands etcd every pool's last part (one pool: its state alone, the form
+ * a controller of one pool has always written). 0 when out of memory. */
+static uint64_t put_doc(struct ha_group *g)
+{
+	const char *names[CTL_MAX_POOLS];
+	char *doc;
+	size_t len;
+	uint64_t seq;
+
+	if (g->n == 1)
+		return g->part[0] ? ha_put_state(g->ha, g->part[0], strlen(g->part[0])) : 0;
+	for (size_t i = 0; i < g->n; i++)
+		names[i] = g->pool[i]->cfg->pool;
+	doc = ha_doc_join(names, g->part, g->n, &len);
+	if (doc == NULL)
+		return 0;
+	seq = ha_put_state(g->ha, doc, len);
+	free(doc);
+	return seq;
+}
+
+/* Refreshes pool c's part; false when out of memory (its old one stays). */
+static bool refresh_part(struct controller *c)
+{
+	size_t len = 0;
+	char *json = format_part(c, &len);
+
 	if (json == NULL)
+		return false;
+	free(c->hag->part[c->ha_index]);
+	c->hag->part[c->ha_index] = json;
+	return true;
+}
+
+void ctl_ha_save(struct controller *c, bool before_acting)
+{
+	uint64_t seq;
+
+	if (c->ha == NULL || !c->ha_leading || !refresh_part(c))
+		return;			/* ha_dirty stays: tried again */
+	seq = put_doc(c->hag);
+	if (seq == 0)
 		return;
-	seq = ha_put_state(c->ha, json, len);
-	free(json);
 	c->ha_dirty = false;
 	if (before_acting)
 		c->ha_need_seq = seq;
@@ -151,21 +202,49 @@ static int restore(struct controller *c, const char *json, size_t len)
 	return 0;
 }
 
-static void on_ha(void *owner, const struct ha_event *ev)
+/* Pool c's part of the document in ev (NULL: none), logged when it
+ * cannot be had. */
+static char *part_of(struct controller *c, const struct ha_event *ev, size_t *len)
 {
-	struct controller *c = owner;
+	struct ha_group *g = c->hag;
+	char *part = NULL;
+	struct err e;
+
+	*len = 0;
+	if (ev->state == NULL)
+		return NULL;
+	if (ha_doc_part(ev->state, ev->state_len, c->cfg->pool, g->n > 1, &part, len, &e) == -1 &&
+	    !g->told_lone) {
+		g->told_lone = true;
+		log_msg(LOG_WARN, "the state in etcd is not for this controller's pools: each "
+		    "pool keeps its own", "error=%s", e.msg);
+	}
+	return part;
+}
+
+static void leading(struct controller *c, const struct ha_event *ev)
+{
+	size_t len;
+	char *part = part_of(c, ev, &len);
+
+	c->ha_leading = true;	/* first: restore may carry on removals */
+	if (part != NULL)
+		(void)restore(c, part, len);
+	free(part);
+	ctl_event(c, "leader", "leading (%s)", ev->why);
+}
+
+static void on_pool(struct controller *c, const struct ha_event *ev)
+{
 	struct ha_state *s;
 	struct err e;
+	size_t len;
+	char *part;
+	bool waited;
 
 	switch (ev->kind) {
 	case HA_LEADING:
-		c->ha_leading = true;	/* first: restore may carry on removals */
-		if (ev->state != NULL)
-			(void)restore(c, ev->state, ev->state_len);
-		ctl_event(c, "leader", "leading (%s)", ev->why);
-		/* The state it resumes from, written back under its own key
-		 * revision before it acts on it. */
-		ctl_ha_save(c, true);
+		leading(c, ev);
 		break;
 	case HA_FOLLOWING:
 		if (c->ha_leading)
@@ -176,21 +255,49 @@ static void on_ha(void *owner, const struct ha_event *ev)
 	case HA_STATE_WRITTEN:
 		if (ev->seq <= c->ha_written_seq)
 			break;
+		waited = c->ha_need_seq > c->ha_written_seq;
 		c->ha_written_seq = ev->seq;
 		ctl_api_durable(c);
-		/* The decision that waited for it can be carried out now. */
-		if (c->ha_leading && c->ha_written_seq >= c->ha_need_seq)
+		/* The decision that waited for it can be carried out now (a
+		 * write for another pool leaves this one be). */
+		if (c->ha_leading && waited && c->ha_written_seq >= c->ha_need_seq)
 			ctl_reconcile_now(c);
 		break;
 	case HA_STATE_SEEN:
 		/* A follower shows the leader's size; it acts on nothing. */
-		if (c->ha_leading || ev->state == NULL)
+		if (c->ha_leading || (part = part_of(c, ev, &len)) == NULL)
 			break;
 		s = calloc(1, sizeof(*s));
-		if (s != NULL && ha_state_parse(ev->state, ev->state_len, s, &e) == 0)
+		if (s != NULL && ha_state_parse(part, len, s, &e) == 0)
 			c->desired = s->desired;
 		free(s);
+		free(part);
 		break;
+	}
+}
+
+static void on_ha(void *owner, const struct ha_event *ev)
+{
+	struct ha_group *g = owner;
+	uint64_t seq;
+
+	if (ev->kind != HA_LEADING) {
+		for (size_t i = 0; i < g->n; i++)
+			on_pool(g->pool[i], ev);
+		return;
+	}
+	/* Every pool takes its part back before any writes: the document
+	 * written next holds them all, so none may still be the old
+	 * leader's (or missing). It goes back to etcd under this
+	 * controller's own key revision before any pool acts on it. */
+	for (size_t i = 0; i < g->n; i++) {
+		leading(g->pool[i], ev);
+		(void)refresh_part(g->pool[i]);
+	}
+	seq = put_doc(g);
+	for (size_t i = 0; seq != 0 && i < g->n; i++) {
+		g->pool[i]->ha_dirty = false;
+		g->pool[i]->ha_need_seq = seq;
 	}
 }
 
@@ -201,19 +308,48 @@ static bool fence(void *ctx, int64_t margin_ms)
 	return ha_may_act(ctx, margin_ms);
 }
 
-int ctl_ha_init(struct controller *c, const char *advertise, struct err *e)
+int ctl_ha_init(struct controller *const *pools, size_t n, const char *advertise,
+    struct err *e)
 {
-	if (!c->cfg->ha.enabled)
+	struct ha_group *g;
+
+	if (n == 0 || !pools[0]->cfg->ha.enabled)
 		return 0;
-	c->ha = ha_new(&c->cfg->ha, advertise, c->loop, on_ha, c, e);
-	if (c->ha == NULL)
+	g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return err_set(e, "out of memory");
+	g->n = g->attached = n;
+	for (size_t i = 0; i < n; i++) {
+		g->pool[i] = pools[i];
+		pools[i]->hag = g;
+		pools[i]->ha_index = i;
+	}
+	/* The shared ha: block (config_pools.c) is the same in every pool. */
+	g->ha = ha_new(&pools[0]->cfg->ha, advertise, pools[0]->loop, on_ha, g, e);
+	if (g->ha == NULL) {
+		for (size_t i = 0; i < n; i++)
+			pools[i]->hag = NULL;
+		free(g);
 		return -1;
-	prov_runner_set_fence(c->runner, fence, c->ha, ctl_provider_timeout_ms(c->cfg));
+	}
+	for (size_t i = 0; i < n; i++) {
+		pools[i]->ha = g->ha;
+		prov_runner_set_fence(pools[i]->runner, fence, g->ha,
+		    ctl_provider_timeout_ms(pools[i]->cfg));
+	}
 	return 0;
 }
 
 void ctl_ha_fini(struct controller *c)
 {
-	ha_free(c->ha);
+	struct ha_group *g = c->hag;
+
 	c->ha = NULL;
+	c->hag = NULL;
+	if (g == NULL || --g->attached > 0)
+		return;
+	ha_free(g->ha);		/* the last pool: the election goes */
+	for (size_t i = 0; i < g->n; i++)
+		free(g->part[i]);
+	free(g);
 }

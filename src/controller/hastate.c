@@ -125,3 +125,65 @@ out:
 	json_decref(root);
 	return rc;
 }
+
+char *ha_doc_join(const char *const *names, char *const *parts, size_t n, size_t *len)
+{
+	size_t cap = sizeof("{\"pools\":{}}");
+	const char *sep = "";
+	char *out, *at;
+
+	for (size_t i = 0; i < n; i++)
+		if (parts[i] != NULL)
+			cap += strlen(names[i]) + strlen(parts[i]) + sizeof("\"\":,");
+	out = malloc(cap);
+	if (out == NULL)
+		return NULL;
+	at = out + sprintf(out, "{\"pools\":{");
+	for (size_t i = 0; i < n; i++) {
+		if (parts[i] == NULL)
+			continue;
+		at += sprintf(at, "%s\"%s\":%s", sep, names[i], parts[i]);
+		sep = ",";
+	}
+	at += sprintf(at, "}}");
+	*len = (size_t)(at - out);
+	return out;
+}
+
+int ha_doc_part(const char *doc, size_t len, const char *name, bool several, char **part,
+    size_t *part_len, struct err *e)
+{
+	json_error_t je;
+	json_t *root = json_loadb(doc, len, 0, &je), *pools, *v;
+	int rc = -1;
+
+	*part = NULL;
+	*part_len = 0;
+	if (!json_is_object(root)) {
+		err_set(e, "state: not a JSON object");
+		goto out;
+	}
+	pools = json_object_get(root, "pools");
+	if (pools != NULL && !json_is_object(pools)) {
+		err_set(e, "state: pools is not an object");
+		goto out;
+	}
+	if (pools == NULL && several) {
+		err_set(e, "state: it is one pool's (written by a controller that ran one pool), "
+		    "not each pool's");
+		goto out;
+	}
+	v = pools != NULL ? json_object_get(pools, name) : root;
+	if (v != NULL) {
+		*part = pools != NULL ? json_dumps(v, JSON_COMPACT) : strndup(doc, len);
+		if (*part == NULL) {
+			err_set(e, "out of memory");
+			goto out;
+		}
+		*part_len = strlen(*part);
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}

@@ -408,3 +408,106 @@ def test_webhook_to_a_follower_is_retried_not_lost(etcd_cluster, contract_server
     wait_until(lambda: len(server_running(cloud.srv)) == 2, "scaled out by the alert",
                scaled(30))
     follower.stop()
+
+
+def two_pools_config(clouds, name, endpoints):
+    """Pools web and api, each at its own contract server, under one ha:
+    block (the same keys as ha_config's)."""
+    pools = ""
+    for pool, cloud in zip(("web", "api"), clouds):
+        prov = cloud.provider_yaml().replace("  timeout: 2s\n", "  timeout: 1500ms\n")
+        pools += f"""  - name: {pool}
+    min: 1
+    max: 5
+    initial: 1
+    interval: {INTERVAL_S}s
+    health: {{interval: 300ms, timeout: 250ms, fails: 2, boot_timeout: 20s}}
+    drain: {{timeout: 5s}}
+    policy: {{kind: step}}
+""" + "".join("    " + line + "\n" for line in prov.splitlines())
+    path = clouds[0].tmp / f"{name}.yml"
+    path.write_text(f"""state_dir: state-{name}
+api:
+  listen: 127.0.0.1:0
+ha:
+  etcd_endpoints: [{", ".join(endpoints)}]
+  lease: {LEASE_S}s
+  name: {name}
+  timeout: 500ms
+pools:
+""" + pools)
+    return path
+
+
+def test_two_pools_lead_and_fail_over_together(etcd_cluster, contract_server, tmp_path):
+    """A controller of several pools has one election: its pools lead and
+    follow together, etcd holds one document with each pool's part, and a
+    new leader takes every pool back from it."""
+    from test_pools import alert, alerts_body
+    clouds = [Cloud(contract_server, tmp_path, "exoscale", size=1) for _ in range(2)]
+    # What a controller of one pool left: no pool's in particular here.
+    lone = {"version": 1, "desired": 4, "by": "old", "written_unix_ms": 1,
+            "step": {"up": False, "down": False, "last_step_unix_ms": 0},
+            "target": {"recommendations": [], "changes": []}, "drains": []}
+    etcd_cluster.put(0, "/poolscale/state", json.dumps(lone))
+    cs = []
+    for n in ("ha-a", "ha-b"):
+        c = CloudController(clouds[0], two_pools_config(clouds, n, etcd_cluster.endpoints),
+                            None, n).started()
+        c.name = n
+        _started.append(c)
+        cs.append(c)
+
+    def st(c, pool):
+        return http_json("GET", f"{c.api}/api/v1/pools/{pool}/status")[1]
+
+    def lead_of(c):
+        """Whether c leads, asked of both pools: they must say the same."""
+        web, api = st(c, "web")["ha"]["leader"], st(c, "api")["ha"]["leader"]
+        assert web == api, (c.name, web, api)
+        return web
+
+    wait_until(lambda: sum(lead_of(c) for c in cs if alive(c)) == 1, "one leader", scaled(15))
+    lead = [c for c in cs if lead_of(c)][0]
+    follower = [c for c in cs if c is not lead][0]
+    lead.wait_log(r"the state in etcd is not for this controller's pools")
+    assert st(lead, "web")["desired"] == 1 and st(lead, "api")["desired"] == 1
+    wait_until(lambda: st(follower, "api")["ha"]["leader_name"] == lead.name,
+               "the follower knows the leader", scaled(5))
+    code, body = http_json("PUT", follower.api + "/api/v1/pools/api/size", {"size": 2})
+    assert code == 503 and body["leader"] == lead.name, body
+    # Alerts for both pools at a follower: refused whole, for the leader.
+    both = alerts_body(alert("up", "web"), alert("up", "api"))
+    code, body = http_json("POST", follower.api + "/api/v1/alerts", both)
+    assert code == 503 and body["leader"] == lead.name, body
+
+    assert http_json("PUT", lead.api + "/api/v1/pools/web/size", {"size": 3})[0] == 200
+    code, body = http_json("POST", lead.api + "/api/v1/alerts",
+                           alerts_body(alert("up", "api")))
+    assert code == 202 and [p["pool"] for p in body["pools"]] == ["api"], body
+    wait_until(lambda: len(server_running(clouds[0].srv)) == 3 and
+               len(server_running(clouds[1].srv)) == 2, "3 web and 2 api members", scaled(20))
+    for cloud in clouds:
+        assert all(sent_by(r, lead.name) for r in mutations(cloud.srv))
+
+    def doc():
+        text = etcd_cluster.get(0, "/poolscale/state")
+        return json.loads(text) if text else {}
+    wait_until(lambda: {p: s["desired"] for p, s in doc().get("pools", {}).items()} ==
+               {"web": 3, "api": 2}, "etcd holding both pools", scaled(5))
+
+    lead.signal(signal.SIGKILL)
+    wait_until(lambda: lead_of(follower), "the follower leads", scaled(LEASE_S + 10))
+    text = follower.logtext()
+    for pool, size in (("web", 3), ("api", 2)):
+        assert re.search(r'msg="resuming from the state in etcd" pool=%s by=%s .*desired=%d '
+                         % (pool, lead.name, size), text), text
+        assert st(follower, pool)["desired"] == size
+    # The new leader acts for both, and keeps both sizes.
+    t0 = time.time()
+    assert http_json("PUT", follower.api + "/api/v1/pools/api/size", {"size": 1})[0] == 200
+    wait_until(lambda: len(server_running(clouds[1].srv)) == 1, "api back to 1", scaled(30))
+    assert len(server_running(clouds[0].srv)) == 3
+    assert all(sent_by(r, follower.name) for r in mutations(clouds[1].srv, since=t0))
+    assert not [r for r in mutations(clouds[0].srv, since=t0)]
+    follower.stop()

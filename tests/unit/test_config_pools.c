@@ -265,8 +265,14 @@ static const struct {
 	  "      local: {max_instances: 300}\n  - name: b\n",
 	  FILE_NAME ":5: pools[b].provider.local: addresses 127.0.2.1-127.0.2.64 overlap "
 	  "pools[a]'s 127.0.1.1-127.0.2.44 (address_base and max_instances)\n" },
-	{ "ha_two_pools", "ha:\n  etcd_endpoints: [http://e:2379]\npools:\n  - name: a\n  - name: b\n",
-	  FILE_NAME ":1: ha: needs a file with one pool for now (this one has 2)\n" },
+	{ "ha_two_local_pools", "ha:\n  etcd_endpoints: [http://e:2379]\npools:\n  - name: a\n"
+	  "  - name: b\n",
+	  FILE_NAME ":2: ha: pools[a].provider is local: its instances are processes of this "
+	  "machine, which no other controller sees; HA needs a pool every controller reaches "
+	  "(provider exoscale, aws, linode or exec)\n"
+	  FILE_NAME ":2: ha: pools[b].provider is local: its instances are processes of this "
+	  "machine, which no other controller sees; HA needs a pool every controller reaches "
+	  "(provider exoscale, aws, linode or exec)\n" },
 };
 
 static void test_errors(void **state)
@@ -337,6 +343,35 @@ static void test_ha_one_pool(void **state)
 	assert_int_equal(load("ha:\n  etcd_endpoints: [http://e:2379]\npools:\n  - name: web\n",
 	    NULL, &p, &errs), 1);
 	assert_non_null(strstr(errs.p, FILE_NAME ":2: ha: the local provider's instances"));
+	buf_fini(&errs);
+}
+
+/* ha: with several pools: one block, checked against each pool's provider. */
+static void test_ha_two_pools(void **state)
+{
+	struct ctl_pools p;
+	struct buf errs;
+
+	(void)state;
+	if (load("ha:\n  etcd_endpoints: [http://e:2379]\n  lease: 12s\n  name: m1\n"
+	    "pools:\n  - name: web\n" HA_CLOUD "  - name: api\n" HA_CLOUD, NULL, &p, &errs) != 0)
+		fail_msg("%s", errs.p);
+	assert_int_equal(p.n, 2);
+	for (size_t i = 0; i < p.n; i++) {
+		assert_true(p.pool[i]->ha.enabled);
+		assert_string_equal(p.pool[i]->ha.name, "m1");
+		assert_int_equal(p.pool[i]->ha.lease_ms, 12000);
+		assert_int_equal(p.pool[i]->exoscale.http.timeout_ms, 6000);
+		assert_non_null(strstr(p.pool[i]->exoscale.http.user_agent, "(controller m1)"));
+	}
+	ctl_pools_fini(&p);
+	buf_fini(&errs);
+	/* A timeout given that does not fit half the lease: said for that pool. */
+	assert_int_equal(load("ha:\n  etcd_endpoints: [http://e:2379]\n  lease: 6s\n"
+	    "pools:\n  - name: web\n" HA_CLOUD "  - name: api\n" HA_CLOUD
+	    "      timeout: 4s\n", NULL, &p, &errs), 1);
+	assert_non_null(strstr(errs.p, FILE_NAME ":2: ha.lease (6000 ms) must be at least twice "
+	    "pools[api].provider.timeout (4000 ms)"));
 	buf_fini(&errs);
 }
 
@@ -477,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_ha_one_pool),
+		cmocka_unit_test(test_ha_two_pools),
 		cmocka_unit_test(test_load_one),
 		cmocka_unit_test(test_one_pool_equals_flat),
 	};

@@ -119,12 +119,74 @@ static void test_empty_history_and_no_drains(void **state)
 	free(b);
 }
 
+/* Several pools, one document: each pool reads back its own part whole;
+ * a pool the document lacks starts from its own; a lone state (what a
+ * controller of one pool writes) is one pool's, not each of several. */
+static void test_document_of_several_pools(void **state)
+{
+	struct ha_state *s = full(), *back = calloc(1, sizeof(*back));
+	const char *names[3] = { "web", "api-2", "x_y" };
+	char *parts[3], *doc, *part;
+	size_t len = 0, dlen = 0, plen = 0;
+	struct err e;
+
+	(void)state;
+	parts[0] = ha_state_format(s, &len);
+	s->desired = 2;
+	s->ndrains = 0;
+	parts[1] = NULL;			/* no part (out of memory) */
+	parts[2] = ha_state_format(s, &len);
+	doc = ha_doc_join(names, parts, 3, &dlen);
+	assert_non_null(doc);
+	assert_int_equal(dlen, strlen(doc));
+	assert_int_equal(ha_doc_part(doc, dlen, "web", true, &part, &plen, &e), 0);
+	assert_non_null(part);
+	assert_int_equal(ha_state_parse(part, plen, back, &e), 0);
+	assert_int_equal(back->desired, 7);
+	assert_int_equal(back->ndrains, 2);
+	assert_string_equal(back->drains[1].id, "5b2f8a4e-1c3d-4e5f-8a9b-0c1d2e3f4a5b");
+	free(part);
+	assert_int_equal(ha_doc_part(doc, dlen, "x_y", true, &part, &plen, &e), 0);
+	assert_int_equal(ha_state_parse(part, plen, back, &e), 0);
+	assert_int_equal(back->desired, 2);
+	assert_int_equal(back->ndrains, 0);
+	free(part);
+	/* Left out, or a pool new to the file: none, not an error. */
+	assert_int_equal(ha_doc_part(doc, dlen, "api-2", true, &part, &plen, &e), 0);
+	assert_null(part);
+	assert_int_equal(ha_doc_part(doc, dlen, "new", true, &part, &plen, &e), 0);
+	assert_null(part);
+	/* A controller down to one pool finds its part all the same. */
+	assert_int_equal(ha_doc_part(doc, dlen, "web", false, &part, &plen, &e), 0);
+	assert_non_null(part);
+	free(part);
+	/* A lone state: one pool's own document; several refuse it. */
+	assert_int_equal(ha_doc_part(parts[0], strlen(parts[0]), "web", false, &part, &plen, &e),
+	    0);
+	assert_int_equal(plen, strlen(parts[0]));
+	assert_memory_equal(part, parts[0], plen);
+	free(part);
+	assert_int_equal(ha_doc_part(parts[0], strlen(parts[0]), "web", true, &part, &plen, &e),
+	    -1);
+	assert_null(part);
+	assert_non_null(strstr(e.msg, "one pool's"));
+	assert_int_equal(ha_doc_part("{\"pools\":[1]}", 13, "web", true, &part, &plen, &e), -1);
+	assert_int_equal(ha_doc_part("[]", 2, "web", false, &part, &plen, &e), -1);
+	assert_int_equal(ha_doc_part("{\"pools\":", 9, "web", true, &part, &plen, &e), -1);
+	free(doc);
+	free(parts[0]);
+	free(parts[2]);
+	free(s);
+	free(back);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refuses_what_it_did_not_write),
 		cmocka_unit_test(test_empty_history_and_no_drains),
+		cmocka_unit_test(test_document_of_several_pools),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
