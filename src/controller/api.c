@@ -41,6 +41,9 @@ static void answer(struct http_conn *conn, int status, const char *body)
 	http_respond(conn, status, JSON, NULL, body, strlen(body));
 }
 
+/* A latched signal that etcd could not be handed (out of memory). */
+#define UNSAVED "out of memory: the signal could not be handed to etcd; send it again"
+
 static const char lost_leadership[] =
 	"{\"error\":\"leadership was lost before etcd held the change: it is not applied; "
 	"send it again (to the leader)\"}";
@@ -267,8 +270,10 @@ static enum http_handled webhook(struct controller *c, struct http_conn *conn, i
 		return HTTP_HANDLED_DONE;
 	}
 	signal = sig.up ? "up" : sig.down ? "down" : "none";
-	if (sig.up || sig.down)
-		ctl_ha_save(c, true);
+	if ((sig.up || sig.down) && !ctl_ha_save(c, true)) {
+		http_respond_error(conn, 503, UNSAVED);
+		return HTTP_HANDLED_DONE;
+	}
 	/* 202 once latched (and, with HA, in etcd): the next interval acts on it. */
 	return reply_durable(c, conn, 202, json_pack("{s:b, s:s, s:s, s:s, s:i, s:i}", "accepted", 1,
 	    "source", webhook_source_name(sig.source), "signal", signal,
@@ -462,6 +467,7 @@ static void no_such_pool(struct fleet *f, struct http_conn *conn, struct slice n
 static enum http_handled alerts(struct fleet *f, struct http_conn *conn, struct slice body)
 {
 	struct controller *to[WEBHOOK_MAX_POOLS], *saved = NULL;
+	bool unsaved = false;
 	struct webhook_signal sig;
 	char names[512], msg[700];
 	json_t *a, *v;
@@ -503,7 +509,7 @@ static enum http_handled alerts(struct fleet *f, struct http_conn *conn, struct 
 
 		ctl_webhook_latch(to[i], sig.source, g->up, g->down);
 		if (g->up || g->down) {
-			ctl_ha_save(to[i], true);
+			unsaved |= !ctl_ha_save(to[i], true);
 			saved = to[i];
 		}
 		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i}", "pool", to[i]->cfg->pool,
@@ -513,6 +519,11 @@ static enum http_handled alerts(struct fleet *f, struct http_conn *conn, struct 
 	v = json_pack("{s:b, s:s, s:o}", "accepted", 1, "source", webhook_source_name(sig.source),
 	    "pools", a);
 	/* etcd's one document holds every pool: the last write covers them all. */
+	if (unsaved) {
+		json_decref(v);
+		http_respond_error(conn, 503, UNSAVED);
+		return HTTP_HANDLED_DONE;
+	}
 	if (saved != NULL)
 		return reply_durable(saved, conn, 202, v);
 	reply_json(conn, 202, v);

@@ -173,8 +173,9 @@ bool ctl_acting(const struct controller *c);
 /* Whether the state the last decision needs is in etcd (always without HA). */
 bool ctl_ha_durable(const struct controller *c);
 /* Hands the failover state to etcd; before_acting: the next provider
- * mutation waits until it is written. A no-op unless leading. */
-void ctl_ha_save(struct controller *c, bool before_acting);
+ * mutation waits until it is written. A no-op unless leading. false when
+ * it could not be handed over (out of memory): ha_dirty stays set. */
+bool ctl_ha_save(struct controller *c, bool before_acting);
 /* For controller/failover.c: a member taken back as draining since
  * since_ms (monotonic), its removal decided or not; one put back in
  * service; an event; a reconcile now. */

@@ -58,12 +58,19 @@ static void copy_points(const struct target_point *src, size_t n, struct target_
 	}
 }
 
+/* ha_need_seq when the document of a new term could not be handed over
+ * (out of memory): acting waits for the next write that works. */
+#define NEED_THIS_TERM UINT64_MAX
+
 struct ha_group {
 	struct ha *ha;
-	struct controller *pool[CTL_MAX_POOLS];
-	char *part[CTL_MAX_POOLS];	/* each pool's state as last handed to etcd */
+	struct controller *pool[CTL_MAX_POOLS];	/* NULL once detached (stopping) */
+	char name[CTL_MAX_POOLS][sizeof(((struct ctl_cfg *)0)->pool)];
+	/* Each pool's state as last handed to etcd while leading this term;
+	 * NULL while following, so no part outlives the term it was made in. */
+	char *part[CTL_MAX_POOLS];
 	size_t n, attached;
-	bool told_lone;			/* "one pool's state" logged */
+	bool told;			/* an unusable document in etcd was logged */
 };
 
 /* This pool's failover state as JSON (malloc'd), or NULL. */
@@ -103,27 +110,6 @@ static char *format_part(struct controller *c, size_t *len)
 	return json;
 }
 
-/* Hands etcd every pool's last part (one pool: its state alone, the form
- * a controller of one pool has always written). 0 when out of memory. */
-static uint64_t put_doc(struct ha_group *g)
-{
-	const char *names[CTL_MAX_POOLS];
-	char *doc;
-	size_t len;
-	uint64_t seq;
-
-	if (g->n == 1)
-		return g->part[0] ? ha_put_state(g->ha, g->part[0], strlen(g->part[0])) : 0;
-	for (size_t i = 0; i < g->n; i++)
-		names[i] = g->pool[i]->cfg->pool;
-	doc = ha_doc_join(names, g->part, g->n, &len);
-	if (doc == NULL)
-		return 0;
-	seq = ha_put_state(g->ha, doc, len);
-	free(doc);
-	return seq;
-}
-
 /* Refreshes pool c's part; false when out of memory (its old one stays). */
 static bool refresh_part(struct controller *c)
 {
@@ -137,18 +123,44 @@ static bool refresh_part(struct controller *c)
 	return true;
 }
 
-void ctl_ha_save(struct controller *c, bool before_acting)
+/* Hands etcd every pool's part of this term (one pool: its state alone,
+ * the form a controller of one pool has always written). A document
+ * missing a pool would lose its state: none is written then. 0 when out
+ * of memory. */
+static uint64_t put_doc(struct ha_group *g)
+{
+	const char *names[CTL_MAX_POOLS];
+	char *doc;
+	size_t len;
+	uint64_t seq;
+
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->part[i] == NULL && (g->pool[i] == NULL || !refresh_part(g->pool[i])))
+			return 0;
+		names[i] = g->name[i];
+	}
+	if (g->n == 1)
+		return ha_put_state(g->ha, g->part[0], strlen(g->part[0]));
+	doc = ha_doc_join(names, g->part, g->n, &len);
+	if (doc == NULL)
+		return 0;
+	seq = ha_put_state(g->ha, doc, len);
+	free(doc);
+	return seq;
+}
+
+bool ctl_ha_save(struct controller *c, bool before_acting)
 {
 	uint64_t seq;
 
-	if (c->ha == NULL || !c->ha_leading || !refresh_part(c))
-		return;			/* ha_dirty stays: tried again */
-	seq = put_doc(c->hag);
-	if (seq == 0)
-		return;
+	if (c->ha == NULL || !c->ha_leading)
+		return true;
+	if (!refresh_part(c) || (seq = put_doc(c->hag)) == 0)
+		return false;		/* ha_dirty stays: tried again */
 	c->ha_dirty = false;
-	if (before_acting)
+	if (before_acting || c->ha_need_seq == NEED_THIS_TERM)
 		c->ha_need_seq = seq;
+	return true;
 }
 
 /* Takes back the state the last leader wrote: the size, the latch, the
@@ -213,11 +225,13 @@ static char *part_of(struct controller *c, const struct ha_event *ev, size_t *le
 	*len = 0;
 	if (ev->state == NULL)
 		return NULL;
+	/* Said once: a follower sees the document again at every look. */
 	if (ha_doc_part(ev->state, ev->state_len, c->cfg->pool, g->n > 1, &part, len, &e) == -1 &&
-	    !g->told_lone) {
-		g->told_lone = true;
-		log_msg(LOG_WARN, "the state in etcd is not for this controller's pools: each "
-		    "pool keeps its own", "error=%s", e.msg);
+	    !g->told) {
+		g->told = true;
+		log_msg(LOG_ERROR, g->n > 1 ? "the state in etcd is not for this controller's "
+		    "pools: each pool keeps its own" : "the state in etcd is unreadable: keeping "
+		    "this controller's own", "error=%s", e.msg);
 	}
 	return part;
 }
@@ -281,9 +295,16 @@ static void on_ha(void *owner, const struct ha_event *ev)
 	struct ha_group *g = owner;
 	uint64_t seq;
 
+	if (ev->kind == HA_FOLLOWING) {
+		for (size_t i = 0; i < g->n; i++) {
+			free(g->part[i]);
+			g->part[i] = NULL;
+		}
+	}
 	if (ev->kind != HA_LEADING) {
 		for (size_t i = 0; i < g->n; i++)
-			on_pool(g->pool[i], ev);
+			if (g->pool[i] != NULL)
+				on_pool(g->pool[i], ev);
 		return;
 	}
 	/* Every pool takes its part back before any writes: the document
@@ -291,13 +312,19 @@ static void on_ha(void *owner, const struct ha_event *ev)
 	 * leader's (or missing). It goes back to etcd under this
 	 * controller's own key revision before any pool acts on it. */
 	for (size_t i = 0; i < g->n; i++) {
+		if (g->pool[i] == NULL)
+			continue;
 		leading(g->pool[i], ev);
-		(void)refresh_part(g->pool[i]);
+		free(g->part[i]);
+		g->part[i] = NULL;	/* put_doc makes it from what was restored */
 	}
 	seq = put_doc(g);
-	for (size_t i = 0; seq != 0 && i < g->n; i++) {
-		g->pool[i]->ha_dirty = false;
-		g->pool[i]->ha_need_seq = seq;
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->pool[i] == NULL)
+			continue;
+		/* Written or not, acting waits for this term's document. */
+		g->pool[i]->ha_dirty = seq == 0;
+		g->pool[i]->ha_need_seq = seq != 0 ? seq : NEED_THIS_TERM;
 	}
 }
 
@@ -321,6 +348,7 @@ int ctl_ha_init(struct controller *const *pools, size_t n, const char *advertise
 	g->n = g->attached = n;
 	for (size_t i = 0; i < n; i++) {
 		g->pool[i] = pools[i];
+		snprintf(g->name[i], sizeof(g->name[i]), "%s", pools[i]->cfg->pool);
 		pools[i]->hag = g;
 		pools[i]->ha_index = i;
 	}
@@ -346,7 +374,10 @@ void ctl_ha_fini(struct controller *c)
 
 	c->ha = NULL;
 	c->hag = NULL;
-	if (g == NULL || --g->attached > 0)
+	if (g == NULL)
+		return;
+	g->pool[c->ha_index] = NULL;	/* its part, if any, is the group's */
+	if (--g->attached > 0)
 		return;
 	ha_free(g->ha);		/* the last pool: the election goes */
 	for (size_t i = 0; i < g->n; i++)

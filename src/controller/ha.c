@@ -235,6 +235,11 @@ static void lead(struct ha *h, int64_t revision, struct etcd_kv *state)
 	h->leader = true;
 	h->changes++;
 	snprintf(h->leader_name, sizeof(h->leader_name), "%s", h->cfg.name);
+	/* A write left from an earlier term is older than what a leader in
+	 * between may have written: dropped, not written over it. The loop
+	 * hands over all of its state again on HA_LEADING. */
+	free(h->pending);
+	h->pending = NULL;
 	pthread_mutex_unlock(&h->mu);
 	h->my_revision = revision;
 	log_msg(LOG_INFO, "leading", "name=%s revision=%lld lease_ms=%lld", h->cfg.name,
@@ -375,7 +380,7 @@ static void write_state(struct ha *h)
 		post(h, HA_STATE_WRITTEN, "", NULL, seq);
 		free(json);
 	} else {
-		/* Kept for a later leader term of ours only if nothing newer came. */
+		/* Kept for another try in this term, if nothing newer came. */
 		pthread_mutex_lock(&h->mu);
 		if (h->pending == NULL) {
 			h->pending = json;

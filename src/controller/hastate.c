@@ -174,6 +174,10 @@ int ha_doc_part(const char *doc, size_t len, const char *name, bool several, cha
 		goto out;
 	}
 	v = pools != NULL ? json_object_get(pools, name) : root;
+	if (v != NULL && !json_is_object(v)) {
+		err_set(e, "state: pools.%s is not an object", name);
+		goto out;
+	}
 	if (v != NULL) {
 		*part = pools != NULL ? json_dumps(v, JSON_COMPACT) : strndup(doc, len);
 		if (*part == NULL) {

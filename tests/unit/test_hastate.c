@@ -171,6 +171,9 @@ static void test_document_of_several_pools(void **state)
 	assert_null(part);
 	assert_non_null(strstr(e.msg, "one pool's"));
 	assert_int_equal(ha_doc_part("{\"pools\":[1]}", 13, "web", true, &part, &plen, &e), -1);
+	assert_int_equal(ha_doc_part("{\"pools\":{\"web\":1}}", 19, "web", true, &part, &plen, &e),
+	    -1);
+	assert_non_null(strstr(e.msg, "pools.web is not an object"));
 	assert_int_equal(ha_doc_part("[]", 2, "web", false, &part, &plen, &e), -1);
 	assert_int_equal(ha_doc_part("{\"pools\":", 9, "web", true, &part, &plen, &e), -1);
 	free(doc);
