@@ -236,18 +236,6 @@ static char *part_of(struct controller *c, const struct ha_event *ev, size_t *le
 	return part;
 }
 
-static void leading(struct controller *c, const struct ha_event *ev)
-{
-	size_t len;
-	char *part = part_of(c, ev, &len);
-
-	c->ha_leading = true;	/* first: restore may carry on removals */
-	if (part != NULL)
-		(void)restore(c, part, len);
-	free(part);
-	ctl_event(c, "leader", "leading (%s)", ev->why);
-}
-
 static void on_pool(struct controller *c, const struct ha_event *ev)
 {
 	struct ha_state *s;
@@ -258,7 +246,11 @@ static void on_pool(struct controller *c, const struct ha_event *ev)
 
 	switch (ev->kind) {
 	case HA_LEADING:
-		leading(c, ev);
+		c->ha_leading = true;	/* first: restore may carry on removals */
+		if ((part = part_of(c, ev, &len)) != NULL)
+			(void)restore(c, part, len);
+		free(part);
+		ctl_event(c, "leader", "leading (%s)", ev->why);
 		break;
 	case HA_FOLLOWING:
 		if (c->ha_leading)
@@ -295,29 +287,23 @@ static void on_ha(void *owner, const struct ha_event *ev)
 	struct ha_group *g = owner;
 	uint64_t seq;
 
-	if (ev->kind == HA_FOLLOWING) {
+	/* No part outlives its term: following drops them, and leading
+	 * makes each again (put_doc) from what its pool took back. */
+	if (ev->kind == HA_FOLLOWING || ev->kind == HA_LEADING) {
 		for (size_t i = 0; i < g->n; i++) {
 			free(g->part[i]);
 			g->part[i] = NULL;
 		}
 	}
-	if (ev->kind != HA_LEADING) {
-		for (size_t i = 0; i < g->n; i++)
-			if (g->pool[i] != NULL)
-				on_pool(g->pool[i], ev);
+	for (size_t i = 0; i < g->n; i++)
+		if (g->pool[i] != NULL)
+			on_pool(g->pool[i], ev);
+	if (ev->kind != HA_LEADING)
 		return;
-	}
-	/* Every pool takes its part back before any writes: the document
-	 * written next holds them all, so none may still be the old
-	 * leader's (or missing). It goes back to etcd under this
+	/* Every pool took its part back above, before any write: the
+	 * document written next holds them all, so none may still be the
+	 * old leader's (or missing). It goes back to etcd under this
 	 * controller's own key revision before any pool acts on it. */
-	for (size_t i = 0; i < g->n; i++) {
-		if (g->pool[i] == NULL)
-			continue;
-		leading(g->pool[i], ev);
-		free(g->part[i]);
-		g->part[i] = NULL;	/* put_doc makes it from what was restored */
-	}
 	seq = put_doc(g);
 	for (size_t i = 0; i < g->n; i++) {
 		if (g->pool[i] == NULL)

@@ -25,18 +25,25 @@ LEASE_S = 3
 INTERVAL_S = 0.5
 
 
-def ha_config(cloud, name, endpoints, policy="", max_size=5, initial=1):
-    """test_cloud's controller config, with the ha block (and a policy)."""
-    path = cloud.config(initial=initial, name=f"{name}.yml")
-    text = path.read_text().replace("max: 4\n", f"max: {max_size}\n")
-    # A request must fit in half the lease (config_ha.c).
-    text = text.replace("  timeout: 2s\n", "  timeout: 1500ms\n")
-    path.write_text(text + f"""ha:
+def fit_lease(text):
+    """A provider's request must fit in half the lease (config_ha.c)."""
+    return text.replace("  timeout: 2s\n", "  timeout: 1500ms\n")
+
+
+def ha_block(name, endpoints):
+    return f"""ha:
   etcd_endpoints: [{", ".join(endpoints)}]
   lease: {LEASE_S}s
   name: {name}
   timeout: 500ms
-""" + policy)
+"""
+
+
+def ha_config(cloud, name, endpoints, policy="", max_size=5, initial=1):
+    """test_cloud's controller config, with the ha block (and a policy)."""
+    path = cloud.config(initial=initial, name=f"{name}.yml")
+    text = path.read_text().replace("max: 4\n", f"max: {max_size}\n")
+    path.write_text(fit_lease(text) + ha_block(name, endpoints) + policy)
     return path
 
 
@@ -412,10 +419,10 @@ def test_webhook_to_a_follower_is_retried_not_lost(etcd_cluster, contract_server
 
 def two_pools_config(clouds, name, endpoints):
     """Pools web and api, each at its own contract server, under one ha:
-    block (the same keys as ha_config's)."""
+    block."""
     pools = ""
     for pool, cloud in zip(("web", "api"), clouds):
-        prov = cloud.provider_yaml().replace("  timeout: 2s\n", "  timeout: 1500ms\n")
+        prov = fit_lease(cloud.provider_yaml())
         pools += f"""  - name: {pool}
     min: 1
     max: 5
@@ -429,13 +436,7 @@ def two_pools_config(clouds, name, endpoints):
     path.write_text(f"""state_dir: state-{name}
 api:
   listen: 127.0.0.1:0
-ha:
-  etcd_endpoints: [{", ".join(endpoints)}]
-  lease: {LEASE_S}s
-  name: {name}
-  timeout: 500ms
-pools:
-""" + pools)
+""" + ha_block(name, endpoints) + "pools:\n" + pools)
     return path
 
 
